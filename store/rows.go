@@ -1,0 +1,330 @@
+package store
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/fieldsync/fieldsync/domain"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// Every function here takes the caller's transaction: a synced row and its
+// change-log entries are written together or not at all. Create* assign version 1
+// and updated_at; Update* take the row as it was (locked by the caller with the
+// Get* forUpdate variant) and the row as it should be, bump the version, record
+// which fields changed and log the change.
+
+func lock(tx *gorm.DB, forUpdate bool) *gorm.DB {
+	if forUpdate {
+		return tx.Clauses(clause.Locking{Strength: "UPDATE"})
+	}
+	return tx
+}
+
+func updateAll(tx *gorm.DB, row any, id string, what string) error {
+	if err := tx.Select("*").Where("id = ?", id).Updates(row).Error; err != nil {
+		return fmt.Errorf("update %s %s: %w", what, id, Translate(err, what))
+	}
+	return nil
+}
+
+// ---- territories
+
+func GetTerritory(tx *gorm.DB, id string, forUpdate bool) (domain.Territory, error) {
+	var r territoryRow
+	if err := lock(tx, forUpdate).Where("id = ?", id).Take(&r).Error; err != nil {
+		return domain.Territory{}, Translate(err, "territory")
+	}
+	return r.domain(), nil
+}
+
+func CreateTerritory(tx *gorm.DB, now time.Time, t domain.Territory) (domain.Territory, error) {
+	t.Version, t.UpdatedAt = 1, now
+	r := toTerritoryRow(t)
+	if err := tx.Create(&r).Error; err != nil {
+		return t, fmt.Errorf("create territory: %w", Translate(err, "territory"))
+	}
+	return t, LogChange(tx, now, Change{Table: domain.TableTerritories, RowID: t.ID, Version: 1,
+		Keys: []string{domain.TerritoryRowKey(t.ID)}, Created: true})
+}
+
+func UpdateTerritory(tx *gorm.DB, now time.Time, old, t domain.Territory) (domain.Territory, error) {
+	if len(domain.ChangedFields(old, t)) == 0 {
+		return old, nil
+	}
+	t.Version, t.UpdatedAt = old.Version+1, now
+	r := toTerritoryRow(t)
+	if err := updateAll(tx, &r, t.ID, "territory"); err != nil {
+		return t, err
+	}
+	return t, LogChange(tx, now, Change{Table: domain.TableTerritories, RowID: t.ID, Version: t.Version,
+		Keys: []string{domain.TerritoryRowKey(t.ID)}})
+}
+
+// ---- products
+
+func GetProduct(tx *gorm.DB, id string, forUpdate bool) (domain.Product, error) {
+	var r productRow
+	if err := lock(tx, forUpdate).Where("id = ?", id).Take(&r).Error; err != nil {
+		return domain.Product{}, Translate(err, "product")
+	}
+	return r.domain(), nil
+}
+
+// GetProducts returns the products with the given ids, keyed by id.
+func GetProducts(tx *gorm.DB, ids []string) (map[string]domain.Product, error) {
+	var rows []productRow
+	if err := tx.Where("id IN ?", ids).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("get products: %w", err)
+	}
+	out := make(map[string]domain.Product, len(rows))
+	for _, r := range rows {
+		out[r.ID] = r.domain()
+	}
+	return out, nil
+}
+
+func CreateProduct(tx *gorm.DB, now time.Time, p domain.Product) (domain.Product, error) {
+	p.Version, p.UpdatedAt = 1, now
+	r := toProductRow(p)
+	if err := tx.Create(&r).Error; err != nil {
+		return p, fmt.Errorf("create product: %w", Translate(err, "product"))
+	}
+	return p, LogChange(tx, now, Change{Table: domain.TableProducts, RowID: p.ID, Version: 1,
+		Keys: domain.ProductKeys(p.Active), Created: true})
+}
+
+func UpdateProduct(tx *gorm.DB, now time.Time, old, p domain.Product) (domain.Product, error) {
+	if len(domain.ChangedFields(old, p)) == 0 {
+		return old, nil
+	}
+	p.Version, p.UpdatedAt = old.Version+1, now
+	r := toProductRow(p)
+	if err := updateAll(tx, &r, p.ID, "product"); err != nil {
+		return p, err
+	}
+	return p, LogChange(tx, now, Change{Table: domain.TableProducts, RowID: p.ID, Version: p.Version,
+		Keys: domain.ProductKeys(p.Active)})
+}
+
+// ---- accounts
+
+func GetAccount(tx *gorm.DB, id string, forUpdate bool) (domain.Account, domain.FieldVersions, error) {
+	var r accountRow
+	if err := lock(tx, forUpdate).Where("id = ?", id).Take(&r).Error; err != nil {
+		return domain.Account{}, nil, Translate(err, "account")
+	}
+	return r.domain(), domain.DecodeFieldVersions(r.FieldVersions), nil
+}
+
+// GetAccounts returns the accounts with the given ids, keyed by id.
+func GetAccounts(tx *gorm.DB, ids []string) (map[string]domain.Account, error) {
+	var rows []accountRow
+	if err := tx.Where("id IN ?", ids).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("get accounts: %w", err)
+	}
+	out := make(map[string]domain.Account, len(rows))
+	for _, r := range rows {
+		out[r.ID] = r.domain()
+	}
+	return out, nil
+}
+
+func CreateAccount(tx *gorm.DB, now time.Time, a domain.Account) (domain.Account, error) {
+	a.Version, a.UpdatedAt = 1, now
+	r := toAccountRow(a, domain.FieldVersions{})
+	if err := tx.Create(&r).Error; err != nil {
+		return a, fmt.Errorf("create account: %w", Translate(err, "account"))
+	}
+	if err := openAccountHistory(tx, now, a); err != nil {
+		return a, err
+	}
+	return a, LogChange(tx, now, Change{Table: domain.TableAccounts, RowID: a.ID, Version: 1,
+		Keys: domain.AccountKeys(a.TerritoryID, a.OwnerID), Created: true})
+}
+
+// UpdateAccount writes a and, when its territory or owner changed, closes the
+// assignment history and relogs the account's visits, orders and notes under the
+// new scope keys.
+func UpdateAccount(tx *gorm.DB, now time.Time, old domain.Account, fv domain.FieldVersions, a domain.Account) (domain.Account, error) {
+	changed := domain.ChangedFields(old, a)
+	if len(changed) == 0 {
+		return old, nil
+	}
+	a.Version, a.UpdatedAt = old.Version+1, now
+	fv.Touch(a.Version, changed...)
+	r := toAccountRow(a, fv)
+	if err := updateAll(tx, &r, a.ID, "account"); err != nil {
+		return a, err
+	}
+	keys := domain.AccountKeys(a.TerritoryID, a.OwnerID)
+	if err := LogChange(tx, now, Change{Table: domain.TableAccounts, RowID: a.ID, Version: a.Version, Keys: keys}); err != nil {
+		return a, err
+	}
+	if old.TerritoryID == a.TerritoryID && ptrEq(old.OwnerID, a.OwnerID) {
+		return a, nil
+	}
+	if err := tx.Table("account_history").Where("account_id = ? AND valid_to IS NULL", a.ID).
+		Update("valid_to", now).Error; err != nil {
+		return a, fmt.Errorf("close account history: %w", err)
+	}
+	if err := openAccountHistory(tx, now, a); err != nil {
+		return a, err
+	}
+	return a, relogDependents(tx, now, a.ID, keys)
+}
+
+func openAccountHistory(tx *gorm.DB, now time.Time, a domain.Account) error {
+	h := map[string]any{"account_id": a.ID, "territory_id": a.TerritoryID, "owner_id": a.OwnerID, "valid_from": now}
+	if err := tx.Table("account_history").Create(h).Error; err != nil {
+		return fmt.Errorf("record account history: %w", err)
+	}
+	return nil
+}
+
+func ptrEq[T comparable](a, b *T) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b
+}
+
+// ---- visits
+
+func GetVisit(tx *gorm.DB, id string, forUpdate bool) (domain.Visit, domain.FieldVersions, error) {
+	var r visitRow
+	if err := lock(tx, forUpdate).Where("id = ?", id).Take(&r).Error; err != nil {
+		return domain.Visit{}, nil, Translate(err, "visit")
+	}
+	return r.domain(), domain.DecodeFieldVersions(r.FieldVersions), nil
+}
+
+// CreateVisit inserts v; acc is its account, whose keys scope the visit.
+func CreateVisit(tx *gorm.DB, now time.Time, acc domain.Account, v domain.Visit) (domain.Visit, error) {
+	v.Version, v.UpdatedAt = 1, now
+	r := toVisitRow(v, domain.FieldVersions{})
+	if err := tx.Create(&r).Error; err != nil {
+		return v, fmt.Errorf("create visit: %w", Translate(err, "visit"))
+	}
+	return v, LogChange(tx, now, Change{Table: domain.TableVisits, RowID: v.ID, Version: 1,
+		Keys: domain.AccountKeys(acc.TerritoryID, acc.OwnerID), Created: true})
+}
+
+func UpdateVisit(tx *gorm.DB, now time.Time, acc domain.Account, old domain.Visit, fv domain.FieldVersions, v domain.Visit) (domain.Visit, error) {
+	changed := domain.ChangedFields(old, v)
+	if len(changed) == 0 {
+		return old, nil
+	}
+	v.Version, v.UpdatedAt = old.Version+1, now
+	fv.Touch(v.Version, changed...)
+	r := toVisitRow(v, fv)
+	if err := updateAll(tx, &r, v.ID, "visit"); err != nil {
+		return v, err
+	}
+	return v, LogChange(tx, now, Change{Table: domain.TableVisits, RowID: v.ID, Version: v.Version,
+		Keys: domain.AccountKeys(acc.TerritoryID, acc.OwnerID)})
+}
+
+func DeleteVisit(tx *gorm.DB, now time.Time, acc domain.Account, v domain.Visit) error {
+	return deleteRow(tx, now, domain.TableVisits, &visitRow{}, v.ID, v.Version+1, domain.AccountKeys(acc.TerritoryID, acc.OwnerID))
+}
+
+func deleteRow(tx *gorm.DB, now time.Time, table string, model any, id string, version int64, keys []string) error {
+	if err := tx.Where("id = ?", id).Delete(model).Error; err != nil {
+		return fmt.Errorf("delete %s %s: %w", table, id, Translate(err, table))
+	}
+	return LogChange(tx, now, Change{Table: table, RowID: id, Version: version, Deleted: true, Keys: keys})
+}
+
+// ---- orders
+
+func GetOrder(tx *gorm.DB, id string, forUpdate bool) (domain.Order, domain.FieldVersions, error) {
+	var r orderRow
+	if err := lock(tx, forUpdate).Where("id = ?", id).Take(&r).Error; err != nil {
+		return domain.Order{}, nil, Translate(err, "order")
+	}
+	return r.domain(), domain.DecodeFieldVersions(r.FieldVersions), nil
+}
+
+func CreateOrder(tx *gorm.DB, now time.Time, acc domain.Account, o domain.Order) (domain.Order, error) {
+	o.Version, o.UpdatedAt = 1, now
+	if o.Lines == nil {
+		o.Lines = []domain.OrderLine{}
+	}
+	r := toOrderRow(o, domain.FieldVersions{})
+	if err := tx.Create(&r).Error; err != nil {
+		return o, fmt.Errorf("create order: %w", Translate(err, "order"))
+	}
+	return o, LogChange(tx, now, Change{Table: domain.TableOrders, RowID: o.ID, Version: 1,
+		Keys: domain.AccountKeys(acc.TerritoryID, acc.OwnerID), Created: true})
+}
+
+func UpdateOrder(tx *gorm.DB, now time.Time, acc domain.Account, old domain.Order, fv domain.FieldVersions, o domain.Order) (domain.Order, error) {
+	changed := domain.ChangedFields(old, o)
+	if len(changed) == 0 {
+		return old, nil
+	}
+	o.Version, o.UpdatedAt = old.Version+1, now
+	fv.Touch(o.Version, changed...)
+	r := toOrderRow(o, fv)
+	if err := updateAll(tx, &r, o.ID, "order"); err != nil {
+		return o, err
+	}
+	return o, LogChange(tx, now, Change{Table: domain.TableOrders, RowID: o.ID, Version: o.Version,
+		Keys: domain.AccountKeys(acc.TerritoryID, acc.OwnerID)})
+}
+
+func DeleteOrder(tx *gorm.DB, now time.Time, acc domain.Account, o domain.Order) error {
+	return deleteRow(tx, now, domain.TableOrders, &orderRow{}, o.ID, o.Version+1, domain.AccountKeys(acc.TerritoryID, acc.OwnerID))
+}
+
+// NextOrderNumber takes the next organisation-wide order number. The counter row
+// stays locked until the caller commits, so two submits never share a number.
+func NextOrderNumber(tx *gorm.DB) (string, error) {
+	var n int64
+	if err := tx.Raw("UPDATE counters SET value = value + 1 WHERE name = 'order_number' RETURNING value").
+		Scan(&n).Error; err != nil {
+		return "", fmt.Errorf("next order number: %w", err)
+	}
+	return fmt.Sprintf("SO-%07d", n), nil
+}
+
+// ---- account notes
+
+func GetNote(tx *gorm.DB, id string, forUpdate bool) (domain.AccountNote, domain.FieldVersions, error) {
+	var r noteRow
+	if err := lock(tx, forUpdate).Where("id = ?", id).Take(&r).Error; err != nil {
+		return domain.AccountNote{}, nil, Translate(err, "account note")
+	}
+	return r.domain(), domain.DecodeFieldVersions(r.FieldVersions), nil
+}
+
+func CreateNote(tx *gorm.DB, now time.Time, acc domain.Account, n domain.AccountNote) (domain.AccountNote, error) {
+	n.Version, n.UpdatedAt = 1, now
+	r := toNoteRow(n, domain.FieldVersions{})
+	if err := tx.Create(&r).Error; err != nil {
+		return n, fmt.Errorf("create account note: %w", Translate(err, "account note"))
+	}
+	return n, LogChange(tx, now, Change{Table: domain.TableAccountNotes, RowID: n.ID, Version: 1,
+		Keys: domain.AccountKeys(acc.TerritoryID, acc.OwnerID), Created: true})
+}
+
+func UpdateNote(tx *gorm.DB, now time.Time, acc domain.Account, old domain.AccountNote, fv domain.FieldVersions, n domain.AccountNote) (domain.AccountNote, error) {
+	changed := domain.ChangedFields(old, n)
+	if len(changed) == 0 {
+		return old, nil
+	}
+	n.Version, n.UpdatedAt = old.Version+1, now
+	fv.Touch(n.Version, changed...)
+	r := toNoteRow(n, fv)
+	if err := updateAll(tx, &r, n.ID, "account note"); err != nil {
+		return n, err
+	}
+	return n, LogChange(tx, now, Change{Table: domain.TableAccountNotes, RowID: n.ID, Version: n.Version,
+		Keys: domain.AccountKeys(acc.TerritoryID, acc.OwnerID)})
+}
+
+func DeleteNote(tx *gorm.DB, now time.Time, acc domain.Account, n domain.AccountNote) error {
+	return deleteRow(tx, now, domain.TableAccountNotes, &noteRow{}, n.ID, n.Version+1, domain.AccountKeys(acc.TerritoryID, acc.OwnerID))
+}

@@ -1,0 +1,103 @@
+package store_test
+
+import (
+	"context"
+	"sort"
+	"testing"
+
+	"github.com/fieldsync/fieldsync/domain"
+	"github.com/fieldsync/fieldsync/internal/testdb"
+	"github.com/fieldsync/fieldsync/store"
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+)
+
+func entries(t *testing.T, db *store.DB, rowID string) []string {
+	t.Helper()
+	var es []store.ChangeEntry
+	if err := db.Gorm.Where("row_id = ?", rowID).Order("seq").Find(&es).Error; err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range es {
+		s := e.Op + " " + e.ScopeKey
+		if e.Reason != nil {
+			s += " " + *e.Reason
+		}
+		out = append(out, s)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func TestLogChange_AccountMoveRelogsHistory(t *testing.T) {
+	testdb.Dialects(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		now := db.Now()
+		t1, t2 := uuid.NewString(), uuid.NewString()
+		rep := uuid.NewString()
+		acc := domain.Account{ID: uuid.NewString(), Name: "Acme", TerritoryID: t1, Class: "A", Status: "active"}
+		visit := domain.Visit{ID: uuid.NewString(), AccountID: acc.ID, RepID: rep, Status: "planned", PlannedAt: now}
+		err := db.Tx(ctx, func(tx *gorm.DB) error {
+			for _, id := range []string{t1, t2} {
+				if _, err := store.CreateTerritory(tx, now, domain.Territory{ID: id, Name: "T"}); err != nil {
+					return err
+				}
+			}
+			if _, err := store.CreateUser(tx, now, store.UserRecord{User: domain.User{ID: rep, Name: "R", Role: domain.RoleRep, TerritoryIDs: []string{t1}}, Email: "r@x.io", PasswordHash: "x"}); err != nil {
+				return err
+			}
+			a, err := store.CreateAccount(tx, now, acc)
+			if err != nil {
+				return err
+			}
+			_, err = store.CreateVisit(tx, now, a, visit)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = db.Tx(ctx, func(tx *gorm.DB) error {
+			old, fv, err := store.GetAccount(tx, acc.ID, true)
+			if err != nil {
+				return err
+			}
+			moved := old
+			moved.TerritoryID = t2
+			got, err := store.UpdateAccount(tx, now, old, fv, moved)
+			if got.Version != 2 {
+				t.Errorf("version = %d, want 2", got.Version)
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []string{"delete t:" + t1 + " out_of_scope", "upsert t:" + t2}
+		for _, id := range []string{acc.ID, visit.ID} {
+			got := entries(t, db, id)
+			if len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
+				t.Errorf("entries of %s = %v, want %v", id, got, want)
+			}
+		}
+	})
+}
+
+func TestNextOrderNumber_Unique(t *testing.T) {
+	testdb.Dialects(t, func(t *testing.T, db *store.DB) {
+		seen := map[string]bool{}
+		for i := 0; i < 3; i++ {
+			err := db.Tx(context.Background(), func(tx *gorm.DB) error {
+				n, err := store.NextOrderNumber(tx)
+				if seen[n] {
+					t.Errorf("number %s handed out twice", n)
+				}
+				seen[n] = true
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+}
