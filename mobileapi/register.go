@@ -1,0 +1,32 @@
+// Package mobileapi holds the HTTP handlers of the device-facing API: login,
+// logout, me, and the sync pull and push endpoints.
+package mobileapi
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/fieldsync/fieldsync/auth"
+	fsync "github.com/fieldsync/fieldsync/sync"
+	"github.com/fieldsync/fieldsync/wire"
+	"github.com/gofiber/fiber/v2"
+)
+
+// SyncService is the sync engine as the handlers see it.
+type SyncService interface {
+	Pull(ctx context.Context, a fsync.Actor, cursor string, limit int) (wire.PullResponse, error)
+	Push(ctx context.Context, a fsync.Actor, req wire.PushRequest) (wire.PushResponse, error)
+}
+
+// Deps are what the handlers need; the server wires them.
+type Deps struct {
+	Auth   *auth.Service
+	Sync   SyncService
+	Logger *slog.Logger
+}
+
+// Register adds the device API routes under r (the /v1 group).
+func Register(r fiber.Router, d Deps) {
+	registerAuth(r, d)
+	registerSync(r, d)
+}

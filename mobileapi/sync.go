@@ -1,0 +1,67 @@
+package mobileapi
+
+import (
+	"strings"
+
+	"github.com/fieldsync/fieldsync/domain"
+	"github.com/fieldsync/fieldsync/httpapi"
+	fsync "github.com/fieldsync/fieldsync/sync"
+	"github.com/fieldsync/fieldsync/wire"
+	"github.com/gofiber/fiber/v2"
+)
+
+type syncHandlers struct {
+	sync SyncService
+}
+
+func registerSync(r fiber.Router, d Deps) {
+	h := syncHandlers{sync: d.Sync}
+	authenticated := httpapi.Authenticate(d.Auth)
+	r.Get("/sync/pull", authenticated, h.pull)
+	r.Post("/sync/push", authenticated, h.push)
+}
+
+func actor(p httpapi.Principal) fsync.Actor {
+	return fsync.Actor{UserID: p.UserID, Role: p.Role, DeviceID: p.DeviceID}
+}
+
+func (h syncHandlers) pull(c *fiber.Ctx) error {
+	limit, err := httpapi.QueryLimit(c, wire.DefaultPullLimit, wire.MaxPullLimit)
+	if err != nil {
+		return err
+	}
+	// Query values alias Fiber's buffer, which is reused after the handler.
+	cursor := strings.Clone(c.Query("cursor"))
+	resp, err := h.sync.Pull(c.UserContext(), actor(httpapi.PrincipalOf(c)), cursor, limit)
+	if err != nil {
+		return err
+	}
+	return c.JSON(resp)
+}
+
+func (h syncHandlers) push(c *fiber.Ctx) error {
+	if len(c.Body()) > wire.MaxPushBodyBytes {
+		return domain.Errorf(domain.CodeTooLarge, "push body over %d bytes", wire.MaxPushBodyBytes)
+	}
+	var req wire.PushRequest
+	if err := httpapi.DecodeJSON(c, &req); err != nil {
+		return err
+	}
+	if len(req.Mutations) > wire.MaxMutations {
+		return domain.Errorf(domain.CodeTooLarge, "%d mutations in one push; at most %d", len(req.Mutations), wire.MaxMutations)
+	}
+	p := httpapi.PrincipalOf(c)
+	if req.DeviceID != "" && req.DeviceID != p.DeviceID {
+		return &domain.Error{Code: domain.CodeBadRequest, Message: "device_id does not match the device this token was issued to",
+			Fields: []domain.FieldError{{Field: "device_id", Message: "must be the device of the token"}}}
+	}
+	if req.Pending != nil && *req.Pending < 0 {
+		return &domain.Error{Code: domain.CodeBadRequest, Message: "invalid push body",
+			Fields: []domain.FieldError{{Field: "pending", Message: "must be at least 0"}}}
+	}
+	resp, err := h.sync.Push(c.UserContext(), actor(p), req)
+	if err != nil {
+		return err
+	}
+	return c.JSON(resp)
+}

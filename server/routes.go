@@ -1,0 +1,17 @@
+package server
+
+import (
+	"github.com/fieldsync/fieldsync/mobileapi"
+)
+
+// routes lists every route of the server; /openapi.json documents each one.
+func (s *Server) routes() {
+	s.App.Get("/healthz", s.healthz)
+	s.App.Get("/readyz", s.readyz)
+	s.App.Get("/metrics", s.Metrics.handler())
+	s.App.Get("/openapi.json", serveOpenAPI)
+
+	v1 := s.App.Group("/v1")
+	mobileapi.Register(v1, mobileapi.Deps{Auth: s.Auth, Sync: s.Sync, Logger: s.Logger})
+	s.registerAdmin(v1)
+}

@@ -1,0 +1,90 @@
+// Package server is the Fiber application: configuration, middleware (request
+// ids, access log, metrics, panic recovery, error rendering), operational
+// endpoints, route registration and graceful shutdown.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	fsync "github.com/fieldsync/fieldsync/sync"
+	"log/slog"
+	"net"
+
+	"github.com/fieldsync/fieldsync/auth"
+	"github.com/fieldsync/fieldsync/httpapi"
+	"github.com/fieldsync/fieldsync/store"
+	"github.com/gofiber/fiber/v2"
+)
+
+// Server holds what every handler needs. Fields are set by New and read-only
+// afterwards.
+type Server struct {
+	Cfg     Config
+	DB      *store.DB
+	Auth    *auth.Service
+	Logger  *slog.Logger
+	Metrics *Metrics
+	Sync    *fsync.Engine
+	App     *fiber.App
+}
+
+// New builds the application on an open, migrated database.
+func New(cfg Config, db *store.DB, logger *slog.Logger) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	authSvc, err := auth.New(db, cfg.AuthConfig(), logger)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{Cfg: cfg, DB: db, Auth: authSvc, Logger: logger, Metrics: NewMetrics()}
+	s.Sync = newSyncEngine(s)
+	s.App = fiber.New(fiber.Config{
+		AppName:               "fieldsync",
+		ErrorHandler:          httpapi.ErrorHandler(logger),
+		BodyLimit:             cfg.BodyLimit,
+		ReadTimeout:           cfg.ReadTimeout,
+		WriteTimeout:          cfg.WriteTimeout,
+		IdleTimeout:           cfg.IdleTimeout,
+		ProxyHeader:           cfg.ProxyHeader,
+		DisableStartupMessage: true,
+	})
+	// Order matters: the request id exists before anything logs; observe sees the
+	// status the error handler chose, including for panics recovered below it.
+	s.App.Use(requestID, s.observe, s.recoverPanic)
+	s.routes()
+	return s, nil
+}
+
+// Listen serves on Cfg.Addr until ctx ends, then shuts down gracefully.
+func (s *Server) Listen(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.Cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", s.Cfg.Addr, err)
+	}
+	return s.Serve(ctx, ln)
+}
+
+// Serve serves on ln until ctx ends. It then stops accepting connections and
+// waits up to Cfg.ShutdownTimeout for in-flight requests to finish.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	errc := make(chan error, 1)
+	go func() { errc <- s.App.Listener(ln) }()
+	s.Logger.InfoContext(ctx, "listening", "addr", ln.Addr().String())
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	s.Logger.InfoContext(ctx, "shutting down", "grace", s.Cfg.ShutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.Cfg.ShutdownTimeout)
+	defer cancel()
+	if err := s.App.ShutdownWithContext(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, net.ErrClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,211 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/fieldsync/fieldsync/domain"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// Pos is a position in the change log: (xid, seq). On SQLite xid is always 0.
+type Pos struct {
+	Xid uint64
+	Seq int64
+}
+
+// Less orders positions as pulls deliver them.
+func (p Pos) Less(q Pos) bool { return p.Xid < q.Xid || (p.Xid == q.Xid && p.Seq < q.Seq) }
+
+// LogQuery selects a page of change-log entries.
+type LogQuery struct {
+	After  Pos
+	Upto   *Pos     // inclusive upper bound; nil: up to what is safe to deliver
+	Keys   []string // scope keys; nil with All: every key
+	All    bool
+	Tables []string
+	// SkipOutOfScope drops out_of_scope tombstones (organisation-wide scopes never
+	// lose a row, so those tombstones mean nothing to them).
+	SkipOutOfScope bool
+	Limit          int
+}
+
+type logRow struct {
+	Seq      int64
+	XidText  string
+	Tbl      string
+	RowID    string
+	ScopeKey string
+	Op       string
+	Reason   *string
+	Version  int64
+}
+
+// ReadLog returns up to q.Limit entries after q.After in delivery order. On
+// Postgres only entries of transactions below the snapshot's xmin are returned:
+// every such transaction has finished, so no entry can later appear behind the
+// returned positions. tx should be a repeatable-read transaction so the rows read
+// afterwards come from the same snapshot.
+func (db *DB) ReadLog(tx *gorm.DB, q LogQuery) ([]ChangeEntry, error) {
+	if !q.All && len(q.Keys) == 0 {
+		return nil, nil
+	}
+	xidCol := "0"
+	if db.Dialect == Postgres {
+		xidCol = "xid::text"
+	}
+	s := tx.Table("change_log").Select("seq, " + xidCol + " AS xid_text, tbl, row_id, scope_key, op, reason, version")
+	if db.Dialect == Postgres {
+		s = s.Where("(xid, seq) > (?::xid8, ?)", strconv.FormatUint(q.After.Xid, 10), q.After.Seq).
+			Where("xid < pg_snapshot_xmin(pg_current_snapshot())")
+		if q.Upto != nil {
+			s = s.Where("(xid, seq) <= (?::xid8, ?)", strconv.FormatUint(q.Upto.Xid, 10), q.Upto.Seq)
+		}
+	} else {
+		s = s.Where("seq > ?", q.After.Seq)
+		if q.Upto != nil {
+			s = s.Where("seq <= ?", q.Upto.Seq)
+		}
+	}
+	if !q.All {
+		s = s.Where("scope_key IN ?", q.Keys)
+	}
+	if len(q.Tables) > 0 && len(q.Tables) < len(domain.SyncedTables) {
+		s = s.Where("tbl IN ?", q.Tables)
+	}
+	if q.SkipOutOfScope {
+		s = s.Where("(reason IS NULL OR reason <> ?)", ReasonOutOfScope)
+	}
+	if db.Dialect == Postgres {
+		s = s.Order("xid, seq")
+	} else {
+		s = s.Order("seq")
+	}
+	var rows []logRow
+	if err := s.Limit(q.Limit).Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("read change log: %w", err)
+	}
+	out := make([]ChangeEntry, len(rows))
+	for i, r := range rows {
+		xid, _ := strconv.ParseUint(r.XidText, 10, 64)
+		out[i] = ChangeEntry{Seq: r.Seq, Xid: xid, Tbl: r.Tbl, RowID: r.RowID, ScopeKey: r.ScopeKey,
+			Op: r.Op, Reason: r.Reason, Version: r.Version}
+	}
+	return out, nil
+}
+
+// Pos returns the position of e.
+func (e ChangeEntry) Pos() Pos { return Pos{Xid: e.Xid, Seq: e.Seq} }
+
+// Horizon returns the compaction horizon: cursors at or before it may have missed
+// a compacted tombstone and must reset.
+func Horizon(tx *gorm.DB) (Pos, error) {
+	var h struct {
+		Xid int64
+		Seq int64
+	}
+	if err := tx.Table("sync_horizon").Where("id = 1").Take(&h).Error; err != nil {
+		return Pos{}, fmt.Errorf("read sync horizon: %w", err)
+	}
+	return Pos{Xid: uint64(h.Xid), Seq: h.Seq}, nil
+}
+
+// Compact deletes tombstones older than before and moves the horizon past the
+// newest one deleted, so cursors that could have missed one get a reset. It
+// returns how many entries it removed.
+func (db *DB) Compact(tx *gorm.DB, before time.Time) (int64, error) {
+	xidCol := "0"
+	if db.Dialect == Postgres {
+		xidCol = "xid::text"
+	}
+	var newest struct {
+		XidText string
+		Seq     int64
+	}
+	q := tx.Table("change_log").Select(xidCol+" AS xid_text, seq").Where("op = ? AND created_at < ?", OpDelete, before)
+	if db.Dialect == Postgres {
+		q = q.Order("xid DESC, seq DESC")
+	} else {
+		q = q.Order("seq DESC")
+	}
+	if err := q.Limit(1).Scan(&newest).Error; err != nil {
+		return 0, fmt.Errorf("find newest tombstone: %w", err)
+	}
+	if newest.Seq == 0 {
+		return 0, nil
+	}
+	res := tx.Where("op = ? AND created_at < ?", OpDelete, before).Delete(&ChangeEntry{})
+	if res.Error != nil {
+		return 0, fmt.Errorf("compact change log: %w", res.Error)
+	}
+	xid, _ := strconv.ParseInt(newest.XidText, 10, 64)
+	if err := tx.Exec("UPDATE sync_horizon SET xid = ?, seq = ? WHERE id = 1 AND (xid < ? OR (xid = ? AND seq < ?))",
+		xid, newest.Seq, xid, xid, newest.Seq).Error; err != nil {
+		return 0, fmt.Errorf("move sync horizon: %w", err)
+	}
+	return res.RowsAffected, nil
+}
+
+// ---- scope snapshots
+
+type scopeRow struct {
+	ID          int64 `gorm:"primaryKey;autoIncrement"`
+	UserID      string
+	Fingerprint string
+	Scope       string
+	CreatedAt   time.Time
+}
+
+func (scopeRow) TableName() string { return "sync_scopes" }
+
+type storedScope struct {
+	All    bool     `json:"all,omitempty"`
+	Keys   []string `json:"keys,omitempty"`
+	Tables []string `json:"tables"`
+}
+
+// ScopeID returns the id of the stored snapshot of s for userID, storing it first
+// if it is new.
+func ScopeID(tx *gorm.DB, now time.Time, userID string, s domain.Scope) (int64, error) {
+	fp := s.Fingerprint()
+	var r scopeRow
+	err := tx.Where("user_id = ? AND fingerprint = ?", userID, fp).Take(&r).Error
+	if err == nil {
+		return r.ID, nil
+	}
+	if err != gorm.ErrRecordNotFound {
+		return 0, fmt.Errorf("find scope snapshot: %w", err)
+	}
+	b, _ := json.Marshal(storedScope{All: s.All, Keys: s.Keys, Tables: s.Tables}) // plain slices always marshal
+	r = scopeRow{UserID: userID, Fingerprint: fp, Scope: string(b), CreatedAt: now}
+	if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&r).Error; err != nil {
+		return 0, fmt.Errorf("store scope snapshot: %w", err)
+	}
+	if r.ID == 0 { // lost a race with a concurrent pull of the same user
+		if err := tx.Where("user_id = ? AND fingerprint = ?", userID, fp).Take(&r).Error; err != nil {
+			return 0, fmt.Errorf("find scope snapshot: %w", err)
+		}
+	}
+	return r.ID, nil
+}
+
+// LoadScope returns the snapshot id of userID, or found=false when it does not
+// exist or belongs to another user.
+func LoadScope(tx *gorm.DB, userID string, id int64) (domain.Scope, bool, error) {
+	var r scopeRow
+	err := tx.Where("id = ? AND user_id = ?", id, userID).Take(&r).Error
+	if err == gorm.ErrRecordNotFound {
+		return domain.Scope{}, false, nil
+	}
+	if err != nil {
+		return domain.Scope{}, false, fmt.Errorf("load scope snapshot: %w", err)
+	}
+	var s storedScope
+	if err := json.Unmarshal([]byte(r.Scope), &s); err != nil {
+		return domain.Scope{}, false, nil
+	}
+	return domain.Scope{All: s.All, Keys: s.Keys, Tables: s.Tables}, true, nil
+}

@@ -1,0 +1,68 @@
+// Package sync is Fieldsync's sync engine: it resolves a user's scope, serves
+// pulls from the change log with cursors that never skip a committed change, and
+// applies pushed mutations one by one, idempotently, merging offline edits by the
+// conflict policies of the domain package.
+package sync
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/fieldsync/fieldsync/domain"
+	"github.com/fieldsync/fieldsync/store"
+)
+
+// Actor is who pulls or pushes: the authenticated user on one device.
+type Actor struct {
+	UserID   string
+	Role     domain.Role
+	DeviceID string
+}
+
+// Observer receives counts for metrics; the server wires it to Prometheus.
+type Observer interface {
+	ChangesServed(n int)
+	PushResult(status string)
+	ConflictOpened(table string)
+}
+
+type nopObserver struct{}
+
+func (nopObserver) ChangesServed(int)     {}
+func (nopObserver) PushResult(string)     {}
+func (nopObserver) ConflictOpened(string) {}
+
+// Config tunes the engine.
+type Config struct {
+	// Currency is the default currency of orders created without one.
+	Currency string
+	// ScopeGrace is how long after losing an account a rep's writes to it still
+	// become conflicts instead of rejections (PROTOCOL §4.3: 30 days).
+	ScopeGrace time.Duration
+}
+
+// Engine serves pulls and pushes. It is safe for concurrent use.
+type Engine struct {
+	db     *store.DB
+	cfg    Config
+	log    *slog.Logger
+	obs    Observer
+	cursor cursorCodec
+}
+
+// New returns an engine over db. obs may be nil.
+func New(db *store.DB, cfg Config, logger *slog.Logger, obs Observer) *Engine {
+	if cfg.Currency == "" {
+		cfg.Currency = "EUR"
+	}
+	if cfg.ScopeGrace == 0 {
+		cfg.ScopeGrace = 30 * 24 * time.Hour
+	}
+	if obs == nil {
+		obs = nopObserver{}
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Engine{db: db, cfg: cfg, log: logger, obs: obs}
+}

@@ -1,0 +1,185 @@
+package sync
+
+import (
+	"github.com/fieldsync/fieldsync/domain"
+	"github.com/fieldsync/fieldsync/store"
+	"github.com/fieldsync/fieldsync/wire"
+	"gorm.io/gorm"
+)
+
+// Totals, numbers and submit times are the server's; so is the rep of a rep's order.
+var orderIgnore = ignoring("number", "rep_id", "total_cents", "submitted_at", "reason")
+
+// After creation an order keeps its account and currency.
+var orderWritable = map[string]bool{"visit_id": true, "status": true, "lines": true, "note": true}
+
+func (p *pusher) order(m wire.Mutation) (wire.MutationResult, error) {
+	cur, fv, err := store.GetOrder(p.tx, m.ID, true)
+	if domain.ErrorCode(err) == domain.CodeNotFound {
+		if m.Op == store.OpDelete {
+			return wire.MutationResult{Status: wire.StatusApplied, Version: m.BaseVersion}, nil
+		}
+		if m.BaseVersion > 0 {
+			return p.vanished(m)
+		}
+		return p.createOrder(m)
+	}
+	if err != nil {
+		return wire.MutationResult{}, err
+	}
+	if cur.RepID != p.a.UserID {
+		return wire.MutationResult{}, domain.Errorf(domain.CodeForbidden, "a rep may change only their own orders")
+	}
+	acc, err := p.accountFor(cur.AccountID, "account_id")
+	if err != nil {
+		return p.outOfScope(m, err, cur)
+	}
+	if m.Op == store.OpDelete {
+		return p.deleteOrder(m, acc, cur, fv)
+	}
+	patched := cur
+	changed, perr := domain.ApplyPatch(&patched, m.Row, domain.PatchOptions{Ignore: orderIgnore, Writable: orderWritable})
+	if perr != nil {
+		return wire.MutationResult{}, perr
+	}
+	if len(changed) == 0 {
+		return applied(cur.Version, cur), nil
+	}
+	result, status := patched, wire.StatusApplied
+	if m.BaseVersion < cur.Version {
+		var out domain.MergeOutcome
+		result, out = domain.MergeOrder(cur, patched, fv.ChangedSince(m.BaseVersion), changed)
+		if out.Conflict != "" {
+			return p.conflict(m, &acc, out.Conflict, patched, cur, cur.Version)
+		}
+		if err := p.autoResolved(m, acc, out, patched, cur); err != nil {
+			return wire.MutationResult{}, err
+		}
+		status = wire.StatusMerged
+	}
+	if !domain.OrderEditable(cur.Status) && (changedField(changed, "lines") || changedField(changed, "note") || changedField(changed, "visit_id")) {
+		return wire.MutationResult{}, domain.Errorf(domain.CodeIllegalTransition, "a %s order can no longer be edited", cur.Status)
+	}
+	if err := domain.CheckOrderTransition(p.a.Role, cur.Status, result.Status); err != nil {
+		return wire.MutationResult{}, err
+	}
+	if err := p.finishOrder(&result, cur.Status); err != nil {
+		return wire.MutationResult{}, err
+	}
+	saved, err := store.UpdateOrder(p.tx, p.now, acc, cur, fv, result)
+	if err != nil {
+		return wire.MutationResult{}, err
+	}
+	return wire.MutationResult{Status: status, Version: saved.Version, Row: rowJSON(saved)}, nil
+}
+
+func changedField(changed []string, f string) bool {
+	for _, c := range changed {
+		if c == f {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *pusher) createOrder(m wire.Mutation) (wire.MutationResult, error) {
+	o := domain.Order{ID: m.ID, Status: domain.OrderDraft, Currency: p.e.cfg.Currency, Lines: []domain.OrderLine{}}
+	if _, perr := domain.ApplyPatch(&o, m.Row, domain.PatchOptions{Ignore: orderIgnore}); perr != nil {
+		return wire.MutationResult{}, perr
+	}
+	o.RepID = p.a.UserID
+	if o.AccountID == "" {
+		return wire.MutationResult{}, domain.Invalid(domain.FieldError{Field: "account_id", Message: "is required"})
+	}
+	acc, err := p.accountFor(o.AccountID, "account_id")
+	if err != nil {
+		return p.outOfScope(m, err, o)
+	}
+	if err := domain.CheckOrderTransition(p.a.Role, domain.OrderDraft, o.Status); err != nil {
+		return wire.MutationResult{}, err
+	}
+	if err := p.finishOrder(&o, domain.OrderDraft); err != nil {
+		return wire.MutationResult{}, err
+	}
+	saved, err := store.CreateOrder(p.tx, p.now, acc, o)
+	if err != nil {
+		return wire.MutationResult{}, err
+	}
+	return applied(saved.Version, saved), nil
+}
+
+// finishOrder prices and validates an order about to be written. Draft lines are
+// priced from the catalogue on every write so the rep sees real totals offline
+// after the next sync; submitting freezes prices, numbers the order and stamps it.
+func (p *pusher) finishOrder(o *domain.Order, from string) error {
+	if o.VisitID != nil {
+		if err := checkOrderVisit(p.tx, *o); err != nil {
+			return err
+		}
+	}
+	if domain.OrderEditable(from) {
+		if err := PriceOrder(p.tx, o); err != nil {
+			return err
+		}
+	}
+	if from == domain.OrderDraft && o.Status == domain.OrderSubmitted {
+		if len(o.Lines) == 0 {
+			return domain.Invalid(domain.FieldError{Field: "lines", Message: "an order needs at least one line to be submitted"})
+		}
+		n, err := store.NextOrderNumber(p.tx)
+		if err != nil {
+			return err
+		}
+		o.Number, o.SubmittedAt = &n, &p.now
+	}
+	o.TotalCents = domain.OrderTotal(o.Lines)
+	return domain.ValidateOrder(*o)
+}
+
+// PriceOrder sets each line's unit price from the catalogue. Products must exist,
+// be active and share the order's currency.
+func PriceOrder(tx *gorm.DB, o *domain.Order) error {
+	if len(o.Lines) == 0 {
+		return nil
+	}
+	ids := make([]string, 0, len(o.Lines))
+	for _, l := range o.Lines {
+		if domain.IsUUID(l.ProductID) {
+			ids = append(ids, l.ProductID)
+		}
+	}
+	products, err := store.GetProducts(tx, ids)
+	if err != nil {
+		return err
+	}
+	lines, perr := domain.PriceLines(o.Lines, products)
+	if perr != nil {
+		return perr
+	}
+	if perr := domain.CheckCurrency(*o, products); perr != nil {
+		return perr
+	}
+	o.Lines = lines
+	return nil
+}
+
+func checkOrderVisit(tx *gorm.DB, o domain.Order) error {
+	v, _, err := store.GetVisit(tx, *o.VisitID, false)
+	if domain.ErrorCode(err) == domain.CodeNotFound || (err == nil && v.AccountID != o.AccountID) {
+		return domain.Invalid(domain.FieldError{Field: "visit_id", Message: "must be a visit of the same account"})
+	}
+	return err
+}
+
+func (p *pusher) deleteOrder(m wire.Mutation, acc domain.Account, cur domain.Order, fv domain.FieldVersions) (wire.MutationResult, error) {
+	if cur.Status != domain.OrderDraft {
+		return wire.MutationResult{}, domain.Errorf(domain.CodeIllegalTransition, "a %s order cannot be deleted; cancel it instead", cur.Status)
+	}
+	if m.BaseVersion < cur.Version && len(fv.ChangedSince(m.BaseVersion)) > 0 {
+		return p.conflict(m, &acc, "order changed on the server after the device deleted it", nil, cur, cur.Version)
+	}
+	if err := store.DeleteOrder(p.tx, p.now, acc, cur); err != nil {
+		return wire.MutationResult{}, err
+	}
+	return wire.MutationResult{Status: wire.StatusApplied, Version: cur.Version + 1}, nil
+}

@@ -1,0 +1,271 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/fieldsync/fieldsync/domain"
+	"github.com/fieldsync/fieldsync/store"
+	"github.com/fieldsync/fieldsync/wire"
+	"gorm.io/gorm"
+)
+
+// Pull returns the next page of changes for the actor after cursor (empty: an
+// initial sync). It never fails on a bad cursor: an unknown, foreign, compacted or
+// malformed cursor gets a reset and the first page of an initial sync.
+func (e *Engine) Pull(ctx context.Context, a Actor, cursor string, limit int) (wire.PullResponse, error) {
+	limit = min(max(limit, 1), wire.MaxPullLimit)
+	scope, err := e.Scope(ctx, a.UserID)
+	if err != nil {
+		return wire.PullResponse{}, fmt.Errorf("pull: %w", err)
+	}
+	// Stored outside the read transaction, which is read-only on Postgres.
+	scopeID, err := store.ScopeID(e.db.Gorm.WithContext(ctx), e.db.Now(), a.UserID, scope)
+	if err != nil {
+		return wire.PullResponse{}, fmt.Errorf("pull: %w", err)
+	}
+	var resp wire.PullResponse
+	err = e.db.ReadTx(ctx, func(tx *gorm.DB) error {
+		st, reset, err := e.resume(tx, a.UserID, cursor, scope, scopeID)
+		if err != nil {
+			return err
+		}
+		p := &page{e: e, tx: tx, scope: scope, st: st, limit: limit}
+		if err := p.fill(); err != nil {
+			return err
+		}
+		resp = wire.PullResponse{Changes: p.changes, Cursor: e.cursor.encode(p.st), HasMore: p.hasMore, Reset: reset}
+		return nil
+	})
+	if err != nil {
+		return wire.PullResponse{}, fmt.Errorf("pull: %w", err)
+	}
+	if resp.Changes == nil {
+		resp.Changes = []wire.Change{}
+	}
+	now := e.db.Now()
+	if err := store.RecordSync(e.db.Gorm.WithContext(ctx), a.UserID, a.DeviceID, &now, nil, nil); err != nil {
+		e.log.WarnContext(ctx, "record pull", "err", err)
+	}
+	e.obs.ChangesServed(len(resp.Changes))
+	return resp, nil
+}
+
+// resume turns the client's cursor into the state to continue from, or into a
+// fresh initial-sync state with reset=true when the cursor cannot be continued.
+func (e *Engine) resume(tx *gorm.DB, userID, cursor string, scope domain.Scope, scopeID int64) (cursorState, bool, error) {
+	fresh := cursorState{U: userID, S: scopeID}
+	if cursor == "" {
+		return fresh, false, nil
+	}
+	c, err := e.cursor.decode(cursor)
+	if err != nil || c.U != userID {
+		return fresh, true, nil
+	}
+	horizon, err := store.Horizon(tx)
+	if err != nil {
+		return c, false, err
+	}
+	if horizon.Seq > 0 && !horizon.Less(c.pos()) {
+		return fresh, true, nil
+	}
+	if c.S == scopeID {
+		if c.O != 0 {
+			if _, ok, err := store.LoadScope(tx, userID, c.O); err != nil || !ok {
+				return fresh, err == nil, err
+			}
+		}
+		return c, false, nil
+	}
+	// The scope changed since this cursor was issued.
+	if c.P != phaseLog {
+		return fresh, true, nil // changed again mid-transition: start over
+	}
+	old, ok, err := store.LoadScope(tx, userID, c.S)
+	if err != nil || !ok {
+		return fresh, err == nil, err
+	}
+	if old.All || scope.All || !sameTables(old.Tables, scope.Tables) {
+		// Organisation-wide scopes and role changes that change the tables a user
+		// receives are rare and large: a reset is cheaper than a diff.
+		return fresh, true, nil
+	}
+	return cursorState{U: userID, S: scopeID, X: c.X, Q: c.Q, O: c.S, P: phaseLeave}, false, nil
+}
+
+func sameTables(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// page builds one pull response.
+type page struct {
+	e       *Engine
+	tx      *gorm.DB
+	scope   domain.Scope
+	st      cursorState
+	limit   int
+	read    int // entries consumed, the page's budget
+	changes []wire.Change
+	hasMore bool
+}
+
+func (p *page) fill() error {
+	var old domain.Scope
+	if p.st.O != 0 {
+		var ok bool
+		var err error
+		if old, ok, err = store.LoadScope(p.tx, p.st.U, p.st.O); err != nil {
+			return err
+		} else if !ok {
+			return errors.New("scope snapshot vanished")
+		}
+	}
+	lost := domain.KeyDiff(old.Keys, p.scope.Keys)
+	if p.st.P == phaseLeave {
+		done, err := p.phase(lost, false)
+		if err != nil || !done {
+			return err
+		}
+		p.st.P, p.st.PX, p.st.PQ = phaseEnter, 0, 0
+	}
+	if p.st.P == phaseEnter {
+		done, err := p.phase(domain.KeyDiff(p.scope.Keys, old.Keys), true)
+		if err != nil || !done {
+			return err
+		}
+		p.st.P, p.st.PX, p.st.PQ = phaseLog, 0, 0
+	}
+	return p.log(lost)
+}
+
+// phase walks the live entries of keys up to the cursor's position: the rows the
+// device may hold through a lost key (enter=false: delete what is no longer
+// visible) or the rows it never got through a gained key (enter=true: send what
+// is visible). It reports whether the phase is finished.
+func (p *page) phase(keys []string, enter bool) (bool, error) {
+	room := p.limit - p.read
+	if room <= 0 {
+		p.hasMore = true
+		return false, nil
+	}
+	if len(keys) == 0 || (p.st.X == 0 && p.st.Q == 0) {
+		return true, nil
+	}
+	upto := p.st.pos()
+	entries, err := p.e.db.ReadLog(p.tx, store.LogQuery{After: p.st.phasePos(), Upto: &upto, Keys: keys,
+		Tables: p.scope.Tables, Limit: room})
+	if err != nil {
+		return false, err
+	}
+	p.read += len(entries)
+	if len(entries) > 0 {
+		last := entries[len(entries)-1].Pos()
+		p.st.PX, p.st.PQ = last.Xid, last.Seq
+	}
+	mode := emitDeletes
+	if enter {
+		mode = emitUpserts
+	}
+	if err := p.emit(entries, mode); err != nil {
+		return false, err
+	}
+	if len(entries) == room {
+		p.hasMore = true
+		return false, nil
+	}
+	return true, nil
+}
+
+// log reads the change log after the cursor. Keys lost in a recent scope change
+// are read too, so a row that left through one of them while the transition was
+// being sent still gets its delete.
+func (p *page) log(lost []string) error {
+	room := p.limit - p.read
+	if room <= 0 {
+		p.hasMore = true
+		return nil
+	}
+	q := store.LogQuery{After: p.st.pos(), All: p.scope.All, SkipOutOfScope: p.scope.All,
+		Tables: p.scope.Tables, Limit: room + 1}
+	if !p.scope.All {
+		q.Keys = append(append([]string{}, p.scope.Keys...), lost...)
+	}
+	entries, err := p.e.db.ReadLog(p.tx, q)
+	if err != nil {
+		return err
+	}
+	if len(entries) > room {
+		entries, p.hasMore = entries[:room], true
+	}
+	p.read += len(entries)
+	if len(entries) > 0 {
+		last := entries[len(entries)-1].Pos()
+		p.st.X, p.st.Q = last.Xid, last.Seq
+	}
+	if !p.hasMore {
+		p.st.O = 0 // caught up: the lost keys can hold nothing this device has
+	}
+	return p.emit(entries, emitBoth)
+}
+
+type emitMode int
+
+const (
+	emitBoth emitMode = iota
+	emitDeletes
+	emitUpserts
+)
+
+// emit turns entries into changes by looking at each row as it is now: a visible
+// row is sent as an upsert of its current version, anything else as a delete.
+// Entries are only pointers: the log need not hold row data, and a row that
+// changed again is sent once, current.
+func (p *page) emit(entries []store.ChangeEntry, mode emitMode) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	ids := map[string][]string{}
+	for _, en := range entries {
+		ids[en.Tbl] = append(ids[en.Tbl], en.RowID)
+	}
+	rows := make(map[string]map[string]store.CurrentRow, len(ids))
+	for table, list := range ids {
+		r, err := store.FetchRows(p.tx, table, list)
+		if err != nil {
+			return err
+		}
+		rows[table] = r
+	}
+	seen := make(map[string]bool, len(entries))
+	for _, en := range entries {
+		k := en.Tbl + "/" + en.RowID
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		row, exists := rows[en.Tbl][en.RowID]
+		visible := exists && p.scope.Sees(en.Tbl, row.Keys)
+		switch {
+		case visible && mode != emitDeletes:
+			p.changes = append(p.changes, wire.Change{Table: en.Tbl, Op: store.OpUpsert, ID: en.RowID,
+				Version: row.Version, Row: row.JSON})
+		case !visible && mode != emitUpserts:
+			reason := store.ReasonOutOfScope
+			if !exists {
+				reason = store.ReasonDeleted
+			}
+			p.changes = append(p.changes, wire.Change{Table: en.Tbl, Op: store.OpDelete, ID: en.RowID,
+				Version: en.Version, Reason: reason})
+		}
+	}
+	return nil
+}

@@ -1,0 +1,282 @@
+package sync
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/fieldsync/fieldsync/domain"
+	"github.com/fieldsync/fieldsync/store"
+	"github.com/fieldsync/fieldsync/wire"
+	"gorm.io/gorm"
+)
+
+// Push applies a device's mutations in order, each all-or-nothing on its own
+// (a savepoint each), all in one transaction per request so a batch costs one
+// commit. A replayed mutation_id returns its stored result and changes nothing.
+// Only an internal failure fails the request; then nothing of it is kept and the
+// device resends the batch.
+func (e *Engine) Push(ctx context.Context, a Actor, req wire.PushRequest) (wire.PushResponse, error) {
+	results := make([]wire.MutationResult, len(req.Mutations))
+	err := e.db.Tx(ctx, func(tx *gorm.DB) error {
+		now := e.db.Now()
+		scope, err := resolveScope(tx, a.UserID)
+		if err != nil {
+			return err
+		}
+		ids := make([]string, 0, len(req.Mutations))
+		for _, m := range req.Mutations {
+			if domain.IsUUID(m.MutationID) {
+				ids = append(ids, m.MutationID)
+			}
+		}
+		prior, err := store.PushResults(tx, a.UserID, a.DeviceID, ids)
+		if err != nil {
+			return err
+		}
+		p := &pusher{e: e, tx: tx, a: a, scope: scope, now: now}
+		for i, m := range req.Mutations {
+			if stored, ok := prior[m.MutationID]; ok {
+				if err := json.Unmarshal(stored, &results[i]); err != nil {
+					return fmt.Errorf("decode stored result of %s: %w", m.MutationID, err)
+				}
+				continue
+			}
+			res, err := p.applyOne(i, m)
+			if err != nil {
+				return err
+			}
+			results[i] = res
+			if !domain.IsUUID(m.MutationID) {
+				continue // not a mutation id we can key a replay on
+			}
+			b, err := json.Marshal(res)
+			if err != nil {
+				return fmt.Errorf("encode result: %w", err)
+			}
+			if err := store.SavePushResult(tx, now, a.UserID, a.DeviceID, m.MutationID, b); err != nil {
+				return err
+			}
+			prior[m.MutationID] = b
+		}
+		return store.RecordSync(tx, a.UserID, a.DeviceID, nil, &now, req.Pending)
+	})
+	if err != nil {
+		return wire.PushResponse{}, fmt.Errorf("push: %w", err)
+	}
+	for _, r := range results {
+		e.obs.PushResult(r.Status)
+		if r.ConflictID != "" && r.Status == wire.StatusConflict {
+			e.obs.ConflictOpened("")
+		}
+	}
+	return wire.PushResponse{Results: results}, nil
+}
+
+// pusher applies the mutations of one request.
+type pusher struct {
+	e     *Engine
+	tx    *gorm.DB
+	a     Actor
+	scope domain.Scope
+	now   time.Time
+}
+
+// applyOne applies m inside a savepoint. A domain error rolls the savepoint back
+// and becomes a rejected result; any other error fails the request.
+func (p *pusher) applyOne(i int, m wire.Mutation) (wire.MutationResult, error) {
+	sp := fmt.Sprintf("m%d", i)
+	if err := p.tx.SavePoint(sp).Error; err != nil {
+		return wire.MutationResult{}, fmt.Errorf("savepoint: %w", err)
+	}
+	res, err := p.apply(m)
+	if err == nil {
+		res.MutationID = m.MutationID
+		return res, nil
+	}
+	derr := domain.AsError(err)
+	if derr == nil {
+		return wire.MutationResult{}, fmt.Errorf("mutation %s: %w", m.MutationID, err)
+	}
+	if rerr := p.tx.RollbackTo(sp).Error; rerr != nil {
+		return wire.MutationResult{}, fmt.Errorf("rollback to savepoint: %w", rerr)
+	}
+	return rejected(m.MutationID, derr), nil
+}
+
+func rejected(mutationID string, e *domain.Error) wire.MutationResult {
+	fields := e.Fields
+	if fields == nil {
+		fields = []domain.FieldError{}
+	}
+	return wire.MutationResult{MutationID: mutationID, Status: wire.StatusRejected,
+		Error: &wire.ErrorDetail{Code: string(e.Code), Message: e.Message, Fields: fields}}
+}
+
+func (p *pusher) apply(m wire.Mutation) (wire.MutationResult, error) {
+	var fields []domain.FieldError
+	if !domain.IsUUID(m.MutationID) {
+		fields = append(fields, domain.FieldError{Field: "mutation_id", Message: "must be a UUID"})
+	}
+	if !domain.IsUUID(m.ID) {
+		fields = append(fields, domain.FieldError{Field: "id", Message: "must be a UUID"})
+	}
+	if m.BaseVersion < 0 {
+		fields = append(fields, domain.FieldError{Field: "base_version", Message: "must be at least 0"})
+	}
+	if !domain.IsSyncedTable(m.Table) {
+		return wire.MutationResult{}, domain.Errorf(domain.CodeUnknownTable, "unknown table %q", truncate(m.Table, 64))
+	}
+	if m.Op != store.OpUpsert && m.Op != store.OpDelete {
+		return wire.MutationResult{}, domain.Errorf(domain.CodeUnknownOp, "unknown op %q", truncate(m.Op, 64))
+	}
+	if len(fields) > 0 {
+		return wire.MutationResult{}, domain.Invalid(fields...)
+	}
+	if m.Op == store.OpUpsert && len(m.Row) == 0 {
+		return wire.MutationResult{}, domain.Invalid(domain.FieldError{Field: "row", Message: "is required for an upsert"})
+	}
+	if !p.canPush(m.Table) {
+		return wire.MutationResult{}, domain.Errorf(domain.CodeForbidden, "a %s may not change %s from a device", p.a.Role, m.Table)
+	}
+	switch m.Table {
+	case domain.TableVisits:
+		return p.visit(m)
+	case domain.TableOrders:
+		return p.order(m)
+	case domain.TableAccountNotes:
+		return p.note(m)
+	case domain.TableAccounts:
+		return p.account(m)
+	}
+	return wire.MutationResult{}, domain.Errorf(domain.CodeForbidden, "%s are read-only on devices", m.Table)
+}
+
+// canPush: reps record visits, orders, notes and contact fields; managers plan
+// and edit visits and write notes; the other roles work through the back office.
+func (p *pusher) canPush(table string) bool {
+	switch p.a.Role {
+	case domain.RoleRep:
+		return table == domain.TableVisits || table == domain.TableOrders ||
+			table == domain.TableAccountNotes || table == domain.TableAccounts
+	case domain.RoleManager:
+		return table == domain.TableVisits || table == domain.TableAccountNotes
+	}
+	return false
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+// errOutOfScope marks a write against an account the rep lost recently: it becomes
+// a conflict for the account's current managers instead of a rejection.
+type errOutOfScope struct{ account domain.Account }
+
+func (errOutOfScope) Error() string { return "account left the writer's scope" }
+
+// account loads an account the actor may write against. An account out of scope
+// is not found (its existence is not leaked), unless a rep had it within the
+// grace period: then errOutOfScope.
+func (p *pusher) accountFor(id string, field string) (domain.Account, error) {
+	notFound := domain.Invalid(domain.FieldError{Field: field, Message: "unknown account"})
+	notFound.Code = domain.CodeNotFound
+	notFound.Message = "account not found"
+	if !domain.IsUUID(id) {
+		return domain.Account{}, domain.Invalid(domain.FieldError{Field: field, Message: "must be a UUID"})
+	}
+	acc, _, err := store.GetAccount(p.tx, id, false)
+	if domain.ErrorCode(err) == domain.CodeNotFound {
+		return domain.Account{}, notFound
+	}
+	if err != nil {
+		return domain.Account{}, err
+	}
+	if p.scope.Sees(domain.TableAccounts, domain.AccountKeys(acc.TerritoryID, acc.OwnerID)) {
+		return acc, nil
+	}
+	if p.a.Role == domain.RoleRep {
+		had, err := store.HadAccountAccess(p.tx, p.a.UserID, acc.ID, p.now.Add(-p.e.cfg.ScopeGrace))
+		if err != nil {
+			return domain.Account{}, err
+		}
+		if had {
+			return domain.Account{}, errOutOfScope{account: acc}
+		}
+	}
+	return domain.Account{}, notFound
+}
+
+func rowJSON(v any) json.RawMessage {
+	b, _ := json.Marshal(v) // domain rows always marshal
+	return b
+}
+
+func applied(version int64, row any) wire.MutationResult {
+	return wire.MutationResult{Status: wire.StatusApplied, Version: version, Row: rowJSON(row)}
+}
+
+// conflict records an open conflict and answers with the server's current row.
+func (p *pusher) conflict(m wire.Mutation, acc *domain.Account, reason string, deviceRow, serverRow any, serverVersion int64) (wire.MutationResult, error) {
+	id := newID()
+	c := store.ConflictRecord{ID: id, Tbl: m.Table, RowID: m.ID, Status: store.ConflictOpen, Reason: reason,
+		UserID: p.a.UserID, DeviceID: p.a.DeviceID, DeviceRow: deviceRowText(m, deviceRow),
+		ServerRow: store.JSONText(serverRow), CreatedAt: p.now}
+	if acc != nil {
+		c.AccountID, c.TerritoryID = &acc.ID, &acc.TerritoryID
+	}
+	if err := store.CreateConflict(p.tx, c); err != nil {
+		return wire.MutationResult{}, err
+	}
+	res := wire.MutationResult{Status: wire.StatusConflict, Version: serverVersion, ConflictID: id, Reason: reason}
+	if serverRow != nil {
+		res.Row = rowJSON(serverRow)
+	}
+	return res, nil
+}
+
+// autoResolved keeps the record of what a merge replaced, so no write is lost
+// even when the merge decided for one side.
+func (p *pusher) autoResolved(m wire.Mutation, acc domain.Account, out domain.MergeOutcome, deviceRow, serverRow any) error {
+	if len(out.ServerLost) == 0 && len(out.DeviceLost) == 0 {
+		return nil
+	}
+	reason := "merged"
+	if len(out.ServerLost) > 0 {
+		reason += fmt.Sprintf("; device value kept for %v, server value replaced", out.ServerLost)
+	}
+	if len(out.DeviceLost) > 0 {
+		reason += fmt.Sprintf("; server value kept for %v, device value not applied", out.DeviceLost)
+	}
+	auto := store.ResolutionAuto
+	c := store.ConflictRecord{ID: newID(), Tbl: m.Table, RowID: m.ID, AccountID: &acc.ID, TerritoryID: &acc.TerritoryID,
+		Status: store.ConflictResolved, Reason: reason, UserID: p.a.UserID, DeviceID: p.a.DeviceID,
+		DeviceRow: deviceRowText(m, deviceRow), ServerRow: store.JSONText(serverRow), Resolution: &auto,
+		ResolvedAt: &p.now, CreatedAt: p.now}
+	return store.CreateConflict(p.tx, c)
+}
+
+// deviceRowText is what the device tried to write: the patched row when there is
+// one, else the raw mutation (a delete, or a write against a vanished row).
+func deviceRowText(m wire.Mutation, deviceRow any) string {
+	if deviceRow != nil {
+		if s := store.JSONText(deviceRow); s != nil {
+			return *s
+		}
+	}
+	return string(rowJSON(m))
+}
+
+// outOfScope turns errOutOfScope into the contract's conflict, other errors pass.
+func (p *pusher) outOfScope(m wire.Mutation, err error, deviceRow any) (wire.MutationResult, error) {
+	var oos errOutOfScope
+	if errors.As(err, &oos) {
+		return p.conflict(m, &oos.account, "out_of_scope", deviceRow, nil, 0)
+	}
+	return wire.MutationResult{}, err
+}

@@ -1,0 +1,170 @@
+package sync
+
+import (
+	"github.com/fieldsync/fieldsync/domain"
+	"github.com/fieldsync/fieldsync/store"
+	"github.com/fieldsync/fieldsync/wire"
+)
+
+// serverOwned fields are ignored in every pushed row (PROTOCOL §4.2).
+var serverOwned = map[string]bool{"id": true, "version": true, "updated_at": true}
+
+func ignoring(extra ...string) map[string]bool {
+	m := map[string]bool{}
+	for k := range serverOwned {
+		m[k] = true
+	}
+	for _, k := range extra {
+		m[k] = true
+	}
+	return m
+}
+
+var (
+	// check_in_distance_m is computed by the server; rep_id is the rep's own.
+	visitIgnoreRep     = ignoring("check_in_distance_m", "rep_id")
+	visitIgnoreManager = ignoring("check_in_distance_m")
+)
+
+func (p *pusher) visitIgnore() map[string]bool {
+	if p.a.Role == domain.RoleRep {
+		return visitIgnoreRep
+	}
+	return visitIgnoreManager
+}
+
+func (p *pusher) visit(m wire.Mutation) (wire.MutationResult, error) {
+	cur, fv, err := store.GetVisit(p.tx, m.ID, true)
+	if domain.ErrorCode(err) == domain.CodeNotFound {
+		if m.Op == store.OpDelete {
+			return wire.MutationResult{Status: wire.StatusApplied, Version: m.BaseVersion}, nil // already gone
+		}
+		if m.BaseVersion > 0 {
+			return p.vanished(m)
+		}
+		return p.createVisit(m)
+	}
+	if err != nil {
+		return wire.MutationResult{}, err
+	}
+	if p.a.Role == domain.RoleRep && cur.RepID != p.a.UserID {
+		return wire.MutationResult{}, domain.Errorf(domain.CodeForbidden, "a rep may change only their own visits")
+	}
+	acc, err := p.accountFor(cur.AccountID, "account_id")
+	if err != nil {
+		return p.outOfScope(m, err, cur)
+	}
+	if m.Op == store.OpDelete {
+		return p.deleteVisit(m, acc, cur, fv)
+	}
+	patched := cur
+	changed, perr := domain.ApplyPatch(&patched, m.Row, domain.PatchOptions{Ignore: p.visitIgnore(), Writable: visitWritable})
+	if perr != nil {
+		return wire.MutationResult{}, perr
+	}
+	if len(changed) == 0 {
+		return applied(cur.Version, cur), nil
+	}
+	result, status := patched, wire.StatusApplied
+	var out domain.MergeOutcome
+	if m.BaseVersion < cur.Version {
+		result, out = domain.MergeVisit(cur, patched, fv.ChangedSince(m.BaseVersion), changed)
+		status = wire.StatusMerged
+	}
+	if err := domain.CheckVisitTransition(cur.Status, result.Status); err != nil {
+		return wire.MutationResult{}, err
+	}
+	result.CheckInDistanceM = checkInDistance(acc, result)
+	if err := domain.ValidateVisit(result); err != nil {
+		return wire.MutationResult{}, err
+	}
+	saved, err := store.UpdateVisit(p.tx, p.now, acc, cur, fv, result)
+	if err != nil {
+		return wire.MutationResult{}, err
+	}
+	if err := p.autoResolved(m, acc, out, patched, cur); err != nil {
+		return wire.MutationResult{}, err
+	}
+	return wire.MutationResult{Status: status, Version: saved.Version, Row: rowJSON(saved)}, nil
+}
+
+// Existing visits keep their account and rep: moving a visit is re-planning it.
+var visitWritable = map[string]bool{"status": true, "planned_at": true, "checked_in_at": true,
+	"checked_out_at": true, "check_in_lat": true, "check_in_lng": true, "outcome": true, "report": true}
+
+func (p *pusher) createVisit(m wire.Mutation) (wire.MutationResult, error) {
+	v := domain.Visit{ID: m.ID, Status: domain.VisitPlanned}
+	if _, perr := domain.ApplyPatch(&v, m.Row, domain.PatchOptions{Ignore: p.visitIgnore()}); perr != nil {
+		return wire.MutationResult{}, perr
+	}
+	if p.a.Role == domain.RoleRep {
+		v.RepID = p.a.UserID
+	}
+	if err := domain.ValidateVisit(v); err != nil {
+		return wire.MutationResult{}, err
+	}
+	acc, err := p.accountFor(v.AccountID, "account_id")
+	if err != nil {
+		return p.outOfScope(m, err, v)
+	}
+	if p.a.Role == domain.RoleManager {
+		if err := p.checkPlannableRep(v.RepID, acc); err != nil {
+			return wire.MutationResult{}, err
+		}
+	}
+	if err := domain.CheckVisitTransition(domain.VisitPlanned, v.Status); err != nil {
+		return wire.MutationResult{}, err
+	}
+	v.CheckInDistanceM = checkInDistance(acc, v)
+	saved, err := store.CreateVisit(p.tx, p.now, acc, v)
+	if err != nil {
+		return wire.MutationResult{}, err
+	}
+	return applied(saved.Version, saved), nil
+}
+
+// checkPlannableRep: a manager plans visits only for reps who exist and work in
+// the manager's scope.
+func (p *pusher) checkPlannableRep(repID string, acc domain.Account) error {
+	bad := domain.Invalid(domain.FieldError{Field: "rep_id", Message: "must be a rep in your scope"})
+	u, err := store.GetUser(p.tx, repID, false)
+	if domain.ErrorCode(err) == domain.CodeNotFound {
+		return bad
+	}
+	if err != nil {
+		return err
+	}
+	if u.Role != domain.RoleRep || !p.scope.Sees(domain.TableUsers, domain.UserRowKeys(u.ID, u.TerritoryIDs)) {
+		return bad
+	}
+	return nil
+}
+
+func (p *pusher) deleteVisit(m wire.Mutation, acc domain.Account, cur domain.Visit, fv domain.FieldVersions) (wire.MutationResult, error) {
+	if cur.Status != domain.VisitPlanned {
+		return wire.MutationResult{}, domain.Errorf(domain.CodeIllegalTransition, "only planned visits can be deleted; this one is %s", cur.Status)
+	}
+	if m.BaseVersion < cur.Version && len(fv.ChangedSince(m.BaseVersion)) > 0 {
+		return p.conflict(m, &acc, "visit changed on the server after the device deleted it", nil, cur, cur.Version)
+	}
+	if err := store.DeleteVisit(p.tx, p.now, acc, cur); err != nil {
+		return wire.MutationResult{}, err
+	}
+	return wire.MutationResult{Status: wire.StatusApplied, Version: cur.Version + 1}, nil
+}
+
+// vanished: an edit of a row that no longer exists on the server. The attempted
+// change is kept for a person rather than silently dropped.
+func (p *pusher) vanished(m wire.Mutation) (wire.MutationResult, error) {
+	return p.conflict(m, nil, "row no longer exists on the server", nil, nil, 0)
+}
+
+// checkInDistance is evidence for managers, never a reason to refuse a check-in.
+func checkInDistance(acc domain.Account, v domain.Visit) *float64 {
+	if v.CheckInLat == nil || v.CheckInLng == nil || acc.Lat == nil || acc.Lng == nil {
+		return nil
+	}
+	d := domain.DistanceMeters(*acc.Lat, *acc.Lng, *v.CheckInLat, *v.CheckInLng)
+	d = float64(int64(d*10+0.5)) / 10
+	return &d
+}
