@@ -1,0 +1,99 @@
+package backoffice_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+
+	"github.com/fieldsync/fieldsync/backoffice"
+	"github.com/fieldsync/fieldsync/domain"
+	"github.com/fieldsync/fieldsync/store"
+	"golang.org/x/crypto/bcrypt"
+)
+
+func bcryptMin(pw string) (string, error) {
+	b, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.MinCost)
+	return string(b), err
+}
+
+func newAdmin(db *store.DB) *backoffice.Admin { return backoffice.NewAdmin(db, bcryptMin) }
+
+func ptr[T any](v T) *T { return &v }
+
+// wantCode fails unless err carries code.
+func wantCode(t *testing.T, err error, code domain.Code) {
+	t.Helper()
+	if got := domain.ErrorCode(err); got != code || err == nil {
+		t.Fatalf("error = %v, want code %s", err, code)
+	}
+}
+
+// wantFields fails unless err is a validation error naming exactly these fields.
+func wantFields(t *testing.T, err error, want ...string) {
+	t.Helper()
+	wantCode(t, err, domain.CodeValidation)
+	var got []string
+	for _, f := range domain.AsError(err).Fields {
+		got = append(got, f.Field)
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Fatalf("fields = %v (%v), want %v", got, err, want)
+	}
+}
+
+// changes lists the change-log entries of a row as "op key [reason]", sorted.
+func changes(t *testing.T, db *store.DB, rowID string) []string {
+	t.Helper()
+	var es []store.ChangeEntry
+	if err := db.Gorm.Where("row_id = ?", rowID).Find(&es).Error; err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range es {
+		s := e.Op + " " + e.ScopeKey
+		if e.Reason != nil {
+			s += " " + *e.Reason
+		}
+		out = append(out, s)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func wantChanges(t *testing.T, db *store.DB, rowID string, want ...string) {
+	t.Helper()
+	slices.Sort(want)
+	if got := changes(t, db, rowID); !slices.Equal(got, want) {
+		t.Errorf("change log of %s = %v, want %v", rowID, got, want)
+	}
+}
+
+// org is a small organisation: region > (north, south), one rep in north.
+type org struct {
+	region, north, south domain.Territory
+	rep                  backoffice.User
+}
+
+func newOrg(t *testing.T, a *backoffice.Admin) org {
+	t.Helper()
+	ctx := context.Background()
+	var o org
+	var err error
+	if o.region, err = a.CreateTerritory(ctx, backoffice.TerritoryInput{Name: "Region"}); err != nil {
+		t.Fatal(err)
+	}
+	if o.north, err = a.CreateTerritory(ctx, backoffice.TerritoryInput{Name: "North", ParentID: &o.region.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if o.south, err = a.CreateTerritory(ctx, backoffice.TerritoryInput{Name: "South", ParentID: &o.region.ID}); err != nil {
+		t.Fatal(err)
+	}
+	o.rep, err = a.CreateUser(ctx, backoffice.UserInput{Email: "rep@example.com", Name: "Rep", Role: domain.RoleRep,
+		Password: "correct horse", TerritoryIDs: []string{o.north.ID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
+}

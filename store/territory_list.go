@@ -1,0 +1,26 @@
+package store
+
+import (
+	"fmt"
+
+	"github.com/fieldsync/fieldsync/domain"
+	"gorm.io/gorm"
+)
+
+// ListTerritories returns up to limit territories with ids after the given one
+// ("" for the first page), in id order.
+func ListTerritories(tx *gorm.DB, after string, limit int) ([]domain.Territory, error) {
+	q := tx.Order("id").Limit(limit)
+	if after != "" {
+		q = q.Where("id > ?", after)
+	}
+	var rows []territoryRow
+	if err := q.Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("list territories: %w", err)
+	}
+	out := make([]domain.Territory, len(rows))
+	for i, r := range rows {
+		out[i] = r.domain()
+	}
+	return out, nil
+}
