@@ -1,0 +1,102 @@
+package auth
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/fieldsync/fieldsync/domain"
+	"github.com/fieldsync/fieldsync/store"
+	"github.com/fieldsync/fieldsync/wire"
+	"golang.org/x/crypto/bcrypt"
+	"gorm.io/gorm"
+)
+
+// badCredentials is the one answer for an unknown email and a wrong password.
+const badCredentials = "invalid email or password"
+
+// Login checks a user's credentials and issues a device token. Failed attempts
+// count against the email and the client address; successful ones do not.
+func (s *Service) Login(ctx context.Context, email, password, deviceID, deviceName, clientAddr string) (wire.LoginResponse, error) {
+	if err := validateLogin(email, password, deviceID, deviceName); err != nil {
+		return wire.LoginResponse{}, err
+	}
+	email = store.NormalizeEmail(email)
+	now := s.db.Now()
+	if wait := max(s.emails.wait(email, now), s.addresses.wait(clientAddr, now)); wait > 0 {
+		return wire.LoginResponse{}, rateLimited(wait)
+	}
+	user, found, err := s.userByEmail(ctx, email)
+	if err != nil {
+		return wire.LoginResponse{}, err
+	}
+	hash := s.dummyHash
+	if found {
+		hash = []byte(user.PasswordHash)
+	}
+	if err := bcrypt.CompareHashAndPassword(hash, []byte(password)); err != nil || !found {
+		s.emails.fail(email, now)
+		s.addresses.fail(clientAddr, now)
+		s.logger.InfoContext(ctx, "login failed", "known_email", found, "client_addr", clientAddr)
+		return wire.LoginResponse{}, unauthorized(badCredentials)
+	}
+	secret, hash256, err := newToken()
+	if err != nil {
+		return wire.LoginResponse{}, err
+	}
+	expires := now.Add(s.cfg.TokenTTL)
+	err = s.db.Tx(ctx, func(tx *gorm.DB) error {
+		if err := store.UpsertDevice(tx, now, user.ID, deviceID, optional(deviceName)); err != nil {
+			return err
+		}
+		return store.CreateToken(tx, store.TokenRecord{Hash: hash256, UserID: user.ID, DeviceID: deviceID,
+			Kind: KindDevice, CreatedAt: now, ExpiresAt: expires})
+	})
+	if err != nil {
+		return wire.LoginResponse{}, fmt.Errorf("login: %w", err)
+	}
+	return wire.LoginResponse{Token: secret, ExpiresAt: expires, User: userInfo(user)}, nil
+}
+
+func (s *Service) userByEmail(ctx context.Context, email string) (store.UserRecord, bool, error) {
+	u, err := store.GetUserByEmail(s.db.Gorm.WithContext(ctx), email)
+	switch {
+	case err == nil:
+		return u, true, nil
+	case domain.ErrorCode(err) == domain.CodeNotFound:
+		return u, false, nil
+	}
+	return u, false, fmt.Errorf("login: %w", err)
+}
+
+func validateLogin(email, password, deviceID, deviceName string) error {
+	var fs []domain.FieldError
+	check := func(field, v string, required bool, maxLen int) {
+		switch {
+		case required && strings.TrimSpace(v) == "":
+			fs = append(fs, domain.FieldError{Field: field, Message: "is required"})
+		case utf8.RuneCountInString(v) > maxLen:
+			fs = append(fs, domain.FieldError{Field: field, Message: fmt.Sprintf("must be at most %d characters", maxLen)})
+		}
+	}
+	check("email", email, true, 254)
+	check("password", password, true, 1024)
+	check("device_id", deviceID, true, 128)
+	check("device_name", deviceName, false, 200)
+	if len(fs) > 0 {
+		return domain.Invalid(fs...)
+	}
+	return nil
+}
+
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func userInfo(u store.UserRecord) wire.UserInfo {
+	return wire.UserInfo{ID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role}
+}

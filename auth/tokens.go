@@ -1,0 +1,102 @@
+package auth
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/fieldsync/fieldsync/domain"
+	"github.com/fieldsync/fieldsync/store"
+	"github.com/fieldsync/fieldsync/wire"
+	"gorm.io/gorm"
+)
+
+// maxTokenLen bounds what is hashed: real tokens are 43 characters.
+const maxTokenLen = 256
+
+// Verify resolves a bearer token to its principal with one indexed query.
+func (s *Service) Verify(ctx context.Context, token string) (Principal, error) {
+	if token == "" || len(token) > maxTokenLen {
+		return Principal{}, unauthorized("invalid token")
+	}
+	owner, err := store.GetTokenOwner(s.db.Gorm.WithContext(ctx), hashToken(token))
+	switch {
+	case domain.ErrorCode(err) == domain.CodeNotFound:
+		return Principal{}, unauthorized("invalid token")
+	case err != nil:
+		return Principal{}, fmt.Errorf("verify token: %w", err)
+	case owner.RevokedAt != nil:
+		return Principal{}, unauthorized("token revoked")
+	case !s.db.Now().Before(owner.ExpiresAt):
+		return Principal{}, unauthorized("token expired")
+	}
+	return Principal{UserID: owner.UserID, Role: owner.Role, DeviceID: owner.DeviceID,
+		TokenHash: owner.Hash, Kind: owner.Kind}, nil
+}
+
+// Logout revokes the caller's token at once.
+func (s *Service) Logout(ctx context.Context, p Principal) error {
+	return store.RevokeToken(s.db.Gorm.WithContext(ctx), s.db.Now(), p.TokenHash)
+}
+
+// RevokeDevice revokes every token issued to deviceID (a lost phone).
+func (s *Service) RevokeDevice(ctx context.Context, deviceID string) error {
+	return s.db.Tx(ctx, func(tx *gorm.DB) error {
+		found, err := store.RevokeDevice(tx, s.db.Now(), deviceID)
+		if err != nil {
+			return err
+		}
+		if !found {
+			return domain.Errorf(domain.CodeNotFound, "device not found")
+		}
+		return nil
+	})
+}
+
+// Me describes the caller: user, territories and devices.
+func (s *Service) Me(ctx context.Context, p Principal) (wire.MeResponse, error) {
+	var out wire.MeResponse
+	err := s.db.ReadTx(ctx, func(tx *gorm.DB) error {
+		u, err := store.GetUser(tx, p.UserID, false)
+		if err != nil {
+			return err
+		}
+		devices, err := store.ListDevices(tx, p.UserID)
+		if err != nil {
+			return err
+		}
+		out = wire.MeResponse{User: userInfo(u), TerritoryIDs: u.TerritoryIDs, Devices: wireDevices(devices)}
+		return nil
+	})
+	return out, err
+}
+
+// ListDevices lists a user's devices; an unknown user is not found.
+func (s *Service) ListDevices(ctx context.Context, userID string) ([]wire.Device, error) {
+	var out []wire.Device
+	err := s.db.ReadTx(ctx, func(tx *gorm.DB) error {
+		if _, err := store.GetUser(tx, userID, false); err != nil {
+			return err
+		}
+		devices, err := store.ListDevices(tx, userID)
+		out = wireDevices(devices)
+		return err
+	})
+	return out, err
+}
+
+// TouchDevice records a sync request of the caller's device for the sync-health
+// report; nil arguments leave their column unchanged.
+func (s *Service) TouchDevice(ctx context.Context, p Principal, pulledAt, pushedAt *time.Time, pending *int64) error {
+	return store.TouchDevice(s.db.Gorm.WithContext(ctx), p.UserID, p.DeviceID,
+		store.DeviceTouch{PulledAt: pulledAt, PushedAt: pushedAt, Pending: pending})
+}
+
+func wireDevices(ds []store.DeviceRecord) []wire.Device {
+	out := make([]wire.Device, len(ds))
+	for i, d := range ds {
+		out[i] = wire.Device{DeviceID: d.DeviceID, DeviceName: d.DeviceName, CreatedAt: d.CreatedAt,
+			LastPullAt: d.LastPullAt, LastPushAt: d.LastPushAt, RevokedAt: d.RevokedAt}
+	}
+	return out
+}
