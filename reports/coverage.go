@@ -1,0 +1,184 @@
+package reports
+
+import (
+	"context"
+	"math/big"
+	"sort"
+
+	"gorm.io/gorm"
+)
+
+// Metrics are the coverage figures of one group of accounts (contract §6).
+type Metrics struct {
+	Accounts        int64   `json:"accounts"`
+	AccountsVisited int64   `json:"accounts_visited"`
+	CoveragePct     float64 `json:"coverage_pct"`
+	VisitsPlanned   int64   `json:"visits_planned"`
+	VisitsCompleted int64   `json:"visits_completed"`
+	VisitsRequired  float64 `json:"visits_required"`
+	AttainmentPct   float64 `json:"attainment_pct"`
+	OverdueAccounts int64   `json:"overdue_accounts"`
+	Orders          int64   `json:"orders"`
+	RevenueCents    int64   `json:"revenue_cents"`
+	OrdersPerVisit  float64 `json:"orders_per_visit"`
+}
+
+type TerritoryCoverage struct {
+	TerritoryID string  `json:"territory_id"`
+	Name        string  `json:"name"`
+	ParentID    *string `json:"parent_id"`
+	Metrics
+}
+
+type RepCoverage struct {
+	RepID        string   `json:"rep_id"`
+	Name         string   `json:"name"`
+	TerritoryIDs []string `json:"territory_ids"`
+	Metrics
+}
+
+// Coverage is the coverage report.
+type Coverage struct {
+	From        Date                `json:"from"`
+	To          Date                `json:"to"`
+	Days        int                 `json:"days"`
+	Cadence     map[string]int      `json:"cadence_days"`
+	Currency    string              `json:"currency"`
+	Totals      Metrics             `json:"totals"`
+	Territories []TerritoryCoverage `json:"territories"`
+	Reps        []RepCoverage       `json:"reps"`
+}
+
+// tally holds the unrounded inputs of Metrics; tallies add up, metrics do not.
+type tally struct {
+	active, visited, overdue int64
+	byClass                  map[string]int64 // active accounts per class
+	planned, completed       int64
+	orders, revenue          int64
+}
+
+func (t *tally) add(o tally) {
+	t.active += o.active
+	t.visited += o.visited
+	t.overdue += o.overdue
+	for c, n := range o.byClass {
+		if t.byClass == nil {
+			t.byClass = map[string]int64{}
+		}
+		t.byClass[c] += n
+	}
+	t.planned += o.planned
+	t.completed += o.completed
+	t.orders += o.orders
+	t.revenue += o.revenue
+}
+
+func (t tally) metrics(days int, cad Cadence) Metrics {
+	required := new(big.Rat)
+	for class, n := range t.byClass {
+		required.Add(required, big.NewRat(n*int64(days), int64(cad.Days(class))))
+	}
+	return Metrics{
+		Accounts:        t.active,
+		AccountsVisited: t.visited,
+		CoveragePct:     pct(ratInt(t.visited), ratInt(t.active)),
+		VisitsPlanned:   t.planned,
+		VisitsCompleted: t.completed,
+		VisitsRequired:  ratio(required, ratInt(1), 2),
+		AttainmentPct:   pct(ratInt(t.completed), required),
+		OverdueAccounts: t.overdue,
+		Orders:          t.orders,
+		RevenueCents:    t.revenue,
+		OrdersPerVisit:  ratio(ratInt(t.orders), ratInt(t.completed), 1),
+	}
+}
+
+// Coverage computes the coverage report for the caller's scope.
+func (s *Service) Coverage(ctx context.Context, c Caller, p Params) (Coverage, error) {
+	out := Coverage{From: Date(p.From), To: Date(p.To), Days: p.Days(), Currency: s.currency,
+		Cadence:     map[string]int{"A": s.cadence.A, "B": s.cadence.B, "C": s.cadence.C},
+		Territories: []TerritoryCoverage{}, Reps: []RepCoverage{}}
+	err := s.db.ReadTx(ctx, func(tx *gorm.DB) error {
+		sc, err := resolveScope(tx, c, kindCoverage, p.TerritoryID)
+		if err != nil || sc.empty() {
+			return err
+		}
+		g, err := s.gather(tx, sc, p)
+		if err != nil {
+			return err
+		}
+		out.Totals, out.Territories, out.Reps = g.assemble(sc, p.Days(), s.cadence)
+		return nil
+	})
+	return out, err
+}
+
+// gathered is what the coverage queries return: tallies per territory, and per
+// rep for visits and orders, and the reps with their territories in scope.
+type gathered struct {
+	byTerritory map[string]*tally
+	byRep       map[string]*tally // visits and orders by rep_id, accounts in scope
+	reps        []repRow
+}
+
+func (g gathered) terr(id string) *tally {
+	t := g.byTerritory[id]
+	if t == nil {
+		t = &tally{}
+		g.byTerritory[id] = t
+	}
+	return t
+}
+
+func (g gathered) rep(id string) *tally {
+	t := g.byRep[id]
+	if t == nil {
+		t = &tally{}
+		g.byRep[id] = t
+	}
+	return t
+}
+
+func (g gathered) assemble(sc scope, days int, cad Cadence) (Metrics, []TerritoryCoverage, []RepCoverage) {
+	var total tally
+	terrs := make([]TerritoryCoverage, 0, len(g.byTerritory))
+	for id, t := range g.byTerritory {
+		total.add(*t)
+		terrs = append(terrs, TerritoryCoverage{TerritoryID: id, Name: sc.names[id], ParentID: sc.parents[id],
+			Metrics: t.metrics(days, cad)})
+	}
+	sort.Slice(terrs, func(i, j int) bool {
+		if terrs[i].Name != terrs[j].Name {
+			return terrs[i].Name < terrs[j].Name
+		}
+		return terrs[i].TerritoryID < terrs[j].TerritoryID
+	})
+	reps := make([]RepCoverage, 0, len(g.reps))
+	for _, r := range groupReps(g.reps) {
+		var t tally
+		for _, tid := range r.TerritoryIDs {
+			if a := g.byTerritory[tid]; a != nil {
+				t.active, t.visited, t.overdue = t.active+a.active, t.visited+a.visited, t.overdue+a.overdue
+				t.add(tally{byClass: a.byClass})
+			}
+		}
+		if v := g.byRep[r.RepID]; v != nil {
+			t.planned, t.completed, t.orders, t.revenue = v.planned, v.completed, v.orders, v.revenue
+		}
+		r.Metrics = t.metrics(days, cad)
+		reps = append(reps, r)
+	}
+	return total.metrics(days, cad), terrs, reps
+}
+
+func groupReps(rows []repRow) []RepCoverage {
+	var out []RepCoverage
+	for _, r := range rows {
+		if n := len(out); n > 0 && out[n-1].RepID == r.ID {
+			out[n-1].TerritoryIDs = append(out[n-1].TerritoryIDs, r.TerritoryID)
+			continue
+		}
+		out = append(out, RepCoverage{RepID: r.ID, Name: r.Name, TerritoryIDs: []string{r.TerritoryID}})
+	}
+	return out
+}
