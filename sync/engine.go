@@ -48,6 +48,9 @@ type Engine struct {
 	log    *slog.Logger
 	obs    Observer
 	cursor cursorCodec
+	// naiveSeq switches pulls to a seq-only cursor; tests use it to show that
+	// the concurrency test catches the out-of-order commit trap.
+	naiveSeq bool
 }
 
 // New returns an engine over db. obs may be nil.

@@ -133,7 +133,10 @@ func (p *pusher) finishOrder(o *domain.Order, from string) error {
 		o.Number, o.SubmittedAt = &n, &p.now
 	}
 	o.TotalCents = domain.OrderTotal(o.Lines)
-	return domain.ValidateOrder(*o)
+	if verr := domain.ValidateOrder(*o); verr != nil {
+		return verr
+	}
+	return nil
 }
 
 // PriceOrder sets each line's unit price from the catalogue. Products must exist,

@@ -195,7 +195,7 @@ func (p *page) log(lost []string) error {
 		return nil
 	}
 	q := store.LogQuery{After: p.st.pos(), All: p.scope.All, SkipOutOfScope: p.scope.All,
-		Tables: p.scope.Tables, Limit: room + 1}
+		Tables: p.scope.Tables, Limit: room + 1, NaiveSeq: p.e.naiveSeq}
 	if !p.scope.All {
 		q.Keys = append(append([]string{}, p.scope.Keys...), lost...)
 	}

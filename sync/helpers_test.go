@@ -1,0 +1,212 @@
+package sync_test
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/fieldsync/fieldsync/domain"
+	"github.com/fieldsync/fieldsync/store"
+	fsync "github.com/fieldsync/fieldsync/sync"
+	"github.com/fieldsync/fieldsync/wire"
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+)
+
+// org is a small sales organisation: region R with territories T1 and T2, a rep
+// in each, a manager of R, accounts in both territories.
+type org struct {
+	db                *store.DB
+	eng               *fsync.Engine
+	region, t1, t2    string
+	rep1, rep2, mgr   string
+	acc1, acc2, acc1b string
+	product           string
+}
+
+func newOrg(t *testing.T, db *store.DB) *org {
+	t.Helper()
+	o := &org{db: db, eng: fsync.New(db, fsync.Config{Currency: "EUR"}, nil, nil),
+		region: uuid.NewString(), t1: uuid.NewString(), t2: uuid.NewString(),
+		rep1: uuid.NewString(), rep2: uuid.NewString(), mgr: uuid.NewString(),
+		acc1: uuid.NewString(), acc2: uuid.NewString(), acc1b: uuid.NewString(), product: uuid.NewString()}
+	o.write(t, func(tx *gorm.DB, now time.Time) error {
+		if _, err := store.CreateTerritory(tx, now, domain.Territory{ID: o.region, Name: "North"}); err != nil {
+			return err
+		}
+		for _, id := range []string{o.t1, o.t2} {
+			if _, err := store.CreateTerritory(tx, now, domain.Territory{ID: id, Name: "T", ParentID: &o.region}); err != nil {
+				return err
+			}
+		}
+		users := []store.UserRecord{
+			{User: domain.User{ID: o.rep1, Name: "Rep One", Role: domain.RoleRep, TerritoryIDs: []string{o.t1}}, Email: "rep1@x.io"},
+			{User: domain.User{ID: o.rep2, Name: "Rep Two", Role: domain.RoleRep, TerritoryIDs: []string{o.t2}}, Email: "rep2@x.io"},
+			{User: domain.User{ID: o.mgr, Name: "Manager", Role: domain.RoleManager, TerritoryIDs: []string{o.region}}, Email: "mgr@x.io"},
+		}
+		for _, u := range users {
+			u.PasswordHash = "x"
+			if _, err := store.CreateUser(tx, now, u); err != nil {
+				return err
+			}
+		}
+		lat, lng := 52.52, 13.40
+		for id, terr := range map[string]string{o.acc1: o.t1, o.acc1b: o.t1, o.acc2: o.t2} {
+			a := domain.Account{ID: id, Name: "Acc", TerritoryID: terr, Class: "A", Status: "active", Lat: &lat, Lng: &lng}
+			if _, err := store.CreateAccount(tx, now, a); err != nil {
+				return err
+			}
+		}
+		_, err := store.CreateProduct(tx, now, domain.Product{ID: o.product, SKU: "SKU-1", Name: "Widget", UnitPriceCents: 1999, Currency: "EUR", Active: true})
+		return err
+	})
+	return o
+}
+
+func (o *org) write(t *testing.T, fn func(tx *gorm.DB, now time.Time) error) {
+	t.Helper()
+	if err := o.db.Tx(context.Background(), func(tx *gorm.DB) error { return fn(tx, o.db.Now()) }); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (o *org) actor(user string) fsync.Actor {
+	role := domain.RoleRep
+	if user == o.mgr {
+		role = domain.RoleManager
+	}
+	return fsync.Actor{UserID: user, Role: role, DeviceID: "dev-" + user[:8]}
+}
+
+// mirror applies pull pages the way PROTOCOL §4.1 tells a device to.
+type mirror struct {
+	rows    map[string]map[string]wire.Change // table -> id -> last upsert
+	cursor  string
+	deletes []wire.Change
+	resets  int
+}
+
+func newMirror() *mirror { return &mirror{rows: map[string]map[string]wire.Change{}} }
+
+func (m *mirror) apply(resp wire.PullResponse) {
+	if resp.Reset {
+		m.resets++
+		m.rows = map[string]map[string]wire.Change{}
+	}
+	for _, c := range resp.Changes {
+		if m.rows[c.Table] == nil {
+			m.rows[c.Table] = map[string]wire.Change{}
+		}
+		switch c.Op {
+		case "delete":
+			m.deletes = append(m.deletes, c)
+			delete(m.rows[c.Table], c.ID)
+		case "upsert":
+			if old, ok := m.rows[c.Table][c.ID]; !ok || old.Version <= c.Version {
+				m.rows[c.Table][c.ID] = c
+			}
+		}
+	}
+	m.cursor = resp.Cursor
+}
+
+func (m *mirror) has(table, id string) bool { _, ok := m.rows[table][id]; return ok }
+
+// syncAll pulls until has_more is false, with a small page size to exercise paging.
+func (o *org) syncAll(t *testing.T, m *mirror, user string) {
+	t.Helper()
+	for i := 0; i < 10000; i++ {
+		resp, err := o.eng.Pull(context.Background(), o.actor(user), m.cursor, 7)
+		if err != nil {
+			t.Fatalf("pull: %v", err)
+		}
+		if len(resp.Changes) > 7 {
+			t.Fatalf("page of %d changes over limit 7", len(resp.Changes))
+		}
+		m.apply(resp)
+		if !resp.HasMore {
+			return
+		}
+	}
+	t.Fatal("pull never finished")
+}
+
+func (o *org) push(t *testing.T, user string, muts ...wire.Mutation) []wire.MutationResult {
+	t.Helper()
+	resp, err := o.eng.Push(context.Background(), o.actor(user), wire.PushRequest{Mutations: muts})
+	if err != nil {
+		t.Fatalf("push: %v", err)
+	}
+	return resp.Results
+}
+
+func mut(table, op, id string, base int64, row any) wire.Mutation {
+	var raw json.RawMessage
+	if row != nil {
+		raw, _ = json.Marshal(row)
+	}
+	return wire.Mutation{MutationID: uuid.NewString(), Table: table, Op: op, ID: id, BaseVersion: base, Row: raw}
+}
+
+// scopeRows lists what user may see, straight from the tables: the expected
+// content of a converged mirror (table -> id -> version).
+func (o *org) scopeRows(t *testing.T, user string) map[string]map[string]int64 {
+	t.Helper()
+	scope, err := o.eng.Scope(context.Background(), user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]map[string]int64{}
+	for _, table := range domain.SyncedTables {
+		var ids []string
+		if err := o.db.Gorm.Table(table).Pluck("id", &ids).Error; err != nil {
+			t.Fatal(err)
+		}
+		rows, err := store.FetchRows(o.db.Gorm, table, ids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for id, r := range rows {
+			if scope.Sees(table, r.Keys) {
+				if out[table] == nil {
+					out[table] = map[string]int64{}
+				}
+				out[table][id] = r.Version
+			}
+		}
+	}
+	return out
+}
+
+func (m *mirror) versions() map[string]map[string]int64 {
+	out := map[string]map[string]int64{}
+	for table, rows := range m.rows {
+		for id, c := range rows {
+			if out[table] == nil {
+				out[table] = map[string]int64{}
+			}
+			out[table][id] = c.Version
+		}
+	}
+	return out
+}
+
+func assertConverged(t *testing.T, o *org, m *mirror, user string) {
+	t.Helper()
+	want, got := o.scopeRows(t, user), m.versions()
+	for table, rows := range want {
+		for id, v := range rows {
+			if got[table][id] != v {
+				t.Errorf("%s %s: mirror has version %d, server %d", table, id, got[table][id], v)
+			}
+		}
+	}
+	for table, rows := range got {
+		for id := range rows {
+			if _, ok := want[table][id]; !ok {
+				t.Errorf("%s %s: in the mirror but outside the scope", table, id)
+			}
+		}
+	}
+}
