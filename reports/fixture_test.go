@@ -18,7 +18,7 @@ import (
 //	R (region, no accounts)           T3 (another region)
 //	├── T1: rep1; a1 A, a2 B, a3 C,    └── c1 A (rep3)
 //	│       a4 A inactive, a5 B (moved here from T2 after its visit)
-//	└── T2: rep2; b1 C, b2 A, b3 A
+//	└── T2: rep2; b1 C, b2 A, b3 A (owned by rep1)
 //
 // manager → R; coordinator → T1; director, ops unassigned.
 type world struct {
@@ -120,6 +120,9 @@ func (w world) accounts(tx *gorm.DB, now time.Time) error {
 	} {
 		row := domain.Account{ID: w.id(a.name), Name: "Account " + a.name, TerritoryID: w.id(a.terr),
 			Class: a.class, Status: a.status, Lat: ptr(48.0 + float64(i)/10), Lng: ptr(11.0 + float64(i)/10)}
+		if a.name == "b3" { // a key account of rep1's in rep2's territory
+			row.OwnerID = ptr(w.id("rep1"))
+		}
 		if _, err := store.CreateAccount(tx, now, row); err != nil {
 			return err
 		}

@@ -1,0 +1,125 @@
+package reports
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"github.com/fieldsync/fieldsync/domain"
+	"gorm.io/gorm"
+)
+
+// orderStatuses is the order of the status rows: the order state machine's.
+var orderStatuses = []string{domain.OrderDraft, domain.OrderSubmitted, domain.OrderConfirmed,
+	domain.OrderShipped, domain.OrderDelivered, domain.OrderCancelled, domain.OrderRejected}
+
+// StatusAmount is a count of orders and their summed totals.
+type StatusAmount struct {
+	Status     string `json:"status,omitempty"`
+	Count      int64  `json:"count"`
+	ValueCents int64  `json:"value_cents"`
+}
+
+type TerritoryOrders struct {
+	TerritoryID string         `json:"territory_id"`
+	Name        string         `json:"name"`
+	Count       int64          `json:"count"`
+	ValueCents  int64          `json:"value_cents"`
+	ByStatus    []StatusAmount `json:"by_status"`
+}
+
+// OrdersReport counts the orders of the period by status and territory. An
+// order belongs to the period by its submitted_at; a draft, never submitted, by
+// its last change.
+type OrdersReport struct {
+	From        Date              `json:"from"`
+	To          Date              `json:"to"`
+	Currency    string            `json:"currency"`
+	Totals      StatusAmount      `json:"totals"`
+	ByStatus    []StatusAmount    `json:"by_status"`
+	Territories []TerritoryOrders `json:"territories"`
+}
+
+type orderAgg struct {
+	TerritoryID string
+	Status      string
+	Count       int64
+	ValueCents  int64
+}
+
+const ordersReportSQL = `
+SELECT a.territory_id AS territory_id, o.status AS status, COUNT(*) AS count,
+  CAST(COALESCE(SUM(o.total_cents), 0) AS bigint) AS value_cents
+FROM orders o JOIN accounts a ON a.id = o.account_id
+WHERE COALESCE(o.submitted_at, o.updated_at) >= ? AND COALESCE(o.submitted_at, o.updated_at) < ?%s
+GROUP BY a.territory_id, o.status`
+
+// Orders computes the orders report for the caller's scope.
+func (s *Service) Orders(ctx context.Context, c Caller, p Params) (OrdersReport, error) {
+	out := OrdersReport{From: Date(p.From), To: Date(p.To), Currency: s.currency,
+		ByStatus: emptyStatuses(), Territories: []TerritoryOrders{}}
+	err := s.db.ReadTx(ctx, func(tx *gorm.DB) error {
+		sc, err := resolveScope(tx, c, kindOrders, p.TerritoryID)
+		if err != nil || sc.empty() {
+			return err
+		}
+		cond, args := sc.filter("a.territory_id")
+		var rows []orderAgg
+		if err := tx.Raw(fmt.Sprintf(ordersReportSQL, cond), append([]any{p.start(), p.end()}, args...)...).
+			Scan(&rows).Error; err != nil {
+			return fmt.Errorf("orders report: %w", err)
+		}
+		out.Territories = assembleOrders(rows, sc, &out)
+		return nil
+	})
+	return out, err
+}
+
+func assembleOrders(rows []orderAgg, sc scope, out *OrdersReport) []TerritoryOrders {
+	byTerr := map[string]*TerritoryOrders{}
+	for _, r := range rows {
+		t := byTerr[r.TerritoryID]
+		if t == nil {
+			t = &TerritoryOrders{TerritoryID: r.TerritoryID, Name: sc.names[r.TerritoryID], ByStatus: emptyStatuses()}
+			byTerr[r.TerritoryID] = t
+		}
+		i := statusIndex(r.Status)
+		if i < 0 {
+			continue
+		}
+		for _, sa := range []*StatusAmount{&t.ByStatus[i], &out.ByStatus[i]} {
+			sa.Count += r.Count
+			sa.ValueCents += r.ValueCents
+		}
+		t.Count, t.ValueCents = t.Count+r.Count, t.ValueCents+r.ValueCents
+		out.Totals.Count, out.Totals.ValueCents = out.Totals.Count+r.Count, out.Totals.ValueCents+r.ValueCents
+	}
+	terrs := make([]TerritoryOrders, 0, len(byTerr))
+	for _, t := range byTerr {
+		terrs = append(terrs, *t)
+	}
+	sort.Slice(terrs, func(i, j int) bool {
+		if terrs[i].Name != terrs[j].Name {
+			return terrs[i].Name < terrs[j].Name
+		}
+		return terrs[i].TerritoryID < terrs[j].TerritoryID
+	})
+	return terrs
+}
+
+func emptyStatuses() []StatusAmount {
+	out := make([]StatusAmount, len(orderStatuses))
+	for i, s := range orderStatuses {
+		out[i].Status = s
+	}
+	return out
+}
+
+func statusIndex(status string) int {
+	for i, s := range orderStatuses {
+		if s == status {
+			return i
+		}
+	}
+	return -1
+}

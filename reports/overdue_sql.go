@@ -1,0 +1,120 @@
+package reports
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// lastVisitSQL is an account's latest completed visit checked in before an
+// instant: one backward probe of visits_completed (account_id, checked_in_at).
+const lastVisitSQL = `(SELECT MAX(v.checked_in_at) FROM visits v
+  WHERE v.account_id = a.id AND v.status = 'completed' AND v.checked_in_at < ?)`
+
+type overdueRow struct {
+	ID          string
+	Name        string
+	TerritoryID string
+	OwnerID     *string
+	Class       string
+	Lat         *float64
+	Lng         *float64
+	LastIn      nullTime
+}
+
+// overdueOfClass returns up to limit overdue accounts of one class after cur,
+// in the report's order. Within one class "more days overdue" is "earlier last
+// visit", so the order is plain SQL; the classes are merged in Go. The cursor's
+// days-overdue translates for this class into a range of last-visit instants:
+// overdue by exactly D days means checked in on the day to − cadence − D.
+func (s *Service) overdueOfClass(tx *gorm.DB, sc scope, to time.Time, class string, cur *overdueCursor, limit int) ([]OverdueAccount, error) {
+	cadence := s.cadence.Days(class)
+	cond, scopeArgs := sc.filter("a.territory_id")
+	args := append([]any{to.AddDate(0, 0, 1), class}, scopeArgs...)
+	where := []string{"(x.last_in IS NULL OR x.last_in < ?)"}
+	args = append(args, to.AddDate(0, 0, -cadence))
+	switch {
+	case cur == nil:
+	case cur.Never:
+		where = append(where, "((x.last_in IS NULL AND x.id > ?) OR x.last_in IS NOT NULL)")
+		args = append(args, cur.ID)
+	default:
+		day0 := to.AddDate(0, 0, -cadence-cur.Days)
+		where = append(where, `x.last_in IS NOT NULL AND (x.last_in >= ?
+			OR (x.last_in >= ? AND x.last_in < ? AND (x.last_in > ? OR (x.last_in = ? AND x.id > ?))))`)
+		args = append(args, day0.AddDate(0, 0, 1), day0, day0.AddDate(0, 0, 1), cur.Last, cur.Last, cur.ID)
+	}
+	q := `SELECT x.* FROM (
+  SELECT a.id AS id, a.name AS name, a.territory_id AS territory_id, a.owner_id AS owner_id,
+    a.class AS class, a.lat AS lat, a.lng AS lng, ` + lastVisitSQL + ` AS last_in
+  FROM accounts a WHERE a.status = 'active' AND a.class = ?` + cond + `
+) x WHERE ` + strings.Join(where, " AND ") + `
+ORDER BY CASE WHEN x.last_in IS NULL THEN 0 ELSE 1 END, x.last_in, x.id LIMIT ?`
+	var rows []overdueRow
+	if err := tx.Raw(q, append(args, limit)...).Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("overdue accounts: %w", err)
+	}
+	out := make([]OverdueAccount, len(rows))
+	for i, r := range rows {
+		out[i] = OverdueAccount{AccountID: r.ID, Name: r.Name, TerritoryID: r.TerritoryID, OwnerID: r.OwnerID,
+			Class: r.Class, CadenceDays: cadence, Lat: r.Lat, Lng: r.Lng, LastVisitAt: r.LastIn.ptr(), Reps: []Person{}}
+		if r.LastIn.Valid {
+			d := Date(day(r.LastIn.Time))
+			since := daysBetween(day(r.LastIn.Time), to)
+			over := since - cadence
+			out[i].LastVisitDate, out[i].DaysSince, out[i].DaysOverdue = &d, &since, &over
+		}
+	}
+	return out, nil
+}
+
+func daysBetween(a, b time.Time) int { return int(b.Sub(a).Hours() / 24) }
+
+// attachReps names who is responsible for each account: its owner when it is a
+// key account, else the reps assigned to its territory.
+func (s *Service) attachReps(tx *gorm.DB, rows []OverdueAccount) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	var owners, terrs []string
+	for _, r := range rows {
+		if r.OwnerID != nil {
+			owners = append(owners, *r.OwnerID)
+		} else {
+			terrs = append(terrs, r.TerritoryID)
+		}
+	}
+	byOwner, byTerr := map[string]Person{}, map[string][]Person{}
+	if len(owners) > 0 {
+		var ps []Person
+		if err := tx.Raw("SELECT id, name FROM users WHERE id IN ?", owners).Scan(&ps).Error; err != nil {
+			return fmt.Errorf("overdue owners: %w", err)
+		}
+		for _, p := range ps {
+			byOwner[p.ID] = p
+		}
+	}
+	if len(terrs) > 0 {
+		var rs []repRow
+		if err := tx.Raw(`SELECT u.id AS id, u.name AS name, ut.territory_id AS territory_id
+			FROM users u JOIN user_territories ut ON ut.user_id = u.id
+			WHERE u.role = 'rep' AND ut.territory_id IN ? ORDER BY u.name, u.id`, terrs).Scan(&rs).Error; err != nil {
+			return fmt.Errorf("overdue reps: %w", err)
+		}
+		for _, r := range rs {
+			byTerr[r.TerritoryID] = append(byTerr[r.TerritoryID], Person{ID: r.ID, Name: r.Name})
+		}
+	}
+	for i, r := range rows {
+		if r.OwnerID != nil {
+			if p, ok := byOwner[*r.OwnerID]; ok {
+				rows[i].Reps = []Person{p}
+			}
+		} else if ps := byTerr[r.TerritoryID]; ps != nil {
+			rows[i].Reps = ps
+		}
+	}
+	return nil
+}
