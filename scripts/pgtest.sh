@@ -5,6 +5,8 @@
 #                                Postgres server is installed
 #   scripts/pgtest.sh stop    -> stops the cluster and removes its files
 # Postgres refuses to run as root, so as root the cluster runs as `postgres`.
+# FIELDSYNC_PG_DIR, FIELDSYNC_PG_PORT choose where and on which port;
+# FIELDSYNC_PG_BINDIR pins the directory of initdb/pg_ctl (nothing else is searched).
 set -euo pipefail
 
 DIR=${FIELDSYNC_PG_DIR:-/tmp/fieldsync-pgtest}
@@ -12,6 +14,10 @@ PORT=${FIELDSYNC_PG_PORT:-54329}
 
 find_bin() {
   local name=$1 p
+  if [ -n "${FIELDSYNC_PG_BINDIR:-}" ]; then
+    [ -x "$FIELDSYNC_PG_BINDIR/$name" ] && printf '%s' "$FIELDSYNC_PG_BINDIR/$name"
+    return 0
+  fi
   p=$(command -v "$name" 2>/dev/null || true)
   if [ -z "$p" ]; then
     for cand in /usr/lib/postgresql/*/bin/"$name"; do
