@@ -1,0 +1,90 @@
+// Command fieldsync runs the Fieldsync server and its maintenance tasks:
+// serve, migrate, seed and user add. Configuration comes from FIELDSYNC_*
+// environment variables, overridden by each subcommand's flags.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/fieldsync/fieldsync/domain"
+)
+
+const usage = `usage: fieldsync <command> [flags]
+
+commands:
+  serve      apply pending migrations and serve the API (SIGTERM drains in-flight requests)
+  migrate    apply pending migrations and print how many ran
+  seed       generate a deterministic sales organisation (--demo prints demo logins)
+  user add   create a user: --email E --name N --role R --password P [--territory ID]...
+
+Run "fieldsync <command> -h" for the flags of a command.`
+
+// errUsage marks a mistake on the command line (exit status 2).
+var errUsage = errors.New("usage")
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "fieldsync:", err)
+		if e := domain.AsError(err); e != nil && len(e.Fields) > 1 {
+			for _, f := range e.Fields {
+				fmt.Fprintf(os.Stderr, "  %s: %s\n", f.Field, f.Message)
+			}
+		}
+		if errors.Is(err, errUsage) {
+			os.Exit(2)
+		}
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return fmt.Errorf("%w: no command\n%s", errUsage, usage)
+	}
+	switch cmd, rest := args[0], args[1:]; cmd {
+	case "serve":
+		return runServe(ctx, rest, stderr)
+	case "migrate":
+		return runMigrate(ctx, rest, stdout)
+	case "seed":
+		return runSeed(ctx, rest, stdout)
+	case "user":
+		if len(rest) == 0 || rest[0] != "add" {
+			return fmt.Errorf("%w: fieldsync user add ...\n%s", errUsage, usage)
+		}
+		return runUserAdd(ctx, rest[1:], stdout)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprintln(stdout, usage)
+		return nil
+	default:
+		return fmt.Errorf("%w: unknown command %q\n%s", errUsage, cmd, usage)
+	}
+}
+
+// parseFlags parses a subcommand's flags; -h prints its defaults and succeeds.
+func parseFlags(fs *flag.FlagSet, args []string, out io.Writer) (help bool, err error) {
+	fs.SetOutput(io.Discard)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(out)
+			fmt.Fprintf(out, "usage of fieldsync %s:\n", fs.Name())
+			fs.PrintDefaults()
+			return true, nil
+		}
+		return false, fmt.Errorf("%w: %s: %v", errUsage, fs.Name(), err)
+	}
+	if fs.NArg() > 0 {
+		return false, fmt.Errorf("%w: %s: unexpected argument %q", errUsage, fs.Name(), fs.Arg(0))
+	}
+	return false, nil
+}
