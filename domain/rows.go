@@ -38,7 +38,7 @@ type Meta struct {
 }
 
 type Territory struct {
-	ID       string  `json:"id"`
+	ID       string  `json:"id" validate:"required,uuid"`
 	Name     string  `json:"name" validate:"required,max=200"`
 	ParentID *string `json:"parent_id" validate:"omitempty,uuid"`
 	Meta
@@ -54,10 +54,10 @@ type User struct {
 }
 
 type Product struct {
-	ID             string `json:"id"`
+	ID             string `json:"id" validate:"required,uuid"`
 	SKU            string `json:"sku" validate:"required,max=64"`
 	Name           string `json:"name" validate:"required,max=200"`
-	UnitPriceCents int64  `json:"unit_price_cents" validate:"gte=0"`
+	UnitPriceCents int64  `json:"unit_price_cents" validate:"gte=0,lte=10000000000"`
 	Currency       string `json:"currency" validate:"required,iso4217"`
 	Active         bool   `json:"active"`
 	Meta
@@ -76,7 +76,7 @@ const (
 )
 
 type Account struct {
-	ID          string   `json:"id"`
+	ID          string   `json:"id" validate:"required,uuid"`
 	Name        string   `json:"name" validate:"required,max=200"`
 	TerritoryID string   `json:"territory_id" validate:"required,uuid"`
 	OwnerID     *string  `json:"owner_id" validate:"omitempty,uuid"`
@@ -99,7 +99,7 @@ const (
 )
 
 type Visit struct {
-	ID               string     `json:"id"`
+	ID               string     `json:"id" validate:"required,uuid"`
 	AccountID        string     `json:"account_id" validate:"required,uuid"`
 	RepID            string     `json:"rep_id" validate:"required,uuid"`
 	Status           string     `json:"status" validate:"required,oneof=planned cancelled checked_in completed"`
@@ -108,7 +108,7 @@ type Visit struct {
 	CheckedOutAt     *time.Time `json:"checked_out_at"`
 	CheckInLat       *float64   `json:"check_in_lat" validate:"omitempty,gte=-90,lte=90"`
 	CheckInLng       *float64   `json:"check_in_lng" validate:"omitempty,gte=-180,lte=180"`
-	CheckInDistanceM *float64   `json:"check_in_distance_m"`
+	CheckInDistanceM *float64   `json:"check_in_distance_m" validate:"omitempty,gte=0"`
 	Outcome          *string    `json:"outcome" validate:"omitempty,max=64"`
 	Report           *string    `json:"report" validate:"omitempty,max=10000"`
 	Meta
@@ -125,16 +125,18 @@ const (
 	OrderRejected  = "rejected"
 )
 
+// OrderLine caps quantity at 1e6 and unit price at 1e10 cents so that the total of
+// a full order (500 lines) stays inside int64 with room to spare.
 type OrderLine struct {
 	ProductID      string  `json:"product_id" validate:"required,uuid"`
 	Quantity       int64   `json:"quantity" validate:"gte=1,lte=1000000"`
-	UnitPriceCents int64   `json:"unit_price_cents" validate:"gte=0"`
-	DiscountPct    Percent `json:"discount_pct" validate:"gte=0,lte=10000"`
+	UnitPriceCents int64   `json:"unit_price_cents" validate:"gte=0,lte=10000000000"`
+	DiscountPct    Percent `json:"discount_pct" validate:"percent"`
 }
 
 type Order struct {
-	ID          string      `json:"id"`
-	Number      *string     `json:"number"`
+	ID          string      `json:"id" validate:"required,uuid"`
+	Number      *string     `json:"number" validate:"omitempty,max=64"`
 	AccountID   string      `json:"account_id" validate:"required,uuid"`
 	RepID       string      `json:"rep_id" validate:"required,uuid"`
 	VisitID     *string     `json:"visit_id" validate:"omitempty,uuid"`
@@ -149,10 +151,10 @@ type Order struct {
 }
 
 type AccountNote struct {
-	ID         string  `json:"id"`
+	ID         string  `json:"id" validate:"required,uuid"`
 	AccountID  string  `json:"account_id" validate:"required,uuid"`
 	AuthorID   string  `json:"author_id" validate:"required,uuid"`
-	Body       string  `json:"body" validate:"required,max=10000"`
+	Body       string  `json:"body" validate:"required,notblank,max=10000"`
 	ConflictOf *string `json:"conflict_of" validate:"omitempty,uuid"`
 	Meta
 }
