@@ -171,3 +171,38 @@ func rowJSON(t *testing.T, row map[string]any) json.RawMessage {
 	}
 	return b
 }
+
+func TestClient_Login(t *testing.T) {
+	t.Run("OtherUserStartsFromScratch", func(t *testing.T) {
+		ctx := context.Background()
+		w := newWorld(t, device.Options{})
+		w.f.addUser("second@example.com", "pw", domain.RoleRep)
+		mustSync(t, w.c)
+		if _, err := w.c.AddNote(ctx, w.account, "unsynced"); err != nil {
+			t.Fatal(err)
+		}
+		_, err := w.c.Login(ctx, "second@example.com", "pw")
+		wantCode(t, err, domain.CodeConflict)
+		if w.c.UserID() != w.repID || len(w.f.tokens) != 1 {
+			t.Fatalf("refused login switched user (%s) or left its token (%d tokens)", w.c.UserID(), len(w.f.tokens))
+		}
+		mustSync(t, w.c)
+		if _, err := w.c.Login(ctx, "second@example.com", "pw"); err != nil {
+			t.Fatal(err)
+		}
+		if cur, _ := w.c.Cursor(ctx); cur != "" {
+			t.Fatalf("cursor %q survived a user switch", cur)
+		}
+		if rows, _ := w.c.Rows(ctx, domain.TableAccounts); len(rows) != 0 {
+			t.Fatalf("previous user's mirror survived: %d accounts", len(rows))
+		}
+	})
+	t.Run("BadPassword", func(t *testing.T) {
+		w := newWorld(t, device.Options{})
+		_, err := w.c.Login(context.Background(), "rep@example.com", "wrong")
+		wantCode(t, err, domain.CodeUnauthorized)
+		if w.c.UserID() != w.repID {
+			t.Fatal("failed login changed the identity")
+		}
+	})
+}
