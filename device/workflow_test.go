@@ -139,7 +139,7 @@ func TestWorkflow_Orders(t *testing.T) {
 		t.Fatalf("outbox %+v", ob)
 	}
 	assertPatch(t, patchOf(t, ob[1]), map[string]any{"account_id": w.account, "status": "submitted", "currency": "EUR",
-		"note": "leave at the back door",
+		"note":  "leave at the back door",
 		"lines": []any{map[string]any{"product_id": w.product, "quantity": 4.0, "unit_price_cents": 1250.0, "discount_pct": 0.0}}})
 
 	mustSync(t, w.c)
