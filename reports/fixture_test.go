@@ -41,11 +41,7 @@ func ptr[T any](v T) *T { return &v }
 
 func newService(t *testing.T, db *store.DB) *Service {
 	t.Helper()
-	s, err := New(db, testCadence, "EUR")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return New(db, testCadence, "EUR")
 }
 
 func buildWorld(t *testing.T, db *store.DB) world {

@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/fieldsync/fieldsync/domain"
@@ -92,3 +93,13 @@ func (d Date) MarshalJSON() ([]byte, error) {
 }
 
 func (d Date) String() string { return time.Time(d).Format(DateLayout) }
+
+func (d *Date) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	t, err := time.Parse(DateLayout, s)
+	*d = Date(t)
+	return err
+}

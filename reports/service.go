@@ -1,8 +1,6 @@
 package reports
 
 import (
-	"fmt"
-
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/store"
 )
@@ -35,12 +33,11 @@ type Service struct {
 	currency string
 }
 
-// New returns a Service. A cadence below one day is a configuration error.
-func New(db *store.DB, cadence Cadence, currency string) (*Service, error) {
-	if cadence.A < 1 || cadence.B < 1 || cadence.C < 1 {
-		return nil, fmt.Errorf("reports: cadence days must be at least 1, got %+v", cadence)
-	}
-	return &Service{db: db, cadence: cadence, currency: currency}, nil
+// New returns a Service. The configuration validates cadences; a cadence below
+// one day is read as one day rather than dividing by zero.
+func New(db *store.DB, cadence Cadence, currency string) *Service {
+	cadence.A, cadence.B, cadence.C = max(cadence.A, 1), max(cadence.B, 1), max(cadence.C, 1)
+	return &Service{db: db, cadence: cadence, currency: currency}
 }
 
 // Cadence is the configured visit cadence.

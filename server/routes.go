@@ -14,4 +14,5 @@ func (s *Server) routes() {
 	v1 := s.App.Group("/v1")
 	mobileapi.Register(v1, mobileapi.Deps{Auth: s.Auth, Sync: s.Sync, Logger: s.Logger})
 	s.registerAdmin(v1)
+	s.registerReports(v1)
 }

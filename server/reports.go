@@ -1,0 +1,101 @@
+package server
+
+import (
+	"strings"
+
+	"github.com/fieldsync/fieldsync/domain"
+	"github.com/fieldsync/fieldsync/httpapi"
+	"github.com/fieldsync/fieldsync/reports"
+	"github.com/gofiber/fiber/v2"
+)
+
+// reportHandlers serve the report endpoints (PROTOCOL.md §6, "Reports").
+type reportHandlers struct {
+	s   *Server
+	svc *reports.Service
+}
+
+func (s *Server) reports() *reports.Service {
+	return reports.New(s.DB, reports.Cadence{A: s.Cfg.CadenceA, B: s.Cfg.CadenceB, C: s.Cfg.CadenceC}, s.Cfg.Currency)
+}
+
+// registerReports adds /reports under r (the /v1 group). Managers and directors
+// read every report; coordinators only the orders report (the service decides
+// which, so the rule lives in one place); reps and ops get 403.
+func (s *Server) registerReports(r fiber.Router) {
+	h := reportHandlers{s: s, svc: s.reports()}
+	g := r.Group("/reports", httpapi.Authenticate(s.Auth),
+		httpapi.RequireRole(domain.RoleManager, domain.RoleDirector, domain.RoleCoordinator))
+	g.Get("/coverage", h.coverage)
+	g.Get("/overdue", h.overdue)
+	g.Get("/orders", h.orders)
+	g.Get("/sync-health", h.syncHealth)
+}
+
+func caller(c *fiber.Ctx) reports.Caller {
+	p := httpapi.PrincipalOf(c)
+	return reports.Caller{UserID: p.UserID, Role: p.Role}
+}
+
+// reportParams reads from, to and territory_id; the strings are copied because
+// Fiber reuses its buffers after the handler returns.
+func (h reportHandlers) params(c *fiber.Ctx) (reports.Params, error) {
+	return reports.ParseParams(h.s.DB.Now(), strings.Clone(c.Query("from")), strings.Clone(c.Query("to")),
+		strings.Clone(c.Query("territory_id")))
+}
+
+func (h reportHandlers) coverage(c *fiber.Ctx) error {
+	p, err := h.params(c)
+	if err != nil {
+		return err
+	}
+	out, err := h.svc.Coverage(c.UserContext(), caller(c), p)
+	if err != nil {
+		return err
+	}
+	return c.JSON(out)
+}
+
+func (h reportHandlers) overdue(c *fiber.Ctx) error {
+	p, err := h.params(c)
+	if err != nil {
+		return err
+	}
+	limit, err := httpapi.QueryLimit(c, 100, 1000)
+	if err != nil {
+		return err
+	}
+	out, err := h.svc.Overdue(c.UserContext(), caller(c), p, strings.Clone(c.Query("cursor")), limit)
+	if err != nil {
+		return err
+	}
+	return c.JSON(out)
+}
+
+func (h reportHandlers) orders(c *fiber.Ctx) error {
+	p, err := h.params(c)
+	if err != nil {
+		return err
+	}
+	out, err := h.svc.Orders(c.UserContext(), caller(c), p)
+	if err != nil {
+		return err
+	}
+	return c.JSON(out)
+}
+
+func (h reportHandlers) syncHealth(c *fiber.Ctx) error {
+	p, err := h.params(c)
+	if err != nil {
+		return err
+	}
+	limit, err := httpapi.QueryLimit(c, 500, 5000)
+	if err != nil {
+		return err
+	}
+	out, err := h.svc.SyncHealth(c.UserContext(), caller(c), p, strings.Clone(c.Query("cursor")), limit)
+	if err != nil {
+		return err
+	}
+	return c.JSON(out)
+}
