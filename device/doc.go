@@ -17,4 +17,12 @@
 // be byte-identical; a later edit of that row becomes a new mutation, pushed only
 // after the earlier one is acknowledged, with its base_version moved to the
 // version the server returned for it.
+//
+// Results. applied/merged: the row takes the server's answer and the mutation
+// leaves the outbox. conflict: the same, and the attempt is listed by
+// Conflicts. rejected: the mutation stays in the outbox as failed (listed by
+// Failed with the server's error, never resent, removed by DismissFailed) and
+// the row shows the server copy again; SyncReport.Rejected tells the app to
+// look. A network error, a 5xx or a 429 stops Sync with the outbox intact
+// (IsRetryable); retrying resends the same mutations byte for byte.
 package device
