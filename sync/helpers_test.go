@@ -25,7 +25,12 @@ type org struct {
 	product           string
 }
 
-func newOrg(t *testing.T, db *store.DB) *org {
+func newOrg(t *testing.T, db *store.DB) *org { return newOrgTB(t, db) }
+
+// uuidFrom derives a stable UUID from s (fuzz inputs need fresh, valid ids).
+func uuidFrom(s string) string { return uuid.NewSHA1(uuid.NameSpaceOID, []byte(s)).String() }
+
+func newOrgTB(t testing.TB, db *store.DB) *org {
 	t.Helper()
 	o := &org{db: db, eng: fsync.New(db, fsync.Config{Currency: "EUR"}, nil, nil),
 		region: uuid.NewString(), t1: uuid.NewString(), t2: uuid.NewString(),
@@ -64,7 +69,7 @@ func newOrg(t *testing.T, db *store.DB) *org {
 	return o
 }
 
-func (o *org) write(t *testing.T, fn func(tx *gorm.DB, now time.Time) error) {
+func (o *org) write(t testing.TB, fn func(tx *gorm.DB, now time.Time) error) {
 	t.Helper()
 	if err := o.db.Tx(context.Background(), func(tx *gorm.DB) error { return fn(tx, o.db.Now()) }); err != nil {
 		t.Fatal(err)

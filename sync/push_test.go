@@ -19,7 +19,7 @@ func planVisit(o *org, id string) wire.Mutation {
 	return mut("visits", "upsert", id, 0, map[string]any{"account_id": o.acc1, "planned_at": "2026-11-23T09:00:00Z"})
 }
 
-func countRows(t *testing.T, db *store.DB, table string) int64 {
+func countRows(t testing.TB, db *store.DB, table string) int64 {
 	t.Helper()
 	var n int64
 	if err := db.Gorm.Table(table).Count(&n).Error; err != nil {
