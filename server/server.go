@@ -7,13 +7,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	fsync "github.com/fieldsync/fieldsync/sync"
 	"log/slog"
 	"net"
 
 	"github.com/fieldsync/fieldsync/auth"
 	"github.com/fieldsync/fieldsync/httpapi"
 	"github.com/fieldsync/fieldsync/store"
+	fsync "github.com/fieldsync/fieldsync/sync"
 	"github.com/gofiber/fiber/v2"
 )
 

@@ -1,0 +1,191 @@
+package server
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/fieldsync/fieldsync/auth"
+	"golang.org/x/crypto/bcrypt"
+)
+
+// Config is everything the server is told from outside. Environment variables
+// come first; flags override them.
+type Config struct {
+	DatabaseURL     string        // FIELDSYNC_DATABASE_URL: postgres:// URL or SQLite file
+	DBMaxConns      int           // FIELDSYNC_DB_MAX_CONNS
+	Addr            string        // FIELDSYNC_ADDR
+	Currency        string        // FIELDSYNC_CURRENCY: default currency of new orders
+	LogLevel        string        // FIELDSYNC_LOG_LEVEL: debug, info, warn, error
+	CadenceA        int           // FIELDSYNC_CADENCE_A: days between visits of class A accounts
+	CadenceB        int           // FIELDSYNC_CADENCE_B
+	CadenceC        int           // FIELDSYNC_CADENCE_C
+	BodyLimit       int           // FIELDSYNC_BODY_LIMIT: bytes; handlers enforce tighter limits
+	ReadTimeout     time.Duration // FIELDSYNC_READ_TIMEOUT
+	WriteTimeout    time.Duration // FIELDSYNC_WRITE_TIMEOUT
+	IdleTimeout     time.Duration // FIELDSYNC_IDLE_TIMEOUT
+	ShutdownTimeout time.Duration // FIELDSYNC_SHUTDOWN_TIMEOUT: grace for in-flight requests
+	// ProxyHeader names the header holding the client address (X-Forwarded-For)
+	// behind a reverse proxy that overwrites it; empty uses the peer address.
+	ProxyHeader string // FIELDSYNC_PROXY_HEADER
+
+	TokenTTL              time.Duration // FIELDSYNC_TOKEN_TTL
+	BcryptCost            int           // FIELDSYNC_BCRYPT_COST
+	LoginFailuresPerEmail int           // FIELDSYNC_LOGIN_FAILURES_PER_EMAIL
+	LoginFailuresPerAddr  int           // FIELDSYNC_LOGIN_FAILURES_PER_ADDR
+	LoginFailureWindow    time.Duration // FIELDSYNC_LOGIN_FAILURE_WINDOW
+}
+
+// DefaultConfig is the configuration with nothing set.
+func DefaultConfig() Config {
+	return Config{
+		DatabaseURL: "fieldsync.db", DBMaxConns: 20, Addr: ":8080", Currency: "EUR", LogLevel: "info",
+		CadenceA: 7, CadenceB: 14, CadenceC: 30, BodyLimit: 2 << 20,
+		ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second,
+		ShutdownTimeout: 30 * time.Second,
+		TokenTTL:        30 * 24 * time.Hour, BcryptCost: bcrypt.DefaultCost,
+		LoginFailuresPerEmail: 5, LoginFailuresPerAddr: 20, LoginFailureWindow: 15 * time.Minute,
+	}
+}
+
+// ConfigFromEnv reads the defaults overridden by the environment (getenv is
+// os.Getenv outside tests).
+func ConfigFromEnv(getenv func(string) string) (Config, error) {
+	c := DefaultConfig()
+	e := envReader{getenv: getenv}
+	e.str("FIELDSYNC_DATABASE_URL", &c.DatabaseURL)
+	e.int("FIELDSYNC_DB_MAX_CONNS", &c.DBMaxConns)
+	e.str("FIELDSYNC_ADDR", &c.Addr)
+	e.str("FIELDSYNC_CURRENCY", &c.Currency)
+	e.str("FIELDSYNC_LOG_LEVEL", &c.LogLevel)
+	e.int("FIELDSYNC_CADENCE_A", &c.CadenceA)
+	e.int("FIELDSYNC_CADENCE_B", &c.CadenceB)
+	e.int("FIELDSYNC_CADENCE_C", &c.CadenceC)
+	e.int("FIELDSYNC_BODY_LIMIT", &c.BodyLimit)
+	e.dur("FIELDSYNC_READ_TIMEOUT", &c.ReadTimeout)
+	e.dur("FIELDSYNC_WRITE_TIMEOUT", &c.WriteTimeout)
+	e.dur("FIELDSYNC_IDLE_TIMEOUT", &c.IdleTimeout)
+	e.dur("FIELDSYNC_SHUTDOWN_TIMEOUT", &c.ShutdownTimeout)
+	e.str("FIELDSYNC_PROXY_HEADER", &c.ProxyHeader)
+	e.dur("FIELDSYNC_TOKEN_TTL", &c.TokenTTL)
+	e.int("FIELDSYNC_BCRYPT_COST", &c.BcryptCost)
+	e.int("FIELDSYNC_LOGIN_FAILURES_PER_EMAIL", &c.LoginFailuresPerEmail)
+	e.int("FIELDSYNC_LOGIN_FAILURES_PER_ADDR", &c.LoginFailuresPerAddr)
+	e.dur("FIELDSYNC_LOGIN_FAILURE_WINDOW", &c.LoginFailureWindow)
+	return c, errors.Join(e.errs...)
+}
+
+type envReader struct {
+	getenv func(string) string
+	errs   []error
+}
+
+func (e *envReader) str(name string, dst *string) {
+	if v := e.getenv(name); v != "" {
+		*dst = v
+	}
+}
+
+func (e *envReader) int(name string, dst *int) {
+	if v := e.getenv(name); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			e.errs = append(e.errs, fmt.Errorf("%s: not an integer: %q", name, v))
+			return
+		}
+		*dst = n
+	}
+}
+
+func (e *envReader) dur(name string, dst *time.Duration) {
+	if v := e.getenv(name); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			e.errs = append(e.errs, fmt.Errorf("%s: not a duration (like 720h): %q", name, v))
+			return
+		}
+		*dst = d
+	}
+}
+
+// RegisterFlags binds the serve flags to c; their defaults are c's current
+// values, so a flag given overrides the environment.
+func (c *Config) RegisterFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL, "postgres:// URL or SQLite file path")
+	fs.StringVar(&c.Addr, "addr", c.Addr, "listen address")
+	fs.StringVar(&c.Currency, "currency", c.Currency, "default ISO 4217 currency of new orders")
+	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
+	fs.IntVar(&c.CadenceA, "cadence-a", c.CadenceA, "days between visits of class A accounts")
+	fs.IntVar(&c.CadenceB, "cadence-b", c.CadenceB, "days between visits of class B accounts")
+	fs.IntVar(&c.CadenceC, "cadence-c", c.CadenceC, "days between visits of class C accounts")
+	fs.IntVar(&c.BodyLimit, "body-limit", c.BodyLimit, "maximum request body in bytes")
+	fs.DurationVar(&c.TokenTTL, "token-ttl", c.TokenTTL, "lifetime of device tokens")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "grace period for in-flight requests")
+	fs.StringVar(&c.ProxyHeader, "proxy-header", c.ProxyHeader, "header with the client address behind a trusted proxy")
+}
+
+// Validate reports every invalid setting at once.
+func (c Config) Validate() error {
+	var errs []error
+	check := func(ok bool, format string, args ...any) {
+		if !ok {
+			errs = append(errs, fmt.Errorf(format, args...))
+		}
+	}
+	check(c.DatabaseURL != "", "database URL is empty")
+	check(c.Addr != "", "listen address is empty")
+	check(len(c.Currency) == 3 && strings.ToUpper(c.Currency) == c.Currency, "currency %q is not an ISO 4217 code", c.Currency)
+	_, err := c.SlogLevel()
+	check(err == nil, "log level %q is not debug, info, warn or error", c.LogLevel)
+	check(c.CadenceA > 0 && c.CadenceB > 0 && c.CadenceC > 0, "cadences must be positive days")
+	check(c.BodyLimit >= 1<<20, "body limit must be at least 1 MiB (a push may carry 1 MiB of JSON)")
+	check(c.TokenTTL > 0, "token TTL must be positive")
+	check(c.BcryptCost >= bcrypt.MinCost && c.BcryptCost <= bcrypt.MaxCost, "bcrypt cost out of range")
+	check(c.DBMaxConns > 0, "database max connections must be positive")
+	return errors.Join(errs...)
+}
+
+// SlogLevel parses LogLevel.
+func (c Config) SlogLevel() (slog.Level, error) {
+	var l slog.Level
+	err := l.UnmarshalText([]byte(c.LogLevel))
+	return l, err
+}
+
+// AuthConfig is the part of the configuration the auth service needs.
+func (c Config) AuthConfig() auth.Config {
+	return auth.Config{TokenTTL: c.TokenTTL, BcryptCost: c.BcryptCost,
+		MaxFailuresPerEmail: c.LoginFailuresPerEmail, MaxFailuresPerAddress: c.LoginFailuresPerAddr,
+		FailureWindow: c.LoginFailureWindow}
+}
+
+// String prints the configuration with the database password masked.
+func (c Config) String() string {
+	return fmt.Sprintf("database=%s addr=%s currency=%s log_level=%s cadence=%d/%d/%d body_limit=%d token_ttl=%s",
+		RedactDSN(c.DatabaseURL), c.Addr, c.Currency, c.LogLevel, c.CadenceA, c.CadenceB, c.CadenceC,
+		c.BodyLimit, c.TokenTTL)
+}
+
+// RedactDSN masks the password of a database URL (and any password parameter).
+func RedactDSN(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		if i := strings.Index(dsn, "://"); i >= 0 {
+			return dsn[:i+3] + "(unparseable, hidden)"
+		}
+		return dsn
+	}
+	if u.Scheme == "" {
+		return dsn
+	}
+	if q := u.Query(); q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
+	}
+	return u.Redacted()
+}
