@@ -102,9 +102,18 @@ func CreateToken(tx *gorm.DB, t TokenRecord) error {
 	return nil
 }
 
+// tokenOwnerRow spells out the token's columns: GORM does not scan into an
+// embedded unexported struct.
 type tokenOwnerRow struct {
-	tokenRow
-	Role string
+	TokenHash string
+	UserID    string
+	DeviceID  string
+	Kind      string
+	CSRF      *string `gorm:"column:csrf"`
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	RevokedAt *time.Time
+	Role      string
 }
 
 // GetTokenOwner loads a token and its user's role in one indexed query: it runs
