@@ -231,7 +231,7 @@ func TestAuth_RateLimit(t *testing.T) {
 		})
 		t.Run("PerAddress", func(t *testing.T) {
 			e := newEnv(t, db, auth.Config{MaxFailuresPerEmail: 100, MaxFailuresPerAddress: 2, FailureWindow: time.Minute})
-						wantError(t, e.login("a@example.com", password, "d"), 401, domain.CodeUnauthorized)
+			wantError(t, e.login("a@example.com", password, "d"), 401, domain.CodeUnauthorized)
 			wantError(t, e.login("b@example.com", password, "d"), 401, domain.CodeUnauthorized)
 			r := e.login(e.user.Email, password, "d")
 			wantError(t, r, 429, domain.CodeRateLimited)
