@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"context"
 	"fmt"
 	"sort"
 
@@ -143,4 +144,54 @@ func loadTerritories(tx *gorm.DB) (scope, error) {
 		}
 	}
 	return s, nil
+}
+
+// TerritoryRef names a territory of a caller's scope; Depth is its level below
+// the scope's top.
+type TerritoryRef struct {
+	ID    string
+	Name  string
+	Depth int
+}
+
+// ScopeTerritories lists the territories the caller's reports cover, as a tree
+// in depth-first order, for a territory picker.
+func (s *Service) ScopeTerritories(ctx context.Context, c Caller) ([]TerritoryRef, error) {
+	var out []TerritoryRef
+	err := s.db.ReadTx(ctx, func(tx *gorm.DB) error {
+		sc, err := resolveScope(tx, c, kindCoverage, "")
+		if err != nil {
+			return err
+		}
+		var roots []string
+		for id := range sc.names {
+			if sc.has(id) && (sc.parents[id] == nil || !sc.has(*sc.parents[id])) {
+				roots = append(roots, id)
+			}
+		}
+		sc.sortByName(roots)
+		var walk func(id string, depth int)
+		walk = func(id string, depth int) {
+			out = append(out, TerritoryRef{ID: id, Name: sc.names[id], Depth: depth})
+			kids := append([]string{}, sc.kids[id]...)
+			sc.sortByName(kids)
+			for _, k := range kids {
+				walk(k, depth+1)
+			}
+		}
+		for _, r := range roots {
+			walk(r, 0)
+		}
+		return nil
+	})
+	return out, err
+}
+
+func (s scope) sortByName(ids []string) {
+	sort.Slice(ids, func(i, j int) bool {
+		if s.names[ids[i]] != s.names[ids[j]] {
+			return s.names[ids[i]] < s.names[ids[j]]
+		}
+		return ids[i] < ids[j]
+	})
 }

@@ -1,0 +1,110 @@
+package auth
+
+import (
+	"context"
+	"crypto/subtle"
+	"fmt"
+	"time"
+
+	"github.com/fieldsync/fieldsync/store"
+	"github.com/fieldsync/fieldsync/wire"
+	"golang.org/x/crypto/bcrypt"
+	"gorm.io/gorm"
+)
+
+// SessionTTL bounds a dashboard session: a browser left open overnight signs in
+// again in the morning.
+const SessionTTL = 12 * time.Hour
+
+// Session is a signed-in dashboard session: Token goes in an HttpOnly cookie,
+// CSRF into every form the session submits.
+type Session struct {
+	Token     string
+	CSRF      string
+	ExpiresAt time.Time
+	User      wire.UserInfo
+}
+
+// LoginSession checks credentials like Login (same rate limits, same answer for
+// an unknown email and a wrong password) and issues a dashboard session. A
+// session is a token of kind session on its own pseudo-device, so it never
+// shows up as a phone and revoking a phone never ends it.
+func (s *Service) LoginSession(ctx context.Context, email, password, clientAddr string) (Session, error) {
+	user, err := s.checkPassword(ctx, email, password, clientAddr)
+	if err != nil {
+		return Session{}, err
+	}
+	secret, hash, err := newToken()
+	if err != nil {
+		return Session{}, err
+	}
+	csrf, _, err := newToken()
+	if err != nil {
+		return Session{}, err
+	}
+	now := s.db.Now()
+	rec := store.TokenRecord{Hash: hash, UserID: user.ID, DeviceID: "dashboard:" + hash[:16], Kind: KindSession,
+		CSRF: &csrf, CreatedAt: now, ExpiresAt: now.Add(SessionTTL)}
+	if err := s.db.Tx(ctx, func(tx *gorm.DB) error { return store.CreateToken(tx, rec) }); err != nil {
+		return Session{}, fmt.Errorf("login session: %w", err)
+	}
+	return Session{Token: secret, CSRF: csrf, ExpiresAt: rec.ExpiresAt, User: userInfo(user)}, nil
+}
+
+// VerifySession resolves a session cookie to its principal and CSRF secret.
+func (s *Service) VerifySession(ctx context.Context, token string) (Principal, string, error) {
+	p, err := s.Verify(ctx, token)
+	if err != nil {
+		return p, "", err
+	}
+	if p.Kind != KindSession {
+		return Principal{}, "", unauthorized("invalid session")
+	}
+	owner, err := store.GetTokenOwner(s.db.Gorm.WithContext(ctx), p.TokenHash)
+	if err != nil || owner.CSRF == nil {
+		return Principal{}, "", unauthorized("invalid session")
+	}
+	return p, *owner.CSRF, nil
+}
+
+// CSRFEqual compares a submitted CSRF token with the expected one in constant time.
+func CSRFEqual(got, want string) bool {
+	return want != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
+}
+
+// User returns the signed-in user's public description.
+func (s *Service) User(ctx context.Context, id string) (wire.UserInfo, error) {
+	u, err := store.GetUser(s.db.Gorm.WithContext(ctx), id, false)
+	if err != nil {
+		return wire.UserInfo{}, err
+	}
+	return userInfo(u), nil
+}
+
+// checkPassword is Login's credential check: rate limits first, the same bcrypt
+// work whether or not the email exists, failures counted.
+func (s *Service) checkPassword(ctx context.Context, email, password, clientAddr string) (store.UserRecord, error) {
+	if email == "" || password == "" || len(email) > 254 || len(password) > 1024 {
+		return store.UserRecord{}, unauthorized(badCredentials)
+	}
+	email = store.NormalizeEmail(email)
+	now := s.db.Now()
+	if wait := max(s.emails.wait(email, now), s.addresses.wait(clientAddr, now)); wait > 0 {
+		return store.UserRecord{}, rateLimited(wait)
+	}
+	user, found, err := s.userByEmail(ctx, email)
+	if err != nil {
+		return user, err
+	}
+	hash := s.dummyHash
+	if found {
+		hash = []byte(user.PasswordHash)
+	}
+	if err := bcrypt.CompareHashAndPassword(hash, []byte(password)); err != nil || !found {
+		s.emails.fail(email, now)
+		s.addresses.fail(clientAddr, now)
+		s.logger.InfoContext(ctx, "dashboard login failed", "known_email", found, "client_addr", clientAddr)
+		return store.UserRecord{}, unauthorized(badCredentials)
+	}
+	return user, nil
+}
