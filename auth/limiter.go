@@ -2,6 +2,7 @@ package auth
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -62,6 +63,8 @@ func (l *limiter) fail(key string, now time.Time) {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	// The key outlives the request; callers may pass views of reused buffers.
+	key = strings.Clone(key)
 	l.failures[key] = append(l.prune(key, now), now)
 	if now.Sub(l.lastSweep) > l.window {
 		l.sweep(now)
