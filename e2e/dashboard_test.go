@@ -1,0 +1,137 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/fieldsync/fieldsync/fixtures"
+	"github.com/fieldsync/fieldsync/reports"
+	"github.com/fieldsync/fieldsync/server"
+	"github.com/fieldsync/fieldsync/store"
+	"github.com/fieldsync/fieldsync/wire"
+)
+
+// chromiumPath finds the browser: FIELDSYNC_CHROMIUM, else Debian's chromium.
+func chromiumPath() (string, error) {
+	if p := os.Getenv("FIELDSYNC_CHROMIUM"); p != "" {
+		return p, nil
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("no chromium on PATH (apt-get install chromium, or set FIELDSYNC_CHROMIUM)")
+}
+
+// startServer serves the demo organisation on a SQLite file at a random
+// loopback port and returns its base URL.
+func startServer(t *testing.T) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "e2e.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fixtures.Generate(ctx, db, fixtures.Options{Demo: true, Seed: 1}); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.New(server.DefaultConfig(), db, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("server: %v", err)
+		}
+		_ = db.Close()
+	})
+	return "http://" + ln.Addr().String()
+}
+
+// browserContext starts a fresh headless Chromium with no network chatter of
+// its own (no component updates, sync or QUIC probes) and a throwaway profile.
+func browserContext(t *testing.T, chromium string) context.Context {
+	t.Helper()
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromium),
+		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	}
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(alloc)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
+	return ctx
+}
+
+// apiCoverage fetches the coverage report for the same user and period
+// through the API, with a device token.
+func apiCoverage(t *testing.T, base, email, password, from, to string) reports.Coverage {
+	t.Helper()
+	body, _ := json.Marshal(wire.LoginRequest{Email: email, Password: password, DeviceID: "e2e-api"})
+	resp, err := http.Post(base+"/v1/auth/login", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var login wire.LoginResponse
+	err = json.NewDecoder(resp.Body).Decode(&login)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("API login: %d %v", resp.StatusCode, err)
+	}
+	req, _ := http.NewRequest("GET", base+"/v1/reports/coverage?from="+from+"&to="+to, nil)
+	req.Header.Set("Authorization", "Bearer "+login.Token)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var cov reports.Coverage
+	if resp.StatusCode != 200 || json.Unmarshal(b, &cov) != nil {
+		t.Fatalf("GET coverage: %d %s", resp.StatusCode, b)
+	}
+	return cov
+}
+
+func artifactsDir(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("FIELDSYNC_ARTIFACTS")
+	if dir == "" {
+		dir = filepath.Join("..", "artifacts")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
