@@ -1,0 +1,241 @@
+package backoffice
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/fieldsync/fieldsync/domain"
+	"github.com/fieldsync/fieldsync/store"
+	fsync "github.com/fieldsync/fieldsync/sync"
+	"gorm.io/gorm"
+)
+
+// OrderDesk is the coordinators' queue of submitted orders and their status
+// transitions (PROTOCOL §6). Managers, directors and ops read the queue; only
+// coordinators move orders.
+type OrderDesk struct {
+	db *store.DB
+}
+
+func NewOrderDesk(db *store.DB) *OrderDesk { return &OrderDesk{db: db} }
+
+// OrderQuery filters and pages the queue.
+type OrderQuery struct {
+	Status      string
+	TerritoryID string
+	Cursor      string
+	Limit       int
+}
+
+// OrderList is one page of the queue.
+type OrderList struct {
+	Items      []domain.Order `json:"items"`
+	NextCursor *string        `json:"next_cursor"`
+}
+
+// TransitionInput moves an order to To, if it is still at ExpectedVersion.
+// Reason is required to reject an order.
+type TransitionInput struct {
+	To              string  `json:"to"`
+	ExpectedVersion *int64  `json:"expected_version"`
+	Reason          *string `json:"reason"`
+}
+
+var orderStatuses = []string{domain.OrderDraft, domain.OrderSubmitted, domain.OrderConfirmed,
+	domain.OrderShipped, domain.OrderDelivered, domain.OrderCancelled, domain.OrderRejected}
+
+func knownOrderStatus(s string) bool {
+	for _, v := range orderStatuses {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// List returns the caller's queue: orders that have been submitted (drafts are
+// still on the rep's device), of accounts in the caller's territories, oldest
+// submission first.
+func (d *OrderDesk) List(ctx context.Context, c Caller, q OrderQuery) (OrderList, error) {
+	if c.Role == domain.RoleRep {
+		return OrderList{}, domain.Errorf(domain.CodeForbidden, "the order desk is not available to reps")
+	}
+	if q.Status != "" && !knownOrderStatus(q.Status) {
+		return OrderList{}, badParam("status", "must be one of "+strings.Join(orderStatuses, ", "))
+	}
+	if q.TerritoryID != "" && !domain.IsUUID(q.TerritoryID) {
+		return OrderList{}, badParam("territory_id", "must be a UUID")
+	}
+	after, err := decodeKeyset(q.Cursor)
+	if err != nil {
+		return OrderList{}, err
+	}
+	limit := clampLimit(q.Limit)
+	out := OrderList{Items: []domain.Order{}}
+	err = d.db.ReadTx(ctx, func(tx *gorm.DB) error {
+		r, err := reachOf(tx, c)
+		if err != nil {
+			return err
+		}
+		if r, err = narrow(tx, r, q.TerritoryID); err != nil {
+			return err
+		}
+		sel := store.OrderQueue{All: r.all, Territories: r.territories, Status: q.Status, Limit: limit + 1}
+		if after != nil {
+			sel.AfterSubmitted, sel.AfterID = &after.T, after.ID
+		}
+		items, err := store.ListOrderQueue(tx, sel)
+		if err != nil {
+			return err
+		}
+		if len(items) > limit {
+			items = items[:limit]
+			last := items[limit-1]
+			out.NextCursor = encodeKeyset(*last.SubmittedAt, last.ID)
+		}
+		out.Items = items
+		return nil
+	})
+	return out, err
+}
+
+// narrow limits a reach to the subtree of territoryID, which must lie inside it.
+func narrow(tx *gorm.DB, r reach, territoryID string) (reach, error) {
+	if territoryID == "" {
+		return r, nil
+	}
+	_, err := store.GetTerritory(tx, territoryID, false)
+	if domain.ErrorCode(err) == domain.CodeNotFound || (err == nil && !r.has(territoryID)) {
+		return r, domain.Errorf(domain.CodeNotFound, "territory not found")
+	}
+	if err != nil {
+		return r, err
+	}
+	sub, err := store.TerritorySubtree(tx, []string{territoryID})
+	return reach{territories: sub}, err
+}
+
+// Transition moves an order one arrow of its state machine. A stale
+// expected_version is a version_conflict: the coordinator looked at an order
+// that has changed since (a rep's edit, another coordinator).
+func (d *OrderDesk) Transition(ctx context.Context, c Caller, id string, in TransitionInput) (domain.Order, error) {
+	if c.Role != domain.RoleCoordinator {
+		return domain.Order{}, domain.Errorf(domain.CodeForbidden, "only coordinators move orders on the desk")
+	}
+	if err := checkTransitionInput(in); err != nil {
+		return domain.Order{}, err
+	}
+	if err := checkPathID("order", id); err != nil {
+		return domain.Order{}, err
+	}
+	var out domain.Order
+	err := d.db.Tx(ctx, func(tx *gorm.DB) error {
+		r, err := reachOf(tx, c)
+		if err != nil {
+			return err
+		}
+		cur, fv, err := store.GetOrder(tx, id, true)
+		if err != nil {
+			return err
+		}
+		acc, err := accountInReach(tx, r, cur.AccountID)
+		if domain.ErrorCode(err) == domain.CodeNotFound {
+			return domain.Errorf(domain.CodeNotFound, "order not found")
+		}
+		if err != nil {
+			return err
+		}
+		if *in.ExpectedVersion != cur.Version {
+			return domain.Errorf(domain.CodeVersionConflict, "order is at version %d, not %d", cur.Version, *in.ExpectedVersion)
+		}
+		if cur.Status == in.To {
+			return domain.Errorf(domain.CodeIllegalTransition, "order is already %s", cur.Status)
+		}
+		next := cur
+		next.Status = in.To
+		if in.Reason != nil {
+			next.Reason = in.Reason
+		}
+		if err := checkOrderWrite(c.Role, cur, next); err != nil {
+			return err
+		}
+		now := d.db.Now()
+		if err := finishOrder(tx, now, &next, cur.Status); err != nil {
+			return err
+		}
+		out, err = store.UpdateOrder(tx, now, acc, cur, fv, next)
+		return err
+	})
+	return out, err
+}
+
+func checkTransitionInput(in TransitionInput) error {
+	var f fields
+	switch {
+	case in.To == "":
+		f.add("to", "is required")
+	case !knownOrderStatus(in.To):
+		f.add("to", "must be one of "+strings.Join(orderStatuses, ", "))
+	}
+	if in.ExpectedVersion == nil {
+		f.add("expected_version", "is required")
+	}
+	if in.To == domain.OrderRejected && (in.Reason == nil || strings.TrimSpace(*in.Reason) == "") {
+		f.add("reason", "is required to reject an order")
+	}
+	return f.err()
+}
+
+// checkOrderWrite applies the order rules of PROTOCOL §4.4 to a write by role:
+// lines, note and visit change only while the order is a draft, and the status
+// follows the state machine.
+func checkOrderWrite(role domain.Role, cur, next domain.Order) error {
+	if !domain.OrderEditable(cur.Status) {
+		for _, f := range domain.ChangedFields(cur, next) {
+			if f == "lines" || f == "note" || f == "visit_id" {
+				return domain.Errorf(domain.CodeIllegalTransition, "a %s order can no longer be edited", cur.Status)
+			}
+		}
+	}
+	if err := domain.CheckOrderTransition(role, cur.Status, next.Status); err != nil {
+		return err
+	}
+	return nil
+}
+
+// finishOrder prices, numbers and validates an order about to be written, as
+// push does for a device: lines are priced from the catalogue while the order
+// is a draft; submitting freezes prices, takes the next organisation-wide number
+// and stamps the time; the total is always the server's.
+func finishOrder(tx *gorm.DB, now time.Time, o *domain.Order, from string) error {
+	if o.VisitID != nil {
+		v, _, err := store.GetVisit(tx, *o.VisitID, false)
+		if domain.ErrorCode(err) == domain.CodeNotFound || (err == nil && v.AccountID != o.AccountID) {
+			return domain.Invalid(domain.FieldError{Field: "visit_id", Message: "must be a visit of the same account"})
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if domain.OrderEditable(from) {
+		if err := fsync.PriceOrder(tx, o); err != nil {
+			return err
+		}
+	}
+	if from == domain.OrderDraft && o.Status == domain.OrderSubmitted {
+		if len(o.Lines) == 0 {
+			return domain.Invalid(domain.FieldError{Field: "lines", Message: "an order needs at least one line to be submitted"})
+		}
+		n, err := store.NextOrderNumber(tx)
+		if err != nil {
+			return err
+		}
+		o.Number, o.SubmittedAt = &n, &now
+	}
+	o.TotalCents = domain.OrderTotal(o.Lines)
+	if verr := domain.ValidateOrder(*o); verr != nil {
+		return verr
+	}
+	return nil
+}

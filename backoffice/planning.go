@@ -1,0 +1,97 @@
+package backoffice
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/fieldsync/fieldsync/domain"
+	"github.com/fieldsync/fieldsync/store"
+	"gorm.io/gorm"
+)
+
+// Planning is how managers plan visits for their reps (PROTOCOL §6). A planned
+// visit is an ordinary visit row: it reaches the rep's devices by pull.
+type Planning struct {
+	db *store.DB
+}
+
+func NewPlanning(db *store.DB) *Planning { return &Planning{db: db} }
+
+// PlanInput is the body of POST /v1/visits; id is optional.
+type PlanInput struct {
+	ID        *string    `json:"id"`
+	AccountID string     `json:"account_id"`
+	RepID     string     `json:"rep_id"`
+	PlannedAt *time.Time `json:"planned_at"`
+}
+
+// Plan creates a planned visit. The account must be in the manager's
+// territories (else not found); the rep must be a rep working in them and able
+// to see the account, or the visit would never reach anyone's device.
+func (p *Planning) Plan(ctx context.Context, c Caller, in PlanInput) (domain.Visit, error) {
+	if c.Role != domain.RoleManager {
+		return domain.Visit{}, domain.Errorf(domain.CodeForbidden, "only managers plan visits for reps")
+	}
+	var f fields
+	v := domain.Visit{ID: f.newID(in.ID), AccountID: in.AccountID, RepID: in.RepID, Status: domain.VisitPlanned}
+	if in.PlannedAt == nil {
+		f.add("planned_at", "is required")
+	} else {
+		v.PlannedAt = in.PlannedAt.UTC()
+	}
+	if in.AccountID == "" {
+		f.add("account_id", "is required")
+	}
+	if in.RepID == "" {
+		f.add("rep_id", "is required")
+	} else {
+		f.refID("rep_id", in.RepID)
+	}
+	if err := f.err(); err != nil {
+		return domain.Visit{}, err
+	}
+	var out domain.Visit
+	err := p.db.Tx(ctx, func(tx *gorm.DB) error {
+		r, err := reachOf(tx, c)
+		if err != nil {
+			return err
+		}
+		acc, err := accountInReach(tx, r, in.AccountID)
+		if err != nil {
+			return err
+		}
+		if err := checkPlannableRep(tx, r, in.RepID, acc); err != nil {
+			return err
+		}
+		if err := f.validate(domain.ValidateVisit(v)); err != nil {
+			return err
+		}
+		out, err = store.CreateVisit(tx, p.db.Now(), acc, v)
+		return conflictOn(err, "visit %s already exists", v.ID)
+	})
+	return out, err
+}
+
+// checkPlannableRep: the rep exists, is a rep, works in one of the manager's
+// territories and sees the account (assigned its territory or owning it).
+func checkPlannableRep(tx *gorm.DB, r reach, repID string, acc domain.Account) error {
+	bad := func(msg string) error {
+		return domain.Invalid(domain.FieldError{Field: "rep_id", Message: msg})
+	}
+	u, err := store.GetUser(tx, repID, false)
+	if domain.ErrorCode(err) == domain.CodeNotFound {
+		return bad("must be a rep in your territories")
+	}
+	if err != nil {
+		return err
+	}
+	if u.Role != domain.RoleRep || !r.hasAny(u.TerritoryIDs) {
+		return bad("must be a rep in your territories")
+	}
+	owns := acc.OwnerID != nil && *acc.OwnerID == u.ID
+	if !owns && !slices.Contains(u.TerritoryIDs, acc.TerritoryID) {
+		return bad("does not cover this account")
+	}
+	return nil
+}

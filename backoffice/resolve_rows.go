@@ -1,0 +1,218 @@
+package backoffice
+
+import (
+	"math"
+
+	"github.com/fieldsync/fieldsync/domain"
+	"github.com/fieldsync/fieldsync/store"
+)
+
+// The per-table writes of a resolution follow the push rules of the sync
+// engine (PROTOCOL §4.2–4.4) with the resolver as the writer: the same
+// writable fields, state machines, validation and pricing.
+
+var (
+	visitWritable = map[string]bool{"status": true, "planned_at": true, "checked_in_at": true,
+		"checked_out_at": true, "check_in_lat": true, "check_in_lng": true, "outcome": true, "report": true}
+	visitIgnore = ignoring("check_in_distance_m")
+
+	orderWritable = map[string]bool{"visit_id": true, "status": true, "lines": true, "note": true, "reason": true}
+	orderIgnore   = ignoring("number", "total_cents", "submitted_at")
+
+	noteWritable = map[string]bool{"body": true}
+
+	accountWritable = map[string]bool{"phone": true, "email": true, "address": true}
+)
+
+func (w writer) visit(t target) (any, error) {
+	cur, fv, err := store.GetVisit(w.tx, t.id, true)
+	if domain.ErrorCode(err) == domain.CodeNotFound {
+		if t.del {
+			return nil, nil
+		}
+		return w.createVisit(t)
+	}
+	if err != nil {
+		return nil, err
+	}
+	acc, err := inReach(w.tx, w.reach, cur.AccountID, "visit")
+	if err != nil {
+		return nil, err
+	}
+	if t.del {
+		if cur.Status != domain.VisitPlanned {
+			return nil, domain.Errorf(domain.CodeIllegalTransition, "only planned visits can be deleted; this one is %s", cur.Status)
+		}
+		return nil, store.DeleteVisit(w.tx, w.now, acc, cur)
+	}
+	next := cur
+	if _, perr := domain.ApplyPatch(&next, withoutUnchanged(t.patch, cur), domain.PatchOptions{Ignore: visitIgnore, Writable: visitWritable}); perr != nil {
+		return nil, perr
+	}
+	if err := domain.CheckVisitTransition(cur.Status, next.Status); err != nil {
+		return nil, err
+	}
+	next.CheckInDistanceM = checkInDistance(acc, next)
+	if err := domain.ValidateVisit(next); err != nil {
+		return nil, err
+	}
+	return store.UpdateVisit(w.tx, w.now, acc, cur, fv, next)
+}
+
+func (w writer) createVisit(t target) (any, error) {
+	v := domain.Visit{ID: t.id, Status: domain.VisitPlanned}
+	if _, perr := domain.ApplyPatch(&v, t.patch, domain.PatchOptions{Ignore: visitIgnore}); perr != nil {
+		return nil, perr
+	}
+	if err := domain.ValidateVisit(v); err != nil {
+		return nil, err
+	}
+	acc, err := inReach(w.tx, w.reach, v.AccountID, "account")
+	if err != nil {
+		return nil, err
+	}
+	if err := checkUser(w.tx, "rep_id", v.RepID, domain.RoleRep, domain.RoleManager); err != nil {
+		return nil, err
+	}
+	if err := domain.CheckVisitTransition(domain.VisitPlanned, v.Status); err != nil {
+		return nil, err
+	}
+	v.CheckInDistanceM = checkInDistance(acc, v)
+	return store.CreateVisit(w.tx, w.now, acc, v)
+}
+
+// checkInDistance is evidence for managers, never a reason to refuse: the
+// distance from the account to the check-in position, to a tenth of a metre,
+// as the sync engine computes it.
+func checkInDistance(acc domain.Account, v domain.Visit) *float64 {
+	if v.CheckInLat == nil || v.CheckInLng == nil || acc.Lat == nil || acc.Lng == nil {
+		return nil
+	}
+	d := math.Round(domain.DistanceMeters(*acc.Lat, *acc.Lng, *v.CheckInLat, *v.CheckInLng)*10) / 10
+	return &d
+}
+
+func (w writer) order(t target) (any, error) {
+	cur, fv, err := store.GetOrder(w.tx, t.id, true)
+	if domain.ErrorCode(err) == domain.CodeNotFound {
+		if t.del {
+			return nil, nil
+		}
+		return w.createOrder(t)
+	}
+	if err != nil {
+		return nil, err
+	}
+	acc, err := inReach(w.tx, w.reach, cur.AccountID, "order")
+	if err != nil {
+		return nil, err
+	}
+	if t.del {
+		if cur.Status != domain.OrderDraft {
+			return nil, domain.Errorf(domain.CodeIllegalTransition, "a %s order cannot be deleted; cancel it instead", cur.Status)
+		}
+		return nil, store.DeleteOrder(w.tx, w.now, acc, cur)
+	}
+	next := cur
+	if _, perr := domain.ApplyPatch(&next, withoutUnchanged(t.patch, cur), domain.PatchOptions{Ignore: ignoring("number", "total_cents", "submitted_at", "rep_id"), Writable: orderWritable}); perr != nil {
+		return nil, perr
+	}
+	if err := checkOrderWrite(w.role, cur, next); err != nil {
+		return nil, err
+	}
+	if err := finishOrder(w.tx, w.now, &next, cur.Status); err != nil {
+		return nil, err
+	}
+	return store.UpdateOrder(w.tx, w.now, acc, cur, fv, next)
+}
+
+func (w writer) createOrder(t target) (any, error) {
+	o := domain.Order{ID: t.id, Status: domain.OrderDraft, Currency: w.currency, Lines: []domain.OrderLine{}}
+	if _, perr := domain.ApplyPatch(&o, t.patch, domain.PatchOptions{Ignore: orderIgnore}); perr != nil {
+		return nil, perr
+	}
+	if o.AccountID == "" {
+		return nil, domain.Invalid(domain.FieldError{Field: "account_id", Message: "is required"})
+	}
+	acc, err := inReach(w.tx, w.reach, o.AccountID, "account")
+	if err != nil {
+		return nil, err
+	}
+	if err := checkUser(w.tx, "rep_id", o.RepID, domain.RoleRep); err != nil {
+		return nil, err
+	}
+	if err := domain.CheckOrderTransition(w.role, domain.OrderDraft, o.Status); err != nil {
+		return nil, err
+	}
+	if err := finishOrder(w.tx, w.now, &o, domain.OrderDraft); err != nil {
+		return nil, err
+	}
+	return store.CreateOrder(w.tx, w.now, acc, o)
+}
+
+func (w writer) note(t target) (any, error) {
+	cur, fv, err := store.GetNote(w.tx, t.id, true)
+	if domain.ErrorCode(err) == domain.CodeNotFound {
+		if t.del {
+			return nil, nil
+		}
+		return w.createNote(t)
+	}
+	if err != nil {
+		return nil, err
+	}
+	acc, err := inReach(w.tx, w.reach, cur.AccountID, "account note")
+	if err != nil {
+		return nil, err
+	}
+	if t.del {
+		return nil, store.DeleteNote(w.tx, w.now, acc, cur)
+	}
+	next := cur
+	if _, perr := domain.ApplyPatch(&next, withoutUnchanged(t.patch, cur), domain.PatchOptions{Ignore: ignoring("author_id", "conflict_of"), Writable: noteWritable}); perr != nil {
+		return nil, perr
+	}
+	if err := domain.ValidateNote(next); err != nil {
+		return nil, err
+	}
+	return store.UpdateNote(w.tx, w.now, acc, cur, fv, next)
+}
+
+func (w writer) createNote(t target) (any, error) {
+	n := domain.AccountNote{ID: t.id}
+	if _, perr := domain.ApplyPatch(&n, t.patch, domain.PatchOptions{Ignore: ignoring("conflict_of")}); perr != nil {
+		return nil, perr
+	}
+	if err := domain.ValidateNote(n); err != nil {
+		return nil, err
+	}
+	acc, err := inReach(w.tx, w.reach, n.AccountID, "account")
+	if err != nil {
+		return nil, err
+	}
+	if err := checkUser(w.tx, "author_id", n.AuthorID, domain.RoleRep, domain.RoleManager); err != nil {
+		return nil, err
+	}
+	return store.CreateNote(w.tx, w.now, acc, n)
+}
+
+func (w writer) account(t target) (any, error) {
+	if t.del {
+		return nil, domain.Errorf(domain.CodeForbidden, "accounts are not deleted; sales operations deactivate them")
+	}
+	cur, fv, err := store.GetAccount(w.tx, t.id, true)
+	if domain.ErrorCode(err) == domain.CodeNotFound || (err == nil && !w.reach.has(cur.TerritoryID)) {
+		return nil, domain.Errorf(domain.CodeNotFound, "account not found")
+	}
+	if err != nil {
+		return nil, err
+	}
+	next := cur
+	if _, perr := domain.ApplyPatch(&next, withoutUnchanged(t.patch, cur), domain.PatchOptions{Ignore: ignoring(), Writable: accountWritable}); perr != nil {
+		return nil, perr
+	}
+	if err := domain.ValidateAccount(next); err != nil {
+		return nil, err
+	}
+	return store.UpdateAccount(w.tx, w.now, cur, fv, next)
+}

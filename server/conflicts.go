@@ -1,0 +1,61 @@
+package server
+
+import (
+	"strings"
+
+	"github.com/fieldsync/fieldsync/backoffice"
+	"github.com/fieldsync/fieldsync/domain"
+	"github.com/fieldsync/fieldsync/httpapi"
+	"github.com/gofiber/fiber/v2"
+)
+
+// conflictHandlers serve the conflicts API (PROTOCOL.md §5). Every role may
+// list (the service scopes the list); managers, coordinators and ops resolve.
+type conflictHandlers struct {
+	svc *backoffice.Conflicts
+}
+
+// registerConflicts adds /conflicts under r (the /v1 group).
+func (s *Server) registerConflicts(r fiber.Router) {
+	h := conflictHandlers{svc: backoffice.NewConflicts(s.DB, s.Cfg.Currency)}
+	authn := httpapi.Authenticate(s.Auth)
+	r.Get("/conflicts", authn, h.list)
+	r.Post("/conflicts/:id/resolve", authn,
+		httpapi.RequireRole(domain.RoleManager, domain.RoleCoordinator, domain.RoleOps), h.resolve)
+}
+
+// officeCaller is the authenticated caller as the back-office services see it.
+func officeCaller(c *fiber.Ctx) backoffice.Caller {
+	p := httpapi.PrincipalOf(c)
+	return backoffice.Caller{UserID: p.UserID, Role: p.Role}
+}
+
+func (h conflictHandlers) list(c *fiber.Ctx) error {
+	limit, err := httpapi.QueryLimit(c, 100, 1000)
+	if err != nil {
+		return err
+	}
+	q := backoffice.ConflictQuery{Status: strings.Clone(c.Query("status")), Table: strings.Clone(c.Query("table")),
+		Cursor: strings.Clone(c.Query("cursor")), Limit: limit}
+	page, err := h.svc.List(c.UserContext(), officeCaller(c), q)
+	if err != nil {
+		return err
+	}
+	return c.JSON(page)
+}
+
+func (h conflictHandlers) resolve(c *fiber.Ctx) error {
+	id, err := httpapi.ParamUUID(c, "id")
+	if err != nil {
+		return err
+	}
+	var in backoffice.ResolveInput
+	if err := httpapi.DecodeJSON(c, &in); err != nil {
+		return err
+	}
+	out, err := h.svc.Resolve(c.UserContext(), officeCaller(c), id, in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(out)
+}

@@ -1,0 +1,55 @@
+package server
+
+import (
+	"strings"
+
+	"github.com/fieldsync/fieldsync/backoffice"
+	"github.com/fieldsync/fieldsync/domain"
+	"github.com/fieldsync/fieldsync/httpapi"
+	"github.com/gofiber/fiber/v2"
+)
+
+// orderHandlers serve the order desk (PROTOCOL.md §6): coordinators work the
+// queue; managers, directors and ops read it.
+type orderHandlers struct {
+	desk *backoffice.OrderDesk
+}
+
+// registerOrders adds /orders under r (the /v1 group).
+func (s *Server) registerOrders(r fiber.Router) {
+	h := orderHandlers{desk: backoffice.NewOrderDesk(s.DB)}
+	authn := httpapi.Authenticate(s.Auth)
+	r.Get("/orders", authn,
+		httpapi.RequireRole(domain.RoleCoordinator, domain.RoleManager, domain.RoleDirector, domain.RoleOps), h.list)
+	r.Post("/orders/:id/transition", authn, httpapi.RequireRole(domain.RoleCoordinator), h.transition)
+}
+
+func (h orderHandlers) list(c *fiber.Ctx) error {
+	limit, err := httpapi.QueryLimit(c, 100, 1000)
+	if err != nil {
+		return err
+	}
+	q := backoffice.OrderQuery{Status: strings.Clone(c.Query("status")), TerritoryID: strings.Clone(c.Query("territory_id")),
+		Cursor: strings.Clone(c.Query("cursor")), Limit: limit}
+	page, err := h.desk.List(c.UserContext(), officeCaller(c), q)
+	if err != nil {
+		return err
+	}
+	return c.JSON(page)
+}
+
+func (h orderHandlers) transition(c *fiber.Ctx) error {
+	id, err := httpapi.ParamUUID(c, "id")
+	if err != nil {
+		return err
+	}
+	var in backoffice.TransitionInput
+	if err := httpapi.DecodeJSON(c, &in); err != nil {
+		return err
+	}
+	out, err := h.desk.Transition(c.UserContext(), officeCaller(c), id, in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(out)
+}
