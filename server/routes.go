@@ -15,5 +15,8 @@ func (s *Server) routes() {
 	mobileapi.Register(v1, mobileapi.Deps{Auth: s.Auth, Sync: s.Sync, Logger: s.Logger})
 	s.registerAdmin(v1)
 	s.registerReports(v1)
+	s.registerConflicts(v1)
+	s.registerOrders(v1)
+	s.registerVisits(v1)
 	s.registerDashboard(s.App)
 }
