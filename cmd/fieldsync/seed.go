@@ -27,6 +27,7 @@ func runSeed(ctx context.Context, args []string, stdout io.Writer) error {
 	scale := fs.Int("scale", 1, "organisation size: about 300 x N accounts, 10 visits each")
 	seed := fs.Int64("seed", 1, "random seed: the same seed gives the same organisation")
 	months := fs.Int("months", 3, "months of visit history")
+	workers := fs.Int("workers", 2, "regions written at once on Postgres (SQLite: always 1)")
 	if help, err := parseFlags(fs, args, stdout); help || err != nil {
 		return err
 	}
@@ -40,7 +41,7 @@ func runSeed(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	defer db.Close()
 	sum, err := fixtures.Generate(ctx, db, fixtures.Options{
-		Scale: *scale, Seed: *seed, Demo: *demo, Months: *months, Currency: cfg.Currency, Logger: logger,
+		Scale: *scale, Seed: *seed, Demo: *demo, Months: *months, Workers: *workers, Currency: cfg.Currency, Logger: logger,
 	})
 	if err != nil {
 		return fmt.Errorf("seed: %w", err)
