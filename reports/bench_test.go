@@ -1,0 +1,131 @@
+package reports
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/fieldsync/fieldsync/domain"
+	"github.com/fieldsync/fieldsync/store"
+)
+
+// The coverage benchmarks run against a database already loaded by
+// `fieldsync seed --scale N` (docs/benchmarks.md, "Reports"), named by
+// FIELDSYNC_BENCH_REPORTS_URL; FIELDSYNC_BENCH_EXPLAIN=1 also logs the plans.
+//
+//	FIELDSYNC_BENCH_REPORTS_URL=postgres://... go test ./reports -run '^$' -bench Coverage -benchtime 5x
+
+type benchEnv struct {
+	db       *store.DB
+	svc      *Service
+	director Caller
+	p        Params
+	big      string // the territory holding the most active accounts
+	region   string // the region above it
+}
+
+func openBench(b *testing.B) benchEnv {
+	b.Helper()
+	url := os.Getenv("FIELDSYNC_BENCH_REPORTS_URL")
+	if url == "" {
+		b.Skip("set FIELDSYNC_BENCH_REPORTS_URL to a database loaded with `fieldsync seed --scale N`")
+	}
+	ctx := context.Background()
+	db, err := store.Open(ctx, url, store.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = db.Close() })
+	e := benchEnv{db: db, svc: New(db, DefaultCadence, "EUR")}
+	var dir struct{ ID string }
+	if err := db.Gorm.Raw("SELECT id FROM users WHERE role = ? ORDER BY id LIMIT 1", domain.RoleDirector).Scan(&dir).Error; err != nil || dir.ID == "" {
+		b.Fatalf("no director in the loaded database: %v", err)
+	}
+	e.director = Caller{UserID: dir.ID, Role: domain.RoleDirector}
+	var big struct{ TerritoryID, ParentID string }
+	if err := db.Gorm.Raw(`SELECT a.territory_id AS territory_id, t.parent_id AS parent_id FROM accounts a
+		JOIN territories t ON t.id = a.territory_id WHERE a.status = 'active'
+		GROUP BY a.territory_id, t.parent_id ORDER BY COUNT(*) DESC LIMIT 1`).Scan(&big).Error; err != nil {
+		b.Fatal(err)
+	}
+	e.big, e.region = big.TerritoryID, big.ParentID
+	var last struct{ T nullTime }
+	if err := db.Gorm.Raw("SELECT MAX(checked_in_at) AS t FROM visits WHERE status = 'completed'").Scan(&last).Error; err != nil {
+		b.Fatal(err)
+	}
+	e.p, err = ParseParams(last.T.Time, "", "", "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	return e
+}
+
+func BenchmarkReports_Coverage(b *testing.B) {
+	e := openBench(b)
+	for _, tc := range []struct{ name, territory string }{
+		{"Organisation", ""}, {"Region", e.region}, {"Territory", e.big},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			p := e.p
+			p.TerritoryID = tc.territory
+			var cov Coverage
+			for b.Loop() {
+				var err error
+				if cov, err = e.svc.Coverage(context.Background(), e.director, p); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(cov.Totals.Accounts), "accounts")
+			if os.Getenv("FIELDSYNC_BENCH_EXPLAIN") == "1" {
+				e.explain(b, p)
+			}
+		})
+	}
+}
+
+// explain logs EXPLAIN (ANALYZE, BUFFERS) of the coverage queries for p.
+func (e benchEnv) explain(b *testing.B, p Params) {
+	b.Helper()
+	sc := scope{all: true}
+	if p.TerritoryID != "" {
+		loaded, err := loadTerritories(e.db.Gorm)
+		if err != nil {
+			b.Fatal(err)
+		}
+		sc = loaded
+		sc.all, sc.ids = false, sc.subtree([]string{p.TerritoryID})
+	}
+	oa, ob, oc := e.svc.overdueBefore(p.To)
+	lo := p.To.AddDate(0, 0, -e.svc.cadence.max())
+	if p.start().Before(lo) {
+		lo = p.start()
+	}
+	in, inArgs := sc.filter("a2.territory_id")
+	out, outArgs := sc.filter("a.territory_id")
+	start, end := p.start(), p.end()
+	queries := []struct {
+		name string
+		sql  string
+		args []any
+	}{
+		{"accounts", fmt.Sprintf(accountsSQL, in, out), append(append([]any{oa, ob, oc, start, lo, end}, inArgs...), outArgs...)},
+		{"visits", fmt.Sprintf(visitsSQL, out), append([]any{start, end, start, end, start, end, start, end}, outArgs...)},
+		{"orders", fmt.Sprintf(ordersSQL, out), append([]any{start, end}, outArgs...)},
+	}
+	for _, q := range queries {
+		rows, err := e.db.Gorm.Raw("EXPLAIN (ANALYZE, BUFFERS) "+q.sql, q.args...).Rows()
+		if err != nil {
+			b.Fatal(err)
+		}
+		var lines []string
+		for rows.Next() {
+			var l string
+			_ = rows.Scan(&l)
+			lines = append(lines, l)
+		}
+		_ = rows.Close()
+		b.Logf("%s:\n%s", q.name, strings.Join(lines, "\n"))
+	}
+}
