@@ -49,11 +49,11 @@ func (w writer) visit(t target) (any, error) {
 	if _, perr := domain.ApplyPatch(&next, withoutUnchanged(t.patch, cur), domain.PatchOptions{Ignore: visitIgnore, Writable: visitWritable}); perr != nil {
 		return nil, perr
 	}
-	if err := domain.CheckVisitTransition(cur.Status, next.Status); err != nil {
-		return nil, err
-	}
 	next.CheckInDistanceM = checkInDistance(acc, next)
 	if err := domain.ValidateVisit(next); err != nil {
+		return nil, err
+	}
+	if err := domain.CheckVisitTransition(cur.Status, next.Status); err != nil {
 		return nil, err
 	}
 	return store.UpdateVisit(w.tx, w.now, acc, cur, fv, next)
@@ -78,7 +78,7 @@ func (w writer) createVisit(t target) (any, error) {
 		return nil, err
 	}
 	v.CheckInDistanceM = checkInDistance(acc, v)
-	return store.CreateVisit(w.tx, w.now, acc, v)
+	return store.RecreateVisit(w.tx, w.now, acc, v)
 }
 
 // checkInDistance is evidence for managers, never a reason to refuse: the
@@ -147,7 +147,7 @@ func (w writer) createOrder(t target) (any, error) {
 	if err := finishOrder(w.tx, w.now, &o, domain.OrderDraft); err != nil {
 		return nil, err
 	}
-	return store.CreateOrder(w.tx, w.now, acc, o)
+	return store.RecreateOrder(w.tx, w.now, acc, o)
 }
 
 func (w writer) note(t target) (any, error) {
@@ -193,7 +193,7 @@ func (w writer) createNote(t target) (any, error) {
 	if err := checkUser(w.tx, "author_id", n.AuthorID, domain.RoleRep, domain.RoleManager); err != nil {
 		return nil, err
 	}
-	return store.CreateNote(w.tx, w.now, acc, n)
+	return store.RecreateNote(w.tx, w.now, acc, n)
 }
 
 func (w writer) account(t target) (any, error) {

@@ -87,6 +87,14 @@ func newOffice(t *testing.T, db *store.DB) *office {
 	return o
 }
 
+// in returns the office reporting to t, for use inside a subtest.
+func (o *office) in(t *testing.T) *office {
+	c, env := *o, *o.adminEnv
+	env.t = t
+	c.adminEnv = &env
+	return &c
+}
+
 func (o *office) write(fn func(tx *gorm.DB, now time.Time) error) {
 	o.t.Helper()
 	if err := o.db.Tx(context.Background(), func(tx *gorm.DB) error { return fn(tx, o.db.Now()) }); err != nil {

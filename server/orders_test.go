@@ -91,6 +91,7 @@ func TestOrderDesk_Queue(t *testing.T) {
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
+				o := o.in(t)
 				for _, limit := range []int{1, 2, 100} {
 					if got := orderIDs(o.queue(tc.who, tc.query, limit)); !slices.Equal(got, tc.want) {
 						t.Errorf("limit %d: queue = %v, want %v", limit, got, tc.want)
@@ -99,13 +100,16 @@ func TestOrderDesk_Queue(t *testing.T) {
 			})
 		}
 		t.Run("ErrRep", func(t *testing.T) {
+			o := o.in(t)
 			o.failsAs("rep1", "GET", "/v1/orders", "", 403, domain.CodeForbidden)
 		})
 		t.Run("ErrTerritoryOutOfScope", func(t *testing.T) {
+			o := o.in(t)
 			o.failsAs("mgr", "GET", "/v1/orders?territory_id="+o.t3, "", 404, domain.CodeNotFound)
 			o.failsAs("coord1", "GET", "/v1/orders?territory_id="+o.r, "", 404, domain.CodeNotFound)
 		})
 		t.Run("ErrBadParams", func(t *testing.T) {
+			o := o.in(t)
 			o.failsAs("coordAll", "GET", "/v1/orders?status=lost", "", 400, domain.CodeBadRequest)
 			o.failsAs("coordAll", "GET", "/v1/orders?cursor=nope", "", 400, domain.CodeBadRequest)
 			o.failsAs("coordAll", "GET", "/v1/orders?territory_id=nope", "", 400, domain.CodeBadRequest)
@@ -121,6 +125,7 @@ func TestOrderDesk_Transition(t *testing.T) {
 		path := "/v1/orders/" + ord.ID + "/transition"
 
 		t.Run("Confirm", func(t *testing.T) {
+			o := o.in(t)
 			got := o.transition("coord1", ord.ID, map[string]any{"to": "confirmed", "expected_version": 2}, 200)
 			if got.Status != domain.OrderConfirmed || got.Version != 3 || *got.Number != *ord.Number || got.TotalCents != 1999 {
 				t.Errorf("confirmed %+v", got)
@@ -128,14 +133,17 @@ func TestOrderDesk_Transition(t *testing.T) {
 			o.mirror("rep1").hasVersion("orders", ord.ID, 3) // the rep's devices get the confirmation
 		})
 		t.Run("ErrStaleVersion", func(t *testing.T) {
+			o := o.in(t)
 			o.failsAs("coord1", "POST", path, `{"to":"shipped","expected_version":2}`, 409, domain.CodeVersionConflict)
 		})
 		t.Run("ErrIllegalTransition", func(t *testing.T) {
+			o := o.in(t)
 			o.failsAs("coord1", "POST", path, `{"to":"submitted","expected_version":3}`, 422, domain.CodeIllegalTransition)
 			o.failsAs("coord1", "POST", path, `{"to":"delivered","expected_version":3}`, 422, domain.CodeIllegalTransition)
 			o.failsAs("coord1", "POST", path, `{"to":"confirmed","expected_version":3}`, 422, domain.CodeIllegalTransition)
 		})
 		t.Run("ErrInvalidBody", func(t *testing.T) {
+			o := o.in(t)
 			d := o.failsAs("coord1", "POST", path, `{"to":"lost"}`, 422, domain.CodeValidation)
 			if got := fieldNames(d); !slices.Equal(got, []string{"expected_version", "to"}) {
 				t.Errorf("fields = %v", got)
@@ -143,6 +151,7 @@ func TestOrderDesk_Transition(t *testing.T) {
 			o.failsAs("coord1", "POST", path, `{"to":"shipped","expected_version":"3"}`, 400, domain.CodeBadRequest)
 		})
 		t.Run("RejectNeedsReason", func(t *testing.T) {
+			o := o.in(t)
 			other := o.submittedOrder("rep1", o.acc1)
 			p := "/v1/orders/" + other.ID + "/transition"
 			d := o.failsAs("coord1", "POST", p, `{"to":"rejected","expected_version":2}`, 422, domain.CodeValidation)
@@ -155,17 +164,20 @@ func TestOrderDesk_Transition(t *testing.T) {
 			}
 		})
 		t.Run("ErrForbidden", func(t *testing.T) {
+			o := o.in(t)
 			for _, who := range []string{"rep1", "mgr", "director", "ops"} {
 				o.failsAs(who, "POST", path, `{"to":"shipped","expected_version":3}`, 403, domain.CodeForbidden)
 			}
 		})
 		t.Run("ErrOutOfScope", func(t *testing.T) {
+			o := o.in(t)
 			far := o.submittedOrder("rep3", o.acc3)
 			o.failsAs("coord1", "POST", "/v1/orders/"+far.ID+"/transition", `{"to":"confirmed","expected_version":2}`, 404, domain.CodeNotFound)
 			o.failsAs("coord1", "POST", "/v1/orders/"+uuid.NewString()+"/transition", `{"to":"confirmed","expected_version":2}`, 404, domain.CodeNotFound)
 			o.failsAs("coord1", "POST", "/v1/orders/42/transition", `{"to":"confirmed","expected_version":2}`, 404, domain.CodeNotFound)
 		})
 		t.Run("SubmitPricesAndNumbers", func(t *testing.T) {
+			o := o.in(t)
 			id := o.draftOrder("rep1", o.acc1, 3)
 			got := o.transition("coord1", id, map[string]any{"to": "submitted", "expected_version": 1}, 200)
 			if got.Number == nil || got.SubmittedAt == nil || got.TotalCents != 3*1999 || got.Lines[0].UnitPriceCents != 1999 {
@@ -173,6 +185,7 @@ func TestOrderDesk_Transition(t *testing.T) {
 			}
 		})
 		t.Run("ErrSubmitWithoutLines", func(t *testing.T) {
+			o := o.in(t)
 			id := uuid.NewString()
 			o.pushOne("rep1", mutation("orders", "upsert", id, 0, map[string]any{"account_id": o.acc1}), "applied")
 			o.failsAs("coord1", "POST", "/v1/orders/"+id+"/transition", `{"to":"submitted","expected_version":1}`, 422, domain.CodeValidation)

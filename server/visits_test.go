@@ -23,6 +23,7 @@ func TestPlanning_Plan(t *testing.T) {
 		at := "2026-11-24T08:30:00+01:00"
 
 		t.Run("Created", func(t *testing.T) {
+			o := o.in(t)
 			id := uuid.NewString()
 			var v domain.Visit
 			o.as("mgr", "POST", "/v1/visits", planBody(map[string]any{"id": id, "account_id": o.acc2, "rep_id": o.rep2, "planned_at": at}), 201, &v)
@@ -35,6 +36,7 @@ func TestPlanning_Plan(t *testing.T) {
 			o.failsAs("mgr", "POST", "/v1/visits", planBody(map[string]any{"id": id, "account_id": o.acc2, "rep_id": o.rep2, "planned_at": at}), 409, domain.CodeConflict)
 		})
 		t.Run("CreatedWithServerID", func(t *testing.T) {
+			o := o.in(t)
 			var v domain.Visit
 			o.as("mgr2", "POST", "/v1/visits", planBody(map[string]any{"account_id": o.acc3, "rep_id": o.rep3, "planned_at": at}), 201, &v)
 			if !domain.IsUUID(v.ID) || v.RepID != o.rep3 {
@@ -42,6 +44,7 @@ func TestPlanning_Plan(t *testing.T) {
 			}
 		})
 		t.Run("ErrAccountOutOfScope", func(t *testing.T) {
+			o := o.in(t)
 			o.failsAs("mgr", "POST", "/v1/visits", planBody(map[string]any{"account_id": o.acc3, "rep_id": o.rep1, "planned_at": at}), 404, domain.CodeNotFound)
 			o.failsAs("mgr", "POST", "/v1/visits", planBody(map[string]any{"account_id": uuid.NewString(), "rep_id": o.rep1, "planned_at": at}), 404, domain.CodeNotFound)
 		})
@@ -59,6 +62,7 @@ func TestPlanning_Plan(t *testing.T) {
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
+				o := o.in(t)
 				d := o.failsAs("mgr", "POST", "/v1/visits", planBody(tc.body), 422, domain.CodeValidation)
 				if got := fieldNames(d); !slices.Equal(got, tc.fields) {
 					t.Errorf("fields = %v, want %v", got, tc.fields)
@@ -66,10 +70,12 @@ func TestPlanning_Plan(t *testing.T) {
 			})
 		}
 		t.Run("ErrMalformed", func(t *testing.T) {
+			o := o.in(t)
 			o.failsAs("mgr", "POST", "/v1/visits", `{"account_id":"`+o.acc1+`","rep_id":"`+o.rep1+`","planned_at":"tomorrow"}`, 400, domain.CodeBadRequest)
 			o.failsAs("mgr", "POST", "/v1/visits", `{"colour":"red"}`, 400, domain.CodeBadRequest)
 		})
 		t.Run("ErrForbidden", func(t *testing.T) {
+			o := o.in(t)
 			body := planBody(map[string]any{"account_id": o.acc1, "rep_id": o.rep1, "planned_at": at})
 			for _, who := range []string{"rep1", "coord1", "director", "ops"} {
 				o.failsAs(who, "POST", "/v1/visits", body, 403, domain.CodeForbidden)
