@@ -182,6 +182,10 @@ type DeviceTouch struct {
 	PulledAt *time.Time
 	PushedAt *time.Time
 	Pending  *int64
+	// PullGranularity, when set with only PulledAt, skips the write while the
+	// stored stamp is younger than this: an idle device polling every few seconds
+	// should not cost a write (and a WAL flush) per poll.
+	PullGranularity time.Duration
 }
 
 // TouchDevice records sync activity of a user's device for the sync-health report.
@@ -199,7 +203,11 @@ func TouchDevice(tx *gorm.DB, userID, deviceID string, t DeviceTouch) error {
 	if len(set) == 0 {
 		return nil
 	}
-	err := tx.Model(&deviceRow{}).Where("user_id = ? AND device_id = ?", userID, deviceID).Updates(set).Error
+	q := tx.Model(&deviceRow{}).Where("user_id = ? AND device_id = ?", userID, deviceID)
+	if t.PullGranularity > 0 && t.PulledAt != nil && len(set) == 1 {
+		q = q.Where("last_pull_at IS NULL OR last_pull_at < ?", t.PulledAt.Add(-t.PullGranularity))
+	}
+	err := q.Updates(set).Error
 	if err != nil {
 		return fmt.Errorf("touch device %s: %w", deviceID, err)
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/fieldsync/fieldsync/domain"
@@ -56,39 +57,17 @@ func (db *DB) ReadLog(tx *gorm.DB, q LogQuery) ([]ChangeEntry, error) {
 	if !q.All && len(q.Keys) == 0 {
 		return nil, nil
 	}
-	xidCol := "0"
-	if db.Dialect == Postgres {
-		xidCol = "xid::text"
-	}
-	s := tx.Table("change_log").Select("seq, " + xidCol + " AS xid_text, tbl, row_id, scope_key, op, reason, version")
-	if db.Dialect == Postgres && !q.NaiveSeq {
-		s = s.Where("(xid, seq) > (?::xid8, ?)", strconv.FormatUint(q.After.Xid, 10), q.After.Seq).
-			Where("xid < pg_snapshot_xmin(pg_current_snapshot())")
-		if q.Upto != nil {
-			s = s.Where("(xid, seq) <= (?::xid8, ?)", strconv.FormatUint(q.Upto.Xid, 10), q.Upto.Seq)
-		}
-	} else {
-		s = s.Where("seq > ?", q.After.Seq)
-		if q.Upto != nil {
-			s = s.Where("seq <= ?", q.Upto.Seq)
-		}
-	}
-	if !q.All {
-		s = s.Where("scope_key IN ?", q.Keys)
-	}
-	if len(q.Tables) > 0 && len(q.Tables) < len(domain.SyncedTables) {
-		s = s.Where("tbl IN ?", q.Tables)
-	}
-	if q.SkipOutOfScope {
-		s = s.Where("(reason IS NULL OR reason <> ?)", ReasonOutOfScope)
-	}
-	if db.Dialect == Postgres && !q.NaiveSeq {
-		s = s.Order("xid, seq")
-	} else {
-		s = s.Order("seq")
-	}
 	var rows []logRow
-	if err := s.Limit(q.Limit).Scan(&rows).Error; err != nil {
+	var err error
+	switch {
+	case q.All || q.NaiveSeq:
+		err = db.logScan(tx, q).Scan(&rows).Error
+	case db.Dialect == Postgres:
+		err = db.readLogPerKeyPostgres(tx, q, &rows)
+	default:
+		err = db.readLogPerKeySQLite(tx, q, &rows)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("read change log: %w", err)
 	}
 	out := make([]ChangeEntry, len(rows))
@@ -98,6 +77,106 @@ func (db *DB) ReadLog(tx *gorm.DB, q LogQuery) ([]ChangeEntry, error) {
 			Op: r.Op, Reason: r.Reason, Version: r.Version}
 	}
 	return out, nil
+}
+
+const logColumns = "seq, %s AS xid_text, tbl, row_id, scope_key, op, reason, version"
+
+// logScan is the plain form: one range over the (xid, seq) order, filtered. It
+// serves organisation-wide scopes, whose filter keeps almost every entry.
+func (db *DB) logScan(tx *gorm.DB, q LogQuery) *gorm.DB {
+	xidCol := "0"
+	if db.Dialect == Postgres {
+		xidCol = "xid::text"
+	}
+	s := tx.Table("change_log").Select(fmt.Sprintf(logColumns, xidCol))
+	s = db.logBounds(s, q, "")
+	if !q.All {
+		s = s.Where("scope_key IN ?", q.Keys)
+	}
+	if q.NaiveSeq {
+		s = s.Order("seq")
+	} else {
+		s = s.Order("xid, seq")
+	}
+	return s.Limit(q.Limit)
+}
+
+// logBounds adds the position bounds and filters shared by both forms; col is
+// the table alias prefix ("c." or "").
+func (db *DB) logBounds(s *gorm.DB, q LogQuery, col string) *gorm.DB {
+	switch {
+	case q.NaiveSeq:
+		s = s.Where(col+"seq > ?", q.After.Seq)
+	case db.Dialect == Postgres:
+		s = s.Where("("+col+"xid, "+col+"seq) > (?::xid8, ?)", strconv.FormatUint(q.After.Xid, 10), q.After.Seq).
+			Where(col + "xid < pg_snapshot_xmin(pg_current_snapshot())")
+		if q.Upto != nil {
+			s = s.Where("("+col+"xid, "+col+"seq) <= (?::xid8, ?)", strconv.FormatUint(q.Upto.Xid, 10), q.Upto.Seq)
+		}
+	default:
+		// xid is always 0 on SQLite; bounding and ordering by (xid, seq) anyway
+		// lets the (scope_key, xid, seq) index deliver rows in order.
+		s = s.Where("("+col+"xid, "+col+"seq) > (0, ?)", q.After.Seq)
+		if q.Upto != nil {
+			s = s.Where(col+"seq <= ?", q.Upto.Seq)
+		}
+	}
+	if len(q.Tables) > 0 && len(q.Tables) < len(domain.SyncedTables) {
+		s = s.Where(col+"tbl IN ?", q.Tables)
+	}
+	if q.SkipOutOfScope {
+		s = s.Where("("+col+"reason IS NULL OR "+col+"reason <> ?)", ReasonOutOfScope)
+	}
+	return s
+}
+
+// readLogPerKeyPostgres walks the (scope_key, xid, seq) index once per key, each
+// walk stopping after Limit entries, and merges the walks. A single
+// "scope_key IN (...)" scan would instead collect every remaining entry of the
+// scope and sort it on every page, which makes an initial sync quadratic.
+func (db *DB) readLogPerKeyPostgres(tx *gorm.DB, q LogQuery, rows *[]logRow) error {
+	inner := db.logBounds(tx.Table("change_log c").Select("c.seq, c.xid, c.tbl, c.row_id, c.scope_key, c.op, c.reason, c.version").
+		Where("c.scope_key = k.key"), q, "c.").Order("c.xid, c.seq").Limit(q.Limit)
+	return tx.Raw(`SELECT e.seq, e.xid::text AS xid_text, e.tbl, e.row_id, e.scope_key, e.op, e.reason, e.version
+		FROM unnest(?::text[]) AS k(key) CROSS JOIN LATERAL (?) e
+		ORDER BY e.xid, e.seq LIMIT ?`, pgTextArray(q.Keys), inner, q.Limit).Scan(rows).Error
+}
+
+// pgTextArray is a Postgres text[] literal: one parameter however many keys, so
+// the statement text (and its plan) stays the same.
+func pgTextArray(ss []string) string {
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, s := range ss {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('"')
+		b.WriteString(strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s))
+		b.WriteByte('"')
+	}
+	b.WriteByte('}')
+	return b.String()
+}
+
+// readLogPerKeySQLite is the same merge as a UNION ALL of one bounded index walk
+// per key.
+func (db *DB) readLogPerKeySQLite(tx *gorm.DB, q LogQuery, rows *[]logRow) error {
+	parts := make([]string, len(q.Keys))
+	args := make([]any, len(q.Keys))
+	for i, k := range q.Keys {
+		qk := q
+		qk.Keys = []string{k}
+		stmt := db.logScan(tx.Session(&gorm.Session{DryRun: true, NewDB: true}), qk).Find(&[]logRow{}).Statement
+		parts[i] = "SELECT * FROM (" + stmt.SQL.String() + ")"
+		args[i] = stmt.Vars
+	}
+	var flat []any
+	for _, a := range args {
+		flat = append(flat, a.([]any)...)
+	}
+	sql := strings.Join(parts, " UNION ALL ") + " ORDER BY xid_text, seq LIMIT ?"
+	return tx.Raw(sql, append(flat, q.Limit)...).Scan(rows).Error
 }
 
 // Pos returns the position of e.
@@ -168,6 +247,20 @@ type storedScope struct {
 	All    bool     `json:"all,omitempty"`
 	Keys   []string `json:"keys,omitempty"`
 	Tables []string `json:"tables"`
+}
+
+// FindScopeID returns the id of the stored snapshot of s for userID, if any. It
+// only reads, so a pull can call it inside its read-only snapshot.
+func FindScopeID(tx *gorm.DB, userID string, s domain.Scope) (int64, bool, error) {
+	var ids []int64
+	if err := tx.Model(&scopeRow{}).Where("user_id = ? AND fingerprint = ?", userID, s.Fingerprint()).
+		Limit(1).Pluck("id", &ids).Error; err != nil {
+		return 0, false, fmt.Errorf("find scope snapshot: %w", err)
+	}
+	if len(ids) == 0 {
+		return 0, false, nil
+	}
+	return ids[0], true, nil
 }
 
 // ScopeID returns the id of the stored snapshot of s for userID, storing it first

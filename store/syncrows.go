@@ -19,41 +19,124 @@ type CurrentRow struct {
 }
 
 // FetchRows loads the current rows of table with the given ids, keyed by id. Ids
-// of rows that no longer exist are absent from the result.
+// of rows that no longer exist are absent from the result. It is the hot path of
+// every pull, so it scans columns explicitly instead of through the ORM's
+// reflection, and passes the ids as one array parameter on Postgres.
 func FetchRows(tx *gorm.DB, table string, ids []string) (map[string]CurrentRow, error) {
 	out := make(map[string]CurrentRow, len(ids))
 	if len(ids) == 0 {
 		return out, nil
 	}
-	var err error
-	switch table {
-	case domain.TableTerritories:
-		err = fetchInto(tx, ids, out, func(r territoryRow) (string, any, []string) {
-			return r.ID, r.domain(), []string{domain.TerritoryRowKey(r.ID)}
-		})
-	case domain.TableProducts:
-		err = fetchInto(tx, ids, out, func(r productRow) (string, any, []string) {
-			return r.ID, r.domain(), domain.ProductKeys(r.Active)
-		})
-	case domain.TableAccounts:
-		err = fetchInto(tx, ids, out, func(r accountRow) (string, any, []string) {
-			return r.ID, r.domain(), domain.AccountKeys(r.TerritoryID, r.OwnerID)
-		})
-	case domain.TableUsers:
-		err = fetchUsers(tx, ids, out)
-	case domain.TableVisits:
-		err = fetchDependents(tx, ids, out, func(r visitRow) (string, string, any) { return r.ID, r.AccountID, r.domain() })
-	case domain.TableOrders:
-		err = fetchDependents(tx, ids, out, func(r orderRow) (string, string, any) { return r.ID, r.AccountID, r.domain() })
-	case domain.TableAccountNotes:
-		err = fetchDependents(tx, ids, out, func(r noteRow) (string, string, any) { return r.ID, r.AccountID, r.domain() })
-	default:
+	f, ok := fetchers[table]
+	if !ok {
 		return nil, fmt.Errorf("fetch rows: unknown table %q", table)
 	}
+	where, arg := idFilter(tx, ids)
+	rows, err := tx.Raw("SELECT "+f.columns+" FROM "+table+" WHERE "+where, arg).Rows()
 	if err != nil {
 		return nil, fmt.Errorf("fetch %s: %w", table, err)
 	}
+	defer rows.Close()
+	var accounts map[string][]string
+	pending := map[string]string{} // dependent id -> account id, keys filled in below
+	for rows.Next() {
+		id, accountID, row, keys, err := f.scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("fetch %s: %w", table, err)
+		}
+		b, err := json.Marshal(row)
+		if err != nil {
+			return nil, fmt.Errorf("fetch %s: %w", table, err)
+		}
+		out[id] = CurrentRow{Version: versionOf(row), JSON: b, Keys: keys}
+		if accountID != "" {
+			pending[id] = accountID
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("fetch %s: %w", table, err)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, fmt.Errorf("fetch %s: %w", table, err)
+	}
+	switch {
+	case table == domain.TableUsers:
+		return out, fillUserTerritories(tx, ids, out)
+	case len(pending) > 0:
+		if accounts, err = accountKeys(tx, pending); err != nil {
+			return nil, fmt.Errorf("fetch %s: %w", table, err)
+		}
+		for id, acc := range pending {
+			r := out[id]
+			r.Keys = accounts[acc]
+			out[id] = r
+		}
+	}
 	return out, nil
+}
+
+// accountKeys returns the scope keys of the accounts referenced by dependents.
+func accountKeys(tx *gorm.DB, deps map[string]string) (map[string][]string, error) {
+	seen := map[string]bool{}
+	ids := make([]string, 0, len(deps))
+	for _, a := range deps {
+		if !seen[a] {
+			seen[a] = true
+			ids = append(ids, a)
+		}
+	}
+	where, arg := idFilter(tx, ids)
+	rows, err := tx.Raw("SELECT id, territory_id, owner_id FROM accounts WHERE "+where, arg).Rows()
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make(map[string][]string, len(ids))
+	for rows.Next() {
+		var id, territory string
+		var owner *string
+		if err := rows.Scan(&id, &territory, &owner); err != nil {
+			return nil, err
+		}
+		out[id] = domain.AccountKeys(territory, owner)
+	}
+	return out, rows.Err()
+}
+
+func fillUserTerritories(tx *gorm.DB, ids []string, out map[string]CurrentRow) error {
+	var links []userTerritoryRow
+	if err := tx.Where("user_id IN ?", ids).Order("territory_id").Find(&links).Error; err != nil {
+		return fmt.Errorf("fetch users: %w", err)
+	}
+	terr := map[string][]string{}
+	for _, l := range links {
+		terr[l.UserID] = append(terr[l.UserID], l.TerritoryID)
+	}
+	for id, r := range out {
+		var u domain.User
+		if err := json.Unmarshal(r.JSON, &u); err != nil {
+			return fmt.Errorf("fetch users: %w", err)
+		}
+		u.TerritoryIDs = terr[id]
+		if u.TerritoryIDs == nil {
+			u.TerritoryIDs = []string{}
+		}
+		b, err := json.Marshal(u)
+		if err != nil {
+			return fmt.Errorf("fetch users: %w", err)
+		}
+		out[id] = CurrentRow{Version: r.Version, JSON: b, Keys: domain.UserRowKeys(id, u.TerritoryIDs)}
+	}
+	return nil
+}
+
+// idFilter matches ids: one array parameter on Postgres (a short statement
+// however many ids), an IN list on SQLite.
+func idFilter(tx *gorm.DB, ids []string) (string, any) {
+	if tx.Dialector.Name() == "postgres" {
+		return "id = ANY(?::uuid[])", pgTextArray(ids)
+	}
+	return "id IN ?", ids
 }
 
 func versionOf(row any) int64 {
@@ -76,84 +159,61 @@ func versionOf(row any) int64 {
 	return 0
 }
 
-func fetchInto[R any](tx *gorm.DB, ids []string, out map[string]CurrentRow, conv func(R) (string, any, []string)) error {
-	var rows []R
-	if err := tx.Where("id IN ?", ids).Find(&rows).Error; err != nil {
-		return err
-	}
-	for _, r := range rows {
-		id, row, keys := conv(r)
-		b, err := json.Marshal(row)
-		if err != nil {
-			return err
-		}
-		out[id] = CurrentRow{Version: versionOf(row), JSON: b, Keys: keys}
-	}
-	return nil
+type scanner interface{ Scan(dest ...any) error }
+
+// fetcher reads one table's rows: the columns to select and how to scan one
+// row into its domain type, its account (for dependents) and its own keys.
+type fetcher struct {
+	columns string
+	scan    func(scanner) (id, accountID string, row any, keys []string, err error)
 }
 
-func fetchUsers(tx *gorm.DB, ids []string, out map[string]CurrentRow) error {
-	var rows []userRow
-	if err := tx.Where("id IN ?", ids).Find(&rows).Error; err != nil {
-		return err
-	}
-	var links []userTerritoryRow
-	if err := tx.Where("user_id IN ?", ids).Order("territory_id").Find(&links).Error; err != nil {
-		return err
-	}
-	terr := map[string][]string{}
-	for _, l := range links {
-		terr[l.UserID] = append(terr[l.UserID], l.TerritoryID)
-	}
-	for _, r := range rows {
-		u := r.record(terr[r.ID]).User
-		b, err := json.Marshal(u)
-		if err != nil {
-			return err
-		}
-		out[r.ID] = CurrentRow{Version: u.Version, JSON: b, Keys: domain.UserRowKeys(u.ID, u.TerritoryIDs)}
-	}
-	return nil
-}
-
-func fetchDependents[R any](tx *gorm.DB, ids []string, out map[string]CurrentRow, conv func(R) (string, string, any)) error {
-	var rows []R
-	if err := tx.Where("id IN ?", ids).Find(&rows).Error; err != nil {
-		return err
-	}
-	accIDs := make([]string, 0, len(rows))
-	seen := map[string]bool{}
-	for _, r := range rows {
-		_, acc, _ := conv(r)
-		if !seen[acc] {
-			seen[acc] = true
-			accIDs = append(accIDs, acc)
-		}
-	}
-	type accKeys struct {
-		ID          string
-		TerritoryID string
-		OwnerID     *string
-	}
-	var accs []accKeys
-	if len(accIDs) > 0 {
-		if err := tx.Table("accounts").Select("id, territory_id, owner_id").Where("id IN ?", accIDs).Scan(&accs).Error; err != nil {
-			return err
-		}
-	}
-	keys := make(map[string][]string, len(accs))
-	for _, a := range accs {
-		keys[a.ID] = domain.AccountKeys(a.TerritoryID, a.OwnerID)
-	}
-	for _, r := range rows {
-		id, acc, row := conv(r)
-		b, err := json.Marshal(row)
-		if err != nil {
-			return err
-		}
-		out[id] = CurrentRow{Version: versionOf(row), JSON: b, Keys: keys[acc]}
-	}
-	return nil
+var fetchers = map[string]fetcher{
+	domain.TableTerritories: {"id, name, parent_id, version, updated_at",
+		func(s scanner) (string, string, any, []string, error) {
+			var r territoryRow
+			err := s.Scan(&r.ID, &r.Name, &r.ParentID, &r.Version, &r.UpdatedAt)
+			return r.ID, "", r.domain(), []string{domain.TerritoryRowKey(r.ID)}, err
+		}},
+	domain.TableUsers: {"id, name, role, version, updated_at",
+		func(s scanner) (string, string, any, []string, error) {
+			var r userRow
+			err := s.Scan(&r.ID, &r.Name, &r.Role, &r.Version, &r.UpdatedAt)
+			return r.ID, "", r.record(nil).User, nil, err
+		}},
+	domain.TableProducts: {"id, sku, name, unit_price_cents, currency, active, version, updated_at",
+		func(s scanner) (string, string, any, []string, error) {
+			var r productRow
+			err := s.Scan(&r.ID, &r.SKU, &r.Name, &r.UnitPriceCents, &r.Currency, &r.Active, &r.Version, &r.UpdatedAt)
+			return r.ID, "", r.domain(), domain.ProductKeys(r.Active), err
+		}},
+	domain.TableAccounts: {"id, name, territory_id, owner_id, class, status, address, phone, email, lat, lng, version, updated_at",
+		func(s scanner) (string, string, any, []string, error) {
+			var r accountRow
+			err := s.Scan(&r.ID, &r.Name, &r.TerritoryID, &r.OwnerID, &r.Class, &r.Status, &r.Address, &r.Phone,
+				&r.Email, &r.Lat, &r.Lng, &r.Version, &r.UpdatedAt)
+			return r.ID, "", r.domain(), domain.AccountKeys(r.TerritoryID, r.OwnerID), err
+		}},
+	domain.TableVisits: {"id, account_id, rep_id, status, planned_at, checked_in_at, checked_out_at, check_in_lat, check_in_lng, check_in_distance_m, outcome, report, version, updated_at",
+		func(s scanner) (string, string, any, []string, error) {
+			var r visitRow
+			err := s.Scan(&r.ID, &r.AccountID, &r.RepID, &r.Status, &r.PlannedAt, &r.CheckedInAt, &r.CheckedOutAt,
+				&r.CheckInLat, &r.CheckInLng, &r.CheckInDistanceM, &r.Outcome, &r.Report, &r.Version, &r.UpdatedAt)
+			return r.ID, r.AccountID, r.domain(), nil, err
+		}},
+	domain.TableOrders: {"id, number, account_id, rep_id, visit_id, status, lines, total_cents, currency, note, reason, submitted_at, version, updated_at",
+		func(s scanner) (string, string, any, []string, error) {
+			var r orderRow
+			err := s.Scan(&r.ID, &r.Number, &r.AccountID, &r.RepID, &r.VisitID, &r.Status, &r.Lines, &r.TotalCents,
+				&r.Currency, &r.Note, &r.Reason, &r.SubmittedAt, &r.Version, &r.UpdatedAt)
+			return r.ID, r.AccountID, r.domain(), nil, err
+		}},
+	domain.TableAccountNotes: {"id, account_id, author_id, body, conflict_of, version, updated_at",
+		func(s scanner) (string, string, any, []string, error) {
+			var r noteRow
+			err := s.Scan(&r.ID, &r.AccountID, &r.AuthorID, &r.Body, &r.ConflictOf, &r.Version, &r.UpdatedAt)
+			return r.ID, r.AccountID, r.domain(), nil, err
+		}},
 }
 
 // ---- push idempotency
@@ -191,28 +251,6 @@ func SavePushResult(tx *gorm.DB, now time.Time, userID, deviceID, mutationID str
 	r := pushResultRow{UserID: userID, DeviceID: deviceID, MutationID: mutationID, Result: string(result), CreatedAt: now}
 	if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&r).Error; err != nil {
 		return fmt.Errorf("save push result: %w", err)
-	}
-	return nil
-}
-
-// RecordSync stamps a device's last pull or push and, for a push, the outbox size
-// it reported, for the sync-health report.
-func RecordSync(tx *gorm.DB, userID, deviceID string, pulledAt, pushedAt *time.Time, pending *int64) error {
-	set := map[string]any{}
-	if pulledAt != nil {
-		set["last_pull_at"] = *pulledAt
-	}
-	if pushedAt != nil {
-		set["last_push_at"] = *pushedAt
-	}
-	if pending != nil {
-		set["pending"] = *pending
-	}
-	if len(set) == 0 {
-		return nil
-	}
-	if err := tx.Table("devices").Where("user_id = ? AND device_id = ?", userID, deviceID).Updates(set).Error; err != nil {
-		return fmt.Errorf("record sync of device %s: %w", deviceID, err)
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/store"
@@ -16,17 +17,53 @@ import (
 // malformed cursor gets a reset and the first page of an initial sync.
 func (e *Engine) Pull(ctx context.Context, a Actor, cursor string, limit int) (wire.PullResponse, error) {
 	limit = min(max(limit, 1), wire.MaxPullLimit)
-	scope, err := e.Scope(ctx, a.UserID)
+	resp, err := e.pullPage(ctx, a, cursor, limit)
+	var missing errNewScope
+	if errors.As(err, &missing) {
+		// First pull under this scope: store its snapshot (a write, so outside the
+		// read-only snapshot) and read again.
+		if _, err := store.ScopeID(e.db.Gorm.WithContext(ctx), e.db.Now(), a.UserID, missing.scope); err != nil {
+			return wire.PullResponse{}, fmt.Errorf("pull: %w", err)
+		}
+		resp, err = e.pullPage(ctx, a, cursor, limit)
+	}
 	if err != nil {
 		return wire.PullResponse{}, fmt.Errorf("pull: %w", err)
 	}
-	// Stored outside the read transaction, which is read-only on Postgres.
-	scopeID, err := store.ScopeID(e.db.Gorm.WithContext(ctx), e.db.Now(), a.UserID, scope)
-	if err != nil {
-		return wire.PullResponse{}, fmt.Errorf("pull: %w", err)
+	now := e.db.Now()
+	if err := store.TouchDevice(e.db.Gorm.WithContext(ctx), a.UserID, a.DeviceID,
+		store.DeviceTouch{PulledAt: &now, PullGranularity: pullStampGranularity}); err != nil {
+		e.log.WarnContext(ctx, "record pull", "err", err)
 	}
+	e.obs.ChangesServed(len(resp.Changes))
+	return resp, nil
+}
+
+// pullStampGranularity bounds how stale a device's last_pull_at may be in the
+// sync-health report, in exchange for not writing on every poll.
+const pullStampGranularity = 30 * time.Second
+
+// errNewScope: the user's current scope has no stored snapshot yet.
+type errNewScope struct{ scope domain.Scope }
+
+func (errNewScope) Error() string { return "scope snapshot not stored yet" }
+
+// pullPage builds one page on one snapshot: the scope, the cursor checks, the
+// log entries and the rows all come from the same consistent view.
+func (e *Engine) pullPage(ctx context.Context, a Actor, cursor string, limit int) (wire.PullResponse, error) {
 	var resp wire.PullResponse
-	err = e.db.ReadTx(ctx, func(tx *gorm.DB) error {
+	err := e.db.ReadTx(ctx, func(tx *gorm.DB) error {
+		scope, err := resolveScope(tx, a.UserID)
+		if err != nil {
+			return err
+		}
+		scopeID, ok, err := store.FindScopeID(tx, a.UserID, scope)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return errNewScope{scope: scope}
+		}
 		st, reset, err := e.resume(tx, a.UserID, cursor, scope, scopeID)
 		if err != nil {
 			return err
@@ -38,18 +75,10 @@ func (e *Engine) Pull(ctx context.Context, a Actor, cursor string, limit int) (w
 		resp = wire.PullResponse{Changes: p.changes, Cursor: e.cursor.encode(p.st), HasMore: p.hasMore, Reset: reset}
 		return nil
 	})
-	if err != nil {
-		return wire.PullResponse{}, fmt.Errorf("pull: %w", err)
-	}
 	if resp.Changes == nil {
 		resp.Changes = []wire.Change{}
 	}
-	now := e.db.Now()
-	if err := store.RecordSync(e.db.Gorm.WithContext(ctx), a.UserID, a.DeviceID, &now, nil, nil); err != nil {
-		e.log.WarnContext(ctx, "record pull", "err", err)
-	}
-	e.obs.ChangesServed(len(resp.Changes))
-	return resp, nil
+	return resp, err
 }
 
 // resume turns the client's cursor into the state to continue from, or into a

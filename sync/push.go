@@ -61,7 +61,7 @@ func (e *Engine) Push(ctx context.Context, a Actor, req wire.PushRequest) (wire.
 			}
 			prior[m.MutationID] = b
 		}
-		return store.RecordSync(tx, a.UserID, a.DeviceID, nil, &now, req.Pending)
+		return store.TouchDevice(tx, a.UserID, a.DeviceID, store.DeviceTouch{PushedAt: &now, Pending: req.Pending})
 	})
 	if err != nil {
 		return wire.PushResponse{}, fmt.Errorf("push: %w", err)

@@ -1,0 +1,334 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/url"
+	"os"
+	"runtime"
+	"sort"
+	gosync "sync"
+	"time"
+
+	"github.com/fieldsync/fieldsync/store"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Options of a benchmark run.
+type Options struct {
+	PostgresURL  string // a cluster where the run may create and drop databases
+	ServerBinary string // the fieldsync binary to run as `serve`
+	Scope        Dataset
+	OrgSizes     []int // organisation sizes (accounts outside the rep's scope) to compare pulls at
+	Devices      int   // concurrent devices for empty pulls and the memory run
+	PushDevices  int
+	PushFor      time.Duration
+	IdleFor      time.Duration // how long the devices poll with empty pulls
+	Seed         uint64
+	Logger       *slog.Logger
+}
+
+// Result holds every figure of a run.
+type Result struct {
+	OrgSize                int
+	SeedTime               time.Duration
+	RawReadRate, PullRate  float64 // rows/s
+	ScopeRows, PulledRows  int
+	IdleP50, IdleP99       time.Duration
+	IdlePulls              int
+	MemDevices             int
+	MemTime                time.Duration
+	PeakRSS                int64
+	RawInsert8, RawInsert1 float64 // rows/s
+	PushRate               float64 // mutations/s
+	HasLoadFigures         bool
+}
+
+// Run measures every organisation size in turn; the first one also gets the
+// idle-pull, memory and push measurements.
+func Run(ctx context.Context, opt Options) ([]Result, error) {
+	var out []Result
+	for i, size := range opt.OrgSizes {
+		r, err := runOne(ctx, opt, size, i == 0)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+func runOne(ctx context.Context, opt Options, orgSize int, full bool) (Result, error) {
+	log := opt.Logger
+	res := Result{OrgSize: orgSize, HasLoadFigures: full}
+	dsn, drop, err := createDatabase(ctx, opt.PostgresURL, fmt.Sprintf("fs_bench_%d_%d", orgSize, time.Now().UnixNano()%1e6))
+	if err != nil {
+		return res, err
+	}
+	defer drop()
+	db, err := store.Open(ctx, dsn, store.Options{})
+	if err != nil {
+		return res, err
+	}
+	defer db.Close()
+	if _, err := db.Migrate(ctx); err != nil {
+		return res, err
+	}
+	ds := opt.Scope
+	ds.OrgAccounts = orgSize
+	start := time.Now()
+	seeded, err := seed(ctx, db, ds, rand.New(rand.NewPCG(opt.Seed, 7)))
+	if err != nil {
+		return res, err
+	}
+	res.SeedTime, res.ScopeRows = time.Since(start), seeded.ScopeRows
+	log.Info("seeded", "org_accounts", orgSize, "scope_rows", seeded.ScopeRows, "seconds", res.SeedTime.Seconds())
+	if err := db.Gorm.WithContext(ctx).Exec("VACUUM ANALYZE").Error; err != nil {
+		return res, err
+	}
+	pool, err := pgxpool.New(ctx, dsn)
+	if err != nil {
+		return res, err
+	}
+	defer pool.Close()
+	var rates []float64
+	for i := 0; i < 3; i++ {
+		r, n, err := rawRead(ctx, pool, seeded.RepTerritory)
+		if err != nil {
+			return res, err
+		}
+		rates, res.PulledRows = append(rates, r), n
+	}
+	res.RawReadRate = median(rates)
+	logDir, err := os.MkdirTemp("", "fieldsync-bench-")
+	if err != nil {
+		return res, err
+	}
+	srv, err := startServer(ctx, opt.ServerBinary, dsn, logDir)
+	if err != nil {
+		return res, err
+	}
+	defer srv.stop()
+	hc := newHTTPClient()
+	rep, err := login(ctx, hc, srv.base, seeded.RepEmail, seeded.Password, "bench-device-0")
+	if err != nil {
+		return res, err
+	}
+	rates = rates[:0]
+	var cursor string
+	for i := 0; i < 3; i++ {
+		t0 := time.Now()
+		n, c, err := rep.initialSync(ctx, 1000)
+		if err != nil {
+			return res, err
+		}
+		rates, cursor = append(rates, float64(n)/time.Since(t0).Seconds()), c
+		res.PulledRows = n
+	}
+	res.PullRate = median(rates)
+	log.Info("initial sync", "org_accounts", orgSize, "raw_rows_per_s", int(res.RawReadRate), "pull_rows_per_s", int(res.PullRate))
+	if !full {
+		return res, nil
+	}
+	if err := idlePulls(ctx, opt, srv.base, seeded, cursor, &res); err != nil {
+		return res, err
+	}
+	if err := memoryRun(ctx, opt, srv, seeded, &res); err != nil {
+		return res, err
+	}
+	if err := pushRun(ctx, opt, srv.base, pool, seeded, &res); err != nil {
+		return res, err
+	}
+	res.PeakRSS, err = srv.peakRSS()
+	return res, err
+}
+
+// idlePulls: Devices devices, each polling once a second (jittered) with a
+// caught-up cursor, for IdleFor; the latency of each empty pull is recorded.
+func idlePulls(ctx context.Context, opt Options, base string, s Seeded, cursor string, res *Result) error {
+	clients, err := loginMany(ctx, base, s, opt.Devices, "idle")
+	if err != nil {
+		return err
+	}
+	var lat latencies
+	var wg gosync.WaitGroup
+	errs := make(chan error, len(clients))
+	stop := time.Now().Add(opt.IdleFor)
+	for i, c := range clients {
+		wg.Add(1)
+		go func(i int, c *client) {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(i), 3))
+			time.Sleep(time.Duration(rng.IntN(1000)) * time.Millisecond)
+			for time.Now().Before(stop) {
+				t0 := time.Now()
+				resp, err := c.pull(ctx, cursor, 500)
+				if err != nil {
+					errs <- err
+					return
+				}
+				if len(resp.Changes) != 0 {
+					errs <- fmt.Errorf("idle pull returned %d changes", len(resp.Changes))
+					return
+				}
+				lat.add(time.Since(t0))
+				time.Sleep(time.Duration(900+rng.IntN(200)) * time.Millisecond)
+			}
+		}(i, c)
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return err
+	}
+	res.IdlePulls, res.IdleP50, res.IdleP99 = len(lat.d), lat.quantile(0.5), lat.quantile(0.99)
+	opt.Logger.Info("idle pulls", "devices", len(clients), "pulls", res.IdlePulls, "p50_ms", ms(res.IdleP50), "p99_ms", ms(res.IdleP99))
+	return nil
+}
+
+// memoryRun: Devices devices do a whole initial sync at once.
+func memoryRun(ctx context.Context, opt Options, srv *childServer, s Seeded, res *Result) error {
+	clients, err := loginMany(ctx, srv.base, s, opt.Devices, "mem")
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	var wg gosync.WaitGroup
+	errs := make(chan error, len(clients))
+	for _, c := range clients {
+		wg.Add(1)
+		go func(c *client) {
+			defer wg.Done()
+			if _, _, err := c.initialSync(ctx, 1000); err != nil {
+				errs <- err
+			}
+		}(c)
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return err
+	}
+	res.MemDevices, res.MemTime = len(clients), time.Since(start)
+	res.PeakRSS, err = srv.peakRSS()
+	opt.Logger.Info("concurrent initial syncs", "devices", len(clients), "seconds", res.MemTime.Seconds(), "peak_rss_mb", res.PeakRSS>>20)
+	return err
+}
+
+func pushRun(ctx context.Context, opt Options, base string, pool *pgxpool.Pool, s Seeded, res *Result) error {
+	var repID string
+	if err := pool.QueryRow(ctx, "SELECT id::text FROM users WHERE email = $1", s.RepEmail).Scan(&repID); err != nil {
+		return err
+	}
+	var err error
+	if res.RawInsert1, err = rawInsert(ctx, pool, s.AccountIDs, repID, 1, opt.PushFor); err != nil {
+		return err
+	}
+	if res.RawInsert8, err = rawInsert(ctx, pool, s.AccountIDs, repID, opt.PushDevices, opt.PushFor); err != nil {
+		return err
+	}
+	clients, err := loginMany(ctx, base, s, opt.PushDevices, "push")
+	if err != nil {
+		return err
+	}
+	var wg gosync.WaitGroup
+	var mu gosync.Mutex
+	total := 0
+	errs := make(chan error, len(clients))
+	start := time.Now()
+	stop := start.Add(opt.PushFor)
+	for i, c := range clients {
+		wg.Add(1)
+		go func(i int, c *client) {
+			defer wg.Done()
+			n, err := c.pushVisits(ctx, fmt.Sprintf("push-%d", i), s.AccountIDs, stop, rand.New(rand.NewPCG(uint64(i), 5)))
+			if err != nil {
+				errs <- err
+			}
+			mu.Lock()
+			total += n
+			mu.Unlock()
+		}(i, c)
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return err
+	}
+	res.PushRate = float64(total) / time.Since(start).Seconds()
+	opt.Logger.Info("push", "devices", len(clients), "mutations_per_s", int(res.PushRate), "raw_rows_per_s_8", int(res.RawInsert8))
+	return nil
+}
+
+func loginMany(ctx context.Context, base string, s Seeded, n int, prefix string) ([]*client, error) {
+	hc := newHTTPClient()
+	out := make([]*client, n)
+	for i := range out {
+		c, err := login(ctx, hc, base, s.RepEmail, s.Password, fmt.Sprintf("%s-%d", prefix, i))
+		if err != nil {
+			return nil, err
+		}
+		out[i] = c
+	}
+	return out, nil
+}
+
+func createDatabase(ctx context.Context, admin, name string) (string, func(), error) {
+	db, err := store.Open(ctx, admin, store.Options{MaxOpenConns: 1})
+	if err != nil {
+		return "", nil, err
+	}
+	if err := db.Gorm.WithContext(ctx).Exec("CREATE DATABASE " + name).Error; err != nil {
+		db.Close()
+		return "", nil, fmt.Errorf("create database: %w", err)
+	}
+	u, err := url.Parse(admin)
+	if err != nil {
+		db.Close()
+		return "", nil, err
+	}
+	u.Path = "/" + name
+	return u.String(), func() {
+		_ = db.Gorm.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)").Error
+		db.Close()
+	}, nil
+}
+
+func median(xs []float64) float64 {
+	s := append([]float64{}, xs...)
+	sort.Float64s(s)
+	return s[len(s)/2]
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// Report writes the results as the Markdown tables of docs/benchmarks.md.
+func Report(w io.Writer, opt Options, rs []Result) {
+	host, _ := os.Hostname()
+	fmt.Fprintf(w, "Machine: %s, %d CPUs, %s/%s, %s; server and Postgres on loopback.\n\n", host, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version())
+	fmt.Fprintf(w, "Rep scope: %d accounts, %d visits, %d orders, %d notes (%d rows with the rep's user and territory).\n\n",
+		opt.Scope.Accounts, opt.Scope.Visits, opt.Scope.Orders, opt.Scope.Notes, rs[0].ScopeRows)
+	fmt.Fprintln(w, "| organisation (accounts outside the scope) | seed time | raw pgx+JSON read (rows/s) | initial sync via HTTP (rows/s) | ratio to raw |")
+	fmt.Fprintln(w, "|---|---|---|---|---|")
+	for _, r := range rs {
+		fmt.Fprintf(w, "| %d | %.0f s | %.0f | %.0f | %.0f%% |\n", r.OrgSize, r.SeedTime.Seconds(), r.RawReadRate, r.PullRate, 100*r.PullRate/r.RawReadRate)
+	}
+	if len(rs) > 1 {
+		first, last := rs[0], rs[len(rs)-1]
+		fmt.Fprintf(w, "\nCost of a pull row, largest vs smallest organisation: %.2f× (target ≤ 1.5).\n", first.PullRate/last.PullRate)
+	}
+	r := rs[0]
+	if !r.HasLoadFigures {
+		return
+	}
+	fmt.Fprintf(w, "\n| load | figure | target |\n|---|---|---|\n")
+	fmt.Fprintf(w, "| empty incremental pull, %d devices polling ~1/s for %s (%d pulls) | p50 %.1f ms, p99 %.1f ms | p99 < 20 ms |\n",
+		opt.Devices, opt.IdleFor, r.IdlePulls, ms(r.IdleP50), ms(r.IdleP99))
+	fmt.Fprintf(w, "| push, batches of 100 visit creates, %d devices, %s | %.0f mutations/s | ≥ 10,000/s |\n", opt.PushDevices, opt.PushFor, r.PushRate)
+	fmt.Fprintf(w, "| raw pgx insert, 100 rows per transaction, 1 / %d connections | %.0f / %.0f rows/s | — |\n", opt.PushDevices, r.RawInsert1, r.RawInsert8)
+	fmt.Fprintf(w, "| push vs raw 100-row batches (same concurrency / 1 connection) | %.0f%% / %.0f%% | ≥ 20%% |\n", 100*r.PushRate/r.RawInsert8, 100*r.PushRate/r.RawInsert1)
+	fmt.Fprintf(w, "| %d devices doing a whole initial sync at once | %.1f s, server peak RSS %d MB | < 300 MB |\n", r.MemDevices, r.MemTime.Seconds(), r.PeakRSS>>20)
+}

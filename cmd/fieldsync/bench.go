@@ -1,0 +1,60 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/fieldsync/fieldsync/bench"
+)
+
+// runBench is the load command behind docs/benchmarks.md: it needs a Postgres
+// cluster where it may create and drop databases.
+func runBench(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	pg := fs.String("postgres", os.Getenv("FIELDSYNC_BENCH_POSTGRES_URL"), "Postgres URL of a cluster the run may create databases on (env FIELDSYNC_BENCH_POSTGRES_URL)")
+	orgs := fs.String("org-accounts", "10000,100000", "comma-separated organisation sizes (accounts outside the rep's scope) to compare pulls at")
+	accounts := fs.Int("accounts", 500, "accounts in the rep's scope")
+	visits := fs.Int("visits", 10000, "visits in the rep's scope")
+	orders := fs.Int("orders", 3000, "orders in the rep's scope")
+	notes := fs.Int("notes", 5000, "notes in the rep's scope")
+	orgVisits := fs.Int("org-visits-per-account", 10, "visits per account outside the scope")
+	devices := fs.Int("devices", 200, "devices for the idle-pull and memory runs")
+	pushDevices := fs.Int("push-devices", 8, "devices pushing at once")
+	pushFor := fs.Duration("push-for", 10*time.Second, "how long to push")
+	idleFor := fs.Duration("idle-for", 10*time.Second, "how long devices poll with empty pulls")
+	if help, err := parseFlags(fs, args, stdout); help || err != nil {
+		return err
+	}
+	if *pg == "" {
+		return fmt.Errorf("%w: fieldsync bench needs --postgres", errUsage)
+	}
+	var sizes []int
+	for _, s := range strings.Split(*orgs, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 0 {
+			return fmt.Errorf("%w: --org-accounts %q", errUsage, *orgs)
+		}
+		sizes = append(sizes, n)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	opt := bench.Options{PostgresURL: *pg, ServerBinary: self, OrgSizes: sizes,
+		Scope:   bench.Dataset{Accounts: *accounts, Visits: *visits, Orders: *orders, Notes: *notes, VisitsPerOrgAccount: *orgVisits},
+		Devices: *devices, PushDevices: *pushDevices, PushFor: *pushFor, IdleFor: *idleFor, Seed: 1,
+		Logger: slog.New(slog.NewTextHandler(os.Stderr, nil))}
+	results, err := bench.Run(ctx, opt)
+	if err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	bench.Report(stdout, opt, results)
+	return nil
+}
