@@ -30,7 +30,9 @@ func (p *pusher) note(m wire.Mutation) (wire.MutationResult, error) {
 	}
 	acc, err := p.accountFor(cur.AccountID, "account_id")
 	if err != nil {
-		return p.outOfScope(m, err, cur)
+		// nil: the record keeps the mutation as sent; cur would be the server's
+		// row, not the device's change.
+		return p.outOfScope(m, err, nil)
 	}
 	if m.Op == store.OpDelete {
 		// A note edited on the server since the device's copy stays: deleting it

@@ -32,7 +32,9 @@ func (p *pusher) order(m wire.Mutation) (wire.MutationResult, error) {
 	}
 	acc, err := p.accountFor(cur.AccountID, "account_id")
 	if err != nil {
-		return p.outOfScope(m, err, cur)
+		// nil: the record keeps the mutation as sent; cur would be the server's
+		// row, not the device's change.
+		return p.outOfScope(m, err, nil)
 	}
 	if m.Op == store.OpDelete {
 		return p.deleteOrder(m, acc, cur, fv)
