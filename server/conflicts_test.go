@@ -328,6 +328,34 @@ func TestConflicts_Resolve(t *testing.T) {
 			}
 			o.mirror("mgr2").hasVersion("visits", visitID, 1) // the account's new managers get the visit
 		})
+		t.Run("TakeDeviceOutOfScopeUpdate", func(t *testing.T) {
+			o := o.in(t)
+			acc := uuid.NewString()
+			o.write(func(tx *gorm.DB, now time.Time) error {
+				_, err := store.CreateAccount(tx, now, domain.Account{ID: acc, Name: "Soon moved", TerritoryID: o.t1,
+					Class: domain.ClassC, Status: domain.AccountActive})
+				return err
+			})
+			visitID := uuid.NewString()
+			o.pushOne("rep1", mutation("visits", "upsert", visitID, 0, map[string]any{"account_id": acc, "planned_at": "2026-11-25T09:00:00Z"}), wire.StatusApplied)
+			o.write(func(tx *gorm.DB, now time.Time) error {
+				old, fv, err := store.GetAccount(tx, acc, true)
+				if err != nil {
+					return err
+				}
+				moved := old
+				moved.TerritoryID = o.t3
+				_, err = store.UpdateAccount(tx, now, old, fv, moved)
+				return err
+			})
+			r := o.pushOne("rep1", mutation("visits", "upsert", visitID, 1, map[string]any{"report": "written before the move"}), wire.StatusConflict)
+			got := o.resolve("mgr2", r.ConflictID, map[string]any{"resolution": "take_device"}, 200)
+			var row domain.Visit
+			_ = json.Unmarshal(got.Row, &row)
+			if row.Version != 2 || row.Report == nil || *row.Report != "written before the move" {
+				t.Errorf("row %+v", row)
+			}
+		})
 		t.Run("ErrNotFoundOrForbidden", func(t *testing.T) {
 			o := o.in(t)
 			_, onT1 := o.confirmedConflict("rep1", o.acc1)
