@@ -32,6 +32,9 @@ type LogQuery struct {
 	// lose a row, so those tombstones mean nothing to them).
 	SkipOutOfScope bool
 	Limit          int
+	// Bound is the Postgres position bound from PullBound: only entries of
+	// transactions below it are read. Zero falls back to the snapshot's xmin.
+	Bound uint64
 	// NaiveSeq orders by seq alone with no xmin bound: the broken cursor DESIGN
 	// §3 warns about. Only the test that proves the xid bound matters sets it.
 	NaiveSeq bool
@@ -108,8 +111,12 @@ func (db *DB) logBounds(s *gorm.DB, q LogQuery, col string) *gorm.DB {
 	case q.NaiveSeq:
 		s = s.Where(col+"seq > ?", q.After.Seq)
 	case db.Dialect == Postgres:
-		s = s.Where("("+col+"xid, "+col+"seq) > (?::xid8, ?)", strconv.FormatUint(q.After.Xid, 10), q.After.Seq).
-			Where(col + "xid < pg_snapshot_xmin(pg_current_snapshot())")
+		s = s.Where("("+col+"xid, "+col+"seq) > (?::xid8, ?)", strconv.FormatUint(q.After.Xid, 10), q.After.Seq)
+		if q.Bound > 0 {
+			s = s.Where(col+"xid < ?::xid8", strconv.FormatUint(q.Bound, 10))
+		} else {
+			s = s.Where(col + "xid < pg_snapshot_xmin(pg_current_snapshot())")
+		}
 		if q.Upto != nil {
 			s = s.Where("("+col+"xid, "+col+"seq) <= (?::xid8, ?)", strconv.FormatUint(q.Upto.Xid, 10), q.Upto.Seq)
 		}
@@ -177,6 +184,24 @@ func (db *DB) readLogPerKeySQLite(tx *gorm.DB, q LogQuery, rows *[]logRow) error
 	}
 	sql := strings.Join(parts, " UNION ALL ") + " ORDER BY xid_text, seq LIMIT ?"
 	return tx.Raw(sql, append(flat, q.Limit)...).Scan(rows).Error
+}
+
+// PullBound returns the xid below which every transaction that could write to
+// this database has finished (see migration 00002). It must run before the
+// pull's snapshot is taken, outside its transaction. SQLite needs no bound: 0.
+func (db *DB) PullBound(tx *gorm.DB) (uint64, error) {
+	if db.Dialect != Postgres {
+		return 0, nil
+	}
+	var s string
+	if err := tx.Raw("SELECT fieldsync_pull_bound()").Scan(&s).Error; err != nil {
+		return 0, fmt.Errorf("pull bound: %w", err)
+	}
+	b, err := strconv.ParseUint(s, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("pull bound %q: %w", s, err)
+	}
+	return b, nil
 }
 
 // Pos returns the position of e.

@@ -246,11 +246,23 @@ func PushResults(tx *gorm.DB, userID, deviceID string, mutationIDs []string) (ma
 	return out, nil
 }
 
-// SavePushResult records the result of a mutation for replays.
-func SavePushResult(tx *gorm.DB, now time.Time, userID, deviceID, mutationID string, result []byte) error {
-	r := pushResultRow{UserID: userID, DeviceID: deviceID, MutationID: mutationID, Result: string(result), CreatedAt: now}
-	if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&r).Error; err != nil {
-		return fmt.Errorf("save push result: %w", err)
+// PushResult is the stored answer to one mutation.
+type PushResult struct {
+	MutationID string
+	Result     []byte
+}
+
+// SavePushResults records the results of a request's mutations for replays.
+func SavePushResults(tx *gorm.DB, now time.Time, userID, deviceID string, results []PushResult) error {
+	if len(results) == 0 {
+		return nil
+	}
+	rows := make([]pushResultRow, len(results))
+	for i, r := range results {
+		rows[i] = pushResultRow{UserID: userID, DeviceID: deviceID, MutationID: r.MutationID, Result: string(r.Result), CreatedAt: now}
+	}
+	if err := tx.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(&rows, 500).Error; err != nil {
+		return fmt.Errorf("save push results: %w", err)
 	}
 	return nil
 }

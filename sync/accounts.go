@@ -46,6 +46,7 @@ func (p *pusher) account(m wire.Mutation) (wire.MutationResult, error) {
 	if err != nil {
 		return wire.MutationResult{}, err
 	}
+	p.accounts[saved.ID] = saved
 	if err := p.autoResolved(m, acc, out, patched, acc); err != nil {
 		return wire.MutationResult{}, err
 	}

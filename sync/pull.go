@@ -52,7 +52,11 @@ func (errNewScope) Error() string { return "scope snapshot not stored yet" }
 // log entries and the rows all come from the same consistent view.
 func (e *Engine) pullPage(ctx context.Context, a Actor, cursor string, limit int) (wire.PullResponse, error) {
 	var resp wire.PullResponse
-	err := e.db.ReadTx(ctx, func(tx *gorm.DB) error {
+	bound, err := e.db.PullBound(e.db.Gorm.WithContext(ctx))
+	if err != nil {
+		return resp, err
+	}
+	err = e.db.ReadTx(ctx, func(tx *gorm.DB) error {
 		scope, err := resolveScope(tx, a.UserID)
 		if err != nil {
 			return err
@@ -68,7 +72,7 @@ func (e *Engine) pullPage(ctx context.Context, a Actor, cursor string, limit int
 		if err != nil {
 			return err
 		}
-		p := &page{e: e, tx: tx, scope: scope, st: st, limit: limit}
+		p := &page{e: e, tx: tx, scope: scope, st: st, limit: limit, bound: bound}
 		if err := p.fill(); err != nil {
 			return err
 		}
@@ -142,7 +146,8 @@ type page struct {
 	scope   domain.Scope
 	st      cursorState
 	limit   int
-	read    int // entries consumed, the page's budget
+	bound   uint64 // Postgres: deliver only entries of transactions below this xid
+	read    int    // entries consumed, the page's budget
 	changes []wire.Change
 	hasMore bool
 }
@@ -191,7 +196,7 @@ func (p *page) phase(keys []string, enter bool) (bool, error) {
 	}
 	upto := p.st.pos()
 	entries, err := p.e.db.ReadLog(p.tx, store.LogQuery{After: p.st.phasePos(), Upto: &upto, Keys: keys,
-		Tables: p.scope.Tables, Limit: room})
+		Tables: p.scope.Tables, Limit: room, Bound: p.bound})
 	if err != nil {
 		return false, err
 	}
@@ -224,7 +229,7 @@ func (p *page) log(lost []string) error {
 		return nil
 	}
 	q := store.LogQuery{After: p.st.pos(), All: p.scope.All, SkipOutOfScope: p.scope.All,
-		Tables: p.scope.Tables, Limit: room + 1, NaiveSeq: p.e.naiveSeq}
+		Tables: p.scope.Tables, Limit: room + 1, NaiveSeq: p.e.naiveSeq, Bound: p.bound}
 	if !p.scope.All {
 		q.Keys = append(append([]string{}, p.scope.Keys...), lost...)
 	}

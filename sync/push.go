@@ -36,7 +36,8 @@ func (e *Engine) Push(ctx context.Context, a Actor, req wire.PushRequest) (wire.
 		if err != nil {
 			return err
 		}
-		p := &pusher{e: e, tx: tx, a: a, scope: scope, now: now}
+		p := &pusher{e: e, tx: tx, a: a, scope: scope, now: now, accounts: map[string]domain.Account{}}
+		var fresh []store.PushResult
 		for i, m := range req.Mutations {
 			if stored, ok := prior[m.MutationID]; ok {
 				if err := json.Unmarshal(stored, &results[i]); err != nil {
@@ -56,10 +57,13 @@ func (e *Engine) Push(ctx context.Context, a Actor, req wire.PushRequest) (wire.
 			if err != nil {
 				return fmt.Errorf("encode result: %w", err)
 			}
-			if err := store.SavePushResult(tx, now, a.UserID, a.DeviceID, m.MutationID, b); err != nil {
-				return err
-			}
+			fresh = append(fresh, store.PushResult{MutationID: m.MutationID, Result: b})
 			prior[m.MutationID] = b
+		}
+		// One insert for the whole batch: results only need to be durable with
+		// the writes they describe, which commit together.
+		if err := store.SavePushResults(tx, now, a.UserID, a.DeviceID, fresh); err != nil {
+			return err
 		}
 		return store.TouchDevice(tx, a.UserID, a.DeviceID, store.DeviceTouch{PushedAt: &now, Pending: req.Pending})
 	})
@@ -82,6 +86,9 @@ type pusher struct {
 	a     Actor
 	scope domain.Scope
 	now   time.Time
+	// accounts caches the accounts read by this request: a batch of visits is
+	// usually a day at a handful of customers.
+	accounts map[string]domain.Account
 }
 
 // applyOne applies m inside a savepoint. A domain error rolls the savepoint back
@@ -190,12 +197,17 @@ func (p *pusher) accountFor(id string, field string) (domain.Account, error) {
 	if !domain.IsUUID(id) {
 		return domain.Account{}, domain.Invalid(domain.FieldError{Field: field, Message: "must be a UUID"})
 	}
-	acc, _, err := store.GetAccount(p.tx, id, false)
-	if domain.ErrorCode(err) == domain.CodeNotFound {
-		return domain.Account{}, notFound
-	}
-	if err != nil {
-		return domain.Account{}, err
+	acc, cached := p.accounts[id]
+	if !cached {
+		var err error
+		acc, _, err = store.GetAccount(p.tx, id, false)
+		if domain.ErrorCode(err) == domain.CodeNotFound {
+			return domain.Account{}, notFound
+		}
+		if err != nil {
+			return domain.Account{}, err
+		}
+		p.accounts[id] = acc
 	}
 	if p.scope.Sees(domain.TableAccounts, domain.AccountKeys(acc.TerritoryID, acc.OwnerID)) {
 		return acc, nil
