@@ -152,18 +152,30 @@ func (db *DB) readLogPerKeyPostgres(tx *gorm.DB, q LogQuery, rows *[]logRow) err
 // pgTextArray is a Postgres text[] literal: one parameter however many keys, so
 // the statement text (and its plan) stays the same.
 func pgTextArray(ss []string) string {
-	var b strings.Builder
-	b.WriteByte('{')
+	n := 2
+	for _, s := range ss {
+		n += len(s) + 3
+	}
+	b := make([]byte, 0, n)
+	b = append(b, '{')
 	for i, s := range ss {
 		if i > 0 {
-			b.WriteByte(',')
+			b = append(b, ',')
 		}
-		b.WriteByte('"')
-		b.WriteString(strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s))
-		b.WriteByte('"')
+		b = append(b, '"')
+		if strings.ContainsAny(s, `"\`) {
+			for j := 0; j < len(s); j++ {
+				if s[j] == '"' || s[j] == '\\' {
+					b = append(b, '\\')
+				}
+				b = append(b, s[j])
+			}
+		} else {
+			b = append(b, s...)
+		}
+		b = append(b, '"')
 	}
-	b.WriteByte('}')
-	return b.String()
+	return string(append(b, '}'))
 }
 
 // readLogPerKeySQLite is the same merge as a UNION ALL of one bounded index walk
