@@ -50,3 +50,32 @@ func BenchmarkPull_InitialSync(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkPull_InitialSyncHTTP is the same through the real server and an HTTP
+// client on loopback, as a device would pull.
+func BenchmarkPull_InitialSyncHTTP(b *testing.B) {
+	ctx := context.Background()
+	db := testdb.Open(b, store.Postgres)
+	s, err := seed(ctx, db, Dataset{Accounts: 500, Visits: 10000, Orders: 3000, Notes: 5000}, rand.New(rand.NewPCG(1, 2)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := db.Gorm.Exec("ANALYZE").Error; err != nil {
+		b.Fatal(err)
+	}
+	base := startInProcess(b, db)
+	c, err := login(ctx, newHTTPClient(), base, s.RepEmail, s.Password, "bench-http")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	rows := 0
+	for i := 0; i < b.N; i++ {
+		n, _, err := c.initialSync(ctx, 1000)
+		if err != nil {
+			b.Fatal(err)
+		}
+		rows += n
+	}
+	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
+}
