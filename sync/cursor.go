@@ -33,10 +33,15 @@ type cursorState struct {
 	P  string `json:"p,omitempty"`  // phase
 	PX uint64 `json:"px,omitempty"` // position within the phase
 	PQ int64  `json:"pq,omitempty"`
+	// The compaction horizon the cursor was last checked against. Only a horizon
+	// that moved since can have taken a tombstone this cursor still needed.
+	HX uint64 `json:"hx,omitempty"`
+	HQ int64  `json:"hq,omitempty"`
 }
 
 func (c cursorState) pos() store.Pos      { return store.Pos{Xid: c.X, Seq: c.Q} }
 func (c cursorState) phasePos() store.Pos { return store.Pos{Xid: c.PX, Seq: c.PQ} }
+func (c cursorState) horizon() store.Pos  { return store.Pos{Xid: c.HX, Seq: c.HQ} }
 
 const cursorVersion = 1
 

@@ -88,7 +88,13 @@ func (e *Engine) pullPage(ctx context.Context, a Actor, cursor string, limit int
 // resume turns the client's cursor into the state to continue from, or into a
 // fresh initial-sync state with reset=true when the cursor cannot be continued.
 func (e *Engine) resume(tx *gorm.DB, userID, cursor string, scope domain.Scope, scopeID int64) (cursorState, bool, error) {
-	fresh := cursorState{U: userID, S: scopeID}
+	horizon, err := store.Horizon(tx)
+	if err != nil {
+		return cursorState{}, false, err
+	}
+	// A fresh sync needs no tombstones, so it starts checked against the
+	// horizon as it is: its pages may lie behind it without missing anything.
+	fresh := cursorState{U: userID, S: scopeID, HX: horizon.Xid, HQ: horizon.Seq}
 	if cursor == "" {
 		return fresh, false, nil
 	}
@@ -96,13 +102,10 @@ func (e *Engine) resume(tx *gorm.DB, userID, cursor string, scope domain.Scope, 
 	if err != nil || c.U != userID {
 		return fresh, true, nil
 	}
-	horizon, err := store.Horizon(tx)
-	if err != nil {
-		return c, false, err
+	if horizon.Seq > 0 && horizon != c.horizon() && !horizon.Less(c.pos()) {
+		return fresh, true, nil // compacted since: it may have missed a tombstone
 	}
-	if horizon.Seq > 0 && !horizon.Less(c.pos()) {
-		return fresh, true, nil
-	}
+	c.HX, c.HQ = horizon.Xid, horizon.Seq
 	if c.S == scopeID {
 		if c.O != 0 {
 			if _, ok, err := store.LoadScope(tx, userID, c.O); err != nil || !ok {
@@ -124,7 +127,7 @@ func (e *Engine) resume(tx *gorm.DB, userID, cursor string, scope domain.Scope, 
 		// receives are rare and large: a reset is cheaper than a diff.
 		return fresh, true, nil
 	}
-	return cursorState{U: userID, S: scopeID, X: c.X, Q: c.Q, O: c.S, P: phaseLeave}, false, nil
+	return cursorState{U: userID, S: scopeID, X: c.X, Q: c.Q, O: c.S, P: phaseLeave, HX: c.HX, HQ: c.HQ}, false, nil
 }
 
 func sameTables(a, b []string) bool {
