@@ -62,12 +62,18 @@ func (l local) materialise(tx *gorm.DB, table, id string) error {
 	if err != nil {
 		return err
 	}
-	if view == nil {
+	if view == nil && m.ServerRow == nil {
 		return deleteMirror(tx, table, id)
 	}
+	// A row deleted here but still on the server keeps its server copy with an
+	// empty view (hidden from reads): if the server refuses the delete, the row
+	// comes back without asking the server.
 	m.Row = string(view)
 	return writeMirror(tx, table, m)
 }
+
+// hidden reports whether a mirror row is deleted locally, pending on the server.
+func (m *mirrorRow) hidden() bool { return m.Row == "" }
 
 // replay applies mutations to the server copy: an upsert overlays its patch, a
 // delete removes the row, an edit of a row that does not exist is skipped.

@@ -47,7 +47,7 @@ func (c *Client) mirror(ctx context.Context, table string, filter func(*gorm.DB)
 	if !domain.IsSyncedTable(table) {
 		return nil, domain.Errorf(domain.CodeUnknownTable, "unknown table %q", table)
 	}
-	q := c.db.WithContext(ctx).Table(table)
+	q := c.db.WithContext(ctx).Table(table).Where("row <> ''") // not the rows deleted here
 	if filter != nil {
 		q = filter(q)
 	}

@@ -24,7 +24,7 @@ func getRow[T any](tx *gorm.DB, table, id string) (T, error) {
 	if err != nil {
 		return out, err
 	}
-	if m == nil {
+	if m == nil || m.hidden() {
 		return out, domain.Errorf(domain.CodeNotFound, "no %s row %s on this device", table, id)
 	}
 	if err := json.Unmarshal([]byte(m.Row), &out); err != nil {
@@ -135,7 +135,7 @@ func exists(tx *gorm.DB, table, field, id string) error {
 	if err != nil {
 		return err
 	}
-	if m == nil {
+	if m == nil || m.hidden() {
 		return domain.Invalid(domain.FieldError{Field: field, Message: "unknown on this device"})
 	}
 	return nil
