@@ -2,13 +2,17 @@ package bench
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"math/rand/v2"
+	gosync "sync"
 	"testing"
 
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/internal/testdb"
 	"github.com/fieldsync/fieldsync/store"
 	fsync "github.com/fieldsync/fieldsync/sync"
+	"github.com/fieldsync/fieldsync/wire"
 )
 
 // BenchmarkPull_InitialSync measures the engine (no HTTP) paging through the
@@ -78,4 +82,45 @@ func BenchmarkPull_InitialSyncHTTP(b *testing.B) {
 		rows += n
 	}
 	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// BenchmarkPush_VisitCreates: 8 devices pushing batches of 100 visit creates at
+// once through the engine (no HTTP). Reported as mutations/s.
+func BenchmarkPush_VisitCreates(b *testing.B) {
+	for _, d := range []store.Dialect{store.SQLite, store.Postgres} {
+		b.Run(string(d), func(b *testing.B) {
+			ctx := context.Background()
+			db := testdb.Open(b, d)
+			s, err := seed(ctx, db, Dataset{Accounts: 500}, rand.New(rand.NewPCG(1, 2)))
+			if err != nil {
+				b.Fatal(err)
+			}
+			var rep struct{ ID string }
+			db.Gorm.Table("users").Select("id").Where("email = ?", s.RepEmail).Take(&rep)
+			eng := fsync.New(db, fsync.Config{}, nil, nil)
+			b.ResetTimer()
+			var wg gosync.WaitGroup
+			for w := 0; w < 8; w++ {
+				wg.Add(1)
+				go func(w int) {
+					defer wg.Done()
+					a := fsync.Actor{UserID: rep.ID, Role: domain.RoleRep, DeviceID: fmt.Sprintf("push-%d", w)}
+					rng := rand.New(rand.NewPCG(uint64(w), 9))
+					for i := w; i < b.N; i += 8 {
+						req := wire.PushRequest{Mutations: make([]wire.Mutation, 100)}
+						for j := range req.Mutations {
+							row, _ := json.Marshal(map[string]string{"account_id": s.AccountIDs[rng.IntN(len(s.AccountIDs))], "planned_at": "2026-11-24T09:00:00Z"})
+							req.Mutations[j] = wire.Mutation{MutationID: uid(rng), Table: "visits", Op: "upsert", ID: uid(rng), Row: row}
+						}
+						if _, err := eng.Push(ctx, a, req); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				}(w)
+			}
+			wg.Wait()
+			b.ReportMetric(float64(b.N*100)/b.Elapsed().Seconds(), "mutations/s")
+		})
+	}
 }

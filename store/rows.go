@@ -328,3 +328,20 @@ func UpdateNote(tx *gorm.DB, now time.Time, acc domain.Account, old domain.Accou
 func DeleteNote(tx *gorm.DB, now time.Time, acc domain.Account, n domain.AccountNote) error {
 	return deleteRow(tx, now, domain.TableAccountNotes, &noteRow{}, n.ID, n.Version+1, domain.AccountKeys(acc.TerritoryID, acc.OwnerID))
 }
+
+// InsertVisit inserts a new visit without logging it: the caller must pass the
+// returned change to LogChanges in the same transaction before it commits. Push
+// uses it to log a whole batch of creates with one statement.
+func InsertVisit(tx *gorm.DB, now time.Time, acc domain.Account, v domain.Visit) (domain.Visit, Change, error) {
+	v.Version, v.UpdatedAt = 1, now
+	err := tx.Exec(`INSERT INTO visits (id, account_id, rep_id, status, planned_at, checked_in_at, checked_out_at,
+		check_in_lat, check_in_lng, check_in_distance_m, outcome, report, field_versions, version, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '{}', 1, ?)`,
+		v.ID, v.AccountID, v.RepID, v.Status, v.PlannedAt, v.CheckedInAt, v.CheckedOutAt,
+		v.CheckInLat, v.CheckInLng, v.CheckInDistanceM, v.Outcome, v.Report, now).Error
+	if err != nil {
+		return v, Change{}, fmt.Errorf("create visit: %w", Translate(err, "visit"))
+	}
+	return v, Change{Table: domain.TableVisits, RowID: v.ID, Version: 1,
+		Keys: domain.AccountKeys(acc.TerritoryID, acc.OwnerID), Created: true}, nil
+}

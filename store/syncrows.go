@@ -266,3 +266,24 @@ func SavePushResults(tx *gorm.DB, now time.Time, userID, deviceID string, result
 	}
 	return nil
 }
+
+// ExistingIDs returns which of ids exist in table. Push asks once per request,
+// so a batch of creates does not cost a lookup per row.
+func ExistingIDs(tx *gorm.DB, table string, ids []string) (map[string]bool, error) {
+	out := make(map[string]bool, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	if _, ok := fetchers[table]; !ok {
+		return nil, fmt.Errorf("existing ids: unknown table %q", table)
+	}
+	where, arg := idFilter(tx, ids)
+	var found []string
+	if err := tx.Raw("SELECT id FROM "+table+" WHERE "+where, arg).Scan(&found).Error; err != nil {
+		return nil, fmt.Errorf("existing %s: %w", table, err)
+	}
+	for _, id := range found {
+		out[id] = true
+	}
+	return out, nil
+}

@@ -4,6 +4,7 @@ import (
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/store"
 	"github.com/fieldsync/fieldsync/wire"
+	"gorm.io/gorm"
 )
 
 var (
@@ -12,7 +13,14 @@ var (
 )
 
 func (p *pusher) note(m wire.Mutation) (wire.MutationResult, error) {
-	cur, fv, err := store.GetNote(p.tx, m.ID, true)
+	var (
+		cur domain.AccountNote
+		fv  domain.FieldVersions
+		err = store.Translate(gorm.ErrRecordNotFound, m.Table)
+	)
+	if p.mayExist(m.Table, m.ID) {
+		cur, fv, err = store.GetNote(p.tx, m.ID, true)
+	}
 	if domain.ErrorCode(err) == domain.CodeNotFound {
 		if m.Op == store.OpDelete {
 			return wire.MutationResult{Status: wire.StatusApplied, Version: m.BaseVersion}, nil
@@ -95,5 +103,6 @@ func (p *pusher) createNote(m wire.Mutation) (wire.MutationResult, error) {
 	if err != nil {
 		return wire.MutationResult{}, err
 	}
+	p.created(m.Table, m.ID)
 	return applied(saved.Version, saved), nil
 }

@@ -14,7 +14,14 @@ var orderIgnore = ignoring("number", "rep_id", "total_cents", "submitted_at", "r
 var orderWritable = map[string]bool{"visit_id": true, "status": true, "lines": true, "note": true}
 
 func (p *pusher) order(m wire.Mutation) (wire.MutationResult, error) {
-	cur, fv, err := store.GetOrder(p.tx, m.ID, true)
+	var (
+		cur domain.Order
+		fv  domain.FieldVersions
+		err = store.Translate(gorm.ErrRecordNotFound, m.Table)
+	)
+	if p.mayExist(m.Table, m.ID) {
+		cur, fv, err = store.GetOrder(p.tx, m.ID, true)
+	}
 	if domain.ErrorCode(err) == domain.CodeNotFound {
 		if m.Op == store.OpDelete {
 			return wire.MutationResult{Status: wire.StatusApplied, Version: m.BaseVersion}, nil
@@ -107,6 +114,7 @@ func (p *pusher) createOrder(m wire.Mutation) (wire.MutationResult, error) {
 	if err != nil {
 		return wire.MutationResult{}, err
 	}
+	p.created(m.Table, m.ID)
 	return applied(saved.Version, saved), nil
 }
 

@@ -37,6 +37,9 @@ func (e *Engine) Push(ctx context.Context, a Actor, req wire.PushRequest) (wire.
 			return err
 		}
 		p := &pusher{e: e, tx: tx, a: a, scope: scope, now: now, accounts: map[string]domain.Account{}}
+		if err := p.prefetch(req.Mutations, prior); err != nil {
+			return err
+		}
 		var fresh []store.PushResult
 		for i, m := range req.Mutations {
 			if stored, ok := prior[m.MutationID]; ok {
@@ -59,6 +62,9 @@ func (e *Engine) Push(ctx context.Context, a Actor, req wire.PushRequest) (wire.
 			}
 			fresh = append(fresh, store.PushResult{MutationID: m.MutationID, Result: b})
 			prior[m.MutationID] = b
+		}
+		if err := p.flushLog(); err != nil {
+			return err
 		}
 		// One insert for the whole batch: results only need to be durable with
 		// the writes they describe, which commit together.
@@ -89,11 +95,79 @@ type pusher struct {
 	// accounts caches the accounts read by this request: a batch of visits is
 	// usually a day at a handful of customers.
 	accounts map[string]domain.Account
+	// absent holds "table/id" of rows known not to exist when the request
+	// started and not created since: their lookup can be skipped.
+	absent map[string]bool
+	// pendingLog holds the change-log entries of creates not written yet; they
+	// are written in one statement before any other mutation and at the end.
+	pendingLog []store.Change
 }
+
+// flushLog writes the deferred change-log entries of this request's creates.
+func (p *pusher) flushLog() error {
+	if len(p.pendingLog) == 0 {
+		return nil
+	}
+	err := store.LogChanges(p.tx, p.now, p.pendingLog)
+	p.pendingLog = p.pendingLog[:0]
+	return err
+}
+
+// prefetch answers, in one query per table, which rows of the batch exist, and
+// loads the accounts the batch refers to, instead of a lookup per mutation.
+func (p *pusher) prefetch(muts []wire.Mutation, replayed map[string]json.RawMessage) error {
+	ids := map[string][]string{}
+	var accountIDs []string
+	for _, m := range muts {
+		if _, ok := replayed[m.MutationID]; ok || !domain.IsUUID(m.ID) || !domain.IsSyncedTable(m.Table) {
+			continue
+		}
+		ids[m.Table] = append(ids[m.Table], m.ID)
+		var ref struct {
+			AccountID string `json:"account_id"`
+		}
+		if m.Op == store.OpUpsert && json.Unmarshal(m.Row, &ref) == nil && domain.IsUUID(ref.AccountID) {
+			accountIDs = append(accountIDs, ref.AccountID)
+		}
+	}
+	p.absent = map[string]bool{}
+	for table, list := range ids {
+		existing, err := store.ExistingIDs(p.tx, table, list)
+		if err != nil {
+			return err
+		}
+		for _, id := range list {
+			if !existing[id] {
+				p.absent[table+"/"+id] = true
+			}
+		}
+	}
+	if len(accountIDs) == 0 {
+		return nil
+	}
+	accs, err := store.GetAccounts(p.tx, accountIDs)
+	for id, a := range accs {
+		p.accounts[id] = a
+	}
+	return err
+}
+
+// known reports whether table/id may exist (so it must be looked up), and
+// forgets the row's absence once this request creates it.
+func (p *pusher) mayExist(table, id string) bool { return !p.absent[table+"/"+id] }
+
+func (p *pusher) created(table, id string) { delete(p.absent, table+"/"+id) }
 
 // applyOne applies m inside a savepoint. A domain error rolls the savepoint back
 // and becomes a rejected result; any other error fails the request.
 func (p *pusher) applyOne(i int, m wire.Mutation) (wire.MutationResult, error) {
+	if !isCreate(m) {
+		// Anything but a plain create may read the log (to replace entries):
+		// the deferred entries must be there first.
+		if err := p.flushLog(); err != nil {
+			return wire.MutationResult{}, err
+		}
+	}
 	sp := fmt.Sprintf("m%d", i)
 	if err := p.tx.SavePoint(sp).Error; err != nil {
 		return wire.MutationResult{}, fmt.Errorf("savepoint: %w", err)
@@ -111,6 +185,11 @@ func (p *pusher) applyOne(i int, m wire.Mutation) (wire.MutationResult, error) {
 		return wire.MutationResult{}, fmt.Errorf("rollback to savepoint: %w", rerr)
 	}
 	return rejected(m.MutationID, derr), nil
+}
+
+// isCreate: an upsert of a visit the request start found absent.
+func isCreate(m wire.Mutation) bool {
+	return m.Op == store.OpUpsert && m.Table == domain.TableVisits && m.BaseVersion == 0
 }
 
 func rejected(mutationID string, e *domain.Error) wire.MutationResult {

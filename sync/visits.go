@@ -4,6 +4,7 @@ import (
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/store"
 	"github.com/fieldsync/fieldsync/wire"
+	"gorm.io/gorm"
 )
 
 // serverOwned fields are ignored in every pushed row (PROTOCOL §4.2).
@@ -34,7 +35,14 @@ func (p *pusher) visitIgnore() map[string]bool {
 }
 
 func (p *pusher) visit(m wire.Mutation) (wire.MutationResult, error) {
-	cur, fv, err := store.GetVisit(p.tx, m.ID, true)
+	var (
+		cur domain.Visit
+		fv  domain.FieldVersions
+		err = store.Translate(gorm.ErrRecordNotFound, "visit")
+	)
+	if p.mayExist(m.Table, m.ID) {
+		cur, fv, err = store.GetVisit(p.tx, m.ID, true)
+	}
 	if domain.ErrorCode(err) == domain.CodeNotFound {
 		if m.Op == store.OpDelete {
 			return wire.MutationResult{Status: wire.StatusApplied, Version: m.BaseVersion}, nil // already gone
@@ -118,10 +126,12 @@ func (p *pusher) createVisit(m wire.Mutation) (wire.MutationResult, error) {
 		return wire.MutationResult{}, err
 	}
 	v.CheckInDistanceM = checkInDistance(acc, v)
-	saved, err := store.CreateVisit(p.tx, p.now, acc, v)
+	saved, change, err := store.InsertVisit(p.tx, p.now, acc, v)
 	if err != nil {
 		return wire.MutationResult{}, err
 	}
+	p.pendingLog = append(p.pendingLog, change)
+	p.created(m.Table, m.ID)
 	return applied(saved.Version, saved), nil
 }
 
