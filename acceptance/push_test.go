@@ -177,11 +177,7 @@ func TestPush_ServerOwnedFieldsIgnored(t *testing.T) {
 			"total_cents": 1, "submitted_at": day, "lines": []map[string]any{{"product_id": e.p1, "quantity": 2}}})))
 		must(t, rep1.Mutate(ctx, "account_notes", "upsert", n, with(map[string]any{"account_id": e.a1, "body": "hi", "author_id": e.rep2})))
 		if rep := e.sync(rep1); rep.Applied != 3 {
-			failed, _ := rep1.Failed(ctx)
-			for _, f := range failed {
-				t.Errorf("%s rejected: %+v", f.Table, f.Err)
-			}
-			t.Fatalf("report %+v: want 3 applied", rep)
+			t.Fatalf("report %+v: want 3 applied (%s)", rep, failures(t, rep1))
 		}
 		var visit domain.Visit
 		var order domain.Order
