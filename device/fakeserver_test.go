@@ -105,12 +105,6 @@ func (f *fakeServer) write(table, id string, row map[string]any) int64 {
 	return v
 }
 
-func (f *fakeServer) remove(table, id, reason string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.del(table, id, reason)
-}
-
 func (f *fakeServer) del(table, id, reason string) int64 {
 	v := f.rows[table][id]["version"].(int64) + 1
 	delete(f.rows[table], id)

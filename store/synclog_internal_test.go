@@ -11,9 +11,7 @@ func TestPgTextArray(t *testing.T) {
 	} {
 		var ss []string
 		if in != "" {
-			for _, p := range splitBar(in) {
-				ss = append(ss, p)
-			}
+			ss = splitBar(in)
 		}
 		if got := pgTextArray(ss); got != want {
 			t.Errorf("pgTextArray(%q) = %s, want %s", ss, got, want)
