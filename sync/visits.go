@@ -81,7 +81,15 @@ func (p *pusher) visit(m wire.Mutation) (wire.MutationResult, error) {
 		result, out = domain.MergeVisit(cur, patched, fv.ChangedSince(m.BaseVersion), changed)
 		status = wire.StatusMerged
 	}
-	if err := domain.CheckVisitTransition(cur.Status, result.Status); err != nil {
+	from := cur.Status
+	if status == wire.StatusMerged && cur.Status == domain.VisitCancelled && result.Status != cur.Status &&
+		changedField(fv.ChangedSince(m.BaseVersion), "status") {
+		// The merge let a visit that happened on the device beat a cancellation
+		// made since its base version (§4.3): judge the device's move from where
+		// the visit was before it was cancelled.
+		from = domain.VisitPlanned
+	}
+	if err := domain.CheckVisitTransition(from, result.Status); err != nil {
 		return wire.MutationResult{}, err
 	}
 	result.CheckInDistanceM = checkInDistance(acc, result)
