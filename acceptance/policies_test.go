@@ -153,6 +153,18 @@ func TestPolicy_VisitFurtherStatusWins(t *testing.T) {
 			e.sync(p.a)
 			mirrorsEqual(t, p.a, p.b)
 		}
+
+		// Without a concurrent cancellation the state machine still holds: a
+		// device that saw the visit cancelled cannot complete it.
+		p := e.pair(e.rep1)
+		v := e.plannedVisit(p)
+		cancel(p.a, v.ID)
+		e.sync(p.a)
+		must(t, p.a.Mutate(ctx, "visits", "upsert", v.ID, map[string]any{"status": "completed",
+			"checked_in_at": day, "checked_out_at": day.Add(time.Hour)}))
+		if rep := e.sync(p.a); rep.Rejected != 1 {
+			t.Errorf("completing a cancelled visit: %+v, want rejected", rep)
+		}
 	})
 }
 
