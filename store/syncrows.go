@@ -44,7 +44,7 @@ func FetchRows(tx *gorm.DB, table string, ids []string) (map[string]CurrentRow, 
 		if err != nil {
 			return nil, fmt.Errorf("fetch %s: %w", table, err)
 		}
-		b, err := json.Marshal(row)
+		b, err := domain.AppendJSON(nil, row)
 		if err != nil {
 			return nil, fmt.Errorf("fetch %s: %w", table, err)
 		}
