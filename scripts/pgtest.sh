@@ -56,17 +56,22 @@ start() {
   as_pg "$initdb" -D "$DIR/data" -U postgres --auth=trust -E UTF8 --no-locale >"$DIR/initdb.log" 2>&1 || {
     cat "$DIR/initdb.log" >&2; exit 1; }
   # Throwaway cluster: durability is irrelevant, speed and headroom for
-  # concurrent test databases are not.
+  # concurrent test databases are not. FIELDSYNC_PG_DURABLE=1 keeps Postgres's
+  # defaults (fsync on), as the benchmark baseline of DESIGN.md §7 was measured.
   cat >>"$DIR/data/postgresql.conf" <<CONF
 listen_addresses = '127.0.0.1'
 port = $PORT
 unix_socket_directories = '$DIR'
 max_connections = 300
+CONF
+  if [ "${FIELDSYNC_PG_DURABLE:-}" != 1 ]; then
+    cat >>"$DIR/data/postgresql.conf" <<CONF
 fsync = off
 synchronous_commit = off
 full_page_writes = off
 shared_buffers = 256MB
 CONF
+  fi
   as_pg "$pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w -t 60 start >/dev/null || {
     cat "$DIR/server.log" >&2; exit 1; }
   echo "postgres://postgres@127.0.0.1:$PORT/postgres?sslmode=disable"
