@@ -27,9 +27,10 @@ type PatchOptions struct {
 // array field, and keys match field names exactly (unlike encoding/json, which
 // would quietly accept "Status" for "status").
 //
-// The row goes through its JSON form, so T must round-trip through encoding/json
-// (all domain rows do); this also gives *row fresh pointers and slices that share
-// nothing with the old value.
+// Only the patched fields are decoded, each straight into its struct field: a
+// push applies a patch per mutation, and round-tripping the whole row through
+// JSON was a third of push CPU. Unpatched pointer and slice fields of the result
+// are shared with the old value, so treat the old row as read-only afterwards.
 func ApplyPatch[T any](row *T, patch []byte, opt PatchOptions) ([]string, *Error) {
 	obj, perr := decodeObject(patch)
 	if perr != nil {
@@ -40,25 +41,25 @@ func ApplyPatch[T any](row *T, patch []byte, opt PatchOptions) ([]string, *Error
 	if len(errs) > 0 {
 		return nil, Invalid(errs...)
 	}
-	base, err := rawFields(row)
-	if err != nil {
-		return nil, Errorf(CodeInternal, "row cannot be encoded")
-	}
+	out := *row
+	rv := reflect.ValueOf(&out).Elem()
 	var changed []string
 	for k, v := range values {
-		old, fe := canonical(k, base[k], fields[k].typ)
+		f := fields[k]
+		fv := rv.FieldByIndex(f.index)
+		oldRaw, err := json.Marshal(fv.Interface())
+		if err != nil {
+			return nil, Errorf(CodeInternal, "row cannot be encoded")
+		}
+		old, fe := canonical(k, oldRaw, f.typ)
 		if fe != nil || !bytes.Equal(old, v) {
 			changed = append(changed, k)
 		}
-		base[k] = v
-	}
-	var out T
-	b, err := json.Marshal(base)
-	if err == nil {
-		err = json.Unmarshal(b, &out)
-	}
-	if err != nil {
-		return nil, Errorf(CodeInternal, "patched row cannot be decoded")
+		nv := reflect.New(f.typ)
+		if err := json.Unmarshal(v, nv.Interface()); err != nil {
+			return nil, Errorf(CodeInternal, "patched row cannot be decoded")
+		}
+		fv.Set(nv.Elem())
 	}
 	*row = out
 	sort.Strings(changed)
@@ -108,18 +109,6 @@ func patchValues(obj map[string]json.RawMessage, fields map[string]jsonField, op
 	return values, errs
 }
 
-// rawFields is the row's JSON form, one entry per top-level field.
-func rawFields(row any) (map[string]json.RawMessage, error) {
-	b, err := json.Marshal(row)
-	if err != nil {
-		return nil, err
-	}
-	m := map[string]json.RawMessage{}
-	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, err
-	}
-	return m, nil
-}
 
 // canonical checks raw against typ and re-encodes it the way the row would be
 // encoded, with times in UTC and empty arrays for null ones, so that comparing
