@@ -2,6 +2,7 @@ package store
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/fieldsync/fieldsync/domain"
@@ -329,19 +330,36 @@ func DeleteNote(tx *gorm.DB, now time.Time, acc domain.Account, n domain.Account
 	return deleteRow(tx, now, domain.TableAccountNotes, &noteRow{}, n.ID, n.Version+1, domain.AccountKeys(acc.TerritoryID, acc.OwnerID))
 }
 
-// InsertVisit inserts a new visit without logging it: the caller must pass the
-// returned change to LogChanges in the same transaction before it commits. Push
-// uses it to log a whole batch of creates with one statement.
-func InsertVisit(tx *gorm.DB, now time.Time, acc domain.Account, v domain.Visit) (domain.Visit, Change, error) {
-	v.Version, v.UpdatedAt = 1, now
-	err := tx.Exec(`INSERT INTO visits (id, account_id, rep_id, status, planned_at, checked_in_at, checked_out_at,
-		check_in_lat, check_in_lng, check_in_distance_m, outcome, report, field_versions, version, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '{}', 1, ?)`,
-		v.ID, v.AccountID, v.RepID, v.Status, v.PlannedAt, v.CheckedInAt, v.CheckedOutAt,
-		v.CheckInLat, v.CheckInLng, v.CheckInDistanceM, v.Outcome, v.Report, now).Error
-	if err != nil {
-		return v, Change{}, fmt.Errorf("create visit: %w", Translate(err, "visit"))
+// InsertVisits inserts new visits (version 1, as prepared by NewVisit) in one
+// statement, without logging them: the caller must pass their changes to
+// LogChanges in the same transaction. Push batches a request's creates this way.
+func InsertVisits(tx *gorm.DB, vs []domain.Visit) error {
+	const cols = 15
+	for start := 0; start < len(vs); start += 500 {
+		batch := vs[start:min(start+500, len(vs))]
+		var sb strings.Builder
+		sb.WriteString(`INSERT INTO visits (id, account_id, rep_id, status, planned_at, checked_in_at, checked_out_at,
+			check_in_lat, check_in_lng, check_in_distance_m, outcome, report, field_versions, version, updated_at) VALUES `)
+		args := make([]any, 0, len(batch)*cols)
+		for i, v := range batch {
+			if i > 0 {
+				sb.WriteByte(',')
+			}
+			sb.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '{}', ?, ?)")
+			args = append(args, v.ID, v.AccountID, v.RepID, v.Status, v.PlannedAt, v.CheckedInAt, v.CheckedOutAt,
+				v.CheckInLat, v.CheckInLng, v.CheckInDistanceM, v.Outcome, v.Report, v.Version, v.UpdatedAt)
+		}
+		if err := tx.Exec(sb.String(), args...).Error; err != nil {
+			return fmt.Errorf("create visits: %w", Translate(err, "visit"))
+		}
 	}
+	return nil
+}
+
+// NewVisit prepares v as a new row (version 1) and the change-log entry that
+// must be written with it, for InsertVisits.
+func NewVisit(now time.Time, acc domain.Account, v domain.Visit) (domain.Visit, Change) {
+	v.Version, v.UpdatedAt = 1, now
 	return v, Change{Table: domain.TableVisits, RowID: v.ID, Version: 1,
-		Keys: domain.AccountKeys(acc.TerritoryID, acc.OwnerID), Created: true}, nil
+		Keys: domain.AccountKeys(acc.TerritoryID, acc.OwnerID), Created: true}
 }

@@ -63,7 +63,7 @@ func (e *Engine) Push(ctx context.Context, a Actor, req wire.PushRequest) (wire.
 			fresh = append(fresh, store.PushResult{MutationID: m.MutationID, Result: b})
 			prior[m.MutationID] = b
 		}
-		if err := p.flushLog(); err != nil {
+		if err := p.flush(); err != nil {
 			return err
 		}
 		// One insert for the whole batch: results only need to be durable with
@@ -98,18 +98,23 @@ type pusher struct {
 	// absent holds "table/id" of rows known not to exist when the request
 	// started and not created since: their lookup can be skipped.
 	absent map[string]bool
-	// pendingLog holds the change-log entries of creates not written yet; they
-	// are written in one statement before any other mutation and at the end.
-	pendingLog []store.Change
+	// pendingVisits and pendingLog hold this request's visit creates and their
+	// change-log entries, not written yet: they are written in one statement
+	// each before any other kind of mutation and at the end of the request.
+	pendingVisits []domain.Visit
+	pendingLog    []store.Change
 }
 
-// flushLog writes the deferred change-log entries of this request's creates.
-func (p *pusher) flushLog() error {
-	if len(p.pendingLog) == 0 {
+// flush writes the deferred creates of this request.
+func (p *pusher) flush() error {
+	if len(p.pendingVisits) == 0 {
 		return nil
 	}
+	if err := store.InsertVisits(p.tx, p.pendingVisits); err != nil {
+		return err
+	}
 	err := store.LogChanges(p.tx, p.now, p.pendingLog)
-	p.pendingLog = p.pendingLog[:0]
+	p.pendingVisits, p.pendingLog = p.pendingVisits[:0], p.pendingLog[:0]
 	return err
 }
 
@@ -161,12 +166,23 @@ func (p *pusher) created(table, id string) { delete(p.absent, table+"/"+id) }
 // applyOne applies m inside a savepoint. A domain error rolls the savepoint back
 // and becomes a rejected result; any other error fails the request.
 func (p *pusher) applyOne(i int, m wire.Mutation) (wire.MutationResult, error) {
-	if !isCreate(m) {
-		// Anything but a plain create may read the log (to replace entries):
-		// the deferred entries must be there first.
-		if err := p.flushLog(); err != nil {
-			return wire.MutationResult{}, err
+	if p.isCreate(m) {
+		// A visit create checks everything before its only write, which is
+		// deferred: a refusal has nothing to roll back, so no savepoint (a round
+		// trip per mutation) is needed.
+		res, err := p.apply(m)
+		if derr := domain.AsError(err); derr != nil {
+			return rejected(m.MutationID, derr), nil
 		}
+		if err != nil {
+			return wire.MutationResult{}, fmt.Errorf("mutation %s: %w", m.MutationID, err)
+		}
+		res.MutationID = m.MutationID
+		return res, nil
+	}
+	// Anything else may read rows or the log: the deferred creates go first.
+	if err := p.flush(); err != nil {
+		return wire.MutationResult{}, err
 	}
 	sp := fmt.Sprintf("m%d", i)
 	if err := p.tx.SavePoint(sp).Error; err != nil {
@@ -187,9 +203,10 @@ func (p *pusher) applyOne(i int, m wire.Mutation) (wire.MutationResult, error) {
 	return rejected(m.MutationID, derr), nil
 }
 
-// isCreate: an upsert of a visit the request start found absent.
-func isCreate(m wire.Mutation) bool {
-	return m.Op == store.OpUpsert && m.Table == domain.TableVisits && m.BaseVersion == 0
+// isCreate: an upsert of a visit that does not exist and is not pending.
+func (p *pusher) isCreate(m wire.Mutation) bool {
+	return m.Op == store.OpUpsert && m.Table == domain.TableVisits && m.BaseVersion == 0 &&
+		!p.mayExist(m.Table, m.ID)
 }
 
 func rejected(mutationID string, e *domain.Error) wire.MutationResult {

@@ -134,10 +134,8 @@ func (p *pusher) createVisit(m wire.Mutation) (wire.MutationResult, error) {
 		return wire.MutationResult{}, err
 	}
 	v.CheckInDistanceM = checkInDistance(acc, v)
-	saved, change, err := store.InsertVisit(p.tx, p.now, acc, v)
-	if err != nil {
-		return wire.MutationResult{}, err
-	}
+	saved, change := store.NewVisit(p.now, acc, v)
+	p.pendingVisits = append(p.pendingVisits, saved)
 	p.pendingLog = append(p.pendingLog, change)
 	p.created(m.Table, m.ID)
 	return applied(saved.Version, saved), nil
