@@ -63,5 +63,6 @@ func (h syncHandlers) push(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(resp)
+	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
+	return c.Send(resp.AppendJSON(make([]byte, 0, 64+len(resp.Results)*450)))
 }

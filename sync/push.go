@@ -321,7 +321,7 @@ func (p *pusher) accountFor(id string, field string) (domain.Account, error) {
 }
 
 func rowJSON(v any) json.RawMessage {
-	b, _ := json.Marshal(v) // domain rows always marshal
+	b, _ := domain.AppendJSON(nil, v) // domain rows always encode
 	return b
 }
 

@@ -57,3 +57,46 @@ func appendString(b []byte, s string) []byte {
 	b = append(b, s...)
 	return append(b, '"')
 }
+
+// AppendJSON appends r encoded exactly as encoding/json would; rows must be
+// compact JSON as encoding/json writes it (they come from the store).
+func (r PushResponse) AppendJSON(b []byte) []byte {
+	b = append(b, `{"results":[`...)
+	for i, m := range r.Results {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = m.appendJSON(b)
+	}
+	return append(b, "]}"...)
+}
+
+func (m MutationResult) appendJSON(b []byte) []byte {
+	b = append(b, `{"mutation_id":`...)
+	b = appendString(b, m.MutationID)
+	b = append(b, `,"status":`...)
+	b = appendString(b, m.Status)
+	if m.Version != 0 {
+		b = append(b, `,"version":`...)
+		b = strconv.AppendInt(b, m.Version, 10)
+	}
+	if len(m.Row) > 0 {
+		b = append(b, `,"row":`...)
+		b = append(b, m.Row...)
+	}
+	if m.ConflictID != "" {
+		b = append(b, `,"conflict_id":`...)
+		b = appendString(b, m.ConflictID)
+	}
+	if m.Reason != "" {
+		b = append(b, `,"reason":`...)
+		b = appendString(b, m.Reason)
+	}
+	if m.Error != nil {
+		// Rare, and its messages may hold any text: leave it to encoding/json.
+		e, _ := json.Marshal(m.Error) // a struct of strings always marshals
+		b = append(b, `,"error":`...)
+		b = append(b, e...)
+	}
+	return append(b, '}')
+}
