@@ -22,25 +22,11 @@ func (s *Service) Login(ctx context.Context, email, password, deviceID, deviceNa
 	if err := validateLogin(email, password, deviceID, deviceName); err != nil {
 		return wire.LoginResponse{}, err
 	}
-	email = store.NormalizeEmail(email)
-	now := s.db.Now()
-	if wait := max(s.emails.wait(email, now), s.addresses.wait(clientAddr, now)); wait > 0 {
-		return wire.LoginResponse{}, rateLimited(wait)
-	}
-	user, found, err := s.userByEmail(ctx, email)
+	user, err := s.verifyCredentials(ctx, email, password, clientAddr, "login failed")
 	if err != nil {
 		return wire.LoginResponse{}, err
 	}
-	hash := s.dummyHash
-	if found {
-		hash = []byte(user.PasswordHash)
-	}
-	if err := bcrypt.CompareHashAndPassword(hash, []byte(password)); err != nil || !found {
-		s.emails.fail(email, now)
-		s.addresses.fail(clientAddr, now)
-		s.logger.InfoContext(ctx, "login failed", "known_email", found, "client_addr", clientAddr)
-		return wire.LoginResponse{}, unauthorized(badCredentials)
-	}
+	now := s.db.Now()
 	secret, hash256, err := newToken()
 	if err != nil {
 		return wire.LoginResponse{}, err
@@ -57,6 +43,32 @@ func (s *Service) Login(ctx context.Context, email, password, deviceID, deviceNa
 		return wire.LoginResponse{}, fmt.Errorf("login: %w", err)
 	}
 	return wire.LoginResponse{Token: secret, ExpiresAt: expires, User: userInfo(user)}, nil
+}
+
+// verifyCredentials checks email and password under the failed-login limits:
+// bcrypt runs whether or not the email exists (so timing does not tell), the
+// answer is the same for both, and only failures count against the limits.
+func (s *Service) verifyCredentials(ctx context.Context, email, password, clientAddr, what string) (store.UserRecord, error) {
+	email = store.NormalizeEmail(email)
+	now := s.db.Now()
+	if wait := max(s.emails.wait(email, now), s.addresses.wait(clientAddr, now)); wait > 0 {
+		return store.UserRecord{}, rateLimited(wait)
+	}
+	user, found, err := s.userByEmail(ctx, email)
+	if err != nil {
+		return user, err
+	}
+	hash := s.dummyHash
+	if found {
+		hash = []byte(user.PasswordHash)
+	}
+	if err := bcrypt.CompareHashAndPassword(hash, []byte(password)); err != nil || !found {
+		s.emails.fail(email, now)
+		s.addresses.fail(clientAddr, now)
+		s.logger.InfoContext(ctx, what, "known_email", found, "client_addr", clientAddr)
+		return store.UserRecord{}, unauthorized(badCredentials)
+	}
+	return user, nil
 }
 
 func (s *Service) userByEmail(ctx context.Context, email string) (store.UserRecord, bool, error) {

@@ -8,7 +8,6 @@ import (
 
 	"github.com/fieldsync/fieldsync/store"
 	"github.com/fieldsync/fieldsync/wire"
-	"golang.org/x/crypto/bcrypt"
 	"gorm.io/gorm"
 )
 
@@ -87,24 +86,5 @@ func (s *Service) checkPassword(ctx context.Context, email, password, clientAddr
 	if email == "" || password == "" || len(email) > 254 || len(password) > 1024 {
 		return store.UserRecord{}, unauthorized(badCredentials)
 	}
-	email = store.NormalizeEmail(email)
-	now := s.db.Now()
-	if wait := max(s.emails.wait(email, now), s.addresses.wait(clientAddr, now)); wait > 0 {
-		return store.UserRecord{}, rateLimited(wait)
-	}
-	user, found, err := s.userByEmail(ctx, email)
-	if err != nil {
-		return user, err
-	}
-	hash := s.dummyHash
-	if found {
-		hash = []byte(user.PasswordHash)
-	}
-	if err := bcrypt.CompareHashAndPassword(hash, []byte(password)); err != nil || !found {
-		s.emails.fail(email, now)
-		s.addresses.fail(clientAddr, now)
-		s.logger.InfoContext(ctx, "dashboard login failed", "known_email", found, "client_addr", clientAddr)
-		return store.UserRecord{}, unauthorized(badCredentials)
-	}
-	return user, nil
+	return s.verifyCredentials(ctx, email, password, clientAddr, "dashboard login failed")
 }
