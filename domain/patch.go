@@ -109,7 +109,6 @@ func patchValues(obj map[string]json.RawMessage, fields map[string]jsonField, op
 	return values, errs
 }
 
-
 // canonical checks raw against typ and re-encodes it the way the row would be
 // encoded, with times in UTC and empty arrays for null ones, so that comparing
 // bytes compares values.
