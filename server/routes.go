@@ -8,7 +8,7 @@ import (
 func (s *Server) routes() {
 	s.App.Get("/healthz", s.healthz)
 	s.App.Get("/readyz", s.readyz)
-	s.App.Get("/metrics", s.Metrics.handler())
+	s.App.Get("/metrics", s.refreshGauges, s.Metrics.handler())
 	s.App.Get("/openapi.json", serveOpenAPI)
 
 	v1 := s.App.Group("/v1")

@@ -1,7 +1,11 @@
 package server
 
 import (
+	"context"
+	"time"
+
 	fsync "github.com/fieldsync/fieldsync/sync"
+	"github.com/gofiber/fiber/v2"
 )
 
 // syncObserver feeds the sync engine's counts into Prometheus.
@@ -13,4 +17,19 @@ func (o syncObserver) ConflictOpened(string) { o.m.ConflictsOpened.Inc() }
 
 func newSyncEngine(s *Server) *fsync.Engine {
 	return fsync.New(s.DB, fsync.Config{Currency: s.Cfg.Currency}, s.Logger, syncObserver{s.Metrics})
+}
+
+// refreshGauges reads the gauges that live in the database just before a
+// scrape: the age of the oldest open write transaction, which delays pulls on
+// Postgres. A failure is logged and leaves the last value; the scrape goes on.
+func (s *Server) refreshGauges(c *fiber.Ctx) error {
+	ctx, cancel := context.WithTimeout(c.UserContext(), 2*time.Second)
+	defer cancel()
+	age, err := s.DB.OldestWriteAge(s.DB.Gorm.WithContext(ctx))
+	if err != nil {
+		s.Logger.WarnContext(ctx, "refresh gauges", "err", err)
+	} else {
+		s.Metrics.OldestTxAgeSeconds.Set(age)
+	}
+	return c.Next()
 }

@@ -342,3 +342,19 @@ func LoadScope(tx *gorm.DB, userID string, id int64) (domain.Scope, bool, error)
 	}
 	return domain.Scope{All: s.All, Keys: s.Keys, Tables: s.Tables}, true, nil
 }
+
+// OldestWriteAge is how long the oldest transaction holding an xid in this
+// database has been open: on Postgres it holds back every pull's bound, so
+// operators should see it. Zero on SQLite, or with no such transaction.
+func (db *DB) OldestWriteAge(tx *gorm.DB) (float64, error) {
+	if db.Dialect != Postgres {
+		return 0, nil
+	}
+	var secs float64
+	err := tx.Raw(`SELECT COALESCE(EXTRACT(EPOCH FROM now() - min(xact_start)), 0)::float8
+		FROM pg_stat_activity WHERE datname = current_database() AND backend_xid IS NOT NULL`).Scan(&secs).Error
+	if err != nil {
+		return 0, fmt.Errorf("oldest write transaction: %w", err)
+	}
+	return secs, nil
+}
