@@ -23,6 +23,7 @@ commands:
   migrate    apply pending migrations and print how many ran
   seed       generate a deterministic sales organisation (--demo prints demo logins)
   user add   create a user: --email E --name N --role R --password P [--territory ID]...
+  compact    drop change-log tombstones older than --retain (default 90 days)
   bench      load-test a server against a raw pgx baseline on a Postgres cluster (docs/benchmarks.md)
 
 Run "fieldsync <command> -h" for the flags of a command.`
@@ -61,6 +62,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runSeed(ctx, rest, stdout)
 	case "bench":
 		return runBench(ctx, rest, stdout)
+	case "compact":
+		return runCompact(ctx, rest, stdout)
 	case "user":
 		if len(rest) == 0 || rest[0] != "add" {
 			return fmt.Errorf("%w: fieldsync user add ...\n%s", errUsage, usage)
