@@ -105,64 +105,6 @@ type pusher struct {
 	pendingLog    []store.Change
 }
 
-// flush writes the deferred creates of this request.
-func (p *pusher) flush() error {
-	if len(p.pendingVisits) == 0 {
-		return nil
-	}
-	if err := store.InsertVisits(p.tx, p.pendingVisits); err != nil {
-		return err
-	}
-	err := store.LogChanges(p.tx, p.now, p.pendingLog)
-	p.pendingVisits, p.pendingLog = p.pendingVisits[:0], p.pendingLog[:0]
-	return err
-}
-
-// prefetch answers, in one query per table, which rows of the batch exist, and
-// loads the accounts the batch refers to, instead of a lookup per mutation.
-func (p *pusher) prefetch(muts []wire.Mutation, replayed map[string]json.RawMessage) error {
-	ids := map[string][]string{}
-	var accountIDs []string
-	for _, m := range muts {
-		if _, ok := replayed[m.MutationID]; ok || !domain.IsUUID(m.ID) || !domain.IsSyncedTable(m.Table) {
-			continue
-		}
-		ids[m.Table] = append(ids[m.Table], m.ID)
-		var ref struct {
-			AccountID string `json:"account_id"`
-		}
-		if m.Op == store.OpUpsert && json.Unmarshal(m.Row, &ref) == nil && domain.IsUUID(ref.AccountID) {
-			accountIDs = append(accountIDs, ref.AccountID)
-		}
-	}
-	p.absent = map[string]bool{}
-	for table, list := range ids {
-		existing, err := store.ExistingIDs(p.tx, table, list)
-		if err != nil {
-			return err
-		}
-		for _, id := range list {
-			if !existing[id] {
-				p.absent[table+"/"+id] = true
-			}
-		}
-	}
-	if len(accountIDs) == 0 {
-		return nil
-	}
-	accs, err := store.GetAccounts(p.tx, accountIDs)
-	for id, a := range accs {
-		p.accounts[id] = a
-	}
-	return err
-}
-
-// known reports whether table/id may exist (so it must be looked up), and
-// forgets the row's absence once this request creates it.
-func (p *pusher) mayExist(table, id string) bool { return !p.absent[table+"/"+id] }
-
-func (p *pusher) created(table, id string) { delete(p.absent, table+"/"+id) }
-
 // applyOne applies m inside a savepoint. A domain error rolls the savepoint back
 // and becomes a rejected result; any other error fails the request.
 func (p *pusher) applyOne(i int, m wire.Mutation) (wire.MutationResult, error) {
@@ -201,12 +143,6 @@ func (p *pusher) applyOne(i int, m wire.Mutation) (wire.MutationResult, error) {
 		return wire.MutationResult{}, fmt.Errorf("rollback to savepoint: %w", rerr)
 	}
 	return rejected(m.MutationID, derr), nil
-}
-
-// isCreate: an upsert of a visit that does not exist and is not pending.
-func (p *pusher) isCreate(m wire.Mutation) bool {
-	return m.Op == store.OpUpsert && m.Table == domain.TableVisits && m.BaseVersion == 0 &&
-		!p.mayExist(m.Table, m.ID)
 }
 
 func rejected(mutationID string, e *domain.Error) wire.MutationResult {
