@@ -31,6 +31,15 @@ func FetchRows(tx *gorm.DB, table string, ids []string) (map[string]CurrentRow, 
 	if !ok {
 		return nil, fmt.Errorf("fetch rows: unknown table %q", table)
 	}
+	var territories map[string][]string
+	if table == domain.TableUsers {
+		// A user row carries its territory ids: load them first so each row is
+		// encoded once, complete.
+		var err error
+		if territories, err = userTerritories(tx, ids); err != nil {
+			return nil, err
+		}
+	}
 	where, arg := idFilter(tx, ids)
 	rows, err := tx.Raw("SELECT "+f.columns+" FROM "+table+" WHERE "+where, arg).Rows()
 	if err != nil {
@@ -43,6 +52,13 @@ func FetchRows(tx *gorm.DB, table string, ids []string) (map[string]CurrentRow, 
 		id, accountID, row, keys, err := f.scan(rows)
 		if err != nil {
 			return nil, fmt.Errorf("fetch %s: %w", table, err)
+		}
+		if u, ok := row.(domain.User); ok {
+			u.TerritoryIDs = territories[id]
+			if u.TerritoryIDs == nil {
+				u.TerritoryIDs = []string{}
+			}
+			row, keys = u, domain.UserRowKeys(id, u.TerritoryIDs)
 		}
 		b, err := domain.AppendJSON(nil, row)
 		if err != nil {
@@ -59,10 +75,7 @@ func FetchRows(tx *gorm.DB, table string, ids []string) (map[string]CurrentRow, 
 	if err := rows.Close(); err != nil {
 		return nil, fmt.Errorf("fetch %s: %w", table, err)
 	}
-	switch {
-	case table == domain.TableUsers:
-		return out, fillUserTerritories(tx, ids, out)
-	case len(pending) > 0:
+	if len(pending) > 0 {
 		if accounts, err = accountKeys(tx, pending); err != nil {
 			return nil, fmt.Errorf("fetch %s: %w", table, err)
 		}
@@ -103,31 +116,17 @@ func accountKeys(tx *gorm.DB, deps map[string]string) (map[string][]string, erro
 	return out, rows.Err()
 }
 
-func fillUserTerritories(tx *gorm.DB, ids []string, out map[string]CurrentRow) error {
+// userTerritories returns the territory ids of each of the users, sorted.
+func userTerritories(tx *gorm.DB, ids []string) (map[string][]string, error) {
 	var links []userTerritoryRow
 	if err := tx.Where("user_id IN ?", ids).Order("territory_id").Find(&links).Error; err != nil {
-		return fmt.Errorf("fetch users: %w", err)
+		return nil, fmt.Errorf("fetch users: %w", err)
 	}
-	terr := map[string][]string{}
+	out := map[string][]string{}
 	for _, l := range links {
-		terr[l.UserID] = append(terr[l.UserID], l.TerritoryID)
+		out[l.UserID] = append(out[l.UserID], l.TerritoryID)
 	}
-	for id, r := range out {
-		var u domain.User
-		if err := json.Unmarshal(r.JSON, &u); err != nil {
-			return fmt.Errorf("fetch users: %w", err)
-		}
-		u.TerritoryIDs = terr[id]
-		if u.TerritoryIDs == nil {
-			u.TerritoryIDs = []string{}
-		}
-		b, err := json.Marshal(u)
-		if err != nil {
-			return fmt.Errorf("fetch users: %w", err)
-		}
-		out[id] = CurrentRow{Version: r.Version, JSON: b, Keys: domain.UserRowKeys(id, u.TerritoryIDs)}
-	}
-	return nil
+	return out, nil
 }
 
 // idFilter matches ids: one array parameter on Postgres (a short statement
