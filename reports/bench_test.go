@@ -2,7 +2,6 @@ package reports
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -97,23 +96,7 @@ func (e benchEnv) explain(b *testing.B, p Params) {
 		sc = loaded
 		sc.all, sc.ids = false, sc.subtree([]string{p.TerritoryID})
 	}
-	oa, ob, oc := e.svc.overdueBefore(p.To)
-	lo := p.To.AddDate(0, 0, -e.svc.cadence.max())
-	if p.start().Before(lo) {
-		lo = p.start()
-	}
-	in, inArgs := sc.filter("a2.territory_id")
-	out, outArgs := sc.filter("a.territory_id")
-	start, end := p.start(), p.end()
-	queries := []struct {
-		name string
-		sql  string
-		args []any
-	}{
-		{"accounts", fmt.Sprintf(accountsSQL, in, out), append(append([]any{oa, ob, oc, start, lo, end}, inArgs...), outArgs...)},
-		{"visits", fmt.Sprintf(visitsSQL, out), append([]any{start, end, start, end, start, end, start, end}, outArgs...)},
-		{"orders", fmt.Sprintf(ordersSQL, out), append([]any{start, end}, outArgs...)},
-	}
+	queries := e.svc.coverageQueries(sc, p)
 	for _, q := range queries {
 		rows, err := e.db.Gorm.Raw("EXPLAIN (ANALYZE, BUFFERS) "+q.sql, q.args...).Rows()
 		if err != nil {

@@ -7,17 +7,23 @@ import (
 	"gorm.io/gorm"
 )
 
-// The coverage report is three grouped queries, each one pass over an index
-// range, never a query per account or per rep:
+// The coverage report reads the report tables of migration 00004, which
+// triggers keep as accounts, visits and orders change, never the visits
+// themselves except for the few accounts described below:
 //
-//  1. active accounts per (territory, class), with how many were visited in the
-//     period and how many are overdue. The visits side reads completed visits
-//     checked in between min(from, to - longest cadence) and the end of `to` once
-//     (visits_completed_time), takes each account's latest, and joins it to the
-//     accounts; an account is overdue when that latest is older than
-//     (to - its cadence) 00:00, i.e. (to - date) > cadence, or missing.
-//  2. visits planned / completed in the period per (territory, rep).
-//  3. orders submitted in the period per (territory, rep).
+//  1. report_accounts, one row per account, grouped by (territory, class): how
+//     many are active, how many were visited in the period and how many are
+//     overdue as of `to`. Both follow from the check-in of each account's latest
+//     completed visit up to the end of `to`: visited when it falls on or after
+//     `from`; overdue when it is older than (to - cadence) 00:00, i.e.
+//     (to - date) > cadence, or missing. The table holds each account's latest
+//     completed check-in overall, which is that value unless the account was
+//     visited after `to`; for those accounts alone (none when `to` is today) the
+//     query looks the value up in visits_completed. A report on a past period
+//     costs in proportion to the visits since its end.
+//  2. report_visit_days: visits planned / completed per (territory, rep) summed
+//     over the period's days.
+//  3. report_order_days: orders and revenue per (territory, rep), likewise.
 
 type accountAgg struct {
 	TerritoryID string
@@ -42,38 +48,40 @@ type repRow struct {
 }
 
 const accountsSQL = `
-SELECT a.territory_id AS territory_id, a.class AS class, COUNT(*) AS accounts,
-  SUM(CASE WHEN a.status = 'active' THEN 1 ELSE 0 END) AS active,
-  SUM(CASE WHEN a.status = 'active' AND v.in_period > 0 THEN 1 ELSE 0 END) AS visited,
-  SUM(CASE WHEN a.status = 'active' AND (v.last_in IS NULL
-      OR (a.class = 'A' AND v.last_in < ?) OR (a.class = 'B' AND v.last_in < ?)
-      OR (a.class NOT IN ('A', 'B') AND v.last_in < ?)) THEN 1 ELSE 0 END) AS overdue
-FROM accounts a LEFT JOIN (
-  SELECT v.account_id AS account_id, MAX(v.checked_in_at) AS last_in,
-    SUM(CASE WHEN v.checked_in_at >= ? THEN 1 ELSE 0 END) AS in_period
-  FROM visits v JOIN accounts a2 ON a2.id = v.account_id
-  WHERE v.status = 'completed' AND v.checked_in_at >= ? AND v.checked_in_at < ?
-    AND a2.status = 'active'%s
-  GROUP BY v.account_id
-) v ON v.account_id = a.id
-WHERE 1 = 1%s
-GROUP BY a.territory_id, a.class`
+SELECT territory_id, class, COUNT(*) AS accounts,
+  SUM(CASE WHEN status = 'active' THEN 1 ELSE 0 END) AS active,
+  SUM(CASE WHEN status = 'active' AND last_in >= ? THEN 1 ELSE 0 END) AS visited,
+  SUM(CASE WHEN status = 'active' AND (last_in IS NULL
+      OR (class = 'A' AND last_in < ?) OR (class = 'B' AND last_in < ?)
+      OR (class NOT IN ('A', 'B') AND last_in < ?)) THEN 1 ELSE 0 END) AS overdue
+FROM (
+  SELECT s.territory_id, s.class, s.status, s.last_completed_at AS last_in
+  FROM report_accounts s
+  WHERE (s.last_completed_at IS NULL OR s.last_completed_at < ?)%[1]s
+  UNION ALL
+  SELECT s.territory_id, s.class, s.status,
+    CASE WHEN s.status = 'active' THEN (SELECT MAX(v.checked_in_at) FROM visits v
+      WHERE v.account_id = s.account_id AND v.status = 'completed' AND v.checked_in_at < ?) END
+  FROM report_accounts s
+  WHERE s.last_completed_at >= ?%[1]s
+) x
+GROUP BY territory_id, class`
 
+// Rows whose counts went back to zero stay in the day tables; HAVING keeps them
+// from naming a territory that no longer holds the account they counted.
 const visitsSQL = `
-SELECT a.territory_id AS territory_id, v.rep_id AS rep_id,
-  SUM(CASE WHEN v.planned_at >= ? AND v.planned_at < ? THEN 1 ELSE 0 END) AS a,
-  SUM(CASE WHEN v.status = 'completed' AND v.checked_in_at >= ? AND v.checked_in_at < ? THEN 1 ELSE 0 END) AS b
-FROM visits v JOIN accounts a ON a.id = v.account_id
-WHERE ((v.planned_at >= ? AND v.planned_at < ?)
-   OR (v.status = 'completed' AND v.checked_in_at >= ? AND v.checked_in_at < ?))%s
-GROUP BY a.territory_id, v.rep_id`
+SELECT territory_id, rep_id, SUM(planned) AS a, SUM(completed) AS b
+FROM report_visit_days
+WHERE day >= ? AND day <= ?%s
+GROUP BY territory_id, rep_id
+HAVING SUM(planned) <> 0 OR SUM(completed) <> 0`
 
 const ordersSQL = `
-SELECT a.territory_id AS territory_id, o.rep_id AS rep_id, COUNT(*) AS a,
-  CAST(COALESCE(SUM(o.total_cents), 0) AS bigint) AS b
-FROM orders o JOIN accounts a ON a.id = o.account_id
-WHERE o.submitted_at >= ? AND o.submitted_at < ? AND o.status NOT IN ('cancelled', 'rejected')%s
-GROUP BY a.territory_id, o.rep_id`
+SELECT territory_id, rep_id, SUM(orders) AS a, CAST(SUM(revenue_cents) AS bigint) AS b
+FROM report_order_days
+WHERE day >= ? AND day <= ?%s
+GROUP BY territory_id, rep_id
+HAVING SUM(orders) <> 0 OR SUM(revenue_cents) <> 0`
 
 // overdueBefore returns, per class, the instant a last visit must not be older
 // than: (to - cadence) 00:00 UTC.
@@ -81,16 +89,48 @@ func (s *Service) overdueBefore(to time.Time) (a, b, c time.Time) {
 	return to.AddDate(0, 0, -s.cadence.A), to.AddDate(0, 0, -s.cadence.B), to.AddDate(0, 0, -s.cadence.C)
 }
 
+// sqlQuery is one of the report's statements with its arguments.
+type sqlQuery struct {
+	name string
+	sql  string
+	args []any
+}
+
+// coverageQueries returns the accounts, visits and orders statements for a
+// scope and period, in that order.
+func (s *Service) coverageQueries(sc scope, p Params) [3]sqlQuery {
+	oa, ob, oc := s.overdueBefore(p.To)
+	end := p.end()
+	acond, aargs := sc.filter("s.territory_id")
+	args := append([]any{p.start(), oa, ob, oc, end}, aargs...)
+	args = append(append(args, end, end), aargs...)
+	// Days go in as YYYY-MM-DD text: a date on Postgres, and on SQLite the form
+	// the day columns are stored in, so they compare as text.
+	days := []any{p.From.Format(time.DateOnly), p.To.Format(time.DateOnly)}
+	cond, cargs := sc.filter("territory_id")
+	return [3]sqlQuery{
+		{"accounts", fmt.Sprintf(accountsSQL, acond), args},
+		{"visits", fmt.Sprintf(visitsSQL, cond), append(days, cargs...)},
+		{"orders", fmt.Sprintf(ordersSQL, cond), append(append([]any{}, days...), cargs...)},
+	}
+}
+
 func (s *Service) gather(tx *gorm.DB, sc scope, p Params) (gathered, error) {
 	g := gathered{byTerritory: map[string]*tally{}, byRep: map[string]*tally{}}
-	if err := s.gatherAccounts(tx, sc, p, g); err != nil {
-		return g, err
+	q := s.coverageQueries(sc, p)
+	var accounts []accountAgg
+	if err := tx.Raw(q[0].sql, q[0].args...).Scan(&accounts).Error; err != nil {
+		return g, fmt.Errorf("coverage accounts: %w", err)
 	}
-	start, end := p.start(), p.end()
-	cond, args := sc.filter("a.territory_id")
+	for _, r := range accounts {
+		t := g.terr(r.TerritoryID)
+		t.active, t.visited, t.overdue = t.active+r.Active, t.visited+r.Visited, t.overdue+r.Overdue
+		if r.Active > 0 {
+			t.add(tally{byClass: map[string]int64{r.Class: r.Active}})
+		}
+	}
 	var visits []activityAgg
-	vargs := append([]any{start, end, start, end, start, end, start, end}, args...)
-	if err := tx.Raw(fmt.Sprintf(visitsSQL, cond), vargs...).Scan(&visits).Error; err != nil {
+	if err := tx.Raw(q[1].sql, q[1].args...).Scan(&visits).Error; err != nil {
 		return g, fmt.Errorf("coverage visits: %w", err)
 	}
 	for _, v := range visits {
@@ -99,7 +139,7 @@ func (s *Service) gather(tx *gorm.DB, sc scope, p Params) (gathered, error) {
 		r.planned, r.completed = r.planned+v.A, r.completed+v.B
 	}
 	var orders []activityAgg
-	if err := tx.Raw(fmt.Sprintf(ordersSQL, cond), append([]any{start, end}, args...)...).Scan(&orders).Error; err != nil {
+	if err := tx.Raw(q[2].sql, q[2].args...).Scan(&orders).Error; err != nil {
 		return g, fmt.Errorf("coverage orders: %w", err)
 	}
 	for _, o := range orders {
@@ -114,28 +154,4 @@ func (s *Service) gather(tx *gorm.DB, sc scope, p Params) (gathered, error) {
 		return g, fmt.Errorf("coverage reps: %w", err)
 	}
 	return g, nil
-}
-
-func (s *Service) gatherAccounts(tx *gorm.DB, sc scope, p Params, g gathered) error {
-	oa, ob, oc := s.overdueBefore(p.To)
-	lo := p.start()
-	if w := p.To.AddDate(0, 0, -s.cadence.max()); w.Before(lo) {
-		lo = w
-	}
-	innerCond, innerArgs := sc.filter("a2.territory_id")
-	outerCond, outerArgs := sc.filter("a.territory_id")
-	args := []any{oa, ob, oc, p.start(), lo, p.end()}
-	args = append(append(args, innerArgs...), outerArgs...)
-	var rows []accountAgg
-	if err := tx.Raw(fmt.Sprintf(accountsSQL, innerCond, outerCond), args...).Scan(&rows).Error; err != nil {
-		return fmt.Errorf("coverage accounts: %w", err)
-	}
-	for _, r := range rows {
-		t := g.terr(r.TerritoryID)
-		t.active, t.visited, t.overdue = t.active+r.Active, t.visited+r.Visited, t.overdue+r.Overdue
-		if r.Active > 0 {
-			t.add(tally{byClass: map[string]int64{r.Class: r.Active}})
-		}
-	}
-	return nil
 }

@@ -24,8 +24,6 @@ func (c Cadence) Days(class string) int {
 	return c.C
 }
 
-func (c Cadence) max() int { return max(c.A, c.B, c.C) }
-
 // Service answers the reports. It only reads.
 type Service struct {
 	db       *store.DB

@@ -4,6 +4,8 @@ import (
 	"errors"
 
 	"github.com/fieldsync/fieldsync/domain"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/mattn/go-sqlite3"
 	"gorm.io/gorm"
 )
 
@@ -22,4 +24,19 @@ func Translate(err error, what string) error {
 		return domain.Errorf(domain.CodeValidation, "%s refers to a row that does not exist", what)
 	}
 	return err
+}
+
+// IsRetryable reports whether err failed the transaction as a whole for a
+// transient reason (a deadlock or serialization failure on Postgres, a busy
+// database on SQLite): running the same transaction again may succeed.
+func IsRetryable(err error) bool {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		return pg.Code == "40P01" || pg.Code == "40001"
+	}
+	var sq sqlite3.Error
+	if errors.As(err, &sq) {
+		return sq.Code == sqlite3.ErrBusy || sq.Code == sqlite3.ErrLocked
+	}
+	return false
 }

@@ -111,18 +111,32 @@ func UpdateProduct(tx *gorm.DB, now time.Time, old, p domain.Product) (domain.Pr
 
 // ---- accounts
 
+// Reading an account always locks it. Callers that do not change it write rows
+// that depend on it (visits, orders, notes) under scope keys taken from it, so
+// they take a share lock: an account move waits for them to commit, then relogs
+// their rows under the new keys, or they wait for the move and read the new
+// territory. Without it a move racing a push left the push's rows logged under
+// the territory the account had left.
+func accountLock(tx *gorm.DB, forUpdate bool) *gorm.DB {
+	if forUpdate {
+		return tx.Clauses(clause.Locking{Strength: "UPDATE"})
+	}
+	return tx.Clauses(clause.Locking{Strength: "SHARE"})
+}
+
 func GetAccount(tx *gorm.DB, id string, forUpdate bool) (domain.Account, domain.FieldVersions, error) {
 	var r accountRow
-	if err := lock(tx, forUpdate).Where("id = ?", id).Take(&r).Error; err != nil {
+	if err := accountLock(tx, forUpdate).Where("id = ?", id).Take(&r).Error; err != nil {
 		return domain.Account{}, nil, Translate(err, "account")
 	}
 	return r.domain(), domain.DecodeFieldVersions(r.FieldVersions), nil
 }
 
-// GetAccounts returns the accounts with the given ids, keyed by id.
+// GetAccounts returns the accounts with the given ids, keyed by id, share-locked
+// in id order (see accountLock).
 func GetAccounts(tx *gorm.DB, ids []string) (map[string]domain.Account, error) {
 	var rows []accountRow
-	if err := tx.Where("id IN ?", ids).Find(&rows).Error; err != nil {
+	if err := accountLock(tx, false).Where("id IN ?", ids).Order("id").Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("get accounts: %w", err)
 	}
 	out := make(map[string]domain.Account, len(rows))

@@ -32,8 +32,11 @@ func concurrentRun(t *testing.T, o *org, d time.Duration) (applied map[string]bo
 			for time.Now().Before(stop) {
 				var muts []wire.Mutation
 				for i := 0; i < 5; i++ {
+					// One planning day per writer: writers of one rep and day
+					// would queue on that day's report counter row
+					// (store migration 00004) and commit in turn.
 					muts = append(muts, mut("visits", "upsert", uuid.NewString(), 0,
-						map[string]any{"account_id": o.acc1, "planned_at": "2026-11-23T09:00:00Z"}))
+						map[string]any{"account_id": o.acc1, "planned_at": fmt.Sprintf("2026-11-%02dT09:00:00Z", 1+w)}))
 				}
 				resp, err := o.eng.Push(ctx, a, wire.PushRequest{Mutations: muts})
 				if err != nil {

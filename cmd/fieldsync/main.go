@@ -1,6 +1,7 @@
 // Command fieldsync runs the Fieldsync server and its maintenance tasks:
-// serve, migrate, seed and user add. Configuration comes from FIELDSYNC_*
-// environment variables, overridden by each subcommand's flags.
+// serve, migrate, seed, user add, compact, aggregates and bench. Configuration
+// comes from FIELDSYNC_* environment variables, overridden by each subcommand's
+// flags.
 package main
 
 import (
@@ -24,6 +25,8 @@ commands:
   seed       generate a deterministic sales organisation (--demo prints demo logins)
   user add   create a user: --email E --name N --role R --password P [--territory ID]...
   compact    drop change-log tombstones older than --retain (default 90 days)
+  aggregates check|rebuild
+             compare the report tables with the base tables, or recompute them
   bench      load-test a server against a raw pgx baseline on a Postgres cluster (docs/benchmarks.md)
 
 Run "fieldsync <command> -h" for the flags of a command.`
@@ -64,6 +67,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runBench(ctx, rest, stdout)
 	case "compact":
 		return runCompact(ctx, rest, stdout)
+	case "aggregates":
+		return runAggregates(ctx, rest, stdout)
 	case "user":
 		if len(rest) == 0 || rest[0] != "add" {
 			return fmt.Errorf("%w: fieldsync user add ...\n%s", errUsage, usage)
