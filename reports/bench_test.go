@@ -8,6 +8,7 @@ import (
 
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/store"
+	"gorm.io/gorm"
 )
 
 // The coverage benchmarks run against a database already loaded by
@@ -97,18 +98,27 @@ func (e benchEnv) explain(b *testing.B, p Params) {
 		sc.all, sc.ids = false, sc.subtree([]string{p.TerritoryID})
 	}
 	queries := e.svc.coverageQueries(sc, p)
-	for _, q := range queries {
-		rows, err := e.db.Gorm.Raw("EXPLAIN (ANALYZE, BUFFERS) "+q.sql, q.args...).Rows()
-		if err != nil {
-			b.Fatal(err)
+	err := e.db.ReadTx(context.Background(), func(tx *gorm.DB) error {
+		if err := e.svc.reportMemory(tx); err != nil {
+			return err
 		}
-		var lines []string
-		for rows.Next() {
-			var l string
-			_ = rows.Scan(&l)
-			lines = append(lines, l)
+		for _, q := range queries {
+			rows, err := tx.Raw("EXPLAIN (ANALYZE, BUFFERS) "+q.sql, q.args...).Rows()
+			if err != nil {
+				return err
+			}
+			var lines []string
+			for rows.Next() {
+				var l string
+				_ = rows.Scan(&l)
+				lines = append(lines, l)
+			}
+			_ = rows.Close()
+			b.Logf("%s:\n%s", q.name, strings.Join(lines, "\n"))
 		}
-		_ = rows.Close()
-		b.Logf("%s:\n%s", q.name, strings.Join(lines, "\n"))
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
 	}
 }

@@ -2,7 +2,6 @@ package reports
 
 import (
 	"context"
-	"math/big"
 	"sort"
 
 	"gorm.io/gorm"
@@ -74,22 +73,25 @@ func (t *tally) add(o tally) {
 }
 
 func (t tally) metrics(days int, cad Cadence) Metrics {
-	required := new(big.Rat)
+	// visits_required = Σ n·days/cadence, kept exact as a numerator over the
+	// cadences' least common multiple.
+	lcm := cad.lcm()
+	var required int64
 	for class, n := range t.byClass {
-		required.Add(required, big.NewRat(n*int64(days), int64(cad.Days(class))))
+		required += n * int64(days) * (lcm / int64(cad.Days(class)))
 	}
 	return Metrics{
 		Accounts:        t.active,
 		AccountsVisited: t.visited,
-		CoveragePct:     pct(ratInt(t.visited), ratInt(t.active)),
+		CoveragePct:     pctOf(t.visited, t.active, 1),
 		VisitsPlanned:   t.planned,
 		VisitsCompleted: t.completed,
-		VisitsRequired:  ratio(required, ratInt(1), 2),
-		AttainmentPct:   pct(ratInt(t.completed), required),
+		VisitsRequired:  ratio(required, lcm, 2),
+		AttainmentPct:   pctOf(t.completed, required, lcm),
 		OverdueAccounts: t.overdue,
 		Orders:          t.orders,
 		RevenueCents:    t.revenue,
-		OrdersPerVisit:  ratio(ratInt(t.orders), ratInt(t.completed), 1),
+		OrdersPerVisit:  ratio(t.orders, t.completed, 1),
 	}
 }
 
@@ -99,6 +101,9 @@ func (s *Service) Coverage(ctx context.Context, c Caller, p Params) (Coverage, e
 		Cadence:     map[string]int{"A": s.cadence.A, "B": s.cadence.B, "C": s.cadence.C},
 		Territories: []TerritoryCoverage{}, Reps: []RepCoverage{}}
 	err := s.db.ReadTx(ctx, func(tx *gorm.DB) error {
+		if err := s.reportMemory(tx); err != nil {
+			return err
+		}
 		sc, err := resolveScope(tx, c, kindCoverage, p.TerritoryID)
 		if err != nil || sc.empty() {
 			return err

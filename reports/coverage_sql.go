@@ -21,9 +21,10 @@ import (
 //     visited after `to`; for those accounts alone (none when `to` is today) the
 //     query looks the value up in visits_completed. A report on a past period
 //     costs in proportion to the visits since its end.
-//  2. report_visit_days: visits planned / completed per (territory, rep) summed
-//     over the period's days.
-//  3. report_order_days: orders and revenue per (territory, rep), likewise.
+//  2. report_visit_days (and its deltas): visits planned / completed per
+//     (territory, rep) summed over the period's days.
+//  3. report_order_days (and its deltas): orders and revenue per (territory,
+//     rep), likewise.
 
 type accountAgg struct {
 	TerritoryID string
@@ -67,19 +68,29 @@ FROM (
 ) x
 GROUP BY territory_id, class`
 
-// Rows whose counts went back to zero stay in the day tables; HAVING keeps them
-// from naming a territory that no longer holds the account they counted.
+// The day tables plus the deltas not folded into them yet (Postgres; see
+// store.FoldReportDeltas). Rows whose counts went back to zero stay in the day
+// tables; HAVING keeps them from naming a territory that no longer holds the
+// account they counted.
 const visitsSQL = `
-SELECT territory_id, rep_id, SUM(planned) AS a, SUM(completed) AS b
-FROM report_visit_days
-WHERE day >= ? AND day <= ?%s
+SELECT territory_id, rep_id, SUM(planned) AS a, SUM(completed) AS b FROM (
+  SELECT territory_id, rep_id, planned, completed FROM report_visit_days
+  WHERE day >= ? AND day <= ?%[1]s
+  UNION ALL
+  SELECT territory_id, rep_id, planned, completed FROM report_visit_deltas
+  WHERE day >= ? AND day <= ?%[1]s
+) x
 GROUP BY territory_id, rep_id
 HAVING SUM(planned) <> 0 OR SUM(completed) <> 0`
 
 const ordersSQL = `
-SELECT territory_id, rep_id, SUM(orders) AS a, CAST(SUM(revenue_cents) AS bigint) AS b
-FROM report_order_days
-WHERE day >= ? AND day <= ?%s
+SELECT territory_id, rep_id, SUM(orders) AS a, CAST(SUM(revenue_cents) AS bigint) AS b FROM (
+  SELECT territory_id, rep_id, orders, revenue_cents FROM report_order_days
+  WHERE day >= ? AND day <= ?%[1]s
+  UNION ALL
+  SELECT territory_id, rep_id, orders, revenue_cents FROM report_order_deltas
+  WHERE day >= ? AND day <= ?%[1]s
+) x
 GROUP BY territory_id, rep_id
 HAVING SUM(orders) <> 0 OR SUM(revenue_cents) <> 0`
 
@@ -106,12 +117,13 @@ func (s *Service) coverageQueries(sc scope, p Params) [3]sqlQuery {
 	args = append(append(args, end, end), aargs...)
 	// Days go in as YYYY-MM-DD text: a date on Postgres, and on SQLite the form
 	// the day columns are stored in, so they compare as text.
-	days := []any{p.From.Format(time.DateOnly), p.To.Format(time.DateOnly)}
 	cond, cargs := sc.filter("territory_id")
+	days := append([]any{p.From.Format(time.DateOnly), p.To.Format(time.DateOnly)}, cargs...)
+	days = append(days, days...)
 	return [3]sqlQuery{
 		{"accounts", fmt.Sprintf(accountsSQL, acond), args},
-		{"visits", fmt.Sprintf(visitsSQL, cond), append(days, cargs...)},
-		{"orders", fmt.Sprintf(ordersSQL, cond), append(append([]any{}, days...), cargs...)},
+		{"visits", fmt.Sprintf(visitsSQL, cond), days},
+		{"orders", fmt.Sprintf(ordersSQL, cond), days},
 	}
 }
 

@@ -1,8 +1,11 @@
 package reports
 
 import (
+	"fmt"
+
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/store"
+	"gorm.io/gorm"
 )
 
 // Cadence is how often, in days, an account of each class should be visited.
@@ -24,6 +27,22 @@ func (c Cadence) Days(class string) int {
 	return c.C
 }
 
+// lcm is the least common multiple of the three cadences: visits_required over
+// any mix of classes is a whole number of 1/lcm.
+func (c Cadence) lcm() int64 {
+	gcd := func(a, b int64) int64 {
+		for b != 0 {
+			a, b = b, a%b
+		}
+		return a
+	}
+	l := int64(c.A)
+	for _, d := range []int64{int64(c.B), int64(c.C)} {
+		l = l / gcd(l, d) * d
+	}
+	return l
+}
+
 // Service answers the reports. It only reads.
 type Service struct {
 	db       *store.DB
@@ -40,3 +59,19 @@ func New(db *store.DB, cadence Cadence, currency string) *Service {
 
 // Cadence is the configured visit cadence.
 func (s *Service) Cadence() Cadence { return s.cadence }
+
+// reportWorkMem is the memory Postgres may give each sort and hash of a report
+// query. The default (4MB) makes the organisation-wide coverage report spill
+// its groupings (tens of thousands of territories and reps) to disk; SET LOCAL
+// raises it for the report's own read-only transaction only.
+const reportWorkMem = "64MB"
+
+func (s *Service) reportMemory(tx *gorm.DB) error {
+	if s.db.Dialect != store.Postgres {
+		return nil
+	}
+	if err := tx.Exec("SET LOCAL work_mem = '" + reportWorkMem + "'").Error; err != nil {
+		return fmt.Errorf("report work_mem: %w", err)
+	}
+	return nil
+}

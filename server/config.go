@@ -39,6 +39,10 @@ type Config struct {
 	LoginFailuresPerEmail int           // FIELDSYNC_LOGIN_FAILURES_PER_EMAIL
 	LoginFailuresPerAddr  int           // FIELDSYNC_LOGIN_FAILURES_PER_ADDR
 	LoginFailureWindow    time.Duration // FIELDSYNC_LOGIN_FAILURE_WINDOW
+
+	// ReportFoldInterval is how often the report deltas are folded into the
+	// day tables (store.FoldReportDeltas); 0 turns folding off.
+	ReportFoldInterval time.Duration // FIELDSYNC_REPORT_FOLD_INTERVAL
 }
 
 // DefaultConfig is the configuration with nothing set.
@@ -50,6 +54,7 @@ func DefaultConfig() Config {
 		ShutdownTimeout: 30 * time.Second,
 		TokenTTL:        30 * 24 * time.Hour, BcryptCost: bcrypt.DefaultCost,
 		LoginFailuresPerEmail: 5, LoginFailuresPerAddr: 20, LoginFailureWindow: 15 * time.Minute,
+		ReportFoldInterval: 5 * time.Second,
 	}
 }
 
@@ -77,6 +82,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	e.int("FIELDSYNC_LOGIN_FAILURES_PER_EMAIL", &c.LoginFailuresPerEmail)
 	e.int("FIELDSYNC_LOGIN_FAILURES_PER_ADDR", &c.LoginFailuresPerAddr)
 	e.dur("FIELDSYNC_LOGIN_FAILURE_WINDOW", &c.LoginFailureWindow)
+	e.dur("FIELDSYNC_REPORT_FOLD_INTERVAL", &c.ReportFoldInterval)
 	return c, errors.Join(e.errs...)
 }
 
@@ -127,6 +133,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.TokenTTL, "token-ttl", c.TokenTTL, "lifetime of device tokens")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "grace period for in-flight requests")
 	fs.StringVar(&c.ProxyHeader, "proxy-header", c.ProxyHeader, "header with the client address behind a trusted proxy")
+	fs.DurationVar(&c.ReportFoldInterval, "report-fold-interval", c.ReportFoldInterval, "how often report deltas are folded (0: never)")
 }
 
 // Validate reports every invalid setting at once.
@@ -142,11 +149,15 @@ func (c Config) Validate() error {
 	check(len(c.Currency) == 3 && strings.ToUpper(c.Currency) == c.Currency, "currency %q is not an ISO 4217 code", c.Currency)
 	_, err := c.SlogLevel()
 	check(err == nil, "log level %q is not debug, info, warn or error", c.LogLevel)
-	check(c.CadenceA > 0 && c.CadenceB > 0 && c.CadenceC > 0, "cadences must be positive days")
+	// A year at most keeps the reports' exact visits_required arithmetic
+	// (over the cadences' common multiple) far inside int64.
+	check(c.CadenceA > 0 && c.CadenceB > 0 && c.CadenceC > 0 && max(c.CadenceA, c.CadenceB, c.CadenceC) <= 366,
+		"cadences must be between 1 and 366 days")
 	check(c.BodyLimit >= 1<<20, "body limit must be at least 1 MiB (a push may carry 1 MiB of JSON)")
 	check(c.TokenTTL > 0, "token TTL must be positive")
 	check(c.BcryptCost >= bcrypt.MinCost && c.BcryptCost <= bcrypt.MaxCost, "bcrypt cost out of range")
 	check(c.DBMaxConns > 0, "database max connections must be positive")
+	check(c.ReportFoldInterval >= 0, "report fold interval must not be negative")
 	return errors.Join(errs...)
 }
 

@@ -71,6 +71,9 @@ func (s *Server) Listen(ctx context.Context) error {
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	errc := make(chan error, 1)
 	go func() { errc <- s.App.Listener(ln) }()
+	bg, stopBackground := context.WithCancel(ctx)
+	defer stopBackground()
+	go s.foldReportDeltas(bg)
 	s.Logger.InfoContext(ctx, "listening", "addr", ln.Addr().String())
 	select {
 	case err := <-errc:

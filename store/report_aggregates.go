@@ -17,23 +17,32 @@ import (
 type reportAggregate struct {
 	table   string
 	columns string
-	nonZero string // stored rows that count for nothing are equivalent to no row
+	// Day tables: their deltas table, and the stored form (folded rows plus
+	// deltas, summed; a sum of zero is the same as no row).
+	deltas string
+	sums   string
 }
 
 var reportAggregates = []reportAggregate{
 	{table: "report_accounts", columns: "account_id, territory_id, class, status, last_completed_at"},
 	{table: "report_visit_days", columns: "day, territory_id, rep_id, planned, completed",
-		nonZero: "planned <> 0 OR completed <> 0"},
+		deltas: "report_visit_deltas",
+		sums: `SELECT day, territory_id, rep_id, CAST(SUM(planned) AS bigint) AS planned,
+  CAST(SUM(completed) AS bigint) AS completed FROM (%s) x GROUP BY day, territory_id, rep_id
+  HAVING SUM(planned) <> 0 OR SUM(completed) <> 0`},
 	{table: "report_order_days", columns: "day, territory_id, rep_id, orders, revenue_cents",
-		nonZero: "orders <> 0 OR revenue_cents <> 0"},
+		deltas: "report_order_deltas",
+		sums: `SELECT day, territory_id, rep_id, CAST(SUM(orders) AS bigint) AS orders,
+  CAST(SUM(revenue_cents) AS bigint) AS revenue_cents FROM (%s) x GROUP BY day, territory_id, rep_id
+  HAVING SUM(orders) <> 0 OR SUM(revenue_cents) <> 0`},
 }
 
 func (a reportAggregate) stored() string {
 	q := "SELECT " + a.columns + " FROM " + a.table
-	if a.nonZero != "" {
-		q += " WHERE " + a.nonZero
+	if a.deltas == "" {
+		return q
 	}
-	return q
+	return fmt.Sprintf(a.sums, q+" UNION ALL SELECT "+a.columns+" FROM "+a.deltas)
 }
 
 func (a reportAggregate) expected() string {
@@ -94,6 +103,11 @@ func RebuildReportAggregates(ctx context.Context, db *DB) error {
 			}
 		}
 		for _, a := range reportAggregates {
+			if a.deltas != "" {
+				if err := tx.Exec("DELETE FROM " + a.deltas).Error; err != nil {
+					return fmt.Errorf("clear %s: %w", a.deltas, err)
+				}
+			}
 			if err := tx.Exec("DELETE FROM " + a.table).Error; err != nil {
 				return fmt.Errorf("clear %s: %w", a.table, err)
 			}
@@ -103,4 +117,20 @@ func RebuildReportAggregates(ctx context.Context, db *DB) error {
 		}
 		return nil
 	})
+}
+
+// FoldReportDeltas moves the report deltas committed so far into the day
+// tables and returns how many it moved. Reports are exact either way (they add
+// the deltas not folded yet); folding keeps what they add small. The server
+// runs it every few seconds; any number may run at once. SQLite keeps no
+// deltas.
+func FoldReportDeltas(ctx context.Context, db *DB) (int64, error) {
+	if db.Dialect != Postgres {
+		return 0, nil
+	}
+	var n int64
+	if err := db.Gorm.WithContext(ctx).Raw("SELECT fieldsync_report_fold()").Scan(&n).Error; err != nil {
+		return 0, fmt.Errorf("fold report deltas: %w", err)
+	}
+	return n, nil
 }

@@ -294,6 +294,22 @@ func TestReportAggregates_RandomWrites(t *testing.T) {
 						t.Fatalf("step %d: %v", i, err)
 					}
 					requireNoDrift(t, db, fmt.Sprintf("step %d", i))
+					if i%7 == 6 {
+						if _, err := store.FoldReportDeltas(context.Background(), db); err != nil {
+							t.Fatal(err)
+						}
+						requireNoDrift(t, db, fmt.Sprintf("fold after step %d", i))
+					}
+				}
+				if db.Dialect == store.Postgres {
+					if _, err := store.FoldReportDeltas(context.Background(), db); err != nil {
+						t.Fatal(err)
+					}
+					var left int64
+					db.Gorm.Raw("SELECT (SELECT COUNT(*) FROM report_visit_deltas) + (SELECT COUNT(*) FROM report_order_deltas)").Scan(&left)
+					if left != 0 {
+						t.Errorf("%d deltas left after a fold with no writer running", left)
+					}
 				}
 			})
 		}
@@ -301,15 +317,17 @@ func TestReportAggregates_RandomWrites(t *testing.T) {
 }
 
 // TestReportAggregates_ConcurrentMoves races account moves against visit and
-// order writes on the same accounts. On Postgres, where they really run at once,
-// a visit counted under the territory its account is leaving would stay there.
+// order writes on the same accounts, with folds running meanwhile. On
+// Postgres, where they really run at once, a visit counted under the territory
+// its account is leaving would stay there, and a delta folded twice or not at
+// all would show.
 func TestReportAggregates_ConcurrentMoves(t *testing.T) {
 	testdb.Dialects(t, func(t *testing.T, db *store.DB) {
 		w := buildAggWorld(t, db)
 		w.accounts = w.accounts[:3] // few accounts: writers and movers collide
 		ctx := context.Background()
 		var wg sync.WaitGroup
-		errs := make(chan error, 4)
+		errs := make(chan error, 6)
 		for g := 0; g < 4; g++ {
 			wg.Add(1)
 			go func(g int) {
@@ -327,7 +345,29 @@ func TestReportAggregates_ConcurrentMoves(t *testing.T) {
 				}
 			}(g)
 		}
+		// Two folders run throughout, as two server instances would.
+		stop := make(chan struct{})
+		var folders sync.WaitGroup
+		for f := 0; f < 2; f++ {
+			folders.Add(1)
+			go func() {
+				defer folders.Done()
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					if _, err := store.FoldReportDeltas(ctx, db); err != nil && !store.IsRetryable(err) {
+						errs <- err
+						return
+					}
+				}
+			}()
+		}
 		wg.Wait()
+		close(stop)
+		folders.Wait()
 		close(errs)
 		for err := range errs {
 			t.Error(err)

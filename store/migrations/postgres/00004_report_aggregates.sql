@@ -16,12 +16,19 @@
 -- The territory is the account's current one (docs/reports.md): moving an
 -- account moves the counts of its visits and orders with it.
 --
--- Concurrency: a visit or order write takes FOR SHARE on its account before
+-- Contention: triggers never update a shared counter row. Many writers would
+-- otherwise queue on the row of their (day, territory, rep) until they commit:
+-- a rep's devices pushing the same day's visits would run one at a time. They
+-- append signed rows to report_visit_deltas / report_order_deltas instead,
+-- which conflict with nothing; fieldsync_report_fold() moves the deltas into
+-- the day tables (the server runs it every few seconds), and reports read the
+-- day tables plus whatever deltas are not folded yet, so they stay exact.
+--
+-- Scope races: a visit or order write takes FOR SHARE on its account before
 -- reading the territory, and an account move holds the row lock of its UPDATE
 -- while it re-counts the account's visits. So either the move waits for the
--- writer and then sees its rows, or the writer waits for the move and then reads
--- the new territory; counts never land on a territory the account has left.
--- Counter rows are bumped with upserts, which commute.
+-- writer and then sees its rows, or the writer waits for the move and then
+-- reads the new territory; counts never land on a territory the account left.
 
 CREATE FUNCTION fieldsync_utc_day(ts timestamptz) RETURNS date
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT (ts AT TIME ZONE 'UTC')::date $$;
@@ -41,8 +48,8 @@ CREATE TABLE report_visit_days (
     day          date NOT NULL,
     territory_id uuid NOT NULL,
     rep_id       uuid NOT NULL,
-    planned      bigint NOT NULL,
-    completed    bigint NOT NULL,
+    planned      integer NOT NULL,
+    completed    integer NOT NULL,
     PRIMARY KEY (day, territory_id, rep_id)
 );
 CREATE INDEX report_visit_days_territory ON report_visit_days(territory_id, day);
@@ -51,11 +58,31 @@ CREATE TABLE report_order_days (
     day           date NOT NULL,
     territory_id  uuid NOT NULL,
     rep_id        uuid NOT NULL,
-    orders        bigint NOT NULL,
+    orders        integer NOT NULL,
     revenue_cents bigint NOT NULL,
     PRIMARY KEY (day, territory_id, rep_id)
 );
 CREATE INDEX report_order_days_territory ON report_order_days(territory_id, day);
+
+CREATE TABLE report_visit_deltas (
+    id           bigserial PRIMARY KEY,
+    day          date NOT NULL,
+    territory_id uuid NOT NULL,
+    rep_id       uuid NOT NULL,
+    planned      integer NOT NULL,
+    completed    integer NOT NULL
+);
+CREATE INDEX report_visit_deltas_day ON report_visit_deltas(day);
+
+CREATE TABLE report_order_deltas (
+    id            bigserial PRIMARY KEY,
+    day           date NOT NULL,
+    territory_id  uuid NOT NULL,
+    rep_id        uuid NOT NULL,
+    orders        integer NOT NULL,
+    revenue_cents bigint NOT NULL
+);
+CREATE INDEX report_order_deltas_day ON report_order_deltas(day);
 
 -- The *_expected views compute each table from scratch: the backfill below
 -- reads them, and so do the tests (and an operator in doubt) to check that the
@@ -96,10 +123,8 @@ DECLARE
     terr uuid;
 BEGIN
     SELECT territory_id INTO terr FROM accounts WHERE id = acc FOR SHARE;
-    INSERT INTO report_visit_days AS r (day, territory_id, rep_id, planned, completed)
-    VALUES (d, terr, rep, p, c)
-    ON CONFLICT (day, territory_id, rep_id)
-    DO UPDATE SET planned = r.planned + EXCLUDED.planned, completed = r.completed + EXCLUDED.completed;
+    INSERT INTO report_visit_deltas (day, territory_id, rep_id, planned, completed)
+    VALUES (d, terr, rep, p, c);
 END $$;
 -- +goose StatementEnd
 
@@ -110,17 +135,18 @@ DECLARE
     terr uuid;
 BEGIN
     SELECT territory_id INTO terr FROM accounts WHERE id = acc FOR SHARE;
-    INSERT INTO report_order_days AS r (day, territory_id, rep_id, orders, revenue_cents)
-    VALUES (d, terr, rep, n, cents)
-    ON CONFLICT (day, territory_id, rep_id)
-    DO UPDATE SET orders = r.orders + EXCLUDED.orders, revenue_cents = r.revenue_cents + EXCLUDED.revenue_cents;
+    INSERT INTO report_order_deltas (day, territory_id, rep_id, orders, revenue_cents)
+    VALUES (d, terr, rep, n, cents);
 END $$;
 -- +goose StatementEnd
 
 -- fieldsync_report_last_recompute re-reads an account's latest completed visit
 -- after one that may have been it stopped counting. The row lock comes first,
 -- in its own statement, so the MAX below is read on a snapshot taken after any
--- concurrent writer of the same row has committed.
+-- concurrent writer of the same row has committed. Writers that raise the value
+-- update the row unconditionally for the same reason: a conditional UPDATE
+-- that found the committed value already higher would skip the row without
+-- waiting for a recompute in flight, which then lowers it below their visit.
 -- +goose StatementBegin
 CREATE FUNCTION fieldsync_report_last_recompute(acc uuid) RETURNS void
 LANGUAGE plpgsql AS $$
@@ -141,22 +167,19 @@ LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM 1 FROM accounts
      WHERE id IN (SELECT account_id FROM new_visits) ORDER BY id FOR SHARE;
-    INSERT INTO report_visit_days AS r (day, territory_id, rep_id, planned, completed)
+    INSERT INTO report_visit_deltas (day, territory_id, rep_id, planned, completed)
     SELECT d.day, a.territory_id, d.rep_id, sum(d.p), sum(d.c)
       FROM (SELECT account_id, rep_id, fieldsync_utc_day(planned_at) AS day, 1 AS p, 0 AS c FROM new_visits
             UNION ALL
             SELECT account_id, rep_id, fieldsync_utc_day(checked_in_at), 0, 1 FROM new_visits
              WHERE status = 'completed' AND checked_in_at IS NOT NULL) d
       JOIN accounts a ON a.id = d.account_id
-     GROUP BY d.day, a.territory_id, d.rep_id
-     ORDER BY 1, 2, 3
-    ON CONFLICT (day, territory_id, rep_id)
-    DO UPDATE SET planned = r.planned + EXCLUDED.planned, completed = r.completed + EXCLUDED.completed;
-    UPDATE report_accounts s SET last_completed_at = m.last
+     GROUP BY d.day, a.territory_id, d.rep_id;
+    -- Unconditional, so it always takes the row lock (see fieldsync_report_last_recompute).
+    UPDATE report_accounts s SET last_completed_at = greatest(s.last_completed_at, m.last)
       FROM (SELECT account_id, max(checked_in_at) AS last FROM new_visits
              WHERE status = 'completed' AND checked_in_at IS NOT NULL GROUP BY account_id) m
-     WHERE s.account_id = m.account_id
-       AND (s.last_completed_at IS NULL OR s.last_completed_at < m.last);
+     WHERE s.account_id = m.account_id;
     RETURN NULL;
 END $$;
 -- +goose StatementEnd
@@ -187,9 +210,8 @@ BEGIN
         PERFORM fieldsync_report_last_recompute(OLD.account_id);
     END IF;
     IF NEW.status = 'completed' AND NEW.checked_in_at IS NOT NULL THEN
-        UPDATE report_accounts SET last_completed_at = NEW.checked_in_at
-         WHERE account_id = NEW.account_id
-           AND (last_completed_at IS NULL OR last_completed_at < NEW.checked_in_at);
+        UPDATE report_accounts SET last_completed_at = greatest(last_completed_at, NEW.checked_in_at)
+         WHERE account_id = NEW.account_id;
     END IF;
     RETURN NULL;
 END $$;
@@ -214,14 +236,11 @@ LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM 1 FROM accounts
      WHERE id IN (SELECT account_id FROM new_orders) ORDER BY id FOR SHARE;
-    INSERT INTO report_order_days AS r (day, territory_id, rep_id, orders, revenue_cents)
+    INSERT INTO report_order_deltas (day, territory_id, rep_id, orders, revenue_cents)
     SELECT fieldsync_utc_day(o.submitted_at), a.territory_id, o.rep_id, count(*), sum(o.total_cents)
       FROM new_orders o JOIN accounts a ON a.id = o.account_id
      WHERE o.submitted_at IS NOT NULL AND o.status NOT IN ('cancelled', 'rejected')
-     GROUP BY 1, 2, 3
-     ORDER BY 1, 2, 3
-    ON CONFLICT (day, territory_id, rep_id)
-    DO UPDATE SET orders = r.orders + EXCLUDED.orders, revenue_cents = r.revenue_cents + EXCLUDED.revenue_cents;
+     GROUP BY 1, 2, 3;
     RETURN NULL;
 END $$;
 -- +goose StatementEnd
@@ -266,26 +285,20 @@ BEGIN
     IF OLD.territory_id = NEW.territory_id THEN
         RETURN NULL;
     END IF;
-    INSERT INTO report_visit_days AS r (day, territory_id, rep_id, planned, completed)
+    INSERT INTO report_visit_deltas (day, territory_id, rep_id, planned, completed)
     SELECT d.day, m.terr, d.rep_id, sum(d.p) * m.sign, sum(d.c) * m.sign
       FROM (SELECT rep_id, fieldsync_utc_day(planned_at) AS day, 1 AS p, 0 AS c FROM visits WHERE account_id = NEW.id
             UNION ALL
             SELECT rep_id, fieldsync_utc_day(checked_in_at), 0, 1 FROM visits
              WHERE account_id = NEW.id AND status = 'completed' AND checked_in_at IS NOT NULL) d
      CROSS JOIN (VALUES (OLD.territory_id, -1), (NEW.territory_id, 1)) AS m(terr, sign)
-     GROUP BY d.day, m.terr, d.rep_id, m.sign
-     ORDER BY 1, 2, 3
-    ON CONFLICT (day, territory_id, rep_id)
-    DO UPDATE SET planned = r.planned + EXCLUDED.planned, completed = r.completed + EXCLUDED.completed;
-    INSERT INTO report_order_days AS r (day, territory_id, rep_id, orders, revenue_cents)
+     GROUP BY d.day, m.terr, d.rep_id, m.sign;
+    INSERT INTO report_order_deltas (day, territory_id, rep_id, orders, revenue_cents)
     SELECT fieldsync_utc_day(o.submitted_at), m.terr, o.rep_id, count(*) * m.sign, sum(o.total_cents) * m.sign
       FROM orders o
      CROSS JOIN (VALUES (OLD.territory_id, -1), (NEW.territory_id, 1)) AS m(terr, sign)
      WHERE o.account_id = NEW.id AND o.submitted_at IS NOT NULL AND o.status NOT IN ('cancelled', 'rejected')
-     GROUP BY 1, 2, 3, m.sign
-     ORDER BY 1, 2, 3
-    ON CONFLICT (day, territory_id, rep_id)
-    DO UPDATE SET orders = r.orders + EXCLUDED.orders, revenue_cents = r.revenue_cents + EXCLUDED.revenue_cents;
+     GROUP BY 1, 2, 3, m.sign;
     RETURN NULL;
 END $$;
 -- +goose StatementEnd
@@ -296,6 +309,39 @@ LANGUAGE plpgsql AS $$
 BEGIN
     DELETE FROM report_accounts WHERE account_id = OLD.id;
     RETURN NULL;
+END $$;
+-- +goose StatementEnd
+
+-- fieldsync_report_fold moves the deltas committed so far into the day tables.
+-- Deltas committed meanwhile wait for the next fold; two folds at once each
+-- move what they deleted (a row deleted by the other is skipped), so nothing
+-- is counted twice. The upserts run in key order, so folds cannot deadlock.
+-- +goose StatementBegin
+CREATE FUNCTION fieldsync_report_fold() RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+    nv bigint;
+    no bigint;
+BEGIN
+    WITH moved AS (DELETE FROM report_visit_deltas RETURNING day, territory_id, rep_id, planned, completed),
+    summed AS (SELECT day, territory_id, rep_id, sum(planned) AS planned, sum(completed) AS completed,
+                      count(*) AS n
+                 FROM moved GROUP BY day, territory_id, rep_id),
+    up AS (INSERT INTO report_visit_days AS r (day, territory_id, rep_id, planned, completed)
+           SELECT day, territory_id, rep_id, planned, completed FROM summed ORDER BY 1, 2, 3
+           ON CONFLICT (day, territory_id, rep_id)
+           DO UPDATE SET planned = r.planned + EXCLUDED.planned, completed = r.completed + EXCLUDED.completed)
+    SELECT coalesce(sum(n), 0) INTO nv FROM summed;
+    WITH moved AS (DELETE FROM report_order_deltas RETURNING day, territory_id, rep_id, orders, revenue_cents),
+    summed AS (SELECT day, territory_id, rep_id, sum(orders) AS orders, sum(revenue_cents) AS revenue_cents,
+                      count(*) AS n
+                 FROM moved GROUP BY day, territory_id, rep_id),
+    up AS (INSERT INTO report_order_days AS r (day, territory_id, rep_id, orders, revenue_cents)
+           SELECT day, territory_id, rep_id, orders, revenue_cents FROM summed ORDER BY 1, 2, 3
+           ON CONFLICT (day, territory_id, rep_id)
+           DO UPDATE SET orders = r.orders + EXCLUDED.orders, revenue_cents = r.revenue_cents + EXCLUDED.revenue_cents)
+    SELECT coalesce(sum(n), 0) INTO no FROM summed;
+    RETURN nv + no;
 END $$;
 -- +goose StatementEnd
 
@@ -338,6 +384,7 @@ DROP TRIGGER report_orders_inserted ON orders;
 DROP TRIGGER report_visit_deleted ON visits;
 DROP TRIGGER report_visit_updated ON visits;
 DROP TRIGGER report_visits_inserted ON visits;
+DROP FUNCTION fieldsync_report_fold();
 DROP FUNCTION fieldsync_report_account_deleted();
 DROP FUNCTION fieldsync_report_account_updated();
 DROP FUNCTION fieldsync_report_accounts_inserted();
@@ -352,6 +399,8 @@ DROP FUNCTION fieldsync_report_visit_add(uuid, uuid, date, bigint, bigint);
 DROP VIEW report_order_days_expected;
 DROP VIEW report_visit_days_expected;
 DROP VIEW report_accounts_expected;
+DROP TABLE report_order_deltas;
+DROP TABLE report_visit_deltas;
 DROP TABLE report_order_days;
 DROP TABLE report_visit_days;
 DROP TABLE report_accounts;

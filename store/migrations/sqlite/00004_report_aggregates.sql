@@ -1,8 +1,9 @@
 -- +goose Up
 -- Pre-summed inputs of the coverage report, kept by triggers in the writing
 -- transaction; see the Postgres migration of the same number for the why.
--- SQLite has one writer at a time, so the triggers need no locking, and only
--- row triggers: each visit, order or account write adjusts its counters.
+-- SQLite has one writer at a time, so the triggers need no locking and update
+-- the counters directly; it has only row triggers: each visit, order or
+-- account write adjusts its counters.
 -- Days are UTC dates as text (YYYY-MM-DD); date() reads the stored times
 -- whatever their offset.
 
@@ -35,6 +36,30 @@ CREATE TABLE report_order_days (
     PRIMARY KEY (day, territory_id, rep_id)
 );
 CREATE INDEX report_order_days_territory ON report_order_days(territory_id, day);
+
+-- On Postgres triggers append to these and a fold moves them into the day
+-- tables, so concurrent writers never queue on a counter row. SQLite has one
+-- writer at a time: its triggers update the day tables directly and these stay
+-- empty, there so that the reports' queries read the same tables on both.
+CREATE TABLE report_visit_deltas (
+    id           integer PRIMARY KEY AUTOINCREMENT,
+    day          text NOT NULL,
+    territory_id text NOT NULL,
+    rep_id       text NOT NULL,
+    planned      integer NOT NULL,
+    completed    integer NOT NULL
+);
+CREATE INDEX report_visit_deltas_day ON report_visit_deltas(day);
+
+CREATE TABLE report_order_deltas (
+    id            integer PRIMARY KEY AUTOINCREMENT,
+    day           text NOT NULL,
+    territory_id  text NOT NULL,
+    rep_id        text NOT NULL,
+    orders        integer NOT NULL,
+    revenue_cents integer NOT NULL
+);
+CREATE INDEX report_order_deltas_day ON report_order_deltas(day);
 
 CREATE VIEW report_accounts_expected AS
 SELECT a.id AS account_id, a.territory_id, a.class, a.status,
@@ -217,6 +242,8 @@ DROP TRIGGER report_visit_inserted;
 DROP VIEW report_order_days_expected;
 DROP VIEW report_visit_days_expected;
 DROP VIEW report_accounts_expected;
+DROP TABLE report_order_deltas;
+DROP TABLE report_visit_deltas;
 DROP TABLE report_order_days;
 DROP TABLE report_visit_days;
 DROP TABLE report_accounts;
