@@ -48,7 +48,7 @@ func (s *Service) AccountMap(ctx context.Context, c Caller, p Params, limit int)
 			return err
 		}
 		cond, args := sc.filter("a.territory_id")
-		q := `SELECT a.id AS id, a.name AS name, a.class AS class, a.lat AS lat, a.lng AS lng, ` + lastVisitSQL + ` AS last_in
+		q := `SELECT a.id AS id, a.name AS name, a.class AS class, a.lat AS lat, a.lng AS lng, ` + lastVisitBefore("a.id") + ` AS last_in
 FROM accounts a WHERE a.status = 'active' AND a.lat IS NOT NULL AND a.lng IS NOT NULL` + cond + `
 ORDER BY a.id LIMIT ?`
 		var rows []mapRow

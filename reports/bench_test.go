@@ -85,6 +85,35 @@ func BenchmarkReports_Coverage(b *testing.B) {
 	}
 }
 
+// BenchmarkReports_Others times the other reports the dashboard shows, for the
+// whole organisation: the first page of overdue accounts (the dashboard's 25),
+// the orders report and the account plot's 2,000 points.
+func BenchmarkReports_Others(b *testing.B) {
+	e := openBench(b)
+	ctx := context.Background()
+	b.Run("Overdue25", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := e.svc.Overdue(ctx, e.director, e.p, "", 25); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("Orders", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := e.svc.Orders(ctx, e.director, e.p); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("AccountMap2000", func(b *testing.B) {
+		for b.Loop() {
+			if _, _, err := e.svc.AccountMap(ctx, e.director, e.p, 2000); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
 // explain logs EXPLAIN (ANALYZE, BUFFERS) of the coverage queries for p.
 func (e benchEnv) explain(b *testing.B, p Params) {
 	b.Helper()

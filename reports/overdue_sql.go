@@ -8,10 +8,13 @@ import (
 	"gorm.io/gorm"
 )
 
-// lastVisitSQL is an account's latest completed visit checked in before an
-// instant: one backward probe of visits_completed (account_id, checked_in_at).
-const lastVisitSQL = `(SELECT MAX(v.checked_in_at) FROM visits v
-  WHERE v.account_id = a.id AND v.status = 'completed' AND v.checked_in_at < ?)`
+// lastVisitBefore is the latest completed visit of the account whose id is in
+// column col, checked in before an instant: one backward probe of
+// visits_completed (account_id, checked_in_at).
+func lastVisitBefore(col string) string {
+	return `(SELECT MAX(v.checked_in_at) FROM visits v
+  WHERE v.account_id = ` + col + ` AND v.status = 'completed' AND v.checked_in_at < ?)`
+}
 
 type overdueRow struct {
 	ID          string
@@ -29,12 +32,18 @@ type overdueRow struct {
 // visit", so the order is plain SQL; the classes are merged in Go. The cursor's
 // days-overdue translates for this class into a range of last-visit instants:
 // overdue by exactly D days means checked in on the day to − cadence − D.
+//
+// The candidates come from report_accounts (migration 00004), whose latest
+// completed check-in is the one as of `to` unless the account was visited
+// after `to`; those few (none when `to` is today) are looked up in visits. Both
+// branches are ordered by last visit, so a page of the whole organisation reads
+// an index range (report_accounts_overdue) instead of every account.
 func (s *Service) overdueOfClass(tx *gorm.DB, sc scope, to time.Time, class string, cur *overdueCursor, limit int) ([]OverdueAccount, error) {
 	cadence := s.cadence.Days(class)
-	cond, scopeArgs := sc.filter("a.territory_id")
-	args := append([]any{to.AddDate(0, 0, 1), class}, scopeArgs...)
+	end, due := to.AddDate(0, 0, 1), to.AddDate(0, 0, -cadence)
+	cond, scopeArgs := sc.filter("s.territory_id")
 	where := []string{"(x.last_in IS NULL OR x.last_in < ?)"}
-	args = append(args, to.AddDate(0, 0, -cadence))
+	args := []any{due}
 	switch {
 	case cur == nil:
 	case cur.Never:
@@ -46,14 +55,30 @@ func (s *Service) overdueOfClass(tx *gorm.DB, sc scope, to time.Time, class stri
 			OR (x.last_in >= ? AND x.last_in < ? AND (x.last_in > ? OR (x.last_in = ? AND x.id > ?))))`)
 		args = append(args, day0.AddDate(0, 0, 1), day0, day0.AddDate(0, 0, 1), cur.Last, cur.Last, cur.ID)
 	}
-	q := `SELECT x.* FROM (
-  SELECT a.id AS id, a.name AS name, a.territory_id AS territory_id, a.owner_id AS owner_id,
-    a.class AS class, a.lat AS lat, a.lng AS lng, ` + lastVisitSQL + ` AS last_in
-  FROM accounts a WHERE a.status = 'active' AND a.class = ?` + cond + `
-) x WHERE ` + strings.Join(where, " AND ") + `
-ORDER BY CASE WHEN x.last_in IS NULL THEN 0 ELSE 1 END, x.last_in, x.id LIMIT ?`
+	filter := strings.Join(where, " AND ")
+	// The filter applies inside each branch, where it can bound the index scan.
+	branch := func(lastIn, own string) string {
+		return `SELECT * FROM (SELECT s.account_id AS id, ` + lastIn + ` AS last_in FROM report_accounts s
+    WHERE s.status = 'active' AND s.class = ? AND ` + own + cond + `) x WHERE ` + filter
+	}
+	q := `SELECT a.id AS id, a.name AS name, a.territory_id AS territory_id, a.owner_id AS owner_id,
+  a.class AS class, a.lat AS lat, a.lng AS lng, p.last_in AS last_in
+FROM (
+  SELECT id, last_in FROM (
+    ` + branch("s.last_completed_at", "(s.last_completed_at IS NULL OR s.last_completed_at < ?)") + `
+    UNION ALL
+    ` + branch(lastVisitBefore("s.account_id"), "s.last_completed_at >= ?") + `
+  ) u ORDER BY last_in NULLS FIRST, id LIMIT ?
+) p JOIN accounts a ON a.id = p.id
+ORDER BY p.last_in NULLS FIRST, p.id`
+	var qargs []any
+	qargs = append(qargs, class, end)
+	qargs = append(append(qargs, scopeArgs...), args...)
+	qargs = append(qargs, end, class, end)
+	qargs = append(append(qargs, scopeArgs...), args...)
+	qargs = append(qargs, limit)
 	var rows []overdueRow
-	if err := tx.Raw(q, append(args, limit)...).Scan(&rows).Error; err != nil {
+	if err := tx.Raw(q, qargs...).Scan(&rows).Error; err != nil {
 		return nil, fmt.Errorf("overdue accounts: %w", err)
 	}
 	out := make([]OverdueAccount, len(rows))

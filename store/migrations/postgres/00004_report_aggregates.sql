@@ -43,6 +43,10 @@ CREATE TABLE report_accounts (
 CREATE INDEX report_accounts_territory ON report_accounts(territory_id);
 -- Reports ending in the past re-read the accounts visited after their end.
 CREATE INDEX report_accounts_last ON report_accounts(last_completed_at);
+-- The overdue report pages through active accounts of one class, least
+-- recently visited first.
+CREATE INDEX report_accounts_overdue ON report_accounts(class, last_completed_at NULLS FIRST, account_id)
+    WHERE status = 'active';
 
 CREATE TABLE report_visit_days (
     day          date NOT NULL,

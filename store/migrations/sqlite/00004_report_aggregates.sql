@@ -16,6 +16,8 @@ CREATE TABLE report_accounts (
 );
 CREATE INDEX report_accounts_territory ON report_accounts(territory_id);
 CREATE INDEX report_accounts_last ON report_accounts(last_completed_at);
+CREATE INDEX report_accounts_overdue ON report_accounts(class, last_completed_at, account_id)
+    WHERE status = 'active';
 
 CREATE TABLE report_visit_days (
     day          text NOT NULL,
