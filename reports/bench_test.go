@@ -64,12 +64,17 @@ func openBench(b *testing.B) benchEnv {
 
 func BenchmarkReports_Coverage(b *testing.B) {
 	e := openBench(b)
-	for _, tc := range []struct{ name, territory string }{
-		{"Organisation", ""}, {"Region", e.region}, {"Territory", e.big},
+	for _, tc := range []struct {
+		name, territory string
+		weeksAgo        int // the period ends this many weeks before the data's last check-in
+	}{
+		{"Organisation", "", 0}, {"Region", e.region, 0}, {"Territory", e.big, 0},
+		{"OrganisationPreviousPeriod", "", 4},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			p := e.p
 			p.TerritoryID = tc.territory
+			p.From, p.To = p.From.AddDate(0, 0, -7*tc.weeksAgo), p.To.AddDate(0, 0, -7*tc.weeksAgo)
 			var cov Coverage
 			for b.Loop() {
 				var err error
