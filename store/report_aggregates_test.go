@@ -375,3 +375,44 @@ func TestReportAggregates_ConcurrentMoves(t *testing.T) {
 		requireNoDrift(t, db, "after concurrent writes")
 	})
 }
+
+// TestIsRetryable_RealDeadlock provokes a deadlock between two transactions
+// that lock two accounts in opposite orders: Postgres aborts one, and its error
+// must be classified as retryable (push runs the request again on it).
+func TestIsRetryable_RealDeadlock(t *testing.T) {
+	db := testdb.Open(t, store.Postgres)
+	w := buildAggWorld(t, db)
+	ctx := context.Background()
+	a, b := w.accounts[0], w.accounts[1]
+	firstLocked := make(chan struct{}, 2)
+	lockBoth := func(first, second string) error {
+		return db.Tx(ctx, func(tx *gorm.DB) error {
+			if _, _, err := store.GetAccount(tx, first, true); err != nil {
+				return err
+			}
+			firstLocked <- struct{}{}
+			for len(firstLocked) < 2 && ctx.Err() == nil { // both hold their first lock
+				time.Sleep(time.Millisecond)
+			}
+			_, _, err := store.GetAccount(tx, second, true)
+			return err
+		})
+	}
+	errs := make(chan error, 2)
+	go func() { errs <- lockBoth(a, b) }()
+	go func() { errs <- lockBoth(b, a) }()
+	e1, e2 := <-errs, <-errs
+	if (e1 == nil) == (e2 == nil) {
+		t.Fatalf("want exactly one victim of the deadlock, got %v and %v", e1, e2)
+	}
+	victim := e1
+	if victim == nil {
+		victim = e2
+	}
+	if !store.IsRetryable(victim) {
+		t.Errorf("deadlock error %v not classified as retryable", victim)
+	}
+	if store.IsRetryable(domain.Errorf(domain.CodeNotFound, "x")) {
+		t.Error("a not-found error classified as retryable")
+	}
+}

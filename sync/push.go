@@ -13,6 +13,10 @@ import (
 	"gorm.io/gorm"
 )
 
+// pushAttempts bounds how often a push transaction that failed for a transient
+// reason runs again.
+const pushAttempts = 3
+
 // Push applies a device's mutations in order, each all-or-nothing on its own
 // (a savepoint each), all in one transaction per request so a batch costs one
 // commit. A replayed mutation_id returns its stored result and changes nothing.
@@ -20,7 +24,8 @@ import (
 // device resends the batch.
 func (e *Engine) Push(ctx context.Context, a Actor, req wire.PushRequest) (wire.PushResponse, error) {
 	results := make([]wire.MutationResult, len(req.Mutations))
-	err := e.db.Tx(ctx, func(tx *gorm.DB) error {
+	apply := func(tx *gorm.DB) error {
+		clear(results) // a retried attempt starts over
 		now := e.db.Now()
 		scope, err := resolveScope(tx, a.UserID)
 		if err != nil {
@@ -72,7 +77,18 @@ func (e *Engine) Push(ctx context.Context, a Actor, req wire.PushRequest) (wire.
 			return err
 		}
 		return store.TouchDevice(tx, a.UserID, a.DeviceID, store.DeviceTouch{PushedAt: &now, Pending: req.Pending})
-	})
+	}
+	// A deadlock or serialization failure (two pushes completing visits of the
+	// same accounts in opposite orders, say) aborts the whole transaction before
+	// anything commits, so the request is applied again from the start, as the
+	// device would resend it, instead of answering 500.
+	var err error
+	for attempt := 1; ; attempt++ {
+		err = e.db.Tx(ctx, apply)
+		if err == nil || attempt == pushAttempts || !store.IsRetryable(err) || ctx.Err() != nil {
+			break
+		}
+	}
 	if err != nil {
 		return wire.PushResponse{}, fmt.Errorf("push: %w", err)
 	}
