@@ -48,7 +48,7 @@ type repRow struct {
 	TerritoryID string
 }
 
-const accountsSQL = `
+var accountsSQL = `
 SELECT territory_id, class, COUNT(*) AS accounts,
   SUM(CASE WHEN status = 'active' THEN 1 ELSE 0 END) AS active,
   SUM(CASE WHEN status = 'active' AND last_in >= ? THEN 1 ELSE 0 END) AS visited,
@@ -61,8 +61,7 @@ FROM (
   WHERE (s.last_completed_at IS NULL OR s.last_completed_at < ?)%[1]s
   UNION ALL
   SELECT s.territory_id, s.class, s.status,
-    CASE WHEN s.status = 'active' THEN (SELECT MAX(v.checked_in_at) FROM visits v
-      WHERE v.account_id = s.account_id AND v.status = 'completed' AND v.checked_in_at < ?) END
+    CASE WHEN s.status = 'active' THEN ` + lastVisitBefore("s.account_id") + ` END
   FROM report_accounts s
   WHERE s.last_completed_at >= ?%[1]s
 ) x
