@@ -1,6 +1,8 @@
 package reports
 
 import (
+	"time"
+
 	"context"
 	"fmt"
 	"sort"
@@ -47,12 +49,19 @@ type orderAgg struct {
 	ValueCents  int64
 }
 
+// ordersReportSQL reads report_order_status_days (migration 00004), where each
+// order counts on the UTC day of its submission, or of its last change for a
+// draft, plus the deltas not folded yet.
 const ordersReportSQL = `
-SELECT a.territory_id AS territory_id, o.status AS status, COUNT(*) AS count,
-  CAST(COALESCE(SUM(o.total_cents), 0) AS bigint) AS value_cents
-FROM orders o JOIN accounts a ON a.id = o.account_id
-WHERE COALESCE(o.submitted_at, o.updated_at) >= ? AND COALESCE(o.submitted_at, o.updated_at) < ?%s
-GROUP BY a.territory_id, o.status`
+SELECT territory_id, status, SUM(orders) AS count, CAST(SUM(value_cents) AS bigint) AS value_cents FROM (
+  SELECT territory_id, status, orders, value_cents FROM report_order_status_days
+  WHERE day >= ? AND day <= ?%[1]s
+  UNION ALL
+  SELECT territory_id, status, orders, value_cents FROM report_order_status_deltas
+  WHERE day >= ? AND day <= ?%[1]s
+) x
+GROUP BY territory_id, status
+HAVING SUM(orders) <> 0`
 
 // Orders computes the orders report for the caller's scope.
 func (s *Service) Orders(ctx context.Context, c Caller, p Params) (OrdersReport, error) {
@@ -63,9 +72,10 @@ func (s *Service) Orders(ctx context.Context, c Caller, p Params) (OrdersReport,
 		if err != nil || sc.empty() {
 			return err
 		}
-		cond, args := sc.filter("a.territory_id")
+		cond, args := sc.filter("territory_id")
+		days := append([]any{p.From.Format(time.DateOnly), p.To.Format(time.DateOnly)}, args...)
 		var rows []orderAgg
-		if err := tx.Raw(fmt.Sprintf(ordersReportSQL, cond), append([]any{p.start(), p.end()}, args...)...).
+		if err := tx.Raw(fmt.Sprintf(ordersReportSQL, cond), append(days, days...)...).
 			Scan(&rows).Error; err != nil {
 			return fmt.Errorf("orders report: %w", err)
 		}

@@ -35,6 +35,11 @@ var reportAggregates = []reportAggregate{
 		sums: `SELECT day, territory_id, rep_id, CAST(SUM(orders) AS bigint) AS orders,
   CAST(SUM(revenue_cents) AS bigint) AS revenue_cents FROM (%s) x GROUP BY day, territory_id, rep_id
   HAVING SUM(orders) <> 0 OR SUM(revenue_cents) <> 0`},
+	{table: "report_order_status_days", columns: "day, territory_id, status, orders, value_cents",
+		deltas: "report_order_status_deltas",
+		sums: `SELECT day, territory_id, status, CAST(SUM(orders) AS bigint) AS orders,
+  CAST(SUM(value_cents) AS bigint) AS value_cents FROM (%s) x GROUP BY day, territory_id, status
+  HAVING SUM(orders) <> 0 OR SUM(value_cents) <> 0`},
 }
 
 func (a reportAggregate) stored() string {

@@ -121,7 +121,9 @@ func (s *aggStep) setOrderStatus(o *domain.Order) {
 }
 
 func (s *aggStep) run(ctx context.Context) error {
-	s.now = s.now.Add(time.Second)
+	// Hours, not seconds: a draft's day in the orders report is that of its
+	// last change, so changes must cross midnight now and then.
+	s.now = s.now.Add(time.Duration(1+s.rnd.IntN(5)) * time.Hour)
 	return s.db.Tx(ctx, func(tx *gorm.DB) error {
 		switch op := s.rnd.IntN(10); op {
 		case 0, 1: // a visit, as the desk plans or a push creates one

@@ -11,7 +11,11 @@
 --   report_visit_days  visits planned (by planned_at) and completed (by
 --                      checked_in_at) per UTC day, territory and rep;
 --   report_order_days  orders coverage counts (submitted, neither cancelled nor
---                      rejected) and their totals per UTC day, territory and rep.
+--                      rejected) and their totals per UTC day, territory and rep;
+--   report_order_status_days
+--                      every order and its total per UTC day (of submitted_at,
+--                      or of the last change for a draft), territory and status:
+--                      the orders report.
 --
 -- The territory is the account's current one (docs/reports.md): moving an
 -- account moves the counts of its visits and orders with it.
@@ -88,6 +92,26 @@ CREATE TABLE report_order_deltas (
 );
 CREATE INDEX report_order_deltas_day ON report_order_deltas(day);
 
+CREATE TABLE report_order_status_days (
+    day          date NOT NULL,
+    territory_id uuid NOT NULL,
+    status       text NOT NULL,
+    orders       integer NOT NULL,
+    value_cents  bigint NOT NULL,
+    PRIMARY KEY (day, territory_id, status)
+);
+CREATE INDEX report_order_status_days_territory ON report_order_status_days(territory_id, day);
+
+CREATE TABLE report_order_status_deltas (
+    id           bigserial PRIMARY KEY,
+    day          date NOT NULL,
+    territory_id uuid NOT NULL,
+    status       text NOT NULL,
+    orders       integer NOT NULL,
+    value_cents  bigint NOT NULL
+);
+CREATE INDEX report_order_status_deltas_day ON report_order_status_deltas(day);
+
 -- The *_expected views compute each table from scratch: the backfill below
 -- reads them, and so do the tests (and an operator in doubt) to check that the
 -- triggers kept the tables exact.
@@ -113,12 +137,19 @@ SELECT fieldsync_utc_day(o.submitted_at) AS day, a.territory_id, o.rep_id,
  WHERE o.submitted_at IS NOT NULL AND o.status NOT IN ('cancelled', 'rejected')
  GROUP BY 1, a.territory_id, o.rep_id;
 
+CREATE VIEW report_order_status_days_expected AS
+SELECT fieldsync_utc_day(coalesce(o.submitted_at, o.updated_at)) AS day, a.territory_id, o.status,
+       count(*)::bigint AS orders, sum(o.total_cents)::bigint AS value_cents
+  FROM orders o JOIN accounts a ON a.id = o.account_id
+ GROUP BY 1, a.territory_id, o.status;
+
 -- The backfill runs before the triggers exist. Goose runs a migration in one
 -- transaction, and the SHARE locks keep writers out until the triggers are in.
 LOCK TABLE accounts, visits, orders IN SHARE MODE;
 INSERT INTO report_accounts SELECT * FROM report_accounts_expected;
 INSERT INTO report_visit_days SELECT * FROM report_visit_days_expected;
 INSERT INTO report_order_days SELECT * FROM report_order_days_expected;
+INSERT INTO report_order_status_days SELECT * FROM report_order_status_days_expected;
 
 -- +goose StatementBegin
 CREATE FUNCTION fieldsync_report_visit_add(acc uuid, rep uuid, d date, p bigint, c bigint) RETURNS void
@@ -141,6 +172,18 @@ BEGIN
     SELECT territory_id INTO terr FROM accounts WHERE id = acc FOR SHARE;
     INSERT INTO report_order_deltas (day, territory_id, rep_id, orders, revenue_cents)
     VALUES (d, terr, rep, n, cents);
+END $$;
+-- +goose StatementEnd
+
+-- +goose StatementBegin
+CREATE FUNCTION fieldsync_report_order_status_add(acc uuid, d date, st text, n integer, cents bigint) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    terr uuid;
+BEGIN
+    SELECT territory_id INTO terr FROM accounts WHERE id = acc FOR SHARE;
+    INSERT INTO report_order_status_deltas (day, territory_id, status, orders, value_cents)
+    VALUES (d, terr, st, n, cents);
 END $$;
 -- +goose StatementEnd
 
@@ -245,6 +288,11 @@ BEGIN
       FROM new_orders o JOIN accounts a ON a.id = o.account_id
      WHERE o.submitted_at IS NOT NULL AND o.status NOT IN ('cancelled', 'rejected')
      GROUP BY 1, 2, 3;
+    INSERT INTO report_order_status_deltas (day, territory_id, status, orders, value_cents)
+    SELECT fieldsync_utc_day(coalesce(o.submitted_at, o.updated_at)), a.territory_id, o.status, count(*),
+           sum(o.total_cents)
+      FROM new_orders o JOIN accounts a ON a.id = o.account_id
+     GROUP BY 1, 2, 3;
     RETURN NULL;
 END $$;
 -- +goose StatementEnd
@@ -261,6 +309,29 @@ BEGIN
     IF TG_OP = 'UPDATE' AND NEW.submitted_at IS NOT NULL AND NEW.status NOT IN ('cancelled', 'rejected') THEN
         PERFORM fieldsync_report_order_add(NEW.account_id, NEW.rep_id, fieldsync_utc_day(NEW.submitted_at),
                                            1, NEW.total_cents);
+    END IF;
+    RETURN NULL;
+END $$;
+-- +goose StatementEnd
+
+-- A draft's day is that of its last change, so most updates of a draft move
+-- it; an update of a submitted order that keeps its status and total does not.
+-- +goose StatementBegin
+CREATE FUNCTION fieldsync_report_order_status_changed() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    old_day date := fieldsync_utc_day(coalesce(OLD.submitted_at, OLD.updated_at));
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        PERFORM fieldsync_report_order_status_add(OLD.account_id, old_day, OLD.status, -1, -OLD.total_cents);
+        RETURN NULL;
+    END IF;
+    IF OLD.account_id IS DISTINCT FROM NEW.account_id OR OLD.status IS DISTINCT FROM NEW.status
+       OR OLD.total_cents IS DISTINCT FROM NEW.total_cents
+       OR old_day IS DISTINCT FROM fieldsync_utc_day(coalesce(NEW.submitted_at, NEW.updated_at)) THEN
+        PERFORM fieldsync_report_order_status_add(OLD.account_id, old_day, OLD.status, -1, -OLD.total_cents);
+        PERFORM fieldsync_report_order_status_add(NEW.account_id,
+            fieldsync_utc_day(coalesce(NEW.submitted_at, NEW.updated_at)), NEW.status, 1, NEW.total_cents);
     END IF;
     RETURN NULL;
 END $$;
@@ -303,6 +374,13 @@ BEGIN
      CROSS JOIN (VALUES (OLD.territory_id, -1), (NEW.territory_id, 1)) AS m(terr, sign)
      WHERE o.account_id = NEW.id AND o.submitted_at IS NOT NULL AND o.status NOT IN ('cancelled', 'rejected')
      GROUP BY 1, 2, 3, m.sign;
+    INSERT INTO report_order_status_deltas (day, territory_id, status, orders, value_cents)
+    SELECT fieldsync_utc_day(coalesce(o.submitted_at, o.updated_at)), m.terr, o.status,
+           count(*) * m.sign, sum(o.total_cents) * m.sign
+      FROM orders o
+     CROSS JOIN (VALUES (OLD.territory_id, -1), (NEW.territory_id, 1)) AS m(terr, sign)
+     WHERE o.account_id = NEW.id
+     GROUP BY 1, 2, 3, m.sign;
     RETURN NULL;
 END $$;
 -- +goose StatementEnd
@@ -326,6 +404,7 @@ LANGUAGE plpgsql AS $$
 DECLARE
     nv bigint;
     no bigint;
+    ns bigint;
 BEGIN
     WITH moved AS (DELETE FROM report_visit_deltas RETURNING day, territory_id, rep_id, planned, completed),
     summed AS (SELECT day, territory_id, rep_id, sum(planned) AS planned, sum(completed) AS completed,
@@ -345,7 +424,16 @@ BEGIN
            ON CONFLICT (day, territory_id, rep_id)
            DO UPDATE SET orders = r.orders + EXCLUDED.orders, revenue_cents = r.revenue_cents + EXCLUDED.revenue_cents)
     SELECT coalesce(sum(n), 0) INTO no FROM summed;
-    RETURN nv + no;
+    WITH moved AS (DELETE FROM report_order_status_deltas RETURNING day, territory_id, status, orders, value_cents),
+    summed AS (SELECT day, territory_id, status, sum(orders) AS orders, sum(value_cents) AS value_cents,
+                      count(*) AS n
+                 FROM moved GROUP BY day, territory_id, status),
+    up AS (INSERT INTO report_order_status_days AS r (day, territory_id, status, orders, value_cents)
+           SELECT day, territory_id, status, orders, value_cents FROM summed ORDER BY 1, 2, 3
+           ON CONFLICT (day, territory_id, status)
+           DO UPDATE SET orders = r.orders + EXCLUDED.orders, value_cents = r.value_cents + EXCLUDED.value_cents)
+    SELECT coalesce(sum(n), 0) INTO ns FROM summed;
+    RETURN nv + no + ns;
 END $$;
 -- +goose StatementEnd
 
@@ -368,6 +456,14 @@ CREATE TRIGGER report_order_updated AFTER UPDATE OF account_id, rep_id, status, 
     EXECUTE FUNCTION fieldsync_report_order_changed();
 CREATE TRIGGER report_order_deleted AFTER DELETE ON orders
     FOR EACH ROW EXECUTE FUNCTION fieldsync_report_order_changed();
+CREATE TRIGGER report_order_status_updated AFTER UPDATE OF account_id, status, submitted_at, updated_at, total_cents
+    ON orders
+    FOR EACH ROW WHEN (OLD.account_id IS DISTINCT FROM NEW.account_id OR OLD.status IS DISTINCT FROM NEW.status
+        OR OLD.submitted_at IS DISTINCT FROM NEW.submitted_at OR OLD.updated_at IS DISTINCT FROM NEW.updated_at
+        OR OLD.total_cents IS DISTINCT FROM NEW.total_cents)
+    EXECUTE FUNCTION fieldsync_report_order_status_changed();
+CREATE TRIGGER report_order_status_deleted AFTER DELETE ON orders
+    FOR EACH ROW EXECUTE FUNCTION fieldsync_report_order_status_changed();
 
 CREATE TRIGGER report_accounts_inserted AFTER INSERT ON accounts
     REFERENCING NEW TABLE AS new_accounts FOR EACH STATEMENT EXECUTE FUNCTION fieldsync_report_accounts_inserted();
@@ -382,6 +478,8 @@ CREATE TRIGGER report_account_deleted AFTER DELETE ON accounts
 DROP TRIGGER report_account_deleted ON accounts;
 DROP TRIGGER report_account_updated ON accounts;
 DROP TRIGGER report_accounts_inserted ON accounts;
+DROP TRIGGER report_order_status_deleted ON orders;
+DROP TRIGGER report_order_status_updated ON orders;
 DROP TRIGGER report_order_deleted ON orders;
 DROP TRIGGER report_order_updated ON orders;
 DROP TRIGGER report_orders_inserted ON orders;
@@ -392,17 +490,22 @@ DROP FUNCTION fieldsync_report_fold();
 DROP FUNCTION fieldsync_report_account_deleted();
 DROP FUNCTION fieldsync_report_account_updated();
 DROP FUNCTION fieldsync_report_accounts_inserted();
+DROP FUNCTION fieldsync_report_order_status_changed();
 DROP FUNCTION fieldsync_report_order_changed();
 DROP FUNCTION fieldsync_report_orders_inserted();
 DROP FUNCTION fieldsync_report_visit_deleted();
 DROP FUNCTION fieldsync_report_visit_updated();
 DROP FUNCTION fieldsync_report_visits_inserted();
 DROP FUNCTION fieldsync_report_last_recompute(uuid);
+DROP FUNCTION fieldsync_report_order_status_add(uuid, date, text, integer, bigint);
 DROP FUNCTION fieldsync_report_order_add(uuid, uuid, date, bigint, bigint);
 DROP FUNCTION fieldsync_report_visit_add(uuid, uuid, date, bigint, bigint);
+DROP VIEW report_order_status_days_expected;
 DROP VIEW report_order_days_expected;
 DROP VIEW report_visit_days_expected;
 DROP VIEW report_accounts_expected;
+DROP TABLE report_order_status_deltas;
+DROP TABLE report_order_status_days;
 DROP TABLE report_order_deltas;
 DROP TABLE report_visit_deltas;
 DROP TABLE report_order_days;

@@ -63,6 +63,26 @@ CREATE TABLE report_order_deltas (
 );
 CREATE INDEX report_order_deltas_day ON report_order_deltas(day);
 
+CREATE TABLE report_order_status_days (
+    day          text NOT NULL,
+    territory_id text NOT NULL,
+    status       text NOT NULL,
+    orders       integer NOT NULL,
+    value_cents  integer NOT NULL,
+    PRIMARY KEY (day, territory_id, status)
+);
+CREATE INDEX report_order_status_days_territory ON report_order_status_days(territory_id, day);
+
+CREATE TABLE report_order_status_deltas (
+    id           integer PRIMARY KEY AUTOINCREMENT,
+    day          text NOT NULL,
+    territory_id text NOT NULL,
+    status       text NOT NULL,
+    orders       integer NOT NULL,
+    value_cents  integer NOT NULL
+);
+CREATE INDEX report_order_status_deltas_day ON report_order_status_deltas(day);
+
 CREATE VIEW report_accounts_expected AS
 SELECT a.id AS account_id, a.territory_id, a.class, a.status,
        (SELECT max(v.checked_in_at) FROM visits v
@@ -85,9 +105,16 @@ SELECT date(o.submitted_at) AS day, a.territory_id, o.rep_id,
  WHERE o.submitted_at IS NOT NULL AND o.status NOT IN ('cancelled', 'rejected')
  GROUP BY 1, a.territory_id, o.rep_id;
 
+CREATE VIEW report_order_status_days_expected AS
+SELECT date(coalesce(o.submitted_at, o.updated_at)) AS day, a.territory_id, o.status,
+       count(*) AS orders, sum(o.total_cents) AS value_cents
+  FROM orders o JOIN accounts a ON a.id = o.account_id
+ GROUP BY 1, a.territory_id, o.status;
+
 INSERT INTO report_accounts SELECT * FROM report_accounts_expected;
 INSERT INTO report_visit_days SELECT * FROM report_visit_days_expected;
 INSERT INTO report_order_days SELECT * FROM report_order_days_expected;
+INSERT INTO report_order_status_days SELECT * FROM report_order_status_days_expected;
 
 -- +goose StatementBegin
 CREATE TRIGGER report_visit_inserted AFTER INSERT ON visits BEGIN
@@ -189,6 +216,47 @@ BEGIN
 END;
 -- +goose StatementEnd
 
+-- The orders report's counts: every order, on the day of its submission (of its
+-- last change for a draft), by status.
+-- +goose StatementBegin
+CREATE TRIGGER report_order_status_inserted AFTER INSERT ON orders BEGIN
+    INSERT INTO report_order_status_days (day, territory_id, status, orders, value_cents)
+    SELECT date(coalesce(NEW.submitted_at, NEW.updated_at)), a.territory_id, NEW.status, 1, NEW.total_cents
+      FROM accounts a WHERE a.id = NEW.account_id
+    ON CONFLICT (day, territory_id, status)
+    DO UPDATE SET orders = orders + excluded.orders, value_cents = value_cents + excluded.value_cents;
+END;
+-- +goose StatementEnd
+
+-- +goose StatementBegin
+CREATE TRIGGER report_order_status_updated AFTER UPDATE OF account_id, status, submitted_at, updated_at, total_cents
+ON orders
+WHEN OLD.account_id IS NOT NEW.account_id OR OLD.status IS NOT NEW.status OR OLD.total_cents IS NOT NEW.total_cents
+  OR date(coalesce(OLD.submitted_at, OLD.updated_at)) IS NOT date(coalesce(NEW.submitted_at, NEW.updated_at))
+BEGIN
+    INSERT INTO report_order_status_days (day, territory_id, status, orders, value_cents)
+    SELECT date(coalesce(OLD.submitted_at, OLD.updated_at)), a.territory_id, OLD.status, -1, -OLD.total_cents
+      FROM accounts a WHERE a.id = OLD.account_id
+    ON CONFLICT (day, territory_id, status)
+    DO UPDATE SET orders = orders + excluded.orders, value_cents = value_cents + excluded.value_cents;
+    INSERT INTO report_order_status_days (day, territory_id, status, orders, value_cents)
+    SELECT date(coalesce(NEW.submitted_at, NEW.updated_at)), a.territory_id, NEW.status, 1, NEW.total_cents
+      FROM accounts a WHERE a.id = NEW.account_id
+    ON CONFLICT (day, territory_id, status)
+    DO UPDATE SET orders = orders + excluded.orders, value_cents = value_cents + excluded.value_cents;
+END;
+-- +goose StatementEnd
+
+-- +goose StatementBegin
+CREATE TRIGGER report_order_status_deleted AFTER DELETE ON orders BEGIN
+    INSERT INTO report_order_status_days (day, territory_id, status, orders, value_cents)
+    SELECT date(coalesce(OLD.submitted_at, OLD.updated_at)), a.territory_id, OLD.status, -1, -OLD.total_cents
+      FROM accounts a WHERE a.id = OLD.account_id
+    ON CONFLICT (day, territory_id, status)
+    DO UPDATE SET orders = orders + excluded.orders, value_cents = value_cents + excluded.value_cents;
+END;
+-- +goose StatementEnd
+
 -- +goose StatementBegin
 CREATE TRIGGER report_account_inserted AFTER INSERT ON accounts BEGIN
     INSERT INTO report_accounts (account_id, territory_id, class, status, last_completed_at)
@@ -222,6 +290,14 @@ BEGIN
      GROUP BY 1, m.terr, o.rep_id, m.sign
     ON CONFLICT (day, territory_id, rep_id)
     DO UPDATE SET orders = orders + excluded.orders, revenue_cents = revenue_cents + excluded.revenue_cents;
+    INSERT INTO report_order_status_days (day, territory_id, status, orders, value_cents)
+    SELECT date(coalesce(o.submitted_at, o.updated_at)), m.terr, o.status, count(*) * m.sign,
+           sum(o.total_cents) * m.sign
+      FROM orders o, (SELECT OLD.territory_id AS terr, -1 AS sign UNION ALL SELECT NEW.territory_id, 1) m
+     WHERE OLD.territory_id IS NOT NEW.territory_id AND o.account_id = NEW.id
+     GROUP BY 1, m.terr, o.status, m.sign
+    ON CONFLICT (day, territory_id, status)
+    DO UPDATE SET orders = orders + excluded.orders, value_cents = value_cents + excluded.value_cents;
 END;
 -- +goose StatementEnd
 
@@ -235,15 +311,21 @@ END;
 DROP TRIGGER report_account_deleted;
 DROP TRIGGER report_account_updated;
 DROP TRIGGER report_account_inserted;
+DROP TRIGGER report_order_status_deleted;
+DROP TRIGGER report_order_status_updated;
+DROP TRIGGER report_order_status_inserted;
 DROP TRIGGER report_order_deleted;
 DROP TRIGGER report_order_updated;
 DROP TRIGGER report_order_inserted;
 DROP TRIGGER report_visit_deleted;
 DROP TRIGGER report_visit_updated;
 DROP TRIGGER report_visit_inserted;
+DROP VIEW report_order_status_days_expected;
 DROP VIEW report_order_days_expected;
 DROP VIEW report_visit_days_expected;
 DROP VIEW report_accounts_expected;
+DROP TABLE report_order_status_deltas;
+DROP TABLE report_order_status_days;
 DROP TABLE report_order_deltas;
 DROP TABLE report_visit_deltas;
 DROP TABLE report_order_days;
