@@ -140,7 +140,7 @@ func (r territoryRow) domain() domain.Territory {
 }
 
 func toTerritoryRow(t domain.Territory) territoryRow {
-	return territoryRow{ID: t.ID, Name: t.Name, ParentID: t.ParentID, Version: t.Version, UpdatedAt: t.UpdatedAt}
+	return territoryRow{ID: t.ID, Name: t.Name, ParentID: t.ParentID, Version: t.Version, UpdatedAt: t.UpdatedAt.UTC()}
 }
 
 func (r productRow) domain() domain.Product {
@@ -150,7 +150,7 @@ func (r productRow) domain() domain.Product {
 
 func toProductRow(p domain.Product) productRow {
 	return productRow{ID: p.ID, SKU: p.SKU, Name: p.Name, UnitPriceCents: p.UnitPriceCents,
-		Currency: p.Currency, Active: p.Active, Version: p.Version, UpdatedAt: p.UpdatedAt}
+		Currency: p.Currency, Active: p.Active, Version: p.Version, UpdatedAt: p.UpdatedAt.UTC()}
 }
 
 func (r accountRow) domain() domain.Account {
@@ -162,7 +162,7 @@ func (r accountRow) domain() domain.Account {
 func toAccountRow(a domain.Account, fv domain.FieldVersions) accountRow {
 	return accountRow{ID: a.ID, Name: a.Name, TerritoryID: a.TerritoryID, OwnerID: a.OwnerID,
 		Class: a.Class, Status: a.Status, Address: a.Address, Phone: a.Phone, Email: a.Email,
-		Lat: a.Lat, Lng: a.Lng, FieldVersions: fv.Encode(), Version: a.Version, UpdatedAt: a.UpdatedAt}
+		Lat: a.Lat, Lng: a.Lng, FieldVersions: fv.Encode(), Version: a.Version, UpdatedAt: a.UpdatedAt.UTC()}
 }
 
 func (r visitRow) domain() domain.Visit {
@@ -174,9 +174,9 @@ func (r visitRow) domain() domain.Visit {
 
 func toVisitRow(v domain.Visit, fv domain.FieldVersions) visitRow {
 	return visitRow{ID: v.ID, AccountID: v.AccountID, RepID: v.RepID, Status: v.Status,
-		PlannedAt: v.PlannedAt, CheckedInAt: v.CheckedInAt, CheckedOutAt: v.CheckedOutAt,
+		PlannedAt: v.PlannedAt.UTC(), CheckedInAt: utcPtr(v.CheckedInAt), CheckedOutAt: utcPtr(v.CheckedOutAt),
 		CheckInLat: v.CheckInLat, CheckInLng: v.CheckInLng, CheckInDistanceM: v.CheckInDistanceM,
-		Outcome: v.Outcome, Report: v.Report, FieldVersions: fv.Encode(), Version: v.Version, UpdatedAt: v.UpdatedAt}
+		Outcome: v.Outcome, Report: v.Report, FieldVersions: fv.Encode(), Version: v.Version, UpdatedAt: v.UpdatedAt.UTC()}
 }
 
 func (r orderRow) domain() domain.Order {
@@ -200,8 +200,8 @@ func toOrderRow(o domain.Order, fv domain.FieldVersions) orderRow {
 	b, _ := json.Marshal(lines) // a slice of plain structs always marshals
 	return orderRow{ID: o.ID, Number: o.Number, AccountID: o.AccountID, RepID: o.RepID,
 		VisitID: o.VisitID, Status: o.Status, Lines: string(b), TotalCents: o.TotalCents,
-		Currency: o.Currency, Note: o.Note, Reason: o.Reason, SubmittedAt: o.SubmittedAt,
-		FieldVersions: fv.Encode(), Version: o.Version, UpdatedAt: o.UpdatedAt}
+		Currency: o.Currency, Note: o.Note, Reason: o.Reason, SubmittedAt: utcPtr(o.SubmittedAt),
+		FieldVersions: fv.Encode(), Version: o.Version, UpdatedAt: o.UpdatedAt.UTC()}
 }
 
 func (r noteRow) domain() domain.AccountNote {
@@ -211,5 +211,5 @@ func (r noteRow) domain() domain.AccountNote {
 
 func toNoteRow(n domain.AccountNote, fv domain.FieldVersions) noteRow {
 	return noteRow{ID: n.ID, AccountID: n.AccountID, AuthorID: n.AuthorID, Body: n.Body,
-		ConflictOf: n.ConflictOf, FieldVersions: fv.Encode(), Version: n.Version, UpdatedAt: n.UpdatedAt}
+		ConflictOf: n.ConflictOf, FieldVersions: fv.Encode(), Version: n.Version, UpdatedAt: n.UpdatedAt.UTC()}
 }

@@ -418,3 +418,50 @@ func TestIsRetryable_RealDeadlock(t *testing.T) {
 		t.Error("a not-found error classified as retryable")
 	}
 }
+
+// TestReportAggregates_TimesWithOffsets: times given with a zone offset are
+// stored as UTC, so on SQLite, where times are text, "latest" and "which day"
+// compare instants, not strings. 00:00+02:00 on the 11th is 22:00 UTC on the
+// 10th, earlier than 23:00 UTC that day.
+func TestReportAggregates_TimesWithOffsets(t *testing.T) {
+	testdb.Dialects(t, func(t *testing.T, db *store.DB) {
+		w := buildAggWorld(t, db)
+		plus2 := time.FixedZone("+02", 2*3600)
+		early := time.Date(2026, 3, 11, 0, 0, 0, 0, plus2)    // 03-10 22:00 UTC
+		late := time.Date(2026, 3, 10, 23, 0, 0, 0, time.UTC) // the latest
+		err := db.Tx(context.Background(), func(tx *gorm.DB) error {
+			acc, _, err := store.GetAccount(tx, w.accounts[0], false)
+			if err != nil {
+				return err
+			}
+			for _, in := range []time.Time{late, early} {
+				if _, err := store.CreateVisit(tx, in, acc, domain.Visit{ID: uuid.NewString(), AccountID: acc.ID,
+					RepID: w.reps[0], Status: "completed", PlannedAt: in, CheckedInAt: &in}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got struct{ Last time.Time }
+		if err := db.Gorm.Raw("SELECT last_completed_at AS last FROM report_accounts WHERE account_id = ?",
+			w.accounts[0]).Scan(&got).Error; err != nil {
+			t.Fatal(err)
+		}
+		if !got.Last.Equal(late) {
+			t.Errorf("latest completed check-in %v, want %v", got.Last, late)
+		}
+		var days []string
+		if err := db.Gorm.Raw(`SELECT DISTINCT CAST(day AS text) FROM (SELECT day, completed FROM report_visit_days
+			UNION ALL SELECT day, completed FROM report_visit_deltas) x WHERE completed > 0`).
+			Scan(&days).Error; err != nil {
+			t.Fatal(err)
+		}
+		if len(days) != 1 || days[0] != "2026-03-10" {
+			t.Errorf("completed visits counted on %v, want 2026-03-10 only", days)
+		}
+		requireNoDrift(t, db, "after visits with offsets")
+	})
+}
