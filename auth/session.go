@@ -52,18 +52,14 @@ func (s *Service) LoginSession(ctx context.Context, email, password, clientAddr 
 
 // VerifySession resolves a session cookie to its principal and CSRF secret.
 func (s *Service) VerifySession(ctx context.Context, token string) (Principal, string, error) {
-	p, err := s.Verify(ctx, token)
+	owner, err := s.liveToken(ctx, token)
 	if err != nil {
-		return p, "", err
+		return Principal{}, "", err
 	}
-	if p.Kind != KindSession {
+	if owner.Kind != KindSession || owner.CSRF == nil {
 		return Principal{}, "", unauthorized("invalid session")
 	}
-	owner, err := store.GetTokenOwner(s.db.Gorm.WithContext(ctx), p.TokenHash)
-	if err != nil || owner.CSRF == nil {
-		return Principal{}, "", unauthorized("invalid session")
-	}
-	return p, *owner.CSRF, nil
+	return principalOf(owner), *owner.CSRF, nil
 }
 
 // CSRFEqual compares a submitted CSRF token with the expected one in constant time.

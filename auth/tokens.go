@@ -16,22 +16,36 @@ const maxTokenLen = 256
 
 // Verify resolves a bearer token to its principal with one indexed query.
 func (s *Service) Verify(ctx context.Context, token string) (Principal, error) {
+	owner, err := s.liveToken(ctx, token)
+	if err != nil {
+		return Principal{}, err
+	}
+	return principalOf(owner), nil
+}
+
+// liveToken looks a token up and refuses it unless it is live: known, not
+// revoked, not expired.
+func (s *Service) liveToken(ctx context.Context, token string) (store.TokenOwner, error) {
 	if token == "" || len(token) > maxTokenLen {
-		return Principal{}, unauthorized("invalid token")
+		return store.TokenOwner{}, unauthorized("invalid token")
 	}
 	owner, err := store.GetTokenOwner(s.db.Gorm.WithContext(ctx), hashToken(token))
 	switch {
 	case domain.ErrorCode(err) == domain.CodeNotFound:
-		return Principal{}, unauthorized("invalid token")
+		return owner, unauthorized("invalid token")
 	case err != nil:
-		return Principal{}, fmt.Errorf("verify token: %w", err)
+		return owner, fmt.Errorf("verify token: %w", err)
 	case owner.RevokedAt != nil:
-		return Principal{}, unauthorized("token revoked")
+		return owner, unauthorized("token revoked")
 	case !s.db.Now().Before(owner.ExpiresAt):
-		return Principal{}, unauthorized("token expired")
+		return owner, unauthorized("token expired")
 	}
+	return owner, nil
+}
+
+func principalOf(owner store.TokenOwner) Principal {
 	return Principal{UserID: owner.UserID, Role: owner.Role, DeviceID: owner.DeviceID,
-		TokenHash: owner.Hash, Kind: owner.Kind}, nil
+		TokenHash: owner.Hash, Kind: owner.Kind}
 }
 
 // Logout revokes the caller's token at once.

@@ -2,8 +2,8 @@ package backoffice
 
 import (
 	"context"
+	"slices"
 	"strings"
-	"time"
 
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/store"
@@ -42,18 +42,6 @@ type TransitionInput struct {
 	Reason          *string `json:"reason"`
 }
 
-var orderStatuses = []string{domain.OrderDraft, domain.OrderSubmitted, domain.OrderConfirmed,
-	domain.OrderShipped, domain.OrderDelivered, domain.OrderCancelled, domain.OrderRejected}
-
-func knownOrderStatus(s string) bool {
-	for _, v := range orderStatuses {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
-
 // List returns the caller's queue: orders that have been submitted (drafts are
 // still on the rep's device), of accounts in the caller's territories, oldest
 // submission first.
@@ -61,8 +49,8 @@ func (d *OrderDesk) List(ctx context.Context, c Caller, q OrderQuery) (OrderList
 	if c.Role == domain.RoleRep {
 		return OrderList{}, domain.Errorf(domain.CodeForbidden, "the order desk is not available to reps")
 	}
-	if q.Status != "" && !knownOrderStatus(q.Status) {
-		return OrderList{}, badParam("status", "must be one of "+strings.Join(orderStatuses, ", "))
+	if q.Status != "" && !slices.Contains(domain.OrderStatuses(), q.Status) {
+		return OrderList{}, badParam("status", "must be one of "+strings.Join(domain.OrderStatuses(), ", "))
 	}
 	if q.TerritoryID != "" && !domain.IsUUID(q.TerritoryID) {
 		return OrderList{}, badParam("territory_id", "must be a UUID")
@@ -161,7 +149,7 @@ func (d *OrderDesk) Transition(ctx context.Context, c Caller, id string, in Tran
 			return err
 		}
 		now := d.db.Now()
-		if err := finishOrder(tx, now, &next, cur.Status); err != nil {
+		if err := fsync.FinishOrder(tx, now, &next, cur.Status); err != nil {
 			return err
 		}
 		out, err = store.UpdateOrder(tx, now, acc, cur, fv, next)
@@ -175,8 +163,8 @@ func checkTransitionInput(in TransitionInput) error {
 	switch {
 	case in.To == "":
 		f.add("to", "is required")
-	case !knownOrderStatus(in.To):
-		f.add("to", "must be one of "+strings.Join(orderStatuses, ", "))
+	case !slices.Contains(domain.OrderStatuses(), in.To):
+		f.add("to", "must be one of "+strings.Join(domain.OrderStatuses(), ", "))
 	}
 	if in.ExpectedVersion == nil {
 		f.add("expected_version", "is required")
@@ -200,42 +188,6 @@ func checkOrderWrite(role domain.Role, cur, next domain.Order) error {
 	}
 	if err := domain.CheckOrderTransition(role, cur.Status, next.Status); err != nil {
 		return err
-	}
-	return nil
-}
-
-// finishOrder prices, numbers and validates an order about to be written, as
-// push does for a device: lines are priced from the catalogue while the order
-// is a draft; submitting freezes prices, takes the next organisation-wide number
-// and stamps the time; the total is always the server's.
-func finishOrder(tx *gorm.DB, now time.Time, o *domain.Order, from string) error {
-	if o.VisitID != nil {
-		v, _, err := store.GetVisit(tx, *o.VisitID, false)
-		if domain.ErrorCode(err) == domain.CodeNotFound || (err == nil && v.AccountID != o.AccountID) {
-			return domain.Invalid(domain.FieldError{Field: "visit_id", Message: "must be a visit of the same account"})
-		}
-		if err != nil {
-			return err
-		}
-	}
-	if domain.OrderEditable(from) {
-		if err := fsync.PriceOrder(tx, o); err != nil {
-			return err
-		}
-	}
-	if from == domain.OrderDraft && o.Status == domain.OrderSubmitted {
-		if len(o.Lines) == 0 {
-			return domain.Invalid(domain.FieldError{Field: "lines", Message: "an order needs at least one line to be submitted"})
-		}
-		n, err := store.NextOrderNumber(tx)
-		if err != nil {
-			return err
-		}
-		o.Number, o.SubmittedAt = &n, &now
-	}
-	o.TotalCents = domain.OrderTotal(o.Lines)
-	if verr := domain.ValidateOrder(*o); verr != nil {
-		return verr
 	}
 	return nil
 }

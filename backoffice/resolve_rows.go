@@ -1,10 +1,9 @@
 package backoffice
 
 import (
-	"math"
-
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/store"
+	fsync "github.com/fieldsync/fieldsync/sync"
 )
 
 // The per-table writes of a resolution follow the push rules of the sync
@@ -49,7 +48,7 @@ func (w writer) visit(t target) (any, error) {
 	if _, perr := domain.ApplyPatch(&next, withoutUnchanged(t.patch, cur), domain.PatchOptions{Ignore: visitIgnore, Writable: visitWritable}); perr != nil {
 		return nil, perr
 	}
-	next.CheckInDistanceM = checkInDistance(acc, next)
+	next.CheckInDistanceM = domain.CheckInDistance(acc, next)
 	if err := domain.ValidateVisit(next); err != nil {
 		return nil, err
 	}
@@ -77,19 +76,8 @@ func (w writer) createVisit(t target) (any, error) {
 	if err := domain.CheckVisitTransition(domain.VisitPlanned, v.Status); err != nil {
 		return nil, err
 	}
-	v.CheckInDistanceM = checkInDistance(acc, v)
+	v.CheckInDistanceM = domain.CheckInDistance(acc, v)
 	return store.RecreateVisit(w.tx, w.now, acc, v)
-}
-
-// checkInDistance is evidence for managers, never a reason to refuse: the
-// distance from the account to the check-in position, to a tenth of a metre,
-// as the sync engine computes it.
-func checkInDistance(acc domain.Account, v domain.Visit) *float64 {
-	if v.CheckInLat == nil || v.CheckInLng == nil || acc.Lat == nil || acc.Lng == nil {
-		return nil
-	}
-	d := math.Round(domain.DistanceMeters(*acc.Lat, *acc.Lng, *v.CheckInLat, *v.CheckInLng)*10) / 10
-	return &d
 }
 
 func (w writer) order(t target) (any, error) {
@@ -120,7 +108,7 @@ func (w writer) order(t target) (any, error) {
 	if err := checkOrderWrite(w.role, cur, next); err != nil {
 		return nil, err
 	}
-	if err := finishOrder(w.tx, w.now, &next, cur.Status); err != nil {
+	if err := fsync.FinishOrder(w.tx, w.now, &next, cur.Status); err != nil {
 		return nil, err
 	}
 	return store.UpdateOrder(w.tx, w.now, acc, cur, fv, next)
@@ -144,7 +132,7 @@ func (w writer) createOrder(t target) (any, error) {
 	if err := domain.CheckOrderTransition(w.role, domain.OrderDraft, o.Status); err != nil {
 		return nil, err
 	}
-	if err := finishOrder(w.tx, w.now, &o, domain.OrderDraft); err != nil {
+	if err := fsync.FinishOrder(w.tx, w.now, &o, domain.OrderDraft); err != nil {
 		return nil, err
 	}
 	return store.RecreateOrder(w.tx, w.now, acc, o)

@@ -213,14 +213,22 @@ func (f *fields) refIDs(field string, ids []string) []string {
 	return out
 }
 
+// territoriesExist adds a field error for each id (left empty when it was
+// malformed) that names no territory, with one query for all of them.
 func (f *fields) territoriesExist(tx *gorm.DB, field string, ids []string) error {
-	for i, id := range ids {
-		if id == "" {
-			continue
+	valid := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if id != "" {
+			valid = append(valid, id)
 		}
-		_, err := store.GetTerritory(tx, id, false)
-		if err := f.exists(fmt.Sprintf("%s[%d]", field, i), err); err != nil {
-			return err
+	}
+	found, err := store.ExistingIDs(tx, domain.TableTerritories, valid)
+	if err != nil {
+		return fmt.Errorf("check %s: %w", field, err)
+	}
+	for i, id := range ids {
+		if id != "" && !found[id] {
+			f.add(fmt.Sprintf("%s[%d]", field, i), "does not exist")
 		}
 	}
 	return nil

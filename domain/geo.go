@@ -18,3 +18,15 @@ func DistanceMeters(lat1, lng1, lat2, lng2 float64) float64 {
 }
 
 func radians(deg float64) float64 { return deg * math.Pi / 180 }
+
+// CheckInDistance is the visit's check-in_distance_m: the distance from the
+// account to the check-in position, to a tenth of a metre, or nil when either
+// position is unknown. It is evidence for managers, never a reason to refuse a
+// check-in. Push, conflict resolution and the fixtures all compute it here.
+func CheckInDistance(acc Account, v Visit) *float64 {
+	if v.CheckInLat == nil || v.CheckInLng == nil || acc.Lat == nil || acc.Lng == nil {
+		return nil
+	}
+	d := math.Round(DistanceMeters(*acc.Lat, *acc.Lng, *v.CheckInLat, *v.CheckInLng)*10) / 10
+	return &d
+}

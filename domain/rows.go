@@ -125,6 +125,12 @@ const (
 	OrderRejected  = "rejected"
 )
 
+// OrderStatuses lists every order status in the state machine's order (how
+// reports list them).
+func OrderStatuses() []string {
+	return []string{OrderDraft, OrderSubmitted, OrderConfirmed, OrderShipped, OrderDelivered, OrderCancelled, OrderRejected}
+}
+
 // OrderLine caps quantity at 1e6 and unit price at 1e10 cents so that the total of
 // a full order (500 lines) stays inside int64 with room to spare.
 type OrderLine struct {

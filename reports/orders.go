@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"slices"
 	"time"
 
 	"context"
@@ -12,8 +13,7 @@ import (
 )
 
 // orderStatuses is the order of the status rows: the order state machine's.
-var orderStatuses = []string{domain.OrderDraft, domain.OrderSubmitted, domain.OrderConfirmed,
-	domain.OrderShipped, domain.OrderDelivered, domain.OrderCancelled, domain.OrderRejected}
+var orderStatuses = domain.OrderStatuses()
 
 // StatusAmount is a count of orders and their summed totals.
 type StatusAmount struct {
@@ -125,11 +125,4 @@ func emptyStatuses() []StatusAmount {
 	return out
 }
 
-func statusIndex(status string) int {
-	for i, s := range orderStatuses {
-		if s == status {
-			return i
-		}
-	}
-	return -1
-}
+func statusIndex(status string) int { return slices.Index(orderStatuses, status) }

@@ -57,9 +57,6 @@ func New(db *store.DB, cadence Cadence, currency string) *Service {
 	return &Service{db: db, cadence: cadence, currency: currency}
 }
 
-// Cadence is the configured visit cadence.
-func (s *Service) Cadence() Cadence { return s.cadence }
-
 // reportWorkMem is the memory Postgres may give each sort and hash of a report
 // query. The default (4MB) makes the organisation-wide coverage report spill
 // its groupings (tens of thousands of territories and reps) to disk; SET LOCAL

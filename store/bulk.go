@@ -229,7 +229,8 @@ func BulkInsertNotes(tx *gorm.DB, now time.Time, keys AccountKeyer, ns []domain.
 }
 
 // OrderNumbers takes a block of n consecutive order numbers by advancing the
-// counter once, with the same row lock and format as NextOrderNumber.
+// counter once. The counter row stays locked until the caller commits, so two
+// transactions never share a number.
 func OrderNumbers(tx *gorm.DB, n int) ([]string, error) {
 	if n <= 0 {
 		return nil, nil

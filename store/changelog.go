@@ -53,10 +53,18 @@ type Change struct {
 func LogChange(tx *gorm.DB, now time.Time, c Change) error {
 	var lost []string
 	if !c.Created {
+		// One statement removes every live upsert of the row and whatever the
+		// current keys held, and says which upserts were under keys the row no
+		// longer has: those get tombstones.
+		q := "DELETE FROM change_log WHERE tbl = ? AND row_id = ? AND op = ?"
+		args := []any{c.Table, c.RowID, OpUpsert}
+		if len(c.Keys) > 0 {
+			q = "DELETE FROM change_log WHERE tbl = ? AND row_id = ? AND (op = ? OR scope_key IN ?)"
+			args = append(args, c.Keys)
+		}
 		var old []ChangeEntry
-		if err := tx.Select("scope_key", "op").Where("tbl = ? AND row_id = ?", c.Table, c.RowID).
-			Find(&old).Error; err != nil {
-			return fmt.Errorf("read change log of %s %s: %w", c.Table, c.RowID, err)
+		if err := tx.Raw(q+" RETURNING scope_key, op", args...).Scan(&old).Error; err != nil {
+			return fmt.Errorf("replace change log of %s %s: %w", c.Table, c.RowID, err)
 		}
 		current := make(map[string]bool, len(c.Keys))
 		for _, k := range c.Keys {
@@ -65,13 +73,6 @@ func LogChange(tx *gorm.DB, now time.Time, c Change) error {
 		for _, e := range old {
 			if e.Op == OpUpsert && !current[e.ScopeKey] {
 				lost = append(lost, e.ScopeKey)
-			}
-		}
-		replace := append(append([]string{}, lost...), c.Keys...)
-		if len(replace) > 0 {
-			if err := tx.Where("tbl = ? AND row_id = ? AND scope_key IN ?", c.Table, c.RowID, replace).
-				Delete(&ChangeEntry{}).Error; err != nil {
-				return fmt.Errorf("replace change log of %s %s: %w", c.Table, c.RowID, err)
 			}
 		}
 	}
@@ -89,7 +90,7 @@ func LogChange(tx *gorm.DB, now time.Time, c Change) error {
 	if len(entries) == 0 {
 		return nil
 	}
-	if err := tx.Omit("xid").Create(&entries).Error; err != nil {
+	if err := tx.Create(&entries).Error; err != nil {
 		return fmt.Errorf("append change log of %s %s: %w", c.Table, c.RowID, err)
 	}
 	return nil
@@ -115,7 +116,7 @@ func LogChanges(tx *gorm.DB, now time.Time, cs []Change) error {
 	if len(entries) == 0 {
 		return nil
 	}
-	if err := tx.Omit("xid").Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(&entries, 1000).Error; err != nil {
+	if err := tx.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(&entries, bulkBatch).Error; err != nil {
 		return fmt.Errorf("append change log: %w", err)
 	}
 	return nil

@@ -15,43 +15,47 @@ import (
 // and for an operator who wrote to the base tables with triggers disabled.
 
 type reportAggregate struct {
-	table   string
-	columns string
-	// Day tables: their deltas table, and the stored form (folded rows plus
-	// deltas, summed; a sum of zero is the same as no row).
+	table string
+	keys  []string // every column of a table without counts
+	// counts are summed columns: a day table's rows and its deltas add up,
+	// and a key whose counts sum to zero is the same as no row.
+	counts []string
 	deltas string
-	sums   string
 }
 
 var reportAggregates = []reportAggregate{
-	{table: "report_accounts", columns: "account_id, territory_id, class, status, last_completed_at"},
-	{table: "report_visit_days", columns: "day, territory_id, rep_id, planned, completed",
-		deltas: "report_visit_deltas",
-		sums: `SELECT day, territory_id, rep_id, CAST(SUM(planned) AS bigint) AS planned,
-  CAST(SUM(completed) AS bigint) AS completed FROM (%s) x GROUP BY day, territory_id, rep_id
-  HAVING SUM(planned) <> 0 OR SUM(completed) <> 0`},
-	{table: "report_order_days", columns: "day, territory_id, rep_id, orders, revenue_cents",
-		deltas: "report_order_deltas",
-		sums: `SELECT day, territory_id, rep_id, CAST(SUM(orders) AS bigint) AS orders,
-  CAST(SUM(revenue_cents) AS bigint) AS revenue_cents FROM (%s) x GROUP BY day, territory_id, rep_id
-  HAVING SUM(orders) <> 0 OR SUM(revenue_cents) <> 0`},
-	{table: "report_order_status_days", columns: "day, territory_id, status, orders, value_cents",
-		deltas: "report_order_status_deltas",
-		sums: `SELECT day, territory_id, status, CAST(SUM(orders) AS bigint) AS orders,
-  CAST(SUM(value_cents) AS bigint) AS value_cents FROM (%s) x GROUP BY day, territory_id, status
-  HAVING SUM(orders) <> 0 OR SUM(value_cents) <> 0`},
+	{table: "report_accounts", keys: []string{"account_id", "territory_id", "class", "status", "last_completed_at"}},
+	{table: "report_visit_days", keys: []string{"day", "territory_id", "rep_id"},
+		counts: []string{"planned", "completed"}, deltas: "report_visit_deltas"},
+	{table: "report_order_days", keys: []string{"day", "territory_id", "rep_id"},
+		counts: []string{"orders", "revenue_cents"}, deltas: "report_order_deltas"},
+	{table: "report_order_status_days", keys: []string{"day", "territory_id", "status"},
+		counts: []string{"orders", "value_cents"}, deltas: "report_order_status_deltas"},
 }
 
+func (a reportAggregate) columns() string {
+	return strings.Join(append(append([]string{}, a.keys...), a.counts...), ", ")
+}
+
+// stored is the table as reports read it: folded rows plus deltas, summed.
 func (a reportAggregate) stored() string {
-	q := "SELECT " + a.columns + " FROM " + a.table
+	q := "SELECT " + a.columns() + " FROM " + a.table
 	if a.deltas == "" {
 		return q
 	}
-	return fmt.Sprintf(a.sums, q+" UNION ALL SELECT "+a.columns+" FROM "+a.deltas)
+	sums, nonZero := make([]string, len(a.counts)), make([]string, len(a.counts))
+	for i, c := range a.counts {
+		sums[i] = "CAST(SUM(" + c + ") AS bigint) AS " + c
+		nonZero[i] = "SUM(" + c + ") <> 0"
+	}
+	keys := strings.Join(a.keys, ", ")
+	return "SELECT " + keys + ", " + strings.Join(sums, ", ") +
+		" FROM (" + q + " UNION ALL SELECT " + a.columns() + " FROM " + a.deltas + ") x" +
+		" GROUP BY " + keys + " HAVING " + strings.Join(nonZero, " OR ")
 }
 
 func (a reportAggregate) expected() string {
-	return "SELECT " + a.columns + " FROM " + a.table + "_expected"
+	return "SELECT " + a.columns() + " FROM " + a.table + "_expected"
 }
 
 // ReportAggregateDrift returns up to limit rows per table and side where the
@@ -116,7 +120,7 @@ func RebuildReportAggregates(ctx context.Context, db *DB) error {
 			if err := tx.Exec("DELETE FROM " + a.table).Error; err != nil {
 				return fmt.Errorf("clear %s: %w", a.table, err)
 			}
-			if err := tx.Exec("INSERT INTO " + a.table + " (" + a.columns + ") " + a.expected()).Error; err != nil {
+			if err := tx.Exec("INSERT INTO " + a.table + " (" + a.columns() + ") " + a.expected()).Error; err != nil {
 				return fmt.Errorf("rebuild %s: %w", a.table, err)
 			}
 		}

@@ -297,12 +297,11 @@ func DeleteOrder(tx *gorm.DB, now time.Time, acc domain.Account, o domain.Order)
 // NextOrderNumber takes the next organisation-wide order number. The counter row
 // stays locked until the caller commits, so two submits never share a number.
 func NextOrderNumber(tx *gorm.DB) (string, error) {
-	var n int64
-	if err := tx.Raw("UPDATE counters SET value = value + 1 WHERE name = 'order_number' RETURNING value").
-		Scan(&n).Error; err != nil {
-		return "", fmt.Errorf("next order number: %w", err)
+	ns, err := OrderNumbers(tx, 1)
+	if err != nil {
+		return "", err
 	}
-	return fmt.Sprintf("SO-%07d", n), nil
+	return ns[0], nil
 }
 
 // ---- account notes
@@ -359,9 +358,10 @@ func InsertVisits(tx *gorm.DB, vs []domain.Visit) error {
 			if i > 0 {
 				sb.WriteByte(',')
 			}
-			sb.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '{}', ?, ?)")
-			args = append(args, v.ID, v.AccountID, v.RepID, v.Status, v.PlannedAt, v.CheckedInAt, v.CheckedOutAt,
-				v.CheckInLat, v.CheckInLng, v.CheckInDistanceM, v.Outcome, v.Report, v.Version, v.UpdatedAt)
+			sb.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+			r := toVisitRow(v, nil) // the same mapping (and UTC times) as every other write
+			args = append(args, r.ID, r.AccountID, r.RepID, r.Status, r.PlannedAt, r.CheckedInAt, r.CheckedOutAt,
+				r.CheckInLat, r.CheckInLng, r.CheckInDistanceM, r.Outcome, r.Report, r.FieldVersions, r.Version, r.UpdatedAt)
 		}
 		if err := tx.Exec(sb.String(), args...).Error; err != nil {
 			return fmt.Errorf("create visits: %w", Translate(err, "visit"))

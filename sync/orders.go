@@ -1,6 +1,8 @@
 package sync
 
 import (
+	"time"
+
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/store"
 	"github.com/fieldsync/fieldsync/wire"
@@ -118,17 +120,25 @@ func (p *pusher) createOrder(m wire.Mutation) (wire.MutationResult, error) {
 	return applied(saved.Version, saved), nil
 }
 
-// finishOrder prices and validates an order about to be written. Draft lines are
-// priced from the catalogue on every write so the rep sees real totals offline
-// after the next sync; submitting freezes prices, numbers the order and stamps it.
+// finishOrder prices and validates an order about to be written (FinishOrder).
 func (p *pusher) finishOrder(o *domain.Order, from string) error {
+	return FinishOrder(p.tx, p.now, o, from)
+}
+
+// FinishOrder prices, numbers and validates an order about to be written from
+// status from, for every writer (push, the desk, conflict resolution). Draft
+// lines are priced from the catalogue on every write so the rep sees real
+// totals offline after the next sync; submitting freezes prices, takes the next
+// organisation-wide number and stamps the time; the total is always the
+// server's.
+func FinishOrder(tx *gorm.DB, now time.Time, o *domain.Order, from string) error {
 	if o.VisitID != nil {
-		if err := checkOrderVisit(p.tx, *o); err != nil {
+		if err := checkOrderVisit(tx, *o); err != nil {
 			return err
 		}
 	}
 	if domain.OrderEditable(from) {
-		if err := PriceOrder(p.tx, o); err != nil {
+		if err := PriceOrder(tx, o); err != nil {
 			return err
 		}
 	}
@@ -136,11 +146,11 @@ func (p *pusher) finishOrder(o *domain.Order, from string) error {
 		if len(o.Lines) == 0 {
 			return domain.Invalid(domain.FieldError{Field: "lines", Message: "an order needs at least one line to be submitted"})
 		}
-		n, err := store.NextOrderNumber(p.tx)
+		n, err := store.NextOrderNumber(tx)
 		if err != nil {
 			return err
 		}
-		o.Number, o.SubmittedAt = &n, &p.now
+		o.Number, o.SubmittedAt = &n, &now
 	}
 	o.TotalCents = domain.OrderTotal(o.Lines)
 	if verr := domain.ValidateOrder(*o); verr != nil {

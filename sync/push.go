@@ -61,10 +61,7 @@ func (e *Engine) Push(ctx context.Context, a Actor, req wire.PushRequest) (wire.
 			if !domain.IsUUID(m.MutationID) {
 				continue // not a mutation id we can key a replay on
 			}
-			b, err := json.Marshal(res)
-			if err != nil {
-				return fmt.Errorf("encode result: %w", err)
-			}
+			b := res.AppendJSON(nil)
 			fresh = append(fresh, store.PushResult{MutationID: m.MutationID, Result: b})
 			prior[m.MutationID] = b
 		}

@@ -92,7 +92,7 @@ func (p *pusher) visit(m wire.Mutation) (wire.MutationResult, error) {
 	if err := domain.CheckVisitTransition(from, result.Status); err != nil {
 		return wire.MutationResult{}, err
 	}
-	result.CheckInDistanceM = checkInDistance(acc, result)
+	result.CheckInDistanceM = domain.CheckInDistance(acc, result)
 	if err := domain.ValidateVisit(result); err != nil {
 		return wire.MutationResult{}, err
 	}
@@ -133,7 +133,7 @@ func (p *pusher) createVisit(m wire.Mutation) (wire.MutationResult, error) {
 	if err := domain.CheckVisitTransition(domain.VisitPlanned, v.Status); err != nil {
 		return wire.MutationResult{}, err
 	}
-	v.CheckInDistanceM = checkInDistance(acc, v)
+	v.CheckInDistanceM = domain.CheckInDistance(acc, v)
 	saved, change := store.NewVisit(p.now, acc, v)
 	p.pendingVisits = append(p.pendingVisits, saved)
 	p.pendingLog = append(p.pendingLog, change)
@@ -175,14 +175,4 @@ func (p *pusher) deleteVisit(m wire.Mutation, acc domain.Account, cur domain.Vis
 // change is kept for a person rather than silently dropped.
 func (p *pusher) vanished(m wire.Mutation) (wire.MutationResult, error) {
 	return p.conflict(m, nil, "row no longer exists on the server", nil, nil, 0)
-}
-
-// checkInDistance is evidence for managers, never a reason to refuse a check-in.
-func checkInDistance(acc domain.Account, v domain.Visit) *float64 {
-	if v.CheckInLat == nil || v.CheckInLng == nil || acc.Lat == nil || acc.Lng == nil {
-		return nil
-	}
-	d := domain.DistanceMeters(*acc.Lat, *acc.Lng, *v.CheckInLat, *v.CheckInLng)
-	d = float64(int64(d*10+0.5)) / 10
-	return &d
 }

@@ -66,12 +66,14 @@ func (r PushResponse) AppendJSON(b []byte) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = m.appendJSON(b)
+		b = m.AppendJSON(b)
 	}
 	return append(b, "]}"...)
 }
 
-func (m MutationResult) appendJSON(b []byte) []byte {
+// AppendJSON appends m encoded exactly as encoding/json would: push stores
+// each result for replays in this form and sends it in the response.
+func (m MutationResult) AppendJSON(b []byte) []byte {
 	b = append(b, `{"mutation_id":`...)
 	b = appendString(b, m.MutationID)
 	b = append(b, `,"status":`...)
