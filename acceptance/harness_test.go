@@ -228,7 +228,7 @@ func (e *env) sync(c *device.Client) device.SyncReport {
 
 // settle waits until a pull can deliver every committed change. On Postgres a
 // pull delivers only the entries of transactions below a bound of running
-// transactions (DESIGN §3), and other work on the test cluster may hold that
+// transactions (README, "How sync works"), and other work on the test cluster may hold that
 // bound back for a moment: without this a pull may lawfully stop short of a
 // change committed just before it, and a convergence check would race with
 // unrelated work. On SQLite every commit is deliverable.

@@ -1,5 +1,5 @@
 // Package backoffice holds the services behind the back-office endpoints: the ops
-// admin of territories, users, accounts and products (PROTOCOL.md §6). Every
+// admin of territories, users, accounts and products (docs/protocol.md §6). Every
 // write goes through the store helpers, so every change reaches devices by pull.
 package backoffice
 

@@ -10,7 +10,7 @@ import (
 	"gorm.io/gorm"
 )
 
-// Conflicts lists conflict records and resolves open ones (PROTOCOL §5).
+// Conflicts lists conflict records and resolves open ones (docs/protocol.md §5).
 //
 // Who sees what: a rep sees the conflicts of their own writes; a coordinator
 // those on orders and accounts of their territories (all, with none assigned);

@@ -12,7 +12,7 @@ import (
 )
 
 // OrderDesk is the coordinators' queue of submitted orders and their status
-// transitions (PROTOCOL §6). Managers, directors and ops read the queue; only
+// transitions (docs/protocol.md §6). Managers, directors and ops read the queue; only
 // coordinators move orders.
 type OrderDesk struct {
 	db *store.DB
@@ -175,7 +175,7 @@ func checkTransitionInput(in TransitionInput) error {
 	return f.err()
 }
 
-// checkOrderWrite applies the order rules of PROTOCOL §4.4 to a write by role:
+// checkOrderWrite applies the order rules of docs/protocol.md §4.4 to a write by role:
 // lines, note and visit change only while the order is a draft, and the status
 // follows the state machine.
 func checkOrderWrite(role domain.Role, cur, next domain.Order) error {

@@ -10,7 +10,7 @@ import (
 	"gorm.io/gorm"
 )
 
-// Planning is how managers plan visits for their reps (PROTOCOL §6). A planned
+// Planning is how managers plan visits for their reps (docs/protocol.md §6). A planned
 // visit is an ordinary visit row: it reaches the rep's devices by pull.
 type Planning struct {
 	db *store.DB

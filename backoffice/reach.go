@@ -17,7 +17,7 @@ type Caller struct {
 	Role   domain.Role
 }
 
-// reach is the territories a back-office user works on (PROTOCOL §2): all of
+// reach is the territories a back-office user works on (docs/protocol.md §2): all of
 // them, or the subtree below the territories assigned to them.
 type reach struct {
 	all         bool

@@ -7,7 +7,7 @@ import (
 )
 
 // The per-table writes of a resolution follow the push rules of the sync
-// engine (PROTOCOL §4.2–4.4) with the resolver as the writer: the same
+// engine (docs/protocol.md §4.2–4.4) with the resolver as the writer: the same
 // writable fields, state machines, validation and pricing.
 
 var (

@@ -16,7 +16,7 @@ import (
 )
 
 // BenchmarkPull_InitialSync measures the engine (no HTTP) paging through the
-// DESIGN.md §6 rep scope in pages of 1,000, against the raw pgx+JSON read of the
+// benchmark rep scope (docs/benchmarks.md) in pages of 1,000, against the raw pgx+JSON read of the
 // same rows. Reported as rows/s.
 func BenchmarkPull_InitialSync(b *testing.B) {
 	for _, d := range []store.Dialect{store.SQLite, store.Postgres} {

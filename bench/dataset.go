@@ -1,5 +1,5 @@
 // Package bench is Fieldsync's load command: it seeds a Postgres database with
-// one rep's scope of the size DESIGN.md §6 names inside an organisation of a
+// one rep's scope of the size docs/benchmarks.md targets inside an organisation of a
 // chosen size, runs the server as a child process on loopback, and measures
 // pull, push and memory against a raw pgx baseline taken in the same run.
 package bench
@@ -17,7 +17,7 @@ import (
 	"gorm.io/gorm"
 )
 
-// Dataset sizes of the rep's scope (DESIGN.md §6).
+// Dataset sizes of the rep's scope (docs/benchmarks.md, "Targets").
 type Dataset struct {
 	Accounts, Visits, Orders, Notes int
 	// OrgAccounts are accounts in other territories, each with VisitsPerOrgAccount

@@ -13,7 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// rawRead is DESIGN.md §7's read baseline: plain pgx paging through the rep's
+// rawRead is the read baseline of docs/benchmarks.md: plain pgx paging through the rep's
 // scope 1,000 rows at a time, scanning into structs and encoding each page with
 // encoding/json. It returns rows per second.
 func rawRead(ctx context.Context, pool *pgxpool.Pool, territory string) (float64, int, error) {

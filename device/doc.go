@@ -1,6 +1,6 @@
 // Package device is the Fieldsync device SDK: a local SQLite mirror of the
 // user's scope, an outbox of offline writes, and Sync, which pushes the outbox and
-// pulls changes (PROTOCOL.md §3–4). It depends only on domain and wire, so an app,
+// pulls changes (docs/protocol.md §3–4). It depends only on domain and wire, so an app,
 // the simulator and the black-box tests all use the server through its contract.
 //
 // Local model. Each synced table holds, per row, the server's copy (server_row,

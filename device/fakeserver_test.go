@@ -19,7 +19,7 @@ import (
 	"github.com/fieldsync/fieldsync/wire"
 )
 
-// fakeServer speaks the device-facing contract (PROTOCOL §3–4) minimally, in
+// fakeServer speaks the device-facing contract (docs/protocol.md §3–4) minimally, in
 // memory: the HTTP edge is the only thing these tests replace. Its cursor is the
 // sequence number of its change log; an unknown or malformed cursor resets.
 // It does not merge by policy: an upsert overlays the patch (status "merged"

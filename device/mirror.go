@@ -119,7 +119,7 @@ func estimateTotal(row map[string]json.RawMessage) {
 }
 
 // template is the local view of a row created on this device before the server
-// has answered: the defaults the server will apply (PROTOCOL §4.2).
+// has answered: the defaults the server will apply (docs/protocol.md §4.2).
 func (l local) template(table, id string) map[string]json.RawMessage {
 	meta := domain.Meta{UpdatedAt: l.now}
 	var row any

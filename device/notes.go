@@ -25,7 +25,7 @@ func (c *Client) EditNote(ctx context.Context, id, body string) (domain.AccountN
 	}, domain.ValidateNote)
 }
 
-// DeleteNote deletes a note; a rep may delete only their own (PROTOCOL §4.3).
+// DeleteNote deletes a note; a rep may delete only their own (docs/protocol.md §4.3).
 func (c *Client) DeleteNote(ctx context.Context, id string) error {
 	userID, role := c.UserID(), c.Role()
 	return remove(ctx, c, domain.TableAccountNotes, id, func(cur domain.AccountNote) error {

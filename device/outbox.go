@@ -35,7 +35,7 @@ type OutboxEntry struct {
 }
 
 // Conflict is a mutation the server did not write because the row had moved on
-// (PROTOCOL §4.3); the local row now holds the server's version, and a person
+// (docs/protocol.md §4.3); the local row now holds the server's version, and a person
 // resolves the conflict on the server (§5).
 type Conflict struct {
 	ConflictID string

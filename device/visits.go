@@ -53,7 +53,7 @@ func (c *Client) moveVisit(ctx context.Context, id, to string, patch map[string]
 	}, domain.ValidateVisit)
 }
 
-// DeleteVisit deletes a visit that is still only planned (PROTOCOL §4.3).
+// DeleteVisit deletes a visit that is still only planned (docs/protocol.md §4.3).
 func (c *Client) DeleteVisit(ctx context.Context, visitID string) error {
 	return remove(ctx, c, domain.TableVisits, visitID, func(cur domain.Visit) error {
 		if cur.Status != domain.VisitPlanned {

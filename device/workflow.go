@@ -14,7 +14,7 @@ import (
 
 // A workflow is one local write: it reads the row inside the transaction,
 // builds a patch (refusing illegal moves), queues it, and validates the row that
-// results, exactly as the server will (PROTOCOL §4.2: validation applies to the
+// results, exactly as the server will (docs/protocol.md §4.2: validation applies to the
 // resulting row). A refusal rolls everything back.
 
 // getRow decodes the current view of table/id, or answers not_found.

@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// MergeOutcome is what a merge decided beyond the merged row (PROTOCOL §4.3).
+// MergeOutcome is what a merge decided beyond the merged row (docs/protocol.md §4.3).
 // A field is "both-changed" when the server changed it since the device's
 // base_version, the device changed it too, and the two values differ.
 type MergeOutcome struct {

@@ -9,7 +9,7 @@ import (
 	"github.com/fieldsync/fieldsync/domain"
 )
 
-// serverOwned is what push ignores in a rep's patch (PROTOCOL §4.2).
+// serverOwned is what push ignores in a rep's patch (docs/protocol.md §4.2).
 var serverOwned = map[string]bool{
 	"id": true, "version": true, "updated_at": true, "total_cents": true, "author_id": true, "rep_id": true,
 }

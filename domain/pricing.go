@@ -10,7 +10,7 @@ import (
 const percentScale = 100 * 100
 
 // LineTotal is quantity × unit price × (100 − discount) ÷ 100, rounded half away
-// from zero to whole cents (PROTOCOL §4.4). The product is taken exactly in big
+// from zero to whole cents (docs/protocol.md §4.4). The product is taken exactly in big
 // integers: validated lines cannot overflow int64 (see OrderLine), but a total
 // computed before validation must not wrap around into a plausible number, so a
 // result beyond int64 saturates instead.

@@ -98,7 +98,7 @@ type ScopeInput struct {
 // or notes.
 var coordinatorTables = []string{TableTerritories, TableUsers, TableProducts, TableAccounts, TableOrders}
 
-// ScopeFor derives a user's sync scope from the role table of the contract (§2).
+// ScopeFor derives a user's sync scope from the role table of the contract (docs/protocol.md §2).
 func ScopeFor(in ScopeInput) Scope {
 	var s Scope
 	s.Tables = SyncedTables

@@ -1,6 +1,6 @@
 package domain
 
-// visitNext is the visit state machine (PROTOCOL §4.4) as arrows.
+// visitNext is the visit state machine (docs/protocol.md §4.4) as arrows.
 var visitNext = map[string][]string{
 	VisitPlanned:   {VisitCheckedIn, VisitCancelled},
 	VisitCheckedIn: {VisitCompleted},

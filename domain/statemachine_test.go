@@ -43,7 +43,7 @@ func TestVisitReachable(t *testing.T) {
 }
 
 func TestCheckOrderTransition(t *testing.T) {
-	// The arrows of PROTOCOL §4.4, and whether a rep may follow each.
+	// The arrows of docs/protocol.md §4.4, and whether a rep may follow each.
 	edges := map[[2]string]bool{
 		{"draft", "submitted"}: true, {"draft", "cancelled"}: true, {"submitted", "cancelled"}: true,
 		{"submitted", "confirmed"}: false, {"submitted", "rejected"}: false,

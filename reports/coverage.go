@@ -7,7 +7,7 @@ import (
 	"gorm.io/gorm"
 )
 
-// Metrics are the coverage figures of one group of accounts (contract §6).
+// Metrics are the coverage figures of one group of accounts (docs/protocol.md §6).
 type Metrics struct {
 	Accounts        int64   `json:"accounts"`
 	AccountsVisited int64   `json:"accounts_visited"`

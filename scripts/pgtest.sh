@@ -57,7 +57,7 @@ start() {
     cat "$DIR/initdb.log" >&2; exit 1; }
   # Throwaway cluster: durability is irrelevant, speed and headroom for
   # concurrent test databases are not. FIELDSYNC_PG_DURABLE=1 keeps Postgres's
-  # defaults (fsync on), as the benchmark baseline of DESIGN.md §7 was measured.
+  # defaults (fsync on), as docs/benchmarks.md's raw baselines are measured.
   cat >>"$DIR/data/postgresql.conf" <<CONF
 listen_addresses = '127.0.0.1'
 port = $PORT

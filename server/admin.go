@@ -13,7 +13,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 )
 
-// adminHandlers serve the ops admin endpoints (PROTOCOL.md §6, "Admin").
+// adminHandlers serve the ops admin endpoints (docs/protocol.md §6, "Admin").
 type adminHandlers struct {
 	admin *backoffice.Admin
 	auth  *auth.Service

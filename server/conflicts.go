@@ -9,7 +9,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 )
 
-// conflictHandlers serve the conflicts API (PROTOCOL.md §5). Every role may
+// conflictHandlers serve the conflicts API (docs/protocol.md §5). Every role may
 // list (the service scopes the list); managers, coordinators and ops resolve.
 type conflictHandlers struct {
 	svc *backoffice.Conflicts

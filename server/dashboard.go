@@ -17,7 +17,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 )
 
-// The dashboard (PROTOCOL.md §6): server-rendered HTML for managers and the head
+// The dashboard (docs/protocol.md §6): server-rendered HTML for managers and the head
 // of sales. A session cookie (HttpOnly, SameSite=Strict, Secure over TLS) holds a
 // session token; every form that changes state carries a CSRF token: the
 // session's secret once signed in, a double-submit cookie on the login form.

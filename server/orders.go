@@ -9,7 +9,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 )
 
-// orderHandlers serve the order desk (PROTOCOL.md §6): coordinators work the
+// orderHandlers serve the order desk (docs/protocol.md §6): coordinators work the
 // queue; managers, directors and ops read it.
 type orderHandlers struct {
 	desk *backoffice.OrderDesk

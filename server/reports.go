@@ -9,7 +9,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 )
 
-// reportHandlers serve the report endpoints (PROTOCOL.md §6, "Reports").
+// reportHandlers serve the report endpoints (docs/protocol.md §6, "Reports").
 type reportHandlers struct {
 	s   *Server
 	svc *reports.Service

@@ -7,7 +7,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 )
 
-// visitHandlers serve visit planning (PROTOCOL.md §6): managers plan visits
+// visitHandlers serve visit planning (docs/protocol.md §6): managers plan visits
 // for the reps of their territories.
 type visitHandlers struct {
 	planning *backoffice.Planning

@@ -35,8 +35,8 @@ type LogQuery struct {
 	// Bound is the Postgres position bound from PullBound: only entries of
 	// transactions below it are read. Zero falls back to the snapshot's xmin.
 	Bound uint64
-	// NaiveSeq orders by seq alone with no xmin bound: the broken cursor DESIGN
-	// §3 warns about. Only the test that proves the xid bound matters sets it.
+	// NaiveSeq orders by seq alone with no xmin bound: the broken cursor the
+	// README's "Never skipping a change" describes. Only the test that proves the xid bound matters sets it.
 	NaiveSeq bool
 }
 

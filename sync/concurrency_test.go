@@ -91,7 +91,7 @@ func concurrentRun(t *testing.T, o *org, d time.Duration) (applied map[string]bo
 	return applied, missed
 }
 
-// TestPull_ConcurrentWritersNothingSkipped is guarantee 2 of PROTOCOL §4.1 under
+// TestPull_ConcurrentWritersNothingSkipped is guarantee 2 of docs/protocol.md §4.1 under
 // load: every write applied by 8 concurrent pushers reaches all 3 pullers that
 // pulled while the writes committed in any order.
 func TestPull_ConcurrentWritersNothingSkipped(t *testing.T) {

@@ -37,7 +37,7 @@ type Config struct {
 	// Currency is the default currency of orders created without one.
 	Currency string
 	// ScopeGrace is how long after losing an account a rep's writes to it still
-	// become conflicts instead of rejections (PROTOCOL §4.3: 30 days).
+	// become conflicts instead of rejections (docs/protocol.md §4.3: 30 days).
 	ScopeGrace time.Duration
 }
 

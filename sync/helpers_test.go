@@ -84,7 +84,7 @@ func (o *org) actor(user string) fsync.Actor {
 	return fsync.Actor{UserID: user, Role: role, DeviceID: "dev-" + user[:8]}
 }
 
-// mirror applies pull pages the way PROTOCOL §4.1 tells a device to.
+// mirror applies pull pages the way docs/protocol.md §4.1 tells a device to.
 type mirror struct {
 	rows    map[string]map[string]wire.Change // table -> id -> last upsert
 	cursor  string

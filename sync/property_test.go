@@ -26,7 +26,7 @@ import (
 // now and then as after a lost response), the order desk's transitions, and
 // ops moving an account out of the rep's territory and back. Afterwards every
 // attempted write must be in the data, in a merged row or in a conflict record
-// (PROTOCOL §4.2), and no order exists twice.
+// (docs/protocol.md §4.2), and no order exists twice.
 func TestPush_NoWriteLost(t *testing.T) {
 	for _, seed := range []uint64{1, 2} {
 		t.Run(fmt.Sprintf("seed%d", seed), func(t *testing.T) {

@@ -7,7 +7,7 @@ import (
 	"gorm.io/gorm"
 )
 
-// serverOwned fields are ignored in every pushed row (PROTOCOL §4.2).
+// serverOwned fields are ignored in every pushed row (docs/protocol.md §4.2).
 var serverOwned = map[string]bool{"id": true, "version": true, "updated_at": true}
 
 func ignoring(extra ...string) map[string]bool {

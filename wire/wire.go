@@ -1,4 +1,4 @@
-// Package wire holds the JSON shapes of the device-facing API (PROTOCOL.md §3–4):
+// Package wire holds the JSON shapes of the device-facing API (docs/protocol.md §3–4):
 // what the server encodes and the device SDK decodes. It depends on nothing but
 // the standard library and domain, so a client can import it without the server.
 package wire
@@ -112,7 +112,7 @@ type PushResponse struct {
 	Results []MutationResult `json:"results"`
 }
 
-// Limits of the push endpoint (PROTOCOL §4.2) and of pull pages (§4.1).
+// Limits of the push endpoint (docs/protocol.md §4.2) and of pull pages (§4.1).
 const (
 	MaxMutations     = 500
 	MaxPushBodyBytes = 1 << 20
