@@ -175,3 +175,23 @@ func LockReportAccounts(tx *gorm.DB, accountIDs []string) error {
 	}
 	return nil
 }
+
+// LockAccountOf share-locks the account of an existing row of table (visits,
+// orders, account_notes) before the caller locks the row itself, as push does
+// (see the lock order above). A missing row or account is no error here: the
+// caller's own lookups report it.
+func LockAccountOf(tx *gorm.DB, table, id string) error {
+	if !domain.IsUUID(id) {
+		return nil
+	}
+	refs, err := RowRefs(tx, table, []string{id})
+	if err != nil {
+		return err
+	}
+	ref, ok := refs[id]
+	if !ok {
+		return nil
+	}
+	_, err = LockAccounts(tx, map[string]AccountLock{ref.AccountID: LockShare})
+	return err
+}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fieldsync/fieldsync/backoffice"
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/internal/testdb"
 	"github.com/fieldsync/fieldsync/store"
@@ -306,3 +307,49 @@ func pgDeadlocks(t *testing.T, o *org) int64 {
 	}
 	return n
 }
+
+// TestOrderDesk_LocksAccountBeforeOrder: a desk transition must wait for the
+// order's account before it locks the order, as push does. It locked the order
+// first: with a push holding the account to edit its contact fields and then
+// waiting for the order, the two deadlocked. Here a transaction holds the
+// account as such a push would; while the desk waits for it, the order must be
+// free to lock.
+func TestOrderDesk_LocksAccountBeforeOrder(t *testing.T) {
+	db := testdb.Open(t, store.Postgres)
+	o := newOrg(t, db)
+	ctx := context.Background()
+	coord := backoffice.Caller{UserID: uuid.NewString(), Role: domain.RoleCoordinator}
+	o.write(t, func(tx *gorm.DB, now time.Time) error {
+		_, err := store.CreateUser(tx, now, store.UserRecord{Email: "desk@x.io", PasswordHash: "x",
+			User: domain.User{ID: coord.UserID, Name: "Desk", Role: domain.RoleCoordinator}})
+		return err
+	})
+	order := uuid.NewString()
+	if r := o.push(t, o.rep1, mut("orders", "upsert", order, 0, map[string]any{"account_id": o.acc1, "status": "submitted",
+		"lines": []map[string]any{{"product_id": o.product, "quantity": 1}}})); r[0].Status != wire.StatusApplied {
+		t.Fatalf("submit: %+v", r[0])
+	}
+
+	holder := db.Gorm.WithContext(ctx).Begin()
+	defer holder.Rollback()
+	if err := holder.Exec("SELECT id FROM accounts WHERE id = ? FOR NO KEY UPDATE", o.acc1).Error; err != nil {
+		t.Fatal(err)
+	}
+	base := lockWaiters(t, o)
+	done := make(chan error, 1)
+	go func() {
+		_, err := backoffice.NewOrderDesk(db).Transition(ctx, coord, order,
+			backoffice.TransitionInput{To: domain.OrderConfirmed, ExpectedVersion: ptrTo(int64(1))})
+		done <- err
+	}()
+	waitFor(t, "the desk to wait for the account", func() bool { return lockWaiters(t, o) > base })
+	if err := holder.Exec("SELECT id FROM orders WHERE id = ? FOR UPDATE NOWAIT", order).Error; err != nil {
+		t.Errorf("the desk holds the order while it waits for the account: %v", err)
+	}
+	holder.Rollback()
+	if err := <-done; err != nil {
+		t.Fatalf("transition: %v", err)
+	}
+}
+
+func ptrTo[T any](v T) *T { return &v }
