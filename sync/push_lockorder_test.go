@@ -353,3 +353,41 @@ func TestOrderDesk_LocksAccountBeforeOrder(t *testing.T) {
 }
 
 func ptrTo[T any](v T) *T { return &v }
+
+// TestResolve_LocksAccountBeforeRow: resolving a conflict on a visit waits for
+// the visit's account before it locks the visit (see the order desk's test).
+func TestResolve_LocksAccountBeforeRow(t *testing.T) {
+	db := testdb.Open(t, store.Postgres)
+	o := newOrg(t, db)
+	ctx := context.Background()
+	visit := uuid.NewString()
+	o.push(t, o.rep1, mut("visits", "upsert", visit, 0, map[string]any{"account_id": o.acc1, "planned_at": "2026-11-23T09:00:00Z"}))
+	o.push(t, o.rep1, mut("visits", "upsert", visit, 1, map[string]any{"planned_at": "2026-11-23T10:00:00Z"}))
+	other := o.actor(o.rep1)
+	other.DeviceID = "other"
+	resp, err := o.eng.Push(ctx, other, wire.PushRequest{Mutations: []wire.Mutation{mut("visits", "delete", visit, 1, nil)}})
+	if err != nil || resp.Results[0].Status != wire.StatusConflict {
+		t.Fatalf("delete of a changed visit: %v %+v", err, resp)
+	}
+
+	holder := db.Gorm.WithContext(ctx).Begin()
+	defer holder.Rollback()
+	if err := holder.Exec("SELECT id FROM accounts WHERE id = ? FOR NO KEY UPDATE", o.acc1).Error; err != nil {
+		t.Fatal(err)
+	}
+	base := lockWaiters(t, o)
+	done := make(chan error, 1)
+	go func() {
+		_, err := backoffice.NewConflicts(db, "EUR").Resolve(ctx, backoffice.Caller{UserID: o.mgr, Role: domain.RoleManager},
+			resp.Results[0].ConflictID, backoffice.ResolveInput{Resolution: backoffice.TakeDevice})
+		done <- err
+	}()
+	waitFor(t, "the resolution to wait for the account", func() bool { return lockWaiters(t, o) > base })
+	if err := holder.Exec("SELECT id FROM visits WHERE id = ? FOR UPDATE NOWAIT", visit).Error; err != nil {
+		t.Errorf("the resolution holds the visit while it waits for the account: %v", err)
+	}
+	holder.Rollback()
+	if err := <-done; err != nil {
+		t.Fatalf("resolve: %v", err)
+	}
+}
