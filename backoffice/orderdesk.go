@@ -123,6 +123,10 @@ func (d *OrderDesk) Transition(ctx context.Context, c Caller, id string, in Tran
 		if err != nil {
 			return err
 		}
+		// The account before the order, as every writer locks them (store/locks.go).
+		if err := store.LockAccountOf(tx, domain.TableOrders, id); err != nil {
+			return err
+		}
 		cur, fv, err := store.GetOrder(tx, id, true)
 		if err != nil {
 			return err

@@ -24,6 +24,9 @@ var (
 )
 
 func (w writer) visit(t target) (any, error) {
+	if err := store.LockAccountOf(w.tx, domain.TableVisits, t.id); err != nil { // account before row (store/locks.go)
+		return nil, err
+	}
 	cur, fv, err := store.GetVisit(w.tx, t.id, true)
 	if domain.ErrorCode(err) == domain.CodeNotFound {
 		if t.del {
@@ -81,6 +84,9 @@ func (w writer) createVisit(t target) (any, error) {
 }
 
 func (w writer) order(t target) (any, error) {
+	if err := store.LockAccountOf(w.tx, domain.TableOrders, t.id); err != nil { // account before row (store/locks.go)
+		return nil, err
+	}
 	cur, fv, err := store.GetOrder(w.tx, t.id, true)
 	if domain.ErrorCode(err) == domain.CodeNotFound {
 		if t.del {
@@ -139,6 +145,9 @@ func (w writer) createOrder(t target) (any, error) {
 }
 
 func (w writer) note(t target) (any, error) {
+	if err := store.LockAccountOf(w.tx, domain.TableAccountNotes, t.id); err != nil { // account before row (store/locks.go)
+		return nil, err
+	}
 	cur, fv, err := store.GetNote(w.tx, t.id, true)
 	if domain.ErrorCode(err) == domain.CodeNotFound {
 		if t.del {

@@ -228,21 +228,38 @@ func BulkInsertNotes(tx *gorm.DB, now time.Time, keys AccountKeyer, ns []domain.
 	return logCreated(tx, now, cs)
 }
 
-// OrderNumbers takes a block of n consecutive order numbers by advancing the
-// counter once. The counter row stays locked until the caller commits, so two
-// transactions never share a number.
+// OrderNumbers takes n order numbers, unique across the organisation and
+// increasing. On Postgres they come from a sequence: nextval holds no lock, so
+// concurrent submits do not queue on (or deadlock over) one counter row; a
+// transaction that rolls back leaves a gap. On SQLite, whose single writer
+// serialises submits anyway, the counter row advances once for the block, so
+// its numbers are consecutive.
 func OrderNumbers(tx *gorm.DB, n int) ([]string, error) {
 	if n <= 0 {
 		return nil, nil
 	}
-	var last int64
-	if err := tx.Raw("UPDATE counters SET value = value + ? WHERE name = 'order_number' RETURNING value", n).
-		Scan(&last).Error; err != nil {
-		return nil, fmt.Errorf("take %d order numbers: %w", n, err)
+	values := make([]int64, 0, n)
+	if tx.Dialector.Name() == "postgres" {
+		if err := tx.Raw("SELECT nextval('order_number_seq') AS n FROM generate_series(1, ?) ORDER BY n", n).
+			Scan(&values).Error; err != nil {
+			return nil, fmt.Errorf("take %d order numbers: %w", n, err)
+		}
+		if len(values) != n {
+			return nil, fmt.Errorf("take %d order numbers: got %d", n, len(values))
+		}
+	} else {
+		var last int64
+		if err := tx.Raw("UPDATE counters SET value = value + ? WHERE name = 'order_number' RETURNING value", n).
+			Scan(&last).Error; err != nil {
+			return nil, fmt.Errorf("take %d order numbers: %w", n, err)
+		}
+		for i := range n {
+			values = append(values, last-int64(n)+1+int64(i))
+		}
 	}
 	out := make([]string, n)
-	for i := range out {
-		out[i] = fmt.Sprintf("SO-%07d", last-int64(n)+1+int64(i))
+	for i, v := range values {
+		out[i] = fmt.Sprintf("SO-%07d", v)
 	}
 	return out, nil
 }

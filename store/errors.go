@@ -40,3 +40,10 @@ func IsRetryable(err error) bool {
 	}
 	return false
 }
+
+// IsDeadlock reports whether err is Postgres's answer to a deadlock (a kind of
+// IsRetryable error).
+func IsDeadlock(err error) bool {
+	var pg *pgconn.PgError
+	return errors.As(err, &pg) && pg.Code == "40P01"
+}

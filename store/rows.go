@@ -116,10 +116,13 @@ func UpdateProduct(tx *gorm.DB, now time.Time, old, p domain.Product) (domain.Pr
 // they take a share lock: an account move waits for them to commit, then relogs
 // their rows under the new keys, or they wait for the move and read the new
 // territory. Without it a move racing a push left the push's rows logged under
-// the territory the account had left.
+// the territory the account had left. A writer of the account itself takes NO
+// KEY UPDATE (an account's id never changes), which conflicts with SHARE but not
+// with the key-share locks of foreign key checks. See locks.go for the order in
+// which accounts and rows are locked.
 func accountLock(tx *gorm.DB, forUpdate bool) *gorm.DB {
 	if forUpdate {
-		return tx.Clauses(clause.Locking{Strength: "UPDATE"})
+		return tx.Clauses(noKeyUpdate)
 	}
 	return tx.Clauses(clause.Locking{Strength: "SHARE"})
 }
@@ -294,8 +297,7 @@ func DeleteOrder(tx *gorm.DB, now time.Time, acc domain.Account, o domain.Order)
 	return deleteRow(tx, now, domain.TableOrders, &orderRow{}, o.ID, o.Version+1, domain.AccountKeys(acc.TerritoryID, acc.OwnerID))
 }
 
-// NextOrderNumber takes the next organisation-wide order number. The counter row
-// stays locked until the caller commits, so two submits never share a number.
+// NextOrderNumber takes the next organisation-wide order number (OrderNumbers).
 func NextOrderNumber(tx *gorm.DB) (string, error) {
 	ns, err := OrderNumbers(tx, 1)
 	if err != nil {

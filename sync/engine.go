@@ -51,7 +51,23 @@ type Engine struct {
 	// naiveSeq switches pulls to a seq-only cursor; tests use it to show that
 	// the concurrency test catches the out-of-order commit trap.
 	naiveSeq bool
+	// pushHook, when set, is called at points of every push transaction
+	// (PushLocked, PushCommit, PushRetry); tests use it to hold pushes at
+	// those points and force interleavings.
+	pushHook func(point PushPoint, a Actor, err error)
 }
+
+// PushPoint names a point of a push transaction where a test hook runs.
+type PushPoint int
+
+const (
+	// PushLocked: every lock the request takes up front is held.
+	PushLocked PushPoint = iota + 1
+	// PushCommit: every write is done, the transaction is about to commit.
+	PushCommit
+	// PushRetry: the transaction failed with err and will run again.
+	PushRetry
+)
 
 // New returns an engine over db. obs may be nil.
 func New(db *store.DB, cfg Config, logger *slog.Logger, obs Observer) *Engine {

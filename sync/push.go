@@ -26,6 +26,13 @@ func (e *Engine) Push(ctx context.Context, a Actor, req wire.PushRequest) (wire.
 	results := make([]wire.MutationResult, len(req.Mutations))
 	apply := func(tx *gorm.DB) error {
 		clear(results) // a retried attempt starts over
+		// First, before any other lock (store/locks.go): a resend of this
+		// request that overlaps it waits here, then reads the results this one
+		// stored instead of applying the mutations again. A retry is a new
+		// transaction and takes the lock again.
+		if err := store.LockDevicePush(tx, a.UserID, a.DeviceID); err != nil {
+			return err
+		}
 		now := e.db.Now()
 		scope, err := resolveScope(tx, a.UserID)
 		if err != nil {
@@ -44,6 +51,9 @@ func (e *Engine) Push(ctx context.Context, a Actor, req wire.PushRequest) (wire.
 		p := &pusher{e: e, tx: tx, a: a, scope: scope, now: now, accounts: map[string]domain.Account{}}
 		if err := p.prefetch(req.Mutations, prior); err != nil {
 			return err
+		}
+		if e.pushHook != nil {
+			e.pushHook(PushLocked, a, nil)
 		}
 		var fresh []store.PushResult
 		for i, m := range req.Mutations {
@@ -73,7 +83,13 @@ func (e *Engine) Push(ctx context.Context, a Actor, req wire.PushRequest) (wire.
 		if err := store.SavePushResults(tx, now, a.UserID, a.DeviceID, fresh); err != nil {
 			return err
 		}
-		return store.TouchDevice(tx, a.UserID, a.DeviceID, store.DeviceTouch{PushedAt: &now, Pending: req.Pending})
+		if err := store.TouchDevice(tx, a.UserID, a.DeviceID, store.DeviceTouch{PushedAt: &now, Pending: req.Pending}); err != nil {
+			return err
+		}
+		if e.pushHook != nil {
+			e.pushHook(PushCommit, a, nil)
+		}
+		return nil
 	}
 	// A deadlock or serialization failure (two pushes completing visits of the
 	// same accounts in opposite orders, say) aborts the whole transaction before
@@ -84,6 +100,9 @@ func (e *Engine) Push(ctx context.Context, a Actor, req wire.PushRequest) (wire.
 		err = e.db.Tx(ctx, apply)
 		if err == nil || attempt == pushAttempts || !store.IsRetryable(err) || ctx.Err() != nil {
 			break
+		}
+		if e.pushHook != nil {
+			e.pushHook(PushRetry, a, err)
 		}
 	}
 	if err != nil {

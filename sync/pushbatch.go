@@ -2,6 +2,8 @@ package sync
 
 import (
 	"encoding/json"
+	"maps"
+	"slices"
 
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/store"
@@ -26,42 +28,120 @@ func (p *pusher) flush() error {
 }
 
 // prefetch answers, in one query per table, which rows of the batch exist, and
-// loads the accounts the batch refers to, instead of a lookup per mutation.
+// takes the request's locks up front in the one order of store/locks.go: the
+// accounts the batch refers to (those it edits at write strength) in id order,
+// the rows it changes, then the report rows its visit completions rewrite.
+// Taken lazily, in mutation order, they deadlocked with concurrent pushes: a
+// share lock on an account later raised to write it, rows of two batches taken
+// in opposite orders.
 func (p *pusher) prefetch(muts []wire.Mutation, replayed map[string]json.RawMessage) error {
 	ids := map[string][]string{}
-	var accountIDs []string
+	want := map[string]store.AccountLock{}
+	share := func(id string) {
+		if want[id] == 0 {
+			want[id] = store.LockShare
+		}
+	}
+	var completes []wire.Mutation // visit upserts that may complete a visit
 	for _, m := range muts {
 		if _, ok := replayed[m.MutationID]; ok || !domain.IsUUID(m.ID) || !domain.IsSyncedTable(m.Table) {
 			continue
 		}
 		ids[m.Table] = append(ids[m.Table], m.ID)
-		var ref struct {
-			AccountID string `json:"account_id"`
+		if m.Op != store.OpUpsert {
+			continue
 		}
-		if m.Op == store.OpUpsert && json.Unmarshal(m.Row, &ref) == nil && domain.IsUUID(ref.AccountID) {
-			accountIDs = append(accountIDs, ref.AccountID)
+		if m.Table == domain.TableAccounts && p.canPush(m.Table) {
+			want[m.ID] = store.LockWrite
+		}
+		var ref struct {
+			AccountID json.RawMessage `json:"account_id"`
+			Status    json.RawMessage `json:"status"`
+		}
+		if json.Unmarshal(m.Row, &ref) != nil {
+			continue
+		}
+		var accountID, status string
+		if json.Unmarshal(ref.AccountID, &accountID) == nil && domain.IsUUID(accountID) {
+			share(accountID)
+		}
+		if m.Table == domain.TableVisits && json.Unmarshal(ref.Status, &status) == nil && status == domain.VisitCompleted {
+			completes = append(completes, m)
 		}
 	}
 	p.absent = map[string]bool{}
+	refs := map[string]map[string]store.RowRef{}
 	for table, list := range ids {
-		existing, err := store.ExistingIDs(p.tx, table, list)
-		if err != nil {
-			return err
-		}
-		for _, id := range list {
-			if !existing[id] {
-				p.absent[table+"/"+id] = true
+		switch table {
+		case domain.TableVisits, domain.TableOrders, domain.TableAccountNotes, domain.TableAccounts:
+			found, err := store.RowRefs(p.tx, table, list)
+			if err != nil {
+				return err
+			}
+			refs[table] = found
+			for _, id := range list {
+				ref, ok := found[id]
+				if !ok {
+					p.absent[table+"/"+id] = true
+				} else if table != domain.TableAccounts {
+					share(ref.AccountID)
+				}
+			}
+		default: // read-only on devices: only whether they exist matters
+			existing, err := store.ExistingIDs(p.tx, table, list)
+			if err != nil {
+				return err
+			}
+			for _, id := range list {
+				if !existing[id] {
+					p.absent[table+"/"+id] = true
+				}
 			}
 		}
 	}
-	if len(accountIDs) == 0 {
-		return nil
+	if len(want) > 0 {
+		accs, err := store.LockAccounts(p.tx, want)
+		if err != nil {
+			return err
+		}
+		for id, a := range accs {
+			p.accounts[id] = a
+		}
 	}
-	accs, err := store.GetAccounts(p.tx, accountIDs)
-	for id, a := range accs {
-		p.accounts[id] = a
+	for _, table := range []string{domain.TableVisits, domain.TableOrders, domain.TableAccountNotes} {
+		if len(refs[table]) == 0 {
+			continue
+		}
+		if err := store.LockRows(p.tx, table, slices.Collect(maps.Keys(refs[table]))); err != nil {
+			return err
+		}
 	}
-	return err
+	return store.LockReportAccounts(p.tx, reportAccounts(refs[domain.TableVisits], completes))
+}
+
+// reportAccounts lists the accounts whose report row the batch's visit writes
+// may rewrite: those of completed visits (any change to one may lower the
+// account's latest completion) and of visits the batch completes.
+func reportAccounts(visits map[string]store.RowRef, completes []wire.Mutation) []string {
+	set := map[string]bool{}
+	for _, r := range visits {
+		if r.Completed {
+			set[r.AccountID] = true
+		}
+	}
+	for _, m := range completes {
+		if r, ok := visits[m.ID]; ok {
+			set[r.AccountID] = true
+			continue
+		}
+		var ref struct {
+			AccountID string `json:"account_id"`
+		}
+		if json.Unmarshal(m.Row, &ref) == nil && domain.IsUUID(ref.AccountID) {
+			set[ref.AccountID] = true
+		}
+	}
+	return slices.Sorted(maps.Keys(set))
 }
 
 // known reports whether table/id may exist (so it must be looked up), and
