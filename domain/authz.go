@@ -196,11 +196,8 @@ func checkOrderMove(role Role, w RowWrite) *Error {
 // of the state machine: a manager's resolution moves no order through the
 // coordinator's transitions). Both rows' scopes are checked by the caller.
 func CheckResolution(resolver, writer Actor, w RowWrite) *Error {
-	if err := Authorize(resolver.Role, ActResolveConflict); err != nil {
+	if err := MayResolve(resolver.Role, w.Table); err != nil {
 		return err
-	}
-	if resolver.Role == RoleCoordinator && w.Table != TableOrders {
-		return Errorf(CodeForbidden, "coordinators resolve conflicts on orders only")
 	}
 	if err := CheckWrite(writer, w); err != nil {
 		return Errorf(CodeForbidden, "the resolution is a write its writer may not make: %s", err.Message)
@@ -209,6 +206,18 @@ func CheckResolution(resolver, writer Actor, w RowWrite) *Error {
 		if err := checkOrderMove(resolver.Role, w); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// MayResolve decides whether role resolves conflicts on table at all, whatever
+// the resolution (keep_server included).
+func MayResolve(role Role, table string) *Error {
+	if err := Authorize(role, ActResolveConflict); err != nil {
+		return err
+	}
+	if role == RoleCoordinator && table != TableOrders {
+		return Errorf(CodeForbidden, "coordinators resolve conflicts on orders only")
 	}
 	return nil
 }
