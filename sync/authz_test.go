@@ -11,7 +11,7 @@ import (
 	"github.com/google/uuid"
 )
 
-// comparable drops what differs between any two answers (the mutation id).
+// sameAnswer compares two results, ignoring what always differs between any two answers (the mutation id).
 func sameAnswer(a, b wire.MutationResult) bool {
 	a.MutationID, b.MutationID = "", ""
 	return reflect.DeepEqual(a, b)
@@ -56,6 +56,12 @@ func TestPush_OutOfScopeAnswersAsUnknown(t *testing.T) {
 					t.Errorf("%s: an edit of a row that never existed = %+v, want rejected not_found", table, unknown)
 				}
 			}
+		}
+		// A create reusing the id of a row out of scope cannot look like a
+		// create of a free id; it is refused as an id in use.
+		if r := o.push(t, o.rep1, mut("visits", "upsert", visit, 0, map[string]any{"account_id": o.acc1,
+			"planned_at": "2026-11-23T09:00:00Z"}))[0]; r.Status != wire.StatusRejected || r.Error.Code != string(domain.CodeConflict) {
+			t.Errorf("create over an out-of-scope id = %+v %+v, want rejected conflict", r, r.Error)
 		}
 		if n := countRows(t, db, "conflicts"); n != conflictsBefore {
 			t.Errorf("%d conflicts recorded for edits of rows that never existed or are out of scope", n-conflictsBefore)
