@@ -18,10 +18,12 @@ import (
 // and ops everything. A conflict on a row that no longer exists has no
 // territory and is routed to the territories of its writer.
 //
-// Who resolves: managers (any table in their subtree), coordinators (orders)
-// and ops. Reps do not: a conflict exists because the rep's write met a
-// decision that is not the rep's (a confirmed order, a reassigned account),
-// and the rep's device already holds the server's row to edit again.
+// Who resolves (domain.MayResolve): managers (any table in their subtree) and
+// coordinators (orders). Reps do not: a conflict exists because the rep's
+// write met a decision that is not the rep's (a confirmed order, a reassigned
+// account), and the rep's device already holds the server's row to edit
+// again. Ops do not either: the contract gives them the admin endpoints, not
+// the sales decisions a resolution makes.
 type Conflicts struct {
 	db       *store.DB
 	currency string
@@ -160,12 +162,13 @@ type Resolved struct {
 
 // Resolve closes an open conflict. keep_server writes nothing; take_device
 // applies the device's change to the row as it is now, and custom applies Row,
-// both through the same rules as a push (validation, state machines with the
-// resolver's role, pricing) and through the change log, so every device gets
+// both through the same rules as a push (validation, state machines, pricing)
+// with the rights of the original writer and of the resolver at once
+// (domain.CheckResolution), and through the change log, so every device gets
 // the outcome by pull. A row that no longer exists is created again.
 func (s *Conflicts) Resolve(ctx context.Context, c Caller, id string, in ResolveInput) (Resolved, error) {
-	if c.Role != domain.RoleManager && c.Role != domain.RoleCoordinator && c.Role != domain.RoleOps {
-		return Resolved{}, domain.Errorf(domain.CodeForbidden, "a %s may not resolve conflicts", c.Role)
+	if err := domain.Authorize(c.Role, domain.ActResolveConflict); err != nil {
+		return Resolved{}, err
 	}
 	if err := checkResolveInput(in); err != nil {
 		return Resolved{}, err
@@ -186,15 +189,20 @@ func (s *Conflicts) Resolve(ctx context.Context, c Caller, id string, in Resolve
 		if rec.Status != store.ConflictOpen {
 			return domain.Errorf(domain.CodeAlreadyResolved, "conflict is already resolved")
 		}
-		if c.Role == domain.RoleCoordinator && rec.Tbl != domain.TableOrders {
-			return domain.Errorf(domain.CodeForbidden, "coordinators resolve conflicts on orders only")
+		if err := domain.MayResolve(c.Role, rec.Tbl); err != nil {
+			return err
 		}
 		r, err := reachOf(tx, c)
 		if err != nil {
 			return err
 		}
+		origin, err := originOf(tx, rec)
+		if err != nil {
+			return err
+		}
 		now := s.db.Now()
-		w := writer{tx: tx, now: now, role: c.Role, reach: r, currency: s.currency}
+		w := writer{tx: tx, now: now, resolver: domain.Actor{ID: c.UserID, Role: c.Role}, reach: r,
+			origin: origin, currency: s.currency}
 		if out.Row, err = w.resolve(rec, in); err != nil {
 			return err
 		}

@@ -2,7 +2,6 @@ package backoffice
 
 import (
 	"context"
-	"slices"
 	"time"
 
 	"github.com/fieldsync/fieldsync/domain"
@@ -30,8 +29,8 @@ type PlanInput struct {
 // territories (else not found); the rep must be a rep working in them and able
 // to see the account, or the visit would never reach anyone's device.
 func (p *Planning) Plan(ctx context.Context, c Caller, in PlanInput) (domain.Visit, error) {
-	if c.Role != domain.RoleManager {
-		return domain.Visit{}, domain.Errorf(domain.CodeForbidden, "only managers plan visits for reps")
+	if err := domain.Authorize(c.Role, domain.ActPlanVisit); err != nil {
+		return domain.Visit{}, err
 	}
 	var f fields
 	v := domain.Visit{ID: f.newID(in.ID), AccountID: in.AccountID, RepID: in.RepID, Status: domain.VisitPlanned}
@@ -61,7 +60,12 @@ func (p *Planning) Plan(ctx context.Context, c Caller, in PlanInput) (domain.Vis
 		if err != nil {
 			return err
 		}
-		if err := checkPlannableRep(tx, r, in.RepID, acc); err != nil {
+		if err := checkPlannedRep(tx, r, in.RepID, acc); err != nil {
+			return err
+		}
+		w := domain.RowWrite{Table: domain.TableVisits, Kind: domain.WriteCreate, Owner: v.RepID, Status: v.Status,
+			Changed: []string{"account_id", "rep_id", "planned_at"}}
+		if err := domain.CheckWrite(domain.Actor{ID: c.UserID, Role: c.Role}, w); err != nil {
 			return err
 		}
 		if err := f.validate(domain.ValidateVisit(v)); err != nil {
@@ -73,25 +77,16 @@ func (p *Planning) Plan(ctx context.Context, c Caller, in PlanInput) (domain.Vis
 	return out, err
 }
 
-// checkPlannableRep: the rep exists, is a rep, works in one of the manager's
-// territories and sees the account (assigned its territory or owning it).
-func checkPlannableRep(tx *gorm.DB, r reach, repID string, acc domain.Account) error {
-	bad := func(msg string) error {
-		return domain.Invalid(domain.FieldError{Field: "rep_id", Message: msg})
-	}
+// checkPlannedRep: the rep exists, is a rep, works in one of the manager's
+// territories and sees the account (domain.CheckPlannedRep).
+func checkPlannedRep(tx *gorm.DB, r reach, repID string, acc domain.Account) error {
 	u, err := store.GetUser(tx, repID, false)
-	if domain.ErrorCode(err) == domain.CodeNotFound {
-		return bad("must be a rep in your territories")
-	}
-	if err != nil {
+	if err != nil && domain.ErrorCode(err) != domain.CodeNotFound {
 		return err
 	}
-	if u.Role != domain.RoleRep || !r.hasAny(u.TerritoryIDs) {
-		return bad("must be a rep in your territories")
-	}
-	owns := acc.OwnerID != nil && *acc.OwnerID == u.ID
-	if !owns && !slices.Contains(u.TerritoryIDs, acc.TerritoryID) {
-		return bad("does not cover this account")
+	rep := domain.PlannedRep{Found: err == nil, User: u.User, InPlannerScope: err == nil && r.hasAny(u.TerritoryIDs)}
+	if err := domain.CheckPlannedRep(rep, acc); err != nil {
+		return err
 	}
 	return nil
 }

@@ -13,13 +13,76 @@ import (
 )
 
 // writer applies a conflict's resolution to its row, in the resolver's
-// transaction, with the resolver's role and territories.
+// transaction: within the resolver's territories, and only as a write both the
+// resolver and the conflict's original writer may make.
 type writer struct {
 	tx       *gorm.DB
 	now      time.Time
-	role     domain.Role
-	reach    reach
+	resolver domain.Actor
+	reach    reach // the resolver's
+	origin   origin
 	currency string
+}
+
+// origin is the conflict's original writer as the rules see them now: their
+// current role, the territories they reach, and the account the conflict was
+// recorded against (which the push already judged they could write to, or had
+// until lately).
+type origin struct {
+	actor   domain.Actor
+	reach   reach
+	account *string
+}
+
+// originOf loads the original writer of rec. A writer who no longer exists
+// has no role, so no write passes their rules: only keep_server remains.
+func originOf(tx *gorm.DB, rec store.ConflictRecord) (origin, error) {
+	o := origin{account: rec.AccountID}
+	u, err := store.GetUser(tx, rec.UserID, false)
+	if domain.ErrorCode(err) == domain.CodeNotFound {
+		return o, nil
+	}
+	if err != nil {
+		return o, err
+	}
+	o.actor = domain.Actor{ID: u.ID, Role: u.Role}
+	o.reach, err = reachOf(tx, Caller{UserID: u.ID, Role: u.Role})
+	return o, err
+}
+
+// sees reports whether the writer could write against acc: the conflict's own
+// account, or one of their territories, or one they own.
+func (o origin) sees(acc domain.Account) bool {
+	return (o.account != nil && *o.account == acc.ID) || o.reach.has(acc.TerritoryID) ||
+		(acc.OwnerID != nil && *acc.OwnerID == o.actor.ID)
+}
+
+// owner is the user a row the resolution creates belongs to: a rep's rows are
+// the rep's whatever the recorded row says (docs/protocol.md §4.2: rep_id and
+// author_id from a rep are the server's), others' as recorded.
+func (w writer) owner(recorded string) string {
+	if w.origin.actor.Role == domain.RoleRep {
+		return w.origin.actor.ID
+	}
+	return recorded
+}
+
+// check applies the rules of both sides to the write (domain.CheckResolution).
+func (w writer) check(rw domain.RowWrite) error {
+	if err := domain.CheckResolution(w.resolver, w.origin.actor, rw); err != nil {
+		return err
+	}
+	return nil
+}
+
+// checkCreate adds, for a row the resolution creates, the writer's scope: the
+// resolver reaches the account, and the writer must have been able to write
+// against it too.
+func (w writer) checkCreate(rw domain.RowWrite, acc domain.Account) error {
+	if !w.origin.sees(acc) {
+		return domain.Errorf(domain.CodeForbidden, "the resolution is a write its writer may not make: the account is not theirs")
+	}
+	return w.check(rw)
 }
 
 // target is the write a resolution asks for: delete the row, or apply patch to

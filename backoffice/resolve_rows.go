@@ -41,7 +41,13 @@ func (w writer) visit(t target) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	rw := domain.RowWrite{Table: t.table, Kind: domain.WriteUpdate, PrevOwner: cur.RepID, Owner: cur.RepID,
+		PrevStatus: cur.Status, Status: cur.Status}
 	if t.del {
+		rw.Kind = domain.WriteDelete
+		if err := w.check(rw); err != nil {
+			return nil, err
+		}
 		if cur.Status != domain.VisitPlanned {
 			return nil, domain.Errorf(domain.CodeIllegalTransition, "only planned visits can be deleted; this one is %s", cur.Status)
 		}
@@ -52,6 +58,10 @@ func (w writer) visit(t target) (any, error) {
 		return nil, perr
 	}
 	next.CheckInDistanceM = domain.CheckInDistance(acc, next)
+	rw.Status, rw.Changed = next.Status, domain.ChangedFields(cur, next)
+	if err := w.check(rw); err != nil {
+		return nil, err
+	}
 	if err := domain.ValidateVisit(next); err != nil {
 		return nil, err
 	}
@@ -63,9 +73,11 @@ func (w writer) visit(t target) (any, error) {
 
 func (w writer) createVisit(t target) (any, error) {
 	v := domain.Visit{ID: t.id, Status: domain.VisitPlanned}
-	if _, perr := domain.ApplyPatch(&v, t.patch, domain.PatchOptions{Ignore: visitIgnore}); perr != nil {
+	set, perr := domain.ApplyPatch(&v, t.patch, domain.PatchOptions{Ignore: visitIgnore})
+	if perr != nil {
 		return nil, perr
 	}
+	v.RepID = w.owner(v.RepID)
 	if err := domain.ValidateVisit(v); err != nil {
 		return nil, err
 	}
@@ -73,7 +85,11 @@ func (w writer) createVisit(t target) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := checkUser(w.tx, "rep_id", v.RepID, domain.RoleRep, domain.RoleManager); err != nil {
+	if err := w.checkCreate(domain.RowWrite{Table: t.table, Kind: domain.WriteCreate, Owner: v.RepID,
+		Status: v.Status, Changed: set}, acc); err != nil {
+		return nil, err
+	}
+	if err := w.checkVisitRep(v.RepID, acc); err != nil {
 		return nil, err
 	}
 	if err := domain.CheckVisitTransition(domain.VisitPlanned, v.Status); err != nil {
@@ -101,7 +117,13 @@ func (w writer) order(t target) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	rw := domain.RowWrite{Table: t.table, Kind: domain.WriteUpdate, PrevOwner: cur.RepID, Owner: cur.RepID,
+		PrevStatus: cur.Status, Status: cur.Status}
 	if t.del {
+		rw.Kind = domain.WriteDelete
+		if err := w.check(rw); err != nil {
+			return nil, err
+		}
 		if cur.Status != domain.OrderDraft {
 			return nil, domain.Errorf(domain.CodeIllegalTransition, "a %s order cannot be deleted; cancel it instead", cur.Status)
 		}
@@ -111,7 +133,11 @@ func (w writer) order(t target) (any, error) {
 	if _, perr := domain.ApplyPatch(&next, withoutUnchanged(t.patch, cur), domain.PatchOptions{Ignore: ignoring("number", "total_cents", "submitted_at", "rep_id"), Writable: orderWritable}); perr != nil {
 		return nil, perr
 	}
-	if err := checkOrderWrite(w.role, cur, next); err != nil {
+	rw.Status, rw.Changed = next.Status, domain.ChangedFields(cur, next)
+	if err := w.check(rw); err != nil {
+		return nil, err
+	}
+	if err := checkOrderEditable(cur, next); err != nil {
 		return nil, err
 	}
 	if err := fsync.FinishOrder(w.tx, w.now, &next, cur.Status); err != nil {
@@ -122,9 +148,11 @@ func (w writer) order(t target) (any, error) {
 
 func (w writer) createOrder(t target) (any, error) {
 	o := domain.Order{ID: t.id, Status: domain.OrderDraft, Currency: w.currency, Lines: []domain.OrderLine{}}
-	if _, perr := domain.ApplyPatch(&o, t.patch, domain.PatchOptions{Ignore: orderIgnore}); perr != nil {
+	set, perr := domain.ApplyPatch(&o, t.patch, domain.PatchOptions{Ignore: orderIgnore})
+	if perr != nil {
 		return nil, perr
 	}
+	o.RepID = w.owner(o.RepID)
 	if o.AccountID == "" {
 		return nil, domain.Invalid(domain.FieldError{Field: "account_id", Message: "is required"})
 	}
@@ -135,7 +163,8 @@ func (w writer) createOrder(t target) (any, error) {
 	if err := checkUser(w.tx, "rep_id", o.RepID, domain.RoleRep); err != nil {
 		return nil, err
 	}
-	if err := domain.CheckOrderTransition(w.role, domain.OrderDraft, o.Status); err != nil {
+	if err := w.checkCreate(domain.RowWrite{Table: t.table, Kind: domain.WriteCreate, Owner: o.RepID,
+		Status: o.Status, Changed: set}, acc); err != nil {
 		return nil, err
 	}
 	if err := fsync.FinishOrder(w.tx, w.now, &o, domain.OrderDraft); err != nil {
@@ -162,6 +191,13 @@ func (w writer) note(t target) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	rw := domain.RowWrite{Table: t.table, Kind: domain.WriteUpdate, PrevOwner: cur.AuthorID, Owner: cur.AuthorID}
+	if t.del {
+		rw.Kind = domain.WriteDelete
+	}
+	if err := w.check(rw); err != nil {
+		return nil, err
+	}
 	if t.del {
 		return nil, store.DeleteNote(w.tx, w.now, acc, cur)
 	}
@@ -177,9 +213,11 @@ func (w writer) note(t target) (any, error) {
 
 func (w writer) createNote(t target) (any, error) {
 	n := domain.AccountNote{ID: t.id}
-	if _, perr := domain.ApplyPatch(&n, t.patch, domain.PatchOptions{Ignore: ignoring("conflict_of")}); perr != nil {
+	set, perr := domain.ApplyPatch(&n, t.patch, domain.PatchOptions{Ignore: ignoring("conflict_of")})
+	if perr != nil {
 		return nil, perr
 	}
+	n.AuthorID = w.owner(n.AuthorID)
 	if err := domain.ValidateNote(n); err != nil {
 		return nil, err
 	}
@@ -188,6 +226,9 @@ func (w writer) createNote(t target) (any, error) {
 		return nil, err
 	}
 	if err := checkUser(w.tx, "author_id", n.AuthorID, domain.RoleRep, domain.RoleManager); err != nil {
+		return nil, err
+	}
+	if err := w.checkCreate(domain.RowWrite{Table: t.table, Kind: domain.WriteCreate, Owner: n.AuthorID, Changed: set}, acc); err != nil {
 		return nil, err
 	}
 	return store.RecreateNote(w.tx, w.now, acc, n)
@@ -208,8 +249,31 @@ func (w writer) account(t target) (any, error) {
 	if _, perr := domain.ApplyPatch(&next, withoutUnchanged(t.patch, cur), domain.PatchOptions{Ignore: ignoring(), Writable: accountWritable}); perr != nil {
 		return nil, perr
 	}
+	if err := w.check(domain.RowWrite{Table: t.table, Kind: domain.WriteUpdate, Changed: domain.ChangedFields(cur, next)}); err != nil {
+		return nil, err
+	}
 	if err := domain.ValidateAccount(next); err != nil {
 		return nil, err
 	}
 	return store.UpdateAccount(w.tx, w.now, cur, fv, next)
+}
+
+// checkVisitRep: the rep of a visit a resolution creates exists and is a rep;
+// a visit a manager planned keeps to the reps that manager may plan for.
+func (w writer) checkVisitRep(repID string, acc domain.Account) error {
+	if w.origin.actor.Role != domain.RoleManager {
+		return checkUser(w.tx, "rep_id", repID, domain.RoleRep)
+	}
+	rep := domain.PlannedRep{}
+	if domain.IsUUID(repID) {
+		u, err := store.GetUser(w.tx, repID, false)
+		if err != nil && domain.ErrorCode(err) != domain.CodeNotFound {
+			return err
+		}
+		rep = domain.PlannedRep{Found: err == nil, User: u.User, InPlannerScope: err == nil && w.origin.reach.hasAny(u.TerritoryIDs)}
+	}
+	if err := domain.CheckPlannedRep(rep, acc); err != nil {
+		return err
+	}
+	return nil
 }

@@ -50,8 +50,9 @@ func VisitRank(status string) int {
 
 type orderEdge struct{ from, to string }
 
-// orderEdges maps each legal order transition to whether a rep may make it; the
-// order desk (coordinator, manager, ops) may make them all.
+// orderEdges maps each legal order transition to whether a rep may make it; a
+// coordinator (the order desk) may make them all, and no other role any
+// (docs/protocol.md §2: order status transitions are the coordinator's).
 var orderEdges = map[orderEdge]bool{
 	{OrderDraft, OrderSubmitted}:     true,
 	{OrderDraft, OrderCancelled}:     true,
@@ -75,7 +76,7 @@ func CheckOrderTransition(role Role, from, to string) *Error {
 		return Errorf(CodeIllegalTransition, "order cannot go from %s to %s", from, to)
 	}
 	switch role {
-	case RoleCoordinator, RoleManager, RoleOps:
+	case RoleCoordinator:
 		return nil
 	case RoleRep:
 		if repMay {

@@ -59,7 +59,7 @@ func TestCheckOrderTransition(t *testing.T) {
 				case from == to:
 				case !legal:
 					want = domain.CodeIllegalTransition
-				case role == domain.RoleDirector, role == domain.RoleRep && !repMay:
+				case role == domain.RoleDirector, role == domain.RoleManager, role == domain.RoleOps, role == domain.RoleRep && !repMay:
 					want = domain.CodeForbidden
 				}
 				err := domain.CheckOrderTransition(role, from, to)

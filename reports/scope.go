@@ -26,16 +26,15 @@ const (
 	kindSyncHealth
 )
 
+var kindAction = map[kind]domain.Action{kindCoverage: domain.ActReportCoverage, kindOverdue: domain.ActReportOverdue,
+	kindOrders: domain.ActReportOrders, kindSyncHealth: domain.ActReportSyncHealth}
+
+// authorize asks the role table (domain.Authorize) whether c may read report k.
 func authorize(c Caller, k kind) error {
-	switch c.Role {
-	case domain.RoleManager, domain.RoleDirector:
-		return nil
-	case domain.RoleCoordinator:
-		if k == kindOrders {
-			return nil
-		}
+	if domain.Authorize(c.Role, kindAction[k]) != nil {
+		return domain.Errorf(domain.CodeForbidden, "this report is not available to the %s role", c.Role)
 	}
-	return domain.Errorf(domain.CodeForbidden, "this report is not available to the %s role", c.Role)
+	return nil
 }
 
 type territory struct {

@@ -22,7 +22,7 @@ type adminHandlers struct {
 // registerAdmin adds /admin under r (the /v1 group), for ops only.
 func (s *Server) registerAdmin(r fiber.Router) {
 	h := adminHandlers{admin: backoffice.NewAdmin(s.DB, s.Auth.HashPassword), auth: s.Auth}
-	g := r.Group("/admin", httpapi.Authenticate(s.Auth), httpapi.RequireRole(domain.RoleOps))
+	g := r.Group("/admin", httpapi.Authenticate(s.Auth), httpapi.RequireAction(domain.ActAdmin))
 	g.Get("/territories", h.listTerritories)
 	g.Post("/territories", create(h.admin.CreateTerritory))
 	g.Patch("/territories/:id", update(h.admin.UpdateTerritory))

@@ -10,7 +10,7 @@ import (
 )
 
 // conflictHandlers serve the conflicts API (docs/protocol.md §5). Every role may
-// list (the service scopes the list); managers, coordinators and ops resolve.
+// list (the service scopes the list); managers and coordinators resolve.
 type conflictHandlers struct {
 	svc *backoffice.Conflicts
 }
@@ -21,7 +21,7 @@ func (s *Server) registerConflicts(r fiber.Router) {
 	authn := httpapi.Authenticate(s.Auth)
 	r.Get("/conflicts", authn, h.list)
 	r.Post("/conflicts/:id/resolve", authn,
-		httpapi.RequireRole(domain.RoleManager, domain.RoleCoordinator, domain.RoleOps), h.resolve)
+		httpapi.RequireAction(domain.ActResolveConflict), h.resolve)
 }
 
 // officeCaller is the authenticated caller as the back-office services see it.

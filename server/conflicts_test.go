@@ -38,12 +38,15 @@ func (o *office) linesConflict(rep, account string) (string, string) {
 	return id, r.ConflictID
 }
 
-// visitDeleteConflict: the manager re-plans a visit the rep deleted offline.
+// visitDeleteConflict: the rep re-plans a visit on one device and deletes it
+// offline on another.
 func (o *office) visitDeleteConflict(rep, account string) (string, string) {
 	o.t.Helper()
 	id := uuid.NewString()
 	o.pushOne(rep, mutation("visits", "upsert", id, 0, map[string]any{"account_id": account, "planned_at": "2026-11-25T09:00:00Z"}), wire.StatusApplied)
-	o.pushOne("mgr", mutation("visits", "upsert", id, 1, map[string]any{"planned_at": "2026-11-26T09:00:00Z"}), wire.StatusApplied)
+	if r := o.push(rep, "other-device", mutation("visits", "upsert", id, 1, map[string]any{"planned_at": "2026-11-26T09:00:00Z"}))[0]; r.Status != wire.StatusApplied {
+		o.t.Fatalf("re-plan: %+v", r)
+	}
 	r := o.pushOne(rep, mutation("visits", "delete", id, 1, nil), wire.StatusConflict)
 	return id, r.ConflictID
 }
@@ -366,13 +369,13 @@ func TestConflicts_Resolve(t *testing.T) {
 			o.failsAs("coord1", "POST", path(onT2), body, 404, domain.CodeNotFound)
 			o.failsAs("mgr", "POST", path(uuid.NewString()), body, 404, domain.CodeNotFound)
 			o.failsAs("mgr", "POST", path("42"), body, 404, domain.CodeNotFound)
-			for _, who := range []string{"rep1", "director"} {
+			for _, who := range []string{"rep1", "director", "ops"} {
 				o.failsAs(who, "POST", path(onT1), body, 403, domain.CodeForbidden)
 			}
 			if s := o.conflictStatus(onT1); s != "open" {
 				t.Errorf("conflict %s after refused resolutions", s)
 			}
-			o.resolve("ops", onT1, map[string]any{"resolution": "keep_server"}, 200)
+			o.resolve("coord1", onT1, map[string]any{"resolution": "keep_server"}, 200)
 		})
 	})
 }

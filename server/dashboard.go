@@ -71,8 +71,9 @@ func serveAsset(c *fiber.Ctx) error {
 	return c.Send(b)
 }
 
-// dashboardRoles may use the dashboard.
-func dashboardRole(r domain.Role) bool { return r == domain.RoleManager || r == domain.RoleDirector }
+// dashboardRole: the dashboard shows the coverage report, so it is for the
+// roles the role table lets read it.
+func dashboardRole(r domain.Role) bool { return domain.Authorize(r, domain.ActReportCoverage) == nil }
 
 // session returns the signed-in principal and its CSRF secret, or ok=false.
 func (d *dashboard) session(c *fiber.Ctx) (auth.Principal, string, bool) {

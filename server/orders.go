@@ -20,8 +20,8 @@ func (s *Server) registerOrders(r fiber.Router) {
 	h := orderHandlers{desk: backoffice.NewOrderDesk(s.DB)}
 	authn := httpapi.Authenticate(s.Auth)
 	r.Get("/orders", authn,
-		httpapi.RequireRole(domain.RoleCoordinator, domain.RoleManager, domain.RoleDirector, domain.RoleOps), h.list)
-	r.Post("/orders/:id/transition", authn, httpapi.RequireRole(domain.RoleCoordinator), h.transition)
+		httpapi.RequireAction(domain.ActListOrders), h.list)
+	r.Post("/orders/:id/transition", authn, httpapi.RequireAction(domain.ActTransitionOrder), h.transition)
 }
 
 func (h orderHandlers) list(c *fiber.Ctx) error {

@@ -16,7 +16,7 @@ type visitHandlers struct {
 // registerVisits adds /visits under r (the /v1 group).
 func (s *Server) registerVisits(r fiber.Router) {
 	h := visitHandlers{planning: backoffice.NewPlanning(s.DB)}
-	r.Post("/visits", httpapi.Authenticate(s.Auth), httpapi.RequireRole(domain.RoleManager), h.plan)
+	r.Post("/visits", httpapi.Authenticate(s.Auth), httpapi.RequireAction(domain.ActPlanVisit), h.plan)
 }
 
 func (h visitHandlers) plan(c *fiber.Ctx) error {

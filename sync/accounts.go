@@ -16,7 +16,9 @@ func (p *pusher) account(m wire.Mutation) (wire.MutationResult, error) {
 	}
 	acc, err := p.accountFor(m.ID, "id")
 	if domain.ErrorCode(err) == domain.CodeNotFound {
-		return wire.MutationResult{}, domain.Errorf(domain.CodeForbidden, "accounts are created by sales operations")
+		// Accounts are created by sales operations: an unknown id and one
+		// outside the scope are both a row that is not there.
+		return wire.MutationResult{}, domain.RowNotFound(m.Table)
 	}
 	if err != nil {
 		return p.outOfScope(m, err, nil)

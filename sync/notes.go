@@ -33,14 +33,16 @@ func (p *pusher) note(m wire.Mutation) (wire.MutationResult, error) {
 	if err != nil {
 		return wire.MutationResult{}, err
 	}
-	if p.a.Role == domain.RoleRep && cur.AuthorID != p.a.UserID {
-		return wire.MutationResult{}, domain.Errorf(domain.CodeForbidden, "a rep may change only their own notes")
-	}
-	acc, err := p.accountFor(cur.AccountID, "account_id")
+	acc, err := p.rowAccount(cur.AccountID)
 	if err != nil {
-		// nil: the record keeps the mutation as sent; cur would be the server's
-		// row, not the device's change.
-		return p.outOfScope(m, err, nil)
+		return p.settle(m, err)
+	}
+	w := domain.RowWrite{Table: m.Table, Kind: domain.WriteUpdate, PrevOwner: cur.AuthorID, Owner: cur.AuthorID}
+	if m.Op == store.OpDelete {
+		w.Kind = domain.WriteDelete
+	}
+	if err := domain.CheckWrite(p.actor(), w); err != nil {
+		return wire.MutationResult{}, err
 	}
 	if m.Op == store.OpDelete {
 		// A note edited on the server since the device's copy stays: deleting it
@@ -89,8 +91,12 @@ func (p *pusher) note(m wire.Mutation) (wire.MutationResult, error) {
 
 func (p *pusher) createNote(m wire.Mutation) (wire.MutationResult, error) {
 	n := domain.AccountNote{ID: m.ID, AuthorID: p.a.UserID}
-	if _, perr := domain.ApplyPatch(&n, m.Row, domain.PatchOptions{Ignore: noteIgnore}); perr != nil {
+	set, perr := domain.ApplyPatch(&n, m.Row, domain.PatchOptions{Ignore: noteIgnore})
+	if perr != nil {
 		return wire.MutationResult{}, perr
+	}
+	if err := domain.CheckWrite(p.actor(), domain.RowWrite{Table: m.Table, Kind: domain.WriteCreate, Owner: n.AuthorID, Changed: set}); err != nil {
+		return wire.MutationResult{}, err
 	}
 	if err := domain.ValidateNote(n); err != nil {
 		return wire.MutationResult{}, err

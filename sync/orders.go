@@ -36,14 +36,17 @@ func (p *pusher) order(m wire.Mutation) (wire.MutationResult, error) {
 	if err != nil {
 		return wire.MutationResult{}, err
 	}
-	if cur.RepID != p.a.UserID {
-		return wire.MutationResult{}, domain.Errorf(domain.CodeForbidden, "a rep may change only their own orders")
-	}
-	acc, err := p.accountFor(cur.AccountID, "account_id")
+	acc, err := p.rowAccount(cur.AccountID)
 	if err != nil {
-		// nil: the record keeps the mutation as sent; cur would be the server's
-		// row, not the device's change.
-		return p.outOfScope(m, err, nil)
+		return p.settle(m, err)
+	}
+	w := domain.RowWrite{Table: m.Table, Kind: domain.WriteUpdate, PrevOwner: cur.RepID, Owner: cur.RepID,
+		PrevStatus: cur.Status, Status: cur.Status}
+	if m.Op == store.OpDelete {
+		w.Kind = domain.WriteDelete
+	}
+	if err := domain.CheckWrite(p.actor(), w); err != nil {
+		return wire.MutationResult{}, err
 	}
 	if m.Op == store.OpDelete {
 		return p.deleteOrder(m, acc, cur, fv)
@@ -71,7 +74,8 @@ func (p *pusher) order(m wire.Mutation) (wire.MutationResult, error) {
 	if !domain.OrderEditable(cur.Status) && (changedField(changed, "lines") || changedField(changed, "note") || changedField(changed, "visit_id")) {
 		return wire.MutationResult{}, domain.Errorf(domain.CodeIllegalTransition, "a %s order can no longer be edited", cur.Status)
 	}
-	if err := domain.CheckOrderTransition(p.a.Role, cur.Status, result.Status); err != nil {
+	w.Status, w.Changed = result.Status, changed
+	if err := domain.CheckWrite(p.actor(), w); err != nil {
 		return wire.MutationResult{}, err
 	}
 	if err := p.finishOrder(&result, cur.Status); err != nil {
@@ -95,7 +99,8 @@ func changedField(changed []string, f string) bool {
 
 func (p *pusher) createOrder(m wire.Mutation) (wire.MutationResult, error) {
 	o := domain.Order{ID: m.ID, Status: domain.OrderDraft, Currency: p.e.cfg.Currency, Lines: []domain.OrderLine{}}
-	if _, perr := domain.ApplyPatch(&o, m.Row, domain.PatchOptions{Ignore: orderIgnore}); perr != nil {
+	set, perr := domain.ApplyPatch(&o, m.Row, domain.PatchOptions{Ignore: orderIgnore})
+	if perr != nil {
 		return wire.MutationResult{}, perr
 	}
 	o.RepID = p.a.UserID
@@ -106,7 +111,8 @@ func (p *pusher) createOrder(m wire.Mutation) (wire.MutationResult, error) {
 	if err != nil {
 		return p.outOfScope(m, err, o)
 	}
-	if err := domain.CheckOrderTransition(p.a.Role, domain.OrderDraft, o.Status); err != nil {
+	if err := domain.CheckWrite(p.actor(), domain.RowWrite{Table: m.Table, Kind: domain.WriteCreate,
+		Owner: o.RepID, Status: o.Status, Changed: set}); err != nil {
 		return wire.MutationResult{}, err
 	}
 	if err := p.finishOrder(&o, domain.OrderDraft); err != nil {

@@ -209,8 +209,8 @@ func (p *pusher) apply(m wire.Mutation) (wire.MutationResult, error) {
 	if m.Op == store.OpUpsert && len(m.Row) == 0 {
 		return wire.MutationResult{}, domain.Invalid(domain.FieldError{Field: "row", Message: "is required for an upsert"})
 	}
-	if !p.canPush(m.Table) {
-		return wire.MutationResult{}, domain.Errorf(domain.CodeForbidden, "a %s may not change %s from a device", p.a.Role, m.Table)
+	if err := domain.MayPush(p.a.Role, m.Table, pushKind(m)); err != nil {
+		return wire.MutationResult{}, err
 	}
 	switch m.Table {
 	case domain.TableVisits:
@@ -225,17 +225,59 @@ func (p *pusher) apply(m wire.Mutation) (wire.MutationResult, error) {
 	return wire.MutationResult{}, domain.Errorf(domain.CodeForbidden, "%s are read-only on devices", m.Table)
 }
 
-// canPush: reps record visits, orders, notes and contact fields; managers plan
-// and edit visits and write notes; the other roles work through the back office.
-func (p *pusher) canPush(table string) bool {
-	switch p.a.Role {
-	case domain.RoleRep:
-		return table == domain.TableVisits || table == domain.TableOrders ||
-			table == domain.TableAccountNotes || table == domain.TableAccounts
-	case domain.RoleManager:
-		return table == domain.TableVisits || table == domain.TableAccountNotes
+// pushKind is the kind of write m asks for as far as can be told before its row
+// is read: an upsert from base version 0 is a create (of a visit, order or
+// note: accounts are created by sales operations only).
+func pushKind(m wire.Mutation) domain.WriteKind {
+	switch {
+	case m.Op == store.OpDelete:
+		return domain.WriteDelete
+	case m.BaseVersion > 0 || m.Table == domain.TableAccounts:
+		return domain.WriteUpdate
 	}
-	return false
+	return domain.WriteCreate
+}
+
+func (p *pusher) actor() domain.Actor { return domain.Actor{ID: p.a.UserID, Role: p.a.Role} }
+
+// unseen answers a mutation of an existing row outside the pusher's scope
+// exactly as the same mutation of a row that does not exist: a delete is
+// applied (already gone), an edit is not found. Only a create reusing the id
+// cannot be answered as for a free id; it is refused as an id in use, which
+// tells nothing to whoever did not already know the id.
+func (p *pusher) unseen(m wire.Mutation) (wire.MutationResult, error) {
+	switch {
+	case m.Op == store.OpDelete:
+		return wire.MutationResult{Status: wire.StatusApplied, Version: m.BaseVersion}, nil
+	case m.BaseVersion > 0:
+		return wire.MutationResult{}, domain.RowNotFound(m.Table)
+	}
+	return wire.MutationResult{}, domain.Errorf(domain.CodeConflict, "id is already in use")
+}
+
+// rowAccount loads the account of an existing row for a write: outside the
+// pusher's scope the row is answered as unseen (errUnseen), unless a rep had
+// the account within the grace period (errOutOfScope).
+func (p *pusher) rowAccount(accountID string) (domain.Account, error) {
+	acc, err := p.accountFor(accountID, "account_id")
+	if domain.ErrorCode(err) == domain.CodeNotFound {
+		return acc, errUnseen
+	}
+	return acc, err
+}
+
+// errUnseen marks an existing row outside the pusher's scope.
+var errUnseen = errors.New("row outside the pusher's scope")
+
+// settle turns the scope errors of rowAccount into their answers; other
+// errors pass.
+func (p *pusher) settle(m wire.Mutation, err error) (wire.MutationResult, error) {
+	if errors.Is(err, errUnseen) {
+		return p.unseen(m)
+	}
+	// nil: the record keeps the mutation as sent; the server's row is not the
+	// device's change.
+	return p.outOfScope(m, err, nil)
 }
 
 func truncate(s string, n int) string {

@@ -68,7 +68,7 @@ func TestPush_Rejections(t *testing.T) {
 			{"unknown field", mut("visits", "upsert", uuid.NewString(), 0, map[string]any{"account_id": o.acc1, "planned_at": "2026-11-23T09:00:00Z", "colour": "red"}), domain.CodeValidation, "colour"},
 			{"account never in scope", mut("visits", "upsert", uuid.NewString(), 0, map[string]any{"account_id": o.acc2, "planned_at": "2026-11-23T09:00:00Z"}), domain.CodeNotFound, "account_id"},
 			{"unknown account", mut("visits", "upsert", uuid.NewString(), 0, map[string]any{"account_id": uuid.NewString(), "planned_at": "2026-11-23T09:00:00Z"}), domain.CodeNotFound, "account_id"},
-			{"other rep's visit", mut("visits", "upsert", otherVisit, 1, map[string]any{"status": "cancelled"}), domain.CodeForbidden, ""},
+			{"other rep's visit out of scope", mut("visits", "upsert", otherVisit, 1, map[string]any{"status": "cancelled"}), domain.CodeNotFound, ""},
 			{"completed without times", mut("visits", "upsert", uuid.NewString(), 0, map[string]any{"account_id": o.acc1, "planned_at": "2026-11-23T09:00:00Z", "status": "completed"}), domain.CodeValidation, "checked_in_at"},
 			{"rep edits account name", mut("accounts", "upsert", o.acc1, 1, map[string]any{"name": "Mine now"}), domain.CodeValidation, "name"},
 			{"rep writes products", mut("products", "upsert", o.product, 1, map[string]any{"unit_price_cents": 1}), domain.CodeForbidden, ""},

@@ -51,7 +51,7 @@ func (p *pusher) prefetch(muts []wire.Mutation, replayed map[string]json.RawMess
 		if m.Op != store.OpUpsert {
 			continue
 		}
-		if m.Table == domain.TableAccounts && p.canPush(m.Table) {
+		if m.Table == domain.TableAccounts && domain.MayPush(p.a.Role, m.Table, domain.WriteUpdate) == nil {
 			want[m.ID] = store.LockWrite
 		}
 		var ref struct {

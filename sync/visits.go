@@ -55,14 +55,17 @@ func (p *pusher) visit(m wire.Mutation) (wire.MutationResult, error) {
 	if err != nil {
 		return wire.MutationResult{}, err
 	}
-	if p.a.Role == domain.RoleRep && cur.RepID != p.a.UserID {
-		return wire.MutationResult{}, domain.Errorf(domain.CodeForbidden, "a rep may change only their own visits")
-	}
-	acc, err := p.accountFor(cur.AccountID, "account_id")
+	acc, err := p.rowAccount(cur.AccountID)
 	if err != nil {
-		// nil: the record keeps the mutation as sent; cur would be the server's
-		// row, not the device's change.
-		return p.outOfScope(m, err, nil)
+		return p.settle(m, err)
+	}
+	w := domain.RowWrite{Table: m.Table, Kind: domain.WriteUpdate, PrevOwner: cur.RepID, Owner: cur.RepID,
+		PrevStatus: cur.Status, Status: cur.Status}
+	if m.Op == store.OpDelete {
+		w.Kind = domain.WriteDelete
+	}
+	if err := domain.CheckWrite(p.actor(), w); err != nil {
+		return wire.MutationResult{}, err
 	}
 	if m.Op == store.OpDelete {
 		return p.deleteVisit(m, acc, cur, fv)
@@ -112,11 +115,16 @@ var visitWritable = map[string]bool{"status": true, "planned_at": true, "checked
 
 func (p *pusher) createVisit(m wire.Mutation) (wire.MutationResult, error) {
 	v := domain.Visit{ID: m.ID, Status: domain.VisitPlanned}
-	if _, perr := domain.ApplyPatch(&v, m.Row, domain.PatchOptions{Ignore: p.visitIgnore()}); perr != nil {
+	set, perr := domain.ApplyPatch(&v, m.Row, domain.PatchOptions{Ignore: p.visitIgnore()})
+	if perr != nil {
 		return wire.MutationResult{}, perr
 	}
 	if p.a.Role == domain.RoleRep {
 		v.RepID = p.a.UserID
+	}
+	w := domain.RowWrite{Table: m.Table, Kind: domain.WriteCreate, Owner: v.RepID, Status: v.Status, Changed: set}
+	if err := domain.CheckWrite(p.actor(), w); err != nil {
+		return wire.MutationResult{}, err
 	}
 	if err := domain.ValidateVisit(v); err != nil {
 		return wire.MutationResult{}, err
@@ -126,7 +134,7 @@ func (p *pusher) createVisit(m wire.Mutation) (wire.MutationResult, error) {
 		return p.outOfScope(m, err, v)
 	}
 	if p.a.Role == domain.RoleManager {
-		if err := p.checkPlannableRep(v.RepID, acc); err != nil {
+		if err := p.checkPlannedRep(v.RepID, acc); err != nil {
 			return wire.MutationResult{}, err
 		}
 	}
@@ -141,19 +149,20 @@ func (p *pusher) createVisit(m wire.Mutation) (wire.MutationResult, error) {
 	return applied(saved.Version, saved), nil
 }
 
-// checkPlannableRep: a manager plans visits only for reps who exist and work in
-// the manager's scope.
-func (p *pusher) checkPlannableRep(repID string, acc domain.Account) error {
-	bad := domain.Invalid(domain.FieldError{Field: "rep_id", Message: "must be a rep in your scope"})
-	u, err := store.GetUser(p.tx, repID, false)
-	if domain.ErrorCode(err) == domain.CodeNotFound {
-		return bad
+// checkPlannedRep: a manager plans visits only for reps of their scope who
+// cover the account (domain.CheckPlannedRep).
+func (p *pusher) checkPlannedRep(repID string, acc domain.Account) error {
+	rep := domain.PlannedRep{}
+	if domain.IsUUID(repID) {
+		u, err := store.GetUser(p.tx, repID, false)
+		if err != nil && domain.ErrorCode(err) != domain.CodeNotFound {
+			return err
+		}
+		rep = domain.PlannedRep{Found: err == nil, User: u.User,
+			InPlannerScope: err == nil && p.scope.Sees(domain.TableUsers, domain.UserRowKeys(u.ID, u.TerritoryIDs))}
 	}
-	if err != nil {
+	if err := domain.CheckPlannedRep(rep, acc); err != nil {
 		return err
-	}
-	if u.Role != domain.RoleRep || !p.scope.Sees(domain.TableUsers, domain.UserRowKeys(u.ID, u.TerritoryIDs)) {
-		return bad
 	}
 	return nil
 }
@@ -171,8 +180,19 @@ func (p *pusher) deleteVisit(m wire.Mutation, acc domain.Account, cur domain.Vis
 	return wire.MutationResult{Status: wire.StatusApplied, Version: cur.Version + 1}, nil
 }
 
-// vanished: an edit of a row that no longer exists on the server. The attempted
-// change is kept for a person rather than silently dropped.
+// vanished: an edit of a row that does not exist. A row deleted since the
+// device's copy (its tombstone within the pusher's scope) keeps the attempted
+// change in a conflict for a person, so no write is lost. An id that never
+// named a row the pusher could see is not found: there is nothing to be in
+// conflict with, and a conflict would hand whatever the mutation carried to a
+// resolver to write with their rights.
 func (p *pusher) vanished(m wire.Mutation) (wire.MutationResult, error) {
+	keys, err := store.DeletedRowKeys(p.tx, m.Table, m.ID)
+	if err != nil {
+		return wire.MutationResult{}, err
+	}
+	if len(keys) == 0 || !p.scope.Sees(m.Table, keys) {
+		return wire.MutationResult{}, domain.RowNotFound(m.Table)
+	}
 	return p.conflict(m, nil, "row no longer exists on the server", nil, nil, 0)
 }
