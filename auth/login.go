@@ -96,6 +96,9 @@ func validateLogin(email, password, deviceID, deviceName string) error {
 	check("password", password, true, 1024)
 	check("device_id", deviceID, true, 128)
 	check("device_name", deviceName, false, 200)
+	if strings.HasPrefix(deviceID, SessionDevicePrefix) {
+		fs = append(fs, domain.FieldError{Field: "device_id", Message: "must not start with " + SessionDevicePrefix})
+	}
 	if len(fs) > 0 {
 		return domain.Invalid(fs...)
 	}

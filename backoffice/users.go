@@ -132,11 +132,26 @@ func (a *Admin) UpdateUser(ctx context.Context, id string, p UserPatch) (User, e
 		if err := f.err(); err != nil {
 			return err
 		}
-		rec, err := store.UpdateUser(tx, a.db.Now(), old, u)
+		now := a.db.Now()
+		rec, err := store.UpdateUser(tx, now, old, u)
+		if err != nil {
+			return err
+		}
 		out = userOf(rec)
-		return err
+		if endsSessions(old, u, hash != "") {
+			return store.RevokeUserTokens(tx, now, id)
+		}
+		return nil
 	})
 	return out, err
+}
+
+// endsSessions says whether an update revokes the user's tokens and sessions:
+// a new password (whoever knew the old one is out), or a new role (a token
+// must not outlive the rights it was issued with). A territory change does not:
+// scope is read afresh on every request.
+func endsSessions(old, u store.UserRecord, newPassword bool) bool {
+	return newPassword || old.Role != u.Role
 }
 
 // GetUser returns one user as ops sees it.

@@ -6,8 +6,10 @@ import (
 	"encoding/base64"
 	"errors"
 	"html/template"
+	"math"
 	"mime"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -155,6 +157,7 @@ func (d *dashboard) login(c *fiber.Ctx) error {
 	var rl *auth.RateLimitedError
 	switch {
 	case errors.As(err, &rl):
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(math.Max(1, math.Ceil(rl.RetryAfter().Seconds())))))
 		return d.loginForm(c, fiber.StatusTooManyRequests, "Too many failed sign-ins. Try again later.")
 	case domain.ErrorCode(err) == domain.CodeUnauthorized:
 		return d.loginForm(c, fiber.StatusUnauthorized, "Invalid email or password.")

@@ -213,3 +213,59 @@ func TouchDevice(tx *gorm.DB, userID, deviceID string, t DeviceTouch) error {
 	}
 	return nil
 }
+
+// RevokeUserTokens revokes every live token of a user, device tokens and
+// dashboard sessions alike, and marks the user's devices revoked: a password
+// or role change or a deactivation ends every sign-in at once.
+func RevokeUserTokens(tx *gorm.DB, now time.Time, userID string) error {
+	if err := tx.Model(&tokenRow{}).Where("user_id = ? AND revoked_at IS NULL", userID).
+		Update("revoked_at", now).Error; err != nil {
+		return fmt.Errorf("revoke tokens of user %s: %w", userID, err)
+	}
+	if err := tx.Model(&deviceRow{}).Where("user_id = ? AND revoked_at IS NULL", userID).
+		Update("revoked_at", now).Error; err != nil {
+		return fmt.Errorf("revoke devices of user %s: %w", userID, err)
+	}
+	return nil
+}
+
+// SessionRecord is a dashboard session as a device list shows it.
+type SessionRecord struct {
+	DeviceID  string
+	CreatedAt time.Time
+	RevokedAt *time.Time
+}
+
+// ListSessions lists a user's dashboard sessions (tokens of kind), oldest
+// first, that have not expired yet: revoked ones stay listed until then.
+func ListSessions(tx *gorm.DB, now time.Time, userID, kind string) ([]SessionRecord, error) {
+	var rows []tokenRow
+	err := tx.Where("user_id = ? AND kind = ? AND expires_at > ?", userID, kind, now).
+		Order("created_at, device_id").Find(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("sessions of user %s: %w", userID, err)
+	}
+	out := make([]SessionRecord, len(rows))
+	for i, r := range rows {
+		out[i] = SessionRecord{DeviceID: r.DeviceID, CreatedAt: r.CreatedAt.UTC(), RevokedAt: utcPtr(r.RevokedAt)}
+	}
+	return out, nil
+}
+
+// RevokeSession revokes the dashboard session (tokens of kind) known by
+// deviceID. It reports whether such a session exists.
+func RevokeSession(tx *gorm.DB, now time.Time, deviceID, kind string) (bool, error) {
+	var n int64
+	if err := tx.Model(&tokenRow{}).Where("device_id = ? AND kind = ?", deviceID, kind).Count(&n).Error; err != nil {
+		return false, fmt.Errorf("find session %s: %w", deviceID, err)
+	}
+	if n == 0 {
+		return false, nil
+	}
+	err := tx.Model(&tokenRow{}).Where("device_id = ? AND kind = ? AND revoked_at IS NULL", deviceID, kind).
+		Update("revoked_at", now).Error
+	if err != nil {
+		return false, fmt.Errorf("revoke session %s: %w", deviceID, err)
+	}
+	return true, nil
+}
