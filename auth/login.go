@@ -62,7 +62,9 @@ func (s *Service) verifyCredentials(ctx context.Context, email, password, client
 	if found {
 		hash = []byte(user.PasswordHash)
 	}
-	if err := bcrypt.CompareHashAndPassword(hash, []byte(password)); err != nil || !found {
+	// A deactivated user gets the answer of a wrong password: the same bcrypt
+	// work was done, and nothing tells whether the account exists.
+	if err := bcrypt.CompareHashAndPassword(hash, []byte(password)); err != nil || !found || user.DeactivatedAt != nil {
 		s.emails.fail(email, now)
 		s.addresses.fail(clientAddr, now)
 		s.logger.InfoContext(ctx, what, "known_email", found, "client_addr", clientAddr)

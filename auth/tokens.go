@@ -35,7 +35,7 @@ func (s *Service) liveToken(ctx context.Context, token string) (store.TokenOwner
 		return owner, unauthorized("invalid token")
 	case err != nil:
 		return owner, fmt.Errorf("verify token: %w", err)
-	case owner.RevokedAt != nil:
+	case owner.RevokedAt != nil, owner.UserDeactivated:
 		return owner, unauthorized("token revoked")
 	case !s.db.Now().Before(owner.ExpiresAt):
 		return owner, unauthorized("token expired")

@@ -62,6 +62,8 @@ func TestAdmin_UserChangesEndSessions(t *testing.T) {
 			{"SameRole", `{"role":"manager"}`, false},
 			{"Name", `{"name":"New Name"}`, false},
 			{"Territories", `{"territory_ids":["` + region.ID + `"]}`, false},
+			{"Deactivate", `{"active":false}`, true},
+			{"StayActive", `{"active":true}`, false},
 		}
 		for i, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
@@ -94,6 +96,48 @@ func TestAdmin_UserChangesEndSessions(t *testing.T) {
 				t.Error("a sign-in after the change does not work")
 			}
 		})
+	})
+}
+
+// TestAdmin_Deactivate: a deactivated user cannot sign in (the answer of a
+// wrong password) and is shown inactive; reactivated, they sign in again.
+func TestAdmin_Deactivate(t *testing.T) {
+	testdb.Dialects(t, func(t *testing.T, db *store.DB) {
+		e := newAdminEnv(t, db)
+		u := e.signInEverywhere("leaver@example.com")
+		var got struct {
+			Active  bool  `json:"active"`
+			Version int64 `json:"version"`
+		}
+		e.ok("GET", "/v1/admin/users/"+u.id, "", 200, &got)
+		if !got.Active {
+			t.Fatal("a new user is not active")
+		}
+		version := got.Version
+		e.ok("PATCH", "/v1/admin/users/"+u.id, `{"active":false}`, 200, &got)
+		if got.Active || got.Version != version {
+			t.Errorf("after deactivation: active=%v version=%d (was %d); want inactive, no synced change", got.Active, got.Version, version)
+		}
+		body, _ := json.Marshal(wire.LoginRequest{Email: "leaver@example.com", Password: "password1", DeviceID: "phone-2"})
+		wrong, _ := json.Marshal(wire.LoginRequest{Email: "leaver@example.com", Password: "not it at all", DeviceID: "phone-2"})
+		d := e.fails("POST", "/v1/auth/login", "", string(body), 401)
+		if w := e.fails("POST", "/v1/auth/login", "", string(wrong), 401); w.Message != d.Message {
+			t.Errorf("deactivated: %q; wrong password: %q; want the same answer", d.Message, w.Message)
+		}
+		if resp, _ := u.browser.signIn(t, "leaver@example.com", "password1"); resp.StatusCode != 401 {
+			t.Errorf("dashboard sign-in of a deactivated user = %d, want 401", resp.StatusCode)
+		}
+		e.fails("PATCH", "/v1/admin/users/"+u.id, "", `{"active":false}`, 401) // no token: sanity of the helper
+		if d := e.fails("PATCH", "/v1/admin/users/"+u.id, e.ops, `{"active":null}`, 422); d.Fields[0].Field != "active" {
+			t.Errorf("active null: %+v", d)
+		}
+		e.ok("PATCH", "/v1/admin/users/"+u.id, `{"active":true}`, 200, &got)
+		if tok := e.login("leaver@example.com", "password1", "phone-3"); !got.Active || !e.phoneLive(tok) {
+			t.Error("a reactivated user cannot sign in")
+		}
+		if e.phoneLive(u.phone) {
+			t.Error("reactivation brought an old token back")
+		}
 	})
 }
 

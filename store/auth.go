@@ -72,6 +72,8 @@ type TokenRecord struct {
 type TokenOwner struct {
 	TokenRecord
 	Role domain.Role
+	// UserDeactivated: the user was deactivated; the token must not work.
+	UserDeactivated bool
 }
 
 // UpsertDevice records a sign-in from a device. A new sign-in on a revoked device
@@ -114,6 +116,8 @@ type tokenOwnerRow struct {
 	ExpiresAt time.Time
 	RevokedAt *time.Time
 	Role      string
+	// DeactivatedAt is the user's (users.deactivated_at).
+	DeactivatedAt *time.Time
 }
 
 // GetTokenOwner loads a token and its user's role in one indexed query: it runs
@@ -122,13 +126,13 @@ func GetTokenOwner(tx *gorm.DB, hash string) (TokenOwner, error) {
 	var r tokenOwnerRow
 	err := tx.Table("tokens").
 		Select("tokens.token_hash, tokens.user_id, tokens.device_id, tokens.kind, tokens.csrf, "+
-			"tokens.created_at, tokens.expires_at, tokens.revoked_at, users.role").
+			"tokens.created_at, tokens.expires_at, tokens.revoked_at, users.role, users.deactivated_at").
 		Joins("JOIN users ON users.id = tokens.user_id").
 		Where("tokens.token_hash = ?", hash).Take(&r).Error
 	if err != nil {
 		return TokenOwner{}, Translate(err, "token")
 	}
-	return TokenOwner{Role: domain.Role(r.Role), TokenRecord: TokenRecord{Hash: r.TokenHash, UserID: r.UserID,
+	return TokenOwner{Role: domain.Role(r.Role), UserDeactivated: r.DeactivatedAt != nil, TokenRecord: TokenRecord{Hash: r.TokenHash, UserID: r.UserID,
 		DeviceID: r.DeviceID, Kind: r.Kind, CSRF: r.CSRF, CreatedAt: r.CreatedAt.UTC(),
 		ExpiresAt: r.ExpiresAt.UTC(), RevokedAt: utcPtr(r.RevokedAt)}}, nil
 }
