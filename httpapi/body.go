@@ -44,7 +44,12 @@ func GuardBody(c *fiber.Ctx) error {
 	if n := c.Request().Header.ContentLength(); n >= 0 && n <= prefetched {
 		c.Request().Body() // already read by fasthttp: this only drops the stream
 	}
-	err := guardEncoding(c)
+	var err error
+	if cl := c.Request().Header.ContentLength(); cl != 0 && cl != -2 { // -2: no body at all
+		err = guardEncoding(c)
+	} else {
+		c.Request().Header.Del(fiber.HeaderContentEncoding)
+	}
 	if err == nil {
 		err = c.Next()
 	}

@@ -65,6 +65,12 @@ func TestReadBody(t *testing.T) {
 		{"TwoLayers", "/small", gzipped(gzipped(`{"s":"hi"}`)), "gzip, gzip", 415, domain.CodeUnsupportedMediaType, ""},
 		{"UnknownOnRouteWithoutBody", "/nowhere", "x", "compress", 415, domain.CodeUnsupportedMediaType, ""},
 	}
+	t.Run("UnknownEncodingWithoutBody", func(t *testing.T) {
+		app.Get("/get", func(c *fiber.Ctx) error { return c.SendString("ok") })
+		if resp, b := call(t, app, "GET", "/get", "", "Content-Encoding", "br"); resp.StatusCode != 200 {
+			t.Errorf("a GET naming an encoding but sending no body: %d %s", resp.StatusCode, b)
+		}
+	})
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			hdr := []string{"Content-Type", "application/json"}
