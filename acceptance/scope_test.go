@@ -152,7 +152,9 @@ func TestSync_ScopeTerritoriesReplaced(t *testing.T) {
 }
 
 // TestSync_ScopeRepPromoted: a rep promoted to manager of the region gets the
-// whole region, history included, and converges.
+// whole region, history included, and converges. The role change ends the
+// rep's token (docs/api.md, "Sessions and deactivation"): the device signs in
+// again and keeps its mirror.
 func TestSync_ScopeRepPromoted(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *env) {
 		rep1, rec1 := e.recorded(e.rep1)
@@ -160,6 +162,13 @@ func TestSync_ScopeRepPromoted(t *testing.T) {
 		theirs := e.record(rep2, e.a2)
 		rec1.take()
 		e.opsPatch("/v1/admin/users/"+e.rep1, map[string]any{"role": "manager", "territory_ids": []string{e.region}})
+		if _, err := rep1.Sync(context.Background()); err == nil {
+			t.Fatal("the token issued to the rep still syncs after the role change")
+		}
+		if _, err := rep1.Login(context.Background(), e.email[e.rep1], password); err != nil {
+			t.Fatalf("sign-in after the role change: %v", err)
+		}
+		rec1.take()
 		e.sync(rep1)
 		e.wantEntered("rep1", e.rep1, rec1.take(), theirs.keys()...)
 		e.converged(rep1)

@@ -62,7 +62,9 @@ func (s *Service) verifyCredentials(ctx context.Context, email, password, client
 	if found {
 		hash = []byte(user.PasswordHash)
 	}
-	if err := bcrypt.CompareHashAndPassword(hash, []byte(password)); err != nil || !found {
+	// A deactivated user gets the answer of a wrong password: the same bcrypt
+	// work was done, and nothing tells whether the account exists.
+	if err := bcrypt.CompareHashAndPassword(hash, []byte(password)); err != nil || !found || user.DeactivatedAt != nil {
 		s.emails.fail(email, now)
 		s.addresses.fail(clientAddr, now)
 		s.logger.InfoContext(ctx, what, "known_email", found, "client_addr", clientAddr)
@@ -96,6 +98,9 @@ func validateLogin(email, password, deviceID, deviceName string) error {
 	check("password", password, true, 1024)
 	check("device_id", deviceID, true, 128)
 	check("device_name", deviceName, false, 200)
+	if strings.HasPrefix(deviceID, SessionDevicePrefix) {
+		fs = append(fs, domain.FieldError{Field: "device_id", Message: "must not start with " + SessionDevicePrefix})
+	}
 	if len(fs) > 0 {
 		return domain.Invalid(fs...)
 	}

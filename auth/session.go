@@ -11,6 +11,15 @@ import (
 	"gorm.io/gorm"
 )
 
+// SessionDevicePrefix starts the device id of every dashboard session: device
+// lists show a session as a device "dashboard:<16 hex digits>" named
+// SessionDeviceName, and revoking that device id ends the session. Phones may
+// not sign in with a device id of this form.
+const (
+	SessionDevicePrefix = "dashboard:"
+	SessionDeviceName   = "dashboard (browser)"
+)
+
 // SessionTTL bounds a dashboard session: a browser left open overnight signs in
 // again in the morning.
 const SessionTTL = 12 * time.Hour
@@ -26,8 +35,9 @@ type Session struct {
 
 // LoginSession checks credentials like Login (same rate limits, same answer for
 // an unknown email and a wrong password) and issues a dashboard session. A
-// session is a token of kind session on its own pseudo-device, so it never
-// shows up as a phone and revoking a phone never ends it.
+// session is a token of kind session on its own pseudo-device (no device row,
+// so it never counts in the sync-health report and revoking a phone never ends
+// it); device lists show it all the same (ListDevices).
 func (s *Service) LoginSession(ctx context.Context, email, password, clientAddr string) (Session, error) {
 	user, err := s.checkPassword(ctx, email, password, clientAddr)
 	if err != nil {
@@ -42,7 +52,7 @@ func (s *Service) LoginSession(ctx context.Context, email, password, clientAddr 
 		return Session{}, err
 	}
 	now := s.db.Now()
-	rec := store.TokenRecord{Hash: hash, UserID: user.ID, DeviceID: "dashboard:" + hash[:16], Kind: KindSession,
+	rec := store.TokenRecord{Hash: hash, UserID: user.ID, DeviceID: SessionDevicePrefix + hash[:16], Kind: KindSession,
 		CSRF: &csrf, CreatedAt: now, ExpiresAt: now.Add(SessionTTL)}
 	if err := s.db.Tx(ctx, func(tx *gorm.DB) error { return store.CreateToken(tx, rec) }); err != nil {
 		return Session{}, fmt.Errorf("login session: %w", err)

@@ -35,7 +35,7 @@ func (s *Service) liveToken(ctx context.Context, token string) (store.TokenOwner
 		return owner, unauthorized("invalid token")
 	case err != nil:
 		return owner, fmt.Errorf("verify token: %w", err)
-	case owner.RevokedAt != nil:
+	case owner.RevokedAt != nil, owner.UserDeactivated:
 		return owner, unauthorized("token revoked")
 	case !s.db.Now().Before(owner.ExpiresAt):
 		return owner, unauthorized("token expired")
@@ -53,14 +53,20 @@ func (s *Service) Logout(ctx context.Context, p Principal) error {
 	return store.RevokeToken(s.db.Gorm.WithContext(ctx), s.db.Now(), p.TokenHash)
 }
 
-// RevokeDevice revokes every token issued to deviceID (a lost phone).
+// RevokeDevice revokes every token issued to deviceID (a lost phone), or the
+// dashboard session listed under that device id.
 func (s *Service) RevokeDevice(ctx context.Context, deviceID string) error {
 	return s.db.Tx(ctx, func(tx *gorm.DB) error {
-		found, err := store.RevokeDevice(tx, s.db.Now(), deviceID)
+		now := s.db.Now()
+		device, err := store.RevokeDevice(tx, now, deviceID)
 		if err != nil {
 			return err
 		}
-		if !found {
+		session, err := store.RevokeSession(tx, now, deviceID, KindSession)
+		if err != nil {
+			return err
+		}
+		if !device && !session {
 			return domain.Errorf(domain.CodeNotFound, "device not found")
 		}
 		return nil
@@ -75,12 +81,9 @@ func (s *Service) Me(ctx context.Context, p Principal) (wire.MeResponse, error) 
 		if err != nil {
 			return err
 		}
-		devices, err := store.ListDevices(tx, p.UserID)
-		if err != nil {
-			return err
-		}
-		out = wire.MeResponse{User: userInfo(u), TerritoryIDs: u.TerritoryIDs, Devices: wireDevices(devices)}
-		return nil
+		devices, err := s.devicesOf(tx, p.UserID)
+		out = wire.MeResponse{User: userInfo(u), TerritoryIDs: u.TerritoryIDs, Devices: devices}
+		return err
 	})
 	return out, err
 }
@@ -92,11 +95,31 @@ func (s *Service) ListDevices(ctx context.Context, userID string) ([]wire.Device
 		if _, err := store.GetUser(tx, userID, false); err != nil {
 			return err
 		}
-		devices, err := store.ListDevices(tx, userID)
-		out = wireDevices(devices)
+		var err error
+		out, err = s.devicesOf(tx, userID)
 		return err
 	})
 	return out, err
+}
+
+// devicesOf lists a user's devices, then the dashboard sessions that have not
+// expired (revoked ones included, with revoked_at), each as a device.
+func (s *Service) devicesOf(tx *gorm.DB, userID string) ([]wire.Device, error) {
+	devices, err := store.ListDevices(tx, userID)
+	if err != nil {
+		return nil, err
+	}
+	sessions, err := store.ListSessions(tx, s.db.Now(), userID, KindSession)
+	if err != nil {
+		return nil, err
+	}
+	out := wireDevices(devices)
+	for _, ss := range sessions {
+		name := SessionDeviceName
+		out = append(out, wire.Device{DeviceID: ss.DeviceID, DeviceName: &name, CreatedAt: ss.CreatedAt,
+			RevokedAt: ss.RevokedAt})
+	}
+	return out, nil
 }
 
 // TouchDevice records a sync request of the caller's device for the sync-health

@@ -30,6 +30,9 @@ type UserPatch struct {
 	Role         Optional[domain.Role] `json:"role,omitzero"`
 	Password     Optional[string]      `json:"password,omitzero"`
 	TerritoryIDs Optional[[]string]    `json:"territory_ids,omitzero"`
+	// Active false deactivates the user: no sign-in, every token and session
+	// revoked at once; true lets them sign in again (with new tokens).
+	Active Optional[bool] `json:"active,omitzero"`
 }
 
 // User is a user as ops sees it: the synced fields plus the email, never the
@@ -40,6 +43,7 @@ type User struct {
 	Name         string      `json:"name"`
 	Role         domain.Role `json:"role"`
 	TerritoryIDs []string    `json:"territory_ids"`
+	Active       bool        `json:"active"`
 	Version      int64       `json:"version"`
 	UpdatedAt    time.Time   `json:"updated_at"`
 }
@@ -50,7 +54,7 @@ func userOf(r store.UserRecord) User {
 		ids = []string{}
 	}
 	return User{ID: r.ID, Email: r.Email, Name: r.Name, Role: r.Role, TerritoryIDs: ids,
-		Version: r.Version, UpdatedAt: r.UpdatedAt}
+		Active: r.DeactivatedAt == nil, Version: r.Version, UpdatedAt: r.UpdatedAt}
 }
 
 const (
@@ -109,6 +113,7 @@ func (a *Admin) UpdateUser(ctx context.Context, id string, p UserPatch) (User, e
 	if p.TerritoryIDs.Set {
 		ids = f.refIDs("territory_ids", p.TerritoryIDs.Value)
 	}
+	apply(&f, "active", p.Active, new(bool)) // refuses null
 	var out User
 	err := a.db.Tx(ctx, func(tx *gorm.DB) error {
 		old, err := store.GetUser(tx, id, true)
@@ -132,11 +137,38 @@ func (a *Admin) UpdateUser(ctx context.Context, id string, p UserPatch) (User, e
 		if err := f.err(); err != nil {
 			return err
 		}
-		rec, err := store.UpdateUser(tx, a.db.Now(), old, u)
+		now := a.db.Now()
+		setActive(&u, p.Active, now)
+		rec, err := store.UpdateUser(tx, now, old, u)
+		if err != nil {
+			return err
+		}
 		out = userOf(rec)
-		return err
+		if endsSessions(old, u, hash != "") {
+			return store.RevokeUserTokens(tx, now, id)
+		}
+		return nil
 	})
 	return out, err
+}
+
+// endsSessions says whether an update revokes the user's tokens and sessions:
+// a new password (whoever knew the old one is out), or a new role (a token
+// must not outlive the rights it was issued with). A territory change does not:
+// scope is read afresh on every request.
+func endsSessions(old, u store.UserRecord, newPassword bool) bool {
+	return newPassword || old.Role != u.Role || (old.DeactivatedAt == nil && u.DeactivatedAt != nil)
+}
+
+// setActive applies an "active" patch: a deactivation keeps its first time.
+func setActive(u *store.UserRecord, active Optional[bool], now time.Time) {
+	switch {
+	case !active.Set || active.Null:
+	case active.Value:
+		u.DeactivatedAt = nil
+	case u.DeactivatedAt == nil:
+		u.DeactivatedAt = &now
+	}
 }
 
 // GetUser returns one user as ops sees it.

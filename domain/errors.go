@@ -28,6 +28,9 @@ const (
 	CodeInternal          Code = "internal"           // a bug or an outage; never bad input
 )
 
+// CodeUnsupportedMediaType: a Content-Encoding the server cannot decode (415).
+const CodeUnsupportedMediaType Code = "unsupported_media_type"
+
 // FieldError names one invalid field by its JSON path, e.g. "lines[0].quantity".
 type FieldError struct {
 	Field   string `json:"field"`

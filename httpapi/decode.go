@@ -16,8 +16,13 @@ import (
 // DecodeJSON decodes the request body into v strictly: one JSON value, no unknown
 // fields, types as declared. Every failure is a 400 bad_request naming the field
 // where it can. Decoding copies, so v never aliases Fiber's reused buffers.
+// The body is read by ReadBody, within the route's limit.
 func DecodeJSON(c *fiber.Ctx, v any) error {
-	return decodeBytes(c.Body(), v)
+	body, err := ReadBody(c)
+	if err != nil {
+		return err
+	}
+	return decodeBytes(body, v)
 }
 
 func decodeBytes(body []byte, v any) error {

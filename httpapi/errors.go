@@ -34,6 +34,8 @@ var statusOf = map[domain.Code]int{
 	domain.CodeRateLimited:       http.StatusTooManyRequests,
 	domain.CodeUnavailable:       http.StatusServiceUnavailable,
 	domain.CodeInternal:          http.StatusInternalServerError,
+
+	domain.CodeUnsupportedMediaType: http.StatusUnsupportedMediaType,
 }
 
 // Status returns the HTTP status of a code; unknown codes are internal errors.

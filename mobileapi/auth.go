@@ -9,6 +9,10 @@ import (
 	"github.com/gofiber/fiber/v2"
 )
 
+// LoginBodyLimit caps a login body: an email, a password, a device id and
+// name fit in far less, and the route is open to anyone.
+const LoginBodyLimit = 4 << 10
+
 type authHandlers struct {
 	auth *auth.Service
 }
@@ -16,7 +20,7 @@ type authHandlers struct {
 func registerAuth(r fiber.Router, d Deps) {
 	h := authHandlers{auth: d.Auth}
 	authenticated := httpapi.Authenticate(d.Auth)
-	r.Post("/auth/login", h.login)
+	r.Post("/auth/login", httpapi.BodyLimit(LoginBodyLimit), h.login)
 	r.Post("/auth/logout", authenticated, h.logout)
 	r.Get("/me", authenticated, h.me)
 }

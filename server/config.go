@@ -25,7 +25,7 @@ type Config struct {
 	CadenceA        int           // FIELDSYNC_CADENCE_A: days between visits of class A accounts
 	CadenceB        int           // FIELDSYNC_CADENCE_B
 	CadenceC        int           // FIELDSYNC_CADENCE_C
-	BodyLimit       int           // FIELDSYNC_BODY_LIMIT: bytes; handlers enforce tighter limits
+	BodyLimit       int           // FIELDSYNC_BODY_LIMIT: bytes; each route enforces its own, tighter limit (httpapi.BodyLimit)
 	ReadTimeout     time.Duration // FIELDSYNC_READ_TIMEOUT
 	WriteTimeout    time.Duration // FIELDSYNC_WRITE_TIMEOUT
 	IdleTimeout     time.Duration // FIELDSYNC_IDLE_TIMEOUT

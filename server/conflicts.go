@@ -6,6 +6,7 @@ import (
 	"github.com/fieldsync/fieldsync/backoffice"
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/httpapi"
+	"github.com/fieldsync/fieldsync/wire"
 	"github.com/gofiber/fiber/v2"
 )
 
@@ -21,7 +22,8 @@ func (s *Server) registerConflicts(r fiber.Router) {
 	authn := httpapi.Authenticate(s.Auth)
 	r.Get("/conflicts", authn, h.list)
 	r.Post("/conflicts/:id/resolve", authn,
-		httpapi.RequireAction(domain.ActResolveConflict), h.resolve)
+		httpapi.RequireAction(domain.ActResolveConflict),
+		httpapi.BodyLimit(wire.MaxPushBodyBytes), h.resolve) // a custom row is as large as a pushed one
 }
 
 // officeCaller is the authenticated caller as the back-office services see it.

@@ -6,13 +6,16 @@ import (
 	"encoding/base64"
 	"errors"
 	"html/template"
+	"math"
 	"mime"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/fieldsync/fieldsync/auth"
 	"github.com/fieldsync/fieldsync/domain"
+	"github.com/fieldsync/fieldsync/httpapi"
 	"github.com/fieldsync/fieldsync/reports"
 	"github.com/gofiber/fiber/v2"
 )
@@ -46,9 +49,21 @@ func (s *Server) registerDashboard(app *fiber.App) {
 		tmpl: template.Must(template.New("").Funcs(viewFuncs).ParseFS(dashboardFS, "dashboard/*.html"))}
 	g := app.Group(dashboardPath, securityHeaders)
 	g.Get("/", d.page)
-	g.Post("/login", d.login)
-	g.Post("/logout", d.logout)
+	g.Post("/login", httpapi.BodyLimit(formBodyLimit), readForm, d.login)
+	g.Post("/logout", httpapi.BodyLimit(formBodyLimit), readForm, d.logout)
 	g.Get("/assets/:name", serveAsset)
+}
+
+// formBodyLimit caps the dashboard's forms (email, password, CSRF token); the
+// login form is open to anyone.
+const formBodyLimit = 4 << 10
+
+// readForm reads the form body within its limit before FormValue parses it.
+func readForm(c *fiber.Ctx) error {
+	if _, err := httpapi.ReadBody(c); err != nil {
+		return err
+	}
+	return c.Next()
 }
 
 func securityHeaders(c *fiber.Ctx) error {
@@ -143,6 +158,7 @@ func (d *dashboard) login(c *fiber.Ctx) error {
 	var rl *auth.RateLimitedError
 	switch {
 	case errors.As(err, &rl):
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(math.Max(1, math.Ceil(rl.RetryAfter().Seconds())))))
 		return d.loginForm(c, fiber.StatusTooManyRequests, "Too many failed sign-ins. Try again later.")
 	case domain.ErrorCode(err) == domain.CodeUnauthorized:
 		return d.loginForm(c, fiber.StatusUnauthorized, "Invalid email or password.")

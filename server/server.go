@@ -41,18 +41,24 @@ func New(cfg Config, db *store.DB, logger *slog.Logger) (*Server, error) {
 	s := &Server{Cfg: cfg, DB: db, Auth: authSvc, Logger: logger, Metrics: NewMetrics()}
 	s.Sync = newSyncEngine(s)
 	s.App = fiber.New(fiber.Config{
-		AppName:               "fieldsync",
-		ErrorHandler:          httpapi.ErrorHandler(logger),
-		BodyLimit:             cfg.BodyLimit,
-		ReadTimeout:           cfg.ReadTimeout,
-		WriteTimeout:          cfg.WriteTimeout,
-		IdleTimeout:           cfg.IdleTimeout,
-		ProxyHeader:           cfg.ProxyHeader,
-		DisableStartupMessage: true,
+		AppName:      "fieldsync",
+		ErrorHandler: httpapi.ErrorHandler(logger),
+		BodyLimit:    cfg.BodyLimit,
+		// Bodies are streamed so that a declared Content-Length allocates
+		// nothing: fasthttp reads at most 8 KiB ahead, and each route reads the
+		// rest through httpapi.ReadBody within its own limit. Multipart forms
+		// are never pre-parsed (no route takes one; fasthttp would spool them).
+		StreamRequestBody:            true,
+		DisablePreParseMultipartForm: true,
+		ReadTimeout:                  cfg.ReadTimeout,
+		WriteTimeout:                 cfg.WriteTimeout,
+		IdleTimeout:                  cfg.IdleTimeout,
+		ProxyHeader:                  cfg.ProxyHeader,
+		DisableStartupMessage:        true,
 	})
 	// Order matters: the request id exists before anything logs; observe sees the
 	// status the error handler chose, including for panics recovered below it.
-	s.App.Use(requestID, s.observe, s.recoverPanic)
+	s.App.Use(requestID, s.observe, s.recoverPanic, httpapi.GuardBody)
 	s.routes()
 	return s, nil
 }

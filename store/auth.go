@@ -72,6 +72,8 @@ type TokenRecord struct {
 type TokenOwner struct {
 	TokenRecord
 	Role domain.Role
+	// UserDeactivated: the user was deactivated; the token must not work.
+	UserDeactivated bool
 }
 
 // UpsertDevice records a sign-in from a device. A new sign-in on a revoked device
@@ -114,6 +116,8 @@ type tokenOwnerRow struct {
 	ExpiresAt time.Time
 	RevokedAt *time.Time
 	Role      string
+	// DeactivatedAt is the user's (users.deactivated_at).
+	DeactivatedAt *time.Time
 }
 
 // GetTokenOwner loads a token and its user's role in one indexed query: it runs
@@ -122,13 +126,13 @@ func GetTokenOwner(tx *gorm.DB, hash string) (TokenOwner, error) {
 	var r tokenOwnerRow
 	err := tx.Table("tokens").
 		Select("tokens.token_hash, tokens.user_id, tokens.device_id, tokens.kind, tokens.csrf, "+
-			"tokens.created_at, tokens.expires_at, tokens.revoked_at, users.role").
+			"tokens.created_at, tokens.expires_at, tokens.revoked_at, users.role, users.deactivated_at").
 		Joins("JOIN users ON users.id = tokens.user_id").
 		Where("tokens.token_hash = ?", hash).Take(&r).Error
 	if err != nil {
 		return TokenOwner{}, Translate(err, "token")
 	}
-	return TokenOwner{Role: domain.Role(r.Role), TokenRecord: TokenRecord{Hash: r.TokenHash, UserID: r.UserID,
+	return TokenOwner{Role: domain.Role(r.Role), UserDeactivated: r.DeactivatedAt != nil, TokenRecord: TokenRecord{Hash: r.TokenHash, UserID: r.UserID,
 		DeviceID: r.DeviceID, Kind: r.Kind, CSRF: r.CSRF, CreatedAt: r.CreatedAt.UTC(),
 		ExpiresAt: r.ExpiresAt.UTC(), RevokedAt: utcPtr(r.RevokedAt)}}, nil
 }
@@ -212,4 +216,60 @@ func TouchDevice(tx *gorm.DB, userID, deviceID string, t DeviceTouch) error {
 		return fmt.Errorf("touch device %s: %w", deviceID, err)
 	}
 	return nil
+}
+
+// RevokeUserTokens revokes every live token of a user, device tokens and
+// dashboard sessions alike, and marks the user's devices revoked: a password
+// or role change or a deactivation ends every sign-in at once.
+func RevokeUserTokens(tx *gorm.DB, now time.Time, userID string) error {
+	if err := tx.Model(&tokenRow{}).Where("user_id = ? AND revoked_at IS NULL", userID).
+		Update("revoked_at", now).Error; err != nil {
+		return fmt.Errorf("revoke tokens of user %s: %w", userID, err)
+	}
+	if err := tx.Model(&deviceRow{}).Where("user_id = ? AND revoked_at IS NULL", userID).
+		Update("revoked_at", now).Error; err != nil {
+		return fmt.Errorf("revoke devices of user %s: %w", userID, err)
+	}
+	return nil
+}
+
+// SessionRecord is a dashboard session as a device list shows it.
+type SessionRecord struct {
+	DeviceID  string
+	CreatedAt time.Time
+	RevokedAt *time.Time
+}
+
+// ListSessions lists a user's dashboard sessions (tokens of kind), oldest
+// first, that have not expired yet: revoked ones stay listed until then.
+func ListSessions(tx *gorm.DB, now time.Time, userID, kind string) ([]SessionRecord, error) {
+	var rows []tokenRow
+	err := tx.Where("user_id = ? AND kind = ? AND expires_at > ?", userID, kind, now).
+		Order("created_at, device_id").Find(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("sessions of user %s: %w", userID, err)
+	}
+	out := make([]SessionRecord, len(rows))
+	for i, r := range rows {
+		out[i] = SessionRecord{DeviceID: r.DeviceID, CreatedAt: r.CreatedAt.UTC(), RevokedAt: utcPtr(r.RevokedAt)}
+	}
+	return out, nil
+}
+
+// RevokeSession revokes the dashboard session (tokens of kind) known by
+// deviceID. It reports whether such a session exists.
+func RevokeSession(tx *gorm.DB, now time.Time, deviceID, kind string) (bool, error) {
+	var n int64
+	if err := tx.Model(&tokenRow{}).Where("device_id = ? AND kind = ?", deviceID, kind).Count(&n).Error; err != nil {
+		return false, fmt.Errorf("find session %s: %w", deviceID, err)
+	}
+	if n == 0 {
+		return false, nil
+	}
+	err := tx.Model(&tokenRow{}).Where("device_id = ? AND kind = ? AND revoked_at IS NULL", deviceID, kind).
+		Update("revoked_at", now).Error
+	if err != nil {
+		return false, fmt.Errorf("revoke session %s: %w", deviceID, err)
+	}
+	return true, nil
 }

@@ -29,6 +29,8 @@ type userRow struct {
 	Version      int64
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
+	// DeactivatedAt is set while the user is deactivated (migration 00007).
+	DeactivatedAt *time.Time
 }
 
 func (userRow) TableName() string { return "users" }

@@ -16,6 +16,9 @@ type UserRecord struct {
 	Email        string
 	PasswordHash string
 	CreatedAt    time.Time
+	// DeactivatedAt is when ops deactivated the user; nil while active. Not a
+	// synced field: devices see no change, the user's tokens simply stop working.
+	DeactivatedAt *time.Time
 }
 
 func (r userRow) record(territories []string) UserRecord {
@@ -26,6 +29,7 @@ func (r userRow) record(territories []string) UserRecord {
 		User: domain.User{ID: r.ID, Name: r.Name, Role: domain.Role(r.Role), TerritoryIDs: territories,
 			Meta: meta(r.Version, r.UpdatedAt)},
 		Email: r.Email, PasswordHash: r.PasswordHash, CreatedAt: r.CreatedAt.UTC(),
+		DeactivatedAt: utcPtr(r.DeactivatedAt),
 	}
 }
 
@@ -89,7 +93,8 @@ func CreateUser(tx *gorm.DB, now time.Time, u UserRecord) (UserRecord, error) {
 func UpdateUser(tx *gorm.DB, now time.Time, old, u UserRecord) (UserRecord, error) {
 	u.TerritoryIDs = sortedUnique(u.TerritoryIDs)
 	syncedChanged := len(domain.ChangedFields(old.User, u.User)) > 0
-	if !syncedChanged && old.PasswordHash == u.PasswordHash {
+	sameActive := (old.DeactivatedAt == nil) == (u.DeactivatedAt == nil)
+	if !syncedChanged && old.PasswordHash == u.PasswordHash && sameActive {
 		return old, nil
 	}
 	u.Version, u.UpdatedAt = old.Version, old.UpdatedAt
@@ -97,7 +102,7 @@ func UpdateUser(tx *gorm.DB, now time.Time, old, u UserRecord) (UserRecord, erro
 		u.Version, u.UpdatedAt = old.Version+1, now
 	}
 	r := userRow{ID: u.ID, Email: old.Email, Name: u.Name, Role: string(u.Role), PasswordHash: u.PasswordHash,
-		Version: u.Version, CreatedAt: old.CreatedAt, UpdatedAt: u.UpdatedAt}
+		Version: u.Version, CreatedAt: old.CreatedAt, UpdatedAt: u.UpdatedAt, DeactivatedAt: u.DeactivatedAt}
 	if err := updateAll(tx, &r, u.ID, "user"); err != nil {
 		return u, err
 	}
