@@ -5,7 +5,6 @@ import (
 	"fmt"
 	gosync "sync"
 	"testing"
-	"time"
 
 	"github.com/fieldsync/fieldsync/internal/testdb"
 	"github.com/fieldsync/fieldsync/store"
@@ -14,14 +13,15 @@ import (
 	"github.com/google/uuid"
 )
 
-// concurrentRun has 8 devices push visit batches while 3 devices pull, for d.
-// It returns the ids of every applied write and the ids each puller missed.
-func concurrentRun(t *testing.T, o *org, d time.Duration) (applied map[string]bool, missed [3][]string) {
+// concurrentRun has 8 devices push batches of visit creates, batches each,
+// while 3 devices pull until the writers are done. It returns the ids of every
+// applied write and the ids each puller missed. The load is a count, not a
+// duration, so a slow machine runs it longer instead of testing less.
+func concurrentRun(t *testing.T, o *org, batches int) (applied map[string]bool, missed [3][]string) {
 	t.Helper()
 	ctx := context.Background()
 	applied = map[string]bool{}
 	var mu gosync.Mutex
-	stop := time.Now().Add(d)
 	var writers, pullers gosync.WaitGroup
 	for w := 0; w < 8; w++ {
 		writers.Add(1)
@@ -29,7 +29,7 @@ func concurrentRun(t *testing.T, o *org, d time.Duration) (applied map[string]bo
 			defer writers.Done()
 			a := o.actor(o.rep1)
 			a.DeviceID = fmt.Sprintf("writer-%d", w)
-			for time.Now().Before(stop) {
+			for b := 0; b < batches; b++ {
 				var muts []wire.Mutation
 				for i := 0; i < 5; i++ {
 					// One planning day per writer: writers of one rep and day
@@ -93,39 +93,87 @@ func concurrentRun(t *testing.T, o *org, d time.Duration) (applied map[string]bo
 
 // TestPull_ConcurrentWritersNothingSkipped is guarantee 2 of docs/protocol.md §4.1 under
 // load: every write applied by 8 concurrent pushers reaches all 3 pullers that
-// pulled while the writes committed in any order.
+// pulled while the writes committed in any order. TestPull_OutOfOrderCommit
+// below forces the interleaving this load only makes likely.
 func TestPull_ConcurrentWritersNothingSkipped(t *testing.T) {
 	testdb.Dialects(t, func(t *testing.T, db *store.DB) {
 		o := newOrg(t, db)
-		applied, missed := concurrentRun(t, o, 3*time.Second)
-		if len(applied) < 100 {
-			t.Fatalf("only %d writes applied: the test did not load the server", len(applied))
+		applied, missed := concurrentRun(t, o, 20)
+		if len(applied) != 8*20*5 {
+			t.Fatalf("%d of %d writes applied", len(applied), 8*20*5)
 		}
 		for p, ids := range missed {
 			if len(ids) > 0 {
 				t.Errorf("puller %d missed %d of %d applied writes, e.g. %s", p, len(ids), len(applied), ids[0])
 			}
 		}
-		t.Logf("%d writes applied, every one seen by all 3 pullers", len(applied))
 	})
 }
 
-// TestPull_NaiveSeqCursorSkips shows the test above has teeth: the same load
-// against a seq-only cursor loses writes on Postgres (measured: about a quarter
-// of them per puller without -race, 20 to 480 in all with -race, never none),
-// while SQLite's single writer makes seq order commit order. It runs 5 s so a
-// slow race-detector run still sees out-of-order commits.
-func TestPull_NaiveSeqCursorSkips(t *testing.T) {
-	db := testdb.Open(t, store.Postgres)
-	o := newOrg(t, db)
-	fsync.SetNaiveSeqCursor(o.eng)
-	applied, missed := concurrentRun(t, o, 5*time.Second)
-	total := 0
-	for _, ids := range missed {
-		total += len(ids)
+// TestPull_OutOfOrderCommit forces the interleaving that a plain sequence
+// cursor gets wrong on Postgres: push A takes its log position, push B takes a
+// later one and commits, a device pulls, and only then A commits. The pull
+// cursor must still deliver A; the naive seq-only cursor (the negative control)
+// must skip it, which shows the test can see the defect. SQLite's single writer
+// cannot interleave this way, so the test is Postgres-only.
+func TestPull_OutOfOrderCommit(t *testing.T) {
+	for _, naive := range []bool{false, true} {
+		t.Run(fmt.Sprintf("naive=%v", naive), func(t *testing.T) {
+			o := newOrg(t, testdb.Open(t, store.Postgres))
+			if naive {
+				fsync.SetNaiveSeqCursor(o.eng)
+			}
+			ctx := context.Background()
+			puller := o.actor(o.rep1)
+			puller.DeviceID = "puller"
+			m := newMirror()
+			o.syncAll(t, m, o.rep1)
+
+			entered, release := make(chan struct{}), make(chan struct{})
+			fsync.SetPushHook(o.eng, func(at fsync.PushPoint, a fsync.Actor, _ error) {
+				if at == fsync.PushCommit && a.DeviceID == "device-a" {
+					close(entered)
+					<-release
+				}
+			})
+			defer fsync.SetPushHook(o.eng, nil)
+			push := func(device, id, day string) error {
+				a := o.actor(o.rep1)
+				a.DeviceID = device
+				_, err := o.eng.Push(ctx, a, wire.PushRequest{Mutations: []wire.Mutation{
+					mut("visits", "upsert", id, 0, map[string]any{"account_id": o.acc1, "planned_at": day + "T09:00:00Z"})}})
+				return err
+			}
+			idA, idB := uuid.NewString(), uuid.NewString()
+			doneA := make(chan error, 1)
+			go func() { doneA <- push("device-a", idA, "2026-11-02") }()
+			<-entered // A holds its log position, uncommitted
+			if err := push("device-b", idB, "2026-11-03"); err != nil {
+				close(release)
+				t.Fatalf("push B: %v", err)
+			}
+			for {
+				resp, err := o.eng.Pull(ctx, puller, m.cursor, 50)
+				if err != nil {
+					close(release)
+					t.Fatalf("pull while A is open: %v", err)
+				}
+				m.apply(resp)
+				if !resp.HasMore {
+					break
+				}
+			}
+			close(release)
+			if err := <-doneA; err != nil {
+				t.Fatalf("push A: %v", err)
+			}
+			o.syncAll(t, m, o.rep1)
+			if !m.has("visits", idB) {
+				t.Fatalf("B never arrived")
+			}
+			if got := m.has("visits", idA); got == naive {
+				t.Fatalf("naive=%v: A arrived = %v; the cursor must deliver a change that committed after a later one, and the naive cursor must not", naive, got)
+			}
+		})
 	}
-	if total == 0 {
-		t.Fatalf("the naive cursor lost nothing in %d writes; expected skips", len(applied))
-	}
-	t.Logf("naive seq cursor: %d writes applied, pullers missed %d/%d/%d", len(applied), len(missed[0]), len(missed[1]), len(missed[2]))
 }
