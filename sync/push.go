@@ -111,6 +111,9 @@ type pusher struct {
 	// absent holds "table/id" of rows known not to exist when the request
 	// started and not created since: their lookup can be skipped.
 	absent map[string]bool
+	// deleted holds "table/id" of absent rows whose id was used before (a
+	// tombstone is logged): a create of one is a re-creation.
+	deleted map[string]bool
 	// pendingVisits and pendingLog hold this request's visit creates and their
 	// change-log entries, not written yet: they are written in one statement
 	// each before any other kind of mutation and at the end of the request.

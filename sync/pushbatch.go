@@ -48,10 +48,15 @@ func (p *pusher) prefetch(muts []wire.Mutation, replayed map[string]json.RawMess
 		if err != nil {
 			return err
 		}
+		var gone []string
 		for _, id := range list {
 			if !existing[id] {
 				p.absent[table+"/"+id] = true
+				gone = append(gone, id)
 			}
+		}
+		if err := p.findDeleted(table, gone); err != nil {
+			return err
 		}
 	}
 	if len(accountIDs) == 0 {
@@ -70,8 +75,26 @@ func (p *pusher) mayExist(table, id string) bool { return !p.absent[table+"/"+id
 
 func (p *pusher) created(table, id string) { delete(p.absent, table+"/"+id) }
 
-// isCreate: an upsert of a visit that does not exist and is not pending.
+// isCreate: an upsert of a visit that does not exist, is not pending and
+// never existed (so it starts at version 1 with no log entries to replace).
 func (p *pusher) isCreate(m wire.Mutation) bool {
 	return m.Op == store.OpUpsert && m.Table == domain.TableVisits && m.BaseVersion == 0 &&
-		!p.mayExist(m.Table, m.ID)
+		!p.mayExist(m.Table, m.ID) && !p.deleted[m.Table+"/"+m.ID]
+}
+
+// findDeleted notes which visits of ids (none of which exists) were deleted:
+// their re-creation continues from the tombstone's version, so it cannot be a
+// deferred create at version 1.
+func (p *pusher) findDeleted(table string, ids []string) error {
+	if table != domain.TableVisits || len(ids) == 0 {
+		return nil
+	}
+	logged, err := store.LoggedIDs(p.tx, table, ids)
+	if p.deleted == nil {
+		p.deleted = map[string]bool{}
+	}
+	for id := range logged {
+		p.deleted[table+"/"+id] = true
+	}
+	return err
 }
