@@ -91,6 +91,21 @@ func TestInput_BadTextIsRefused(t *testing.T) {
 			{"ResolveRow", "coordAll", "POST", "/v1/conflicts/" + conflictID + "/resolve", `{"resolution":"custom","row":{"note":"X"}}`, 422, domain.CodeValidation, "note"},
 			{"PushDeviceID", "rep1", "POST", "/v1/sync/push", `{"device_id":"dev-rep1X","mutations":[]}`, 422, domain.CodeValidation, "device_id"},
 		}
+		// Not text, the same class: a time that is valid RFC 3339 but past year
+		// 9999 in UTC could be stored, then never encoded again (every pull of
+		// the row would fail).
+		t.Run("PlanPastYear9999", func(t *testing.T) {
+			o := o.in(t)
+			before := o.dbDigest()
+			d := o.failsAs("mgr", "POST", "/v1/visits", `{"account_id":"`+o.acc1+`","rep_id":"`+o.rep1+
+				`","planned_at":"9999-12-31T23:00:00-05:00"}`, 422, domain.CodeValidation)
+			if !slices.Contains(fieldNames(d), "planned_at") {
+				t.Errorf("error %+v, want planned_at", d)
+			}
+			if after := o.dbDigest(); after != before {
+				t.Errorf("a refused request changed the database")
+			}
+		})
 		params := []req{
 			{"OrdersStatus", "coordAll", "GET", "/v1/orders?status=X", "", 400, domain.CodeBadRequest, "status"},
 			{"OrdersTerritory", "coordAll", "GET", "/v1/orders?territory_id=X", "", 400, domain.CodeBadRequest, "territory_id"},

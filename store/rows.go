@@ -236,7 +236,12 @@ func UpdateVisit(tx *gorm.DB, now time.Time, acc domain.Account, old domain.Visi
 		Keys: domain.AccountKeys(acc.TerritoryID, acc.OwnerID)})
 }
 
+// DeleteVisit deletes v and clears the link of the orders taken at it
+// (visitlinks.go), on every path that deletes a visit.
 func DeleteVisit(tx *gorm.DB, now time.Time, acc domain.Account, v domain.Visit) error {
+	if err := unlinkOrders(tx, now, v.ID); err != nil {
+		return err
+	}
 	return deleteRow(tx, now, domain.TableVisits, &visitRow{}, v.ID, v.Version+1, domain.AccountKeys(acc.TerritoryID, acc.OwnerID))
 }
 
