@@ -39,13 +39,15 @@ var (
 	ownCheckerType = reflect.TypeFor[OwnTextChecker]()
 )
 
-// TextErrors reports, by JSON path, every string of the well-formed JSON value
+// TextErrors reports, by JSON path, every string of the JSON value
 // raw that is not storable text: a NUL character (`\u0000`), invalid UTF-8, or an
 // unpaired UTF-16 surrogate escape (which encoding/json would silently turn into
 // U+FFFD). typ, when not nil, is the Go type raw decodes into: it names struct
 // fields as clients spell them and skips json.RawMessage values and
 // OwnTextChecker types, which their consumer checks on its own.
 func TextErrors(raw []byte, typ reflect.Type) []FieldError {
+	// Callers pass decoded or checked JSON; on anything else the scan still
+	// ends, but its findings mean little.
 	s := textScan{b: raw}
 	s.value("", typ)
 	return s.errs
@@ -95,8 +97,12 @@ func (s *textScan) value(path string, typ reflect.Type) {
 			s.add(path, msg)
 		}
 	default:
+		start := s.i
 		for s.i < len(s.b) && !strings.ContainsRune(",}] \t\r\n", rune(s.b[s.i])) {
 			s.i++
+		}
+		if s.i == start {
+			s.i++ // malformed input: always make progress
 		}
 	}
 }

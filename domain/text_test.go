@@ -57,3 +57,41 @@ func TestApplyPatch_RefusesUnstorableText(t *testing.T) {
 		t.Errorf("row changed on error: %q", n.Body)
 	}
 }
+
+// FuzzTextErrors: whatever the bytes, the scan ends; on valid JSON it finds a
+// NUL exactly when the decoded value holds one.
+func FuzzTextErrors(f *testing.F) {
+	for _, s := range []string{`{"a":"\u0000"}`, `[1,"x",{"b":[null]}]`, `[}]`, `{"a":}`, `"\ud800"`, "\"\xff\""} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		errs := TextErrors(b, nil)
+		var v any
+		if json.Unmarshal(b, &v) != nil {
+			return
+		}
+		if hasNUL(v) && len(errs) == 0 {
+			t.Errorf("%q: decoded value holds a NUL, TextErrors = %v", b, errs)
+		}
+	})
+}
+
+func hasNUL(v any) bool {
+	switch x := v.(type) {
+	case string:
+		return ValidText(x) == msgNUL
+	case []any:
+		for _, e := range x {
+			if hasNUL(e) {
+				return true
+			}
+		}
+	case map[string]any:
+		for k, e := range x {
+			if ValidText(k) == msgNUL || hasNUL(e) {
+				return true
+			}
+		}
+	}
+	return false
+}

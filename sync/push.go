@@ -208,7 +208,7 @@ func (p *pusher) apply(m wire.Mutation) (wire.MutationResult, error) {
 	// A row the database cannot store (a NUL character, invalid UTF-8) is this
 	// mutation's rejection, whatever path would write it (a conflict record
 	// keeps the row as sent).
-	if fs := domain.TextErrors(m.Row, nil); len(fs) > 0 {
+	if fs := domain.TextErrors(m.Row, nil); len(fs) > 0 && json.Valid(m.Row) {
 		return wire.MutationResult{}, domain.Invalid(fs...)
 	}
 	if m.Op == store.OpUpsert && len(m.Row) == 0 {
