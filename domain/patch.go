@@ -38,6 +38,9 @@ func ApplyPatch[T any](row *T, patch []byte, opt PatchOptions) ([]string, *Error
 	}
 	fields := jsonFields(reflect.TypeFor[T]())
 	values, errs := patchValues(obj, fields, opt)
+	// Text no database can hold is refused here, for every writer, rather than
+	// failing on Postgres alone when the row is written.
+	errs = append(errs, TextErrors(patch, reflect.TypeFor[T]())...)
 	if len(errs) > 0 {
 		return nil, Invalid(errs...)
 	}

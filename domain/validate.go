@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/go-playground/validator/v10"
 )
@@ -194,6 +195,16 @@ func (fe *fieldErrors) add(field, msg string) {
 	fe.list = append(fe.list, FieldError{Field: field, Message: msg})
 }
 
+// encodable refuses a time whose UTC year is outside 0..9999: RFC 3339 cannot
+// spell it, so a stored row holding it could never be sent again (and Postgres
+// and SQLite would disagree on storing it). A time sent with an offset may
+// cross the bound only once in UTC.
+func (fe *fieldErrors) encodable(field string, t *time.Time) {
+	if t != nil && !t.IsZero() && (t.UTC().Year() < 0 || t.UTC().Year() > 9999) {
+		fe.add(field, "must be an RFC 3339 time between years 0000 and 9999 in UTC")
+	}
+}
+
 // pair reports the missing half of a coordinate: a position is both or neither.
 func (fe *fieldErrors) pair(latField string, lat *float64, lngField string, lng *float64) {
 	switch {
@@ -229,6 +240,9 @@ func ValidateVisit(v Visit) *Error {
 		if v.PlannedAt.IsZero() {
 			fe.add("planned_at", "is required")
 		}
+		fe.encodable("planned_at", &v.PlannedAt)
+		fe.encodable("checked_in_at", v.CheckedInAt)
+		fe.encodable("checked_out_at", v.CheckedOutAt)
 		switch v.Status {
 		case VisitCheckedIn:
 			if v.CheckedInAt == nil {

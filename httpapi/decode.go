@@ -15,8 +15,10 @@ import (
 
 // DecodeJSON decodes the request body into v strictly: one JSON value, no unknown
 // fields, types as declared. Every failure is a 400 bad_request naming the field
-// where it can. Decoding copies, so v never aliases Fiber's reused buffers.
-// The body is read by ReadBody, within the route's limit.
+// where it can, except text no database can store (a NUL character, invalid
+// UTF-8), which is a 422 validation_failed naming each such field. Decoding
+// copies, so v never aliases Fiber's reused buffers. The body is read by
+// ReadBody, within the route's limit.
 func DecodeJSON(c *fiber.Ctx, v any) error {
 	body, err := ReadBody(c)
 	if err != nil {
@@ -36,6 +38,13 @@ func decodeBytes(body []byte, v any) error {
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return domain.Errorf(domain.CodeBadRequest, "request body must hold a single JSON value")
+	}
+	// encoding/json accepts \u0000 and turns invalid UTF-8 into U+FFFD without a
+	// word; Postgres refuses the first and the second corrupts what was sent.
+	// json.RawMessage parts are left to their consumer (a push rejects the one
+	// mutation whose row holds bad text, not the whole batch).
+	if fs := domain.TextErrors(body, reflect.TypeOf(v)); len(fs) > 0 {
+		return domain.Invalid(fs...)
 	}
 	return nil
 }

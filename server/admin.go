@@ -76,7 +76,11 @@ func (h adminHandlers) listTerritories(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	page, err := h.admin.ListTerritories(c.UserContext(), strings.Clone(c.Query("cursor")), limit)
+	cursor, err := httpapi.Query(c, "cursor")
+	if err != nil {
+		return err
+	}
+	page, err := h.admin.ListTerritories(c.UserContext(), cursor, limit)
 	if err != nil {
 		return err
 	}
@@ -119,6 +123,9 @@ func (h adminHandlers) revokeDevice(c *fiber.Ctx) error {
 	deviceID, err := url.PathUnescape(strings.Clone(c.Params("device_id")))
 	if err != nil || deviceID == "" {
 		return domain.Errorf(domain.CodeNotFound, "device not found")
+	}
+	if msg := domain.ValidText(deviceID); msg != "" {
+		return httpapi.BadParam("device_id", msg)
 	}
 	if err := h.auth.RevokeDevice(c.UserContext(), deviceID); err != nil {
 		return err

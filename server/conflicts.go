@@ -1,8 +1,6 @@
 package server
 
 import (
-	"strings"
-
 	"github.com/fieldsync/fieldsync/backoffice"
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/httpapi"
@@ -37,8 +35,11 @@ func (h conflictHandlers) list(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	q := backoffice.ConflictQuery{Status: strings.Clone(c.Query("status")), Table: strings.Clone(c.Query("table")),
-		Cursor: strings.Clone(c.Query("cursor")), Limit: limit}
+	v, err := httpapi.Queries(c, "status", "table", "cursor")
+	if err != nil {
+		return err
+	}
+	q := backoffice.ConflictQuery{Status: v[0], Table: v[1], Cursor: v[2], Limit: limit}
 	page, err := h.svc.List(c.UserContext(), officeCaller(c), q)
 	if err != nil {
 		return err

@@ -1,8 +1,6 @@
 package server
 
 import (
-	"strings"
-
 	"github.com/fieldsync/fieldsync/backoffice"
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/httpapi"
@@ -29,8 +27,11 @@ func (h orderHandlers) list(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	q := backoffice.OrderQuery{Status: strings.Clone(c.Query("status")), TerritoryID: strings.Clone(c.Query("territory_id")),
-		Cursor: strings.Clone(c.Query("cursor")), Limit: limit}
+	v, err := httpapi.Queries(c, "status", "territory_id", "cursor")
+	if err != nil {
+		return err
+	}
+	q := backoffice.OrderQuery{Status: v[0], TerritoryID: v[1], Cursor: v[2], Limit: limit}
 	page, err := h.desk.List(c.UserContext(), officeCaller(c), q)
 	if err != nil {
 		return err

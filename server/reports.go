@@ -1,8 +1,6 @@
 package server
 
 import (
-	"strings"
-
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/httpapi"
 	"github.com/fieldsync/fieldsync/reports"
@@ -39,8 +37,11 @@ func caller(c *fiber.Ctx) reports.Caller {
 // reportParams reads from, to and territory_id; the strings are copied because
 // Fiber reuses its buffers after the handler returns.
 func (h reportHandlers) params(c *fiber.Ctx) (reports.Params, error) {
-	return reports.ParseParams(h.s.DB.Now(), strings.Clone(c.Query("from")), strings.Clone(c.Query("to")),
-		strings.Clone(c.Query("territory_id")))
+	v, err := httpapi.Queries(c, "from", "to", "territory_id")
+	if err != nil {
+		return reports.Params{}, err
+	}
+	return reports.ParseParams(h.s.DB.Now(), v[0], v[1], v[2])
 }
 
 func (h reportHandlers) coverage(c *fiber.Ctx) error {
@@ -64,7 +65,11 @@ func (h reportHandlers) overdue(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	out, err := h.svc.Overdue(c.UserContext(), caller(c), p, strings.Clone(c.Query("cursor")), limit)
+	cursor, err := httpapi.Query(c, "cursor")
+	if err != nil {
+		return err
+	}
+	out, err := h.svc.Overdue(c.UserContext(), caller(c), p, cursor, limit)
 	if err != nil {
 		return err
 	}
@@ -92,7 +97,11 @@ func (h reportHandlers) syncHealth(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	out, err := h.svc.SyncHealth(c.UserContext(), caller(c), p, strings.Clone(c.Query("cursor")), limit)
+	cursor, err := httpapi.Query(c, "cursor")
+	if err != nil {
+		return err
+	}
+	out, err := h.svc.SyncHealth(c.UserContext(), caller(c), p, cursor, limit)
 	if err != nil {
 		return err
 	}

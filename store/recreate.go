@@ -8,11 +8,17 @@ import (
 	"gorm.io/gorm"
 )
 
-// Resolving a conflict may write a row again under the id of a row that was
-// deleted (a device edited it offline meanwhile). Its tombstones are still in
-// the change log, so the row cannot start again at version 1 as a create: it
-// takes the version after its last logged one and replaces its tombstones, and
-// a device that still holds the old row takes the new one as a newer version.
+// A create may reuse the id of a row that was deleted: a device re-creating a
+// visit it deleted, a manager planning under an id that was used, a conflict
+// resolution writing back a row a device edited offline after it was deleted.
+// Its tombstones are still in the change log, so the row cannot start again at
+// version 1: it takes the version after its last logged one and replaces its
+// tombstones, and a device that still holds the old row (or a delete at that
+// version) takes the new one as a newer version. Every create of a visit, an
+// order or a note goes through here; the tables ops administers are never
+// deleted. Once compaction has removed an id's tombstones, devices that could
+// hold the old row have been reset (their cursors are behind the horizon), so
+// starting again at 1 is safe.
 
 // nextVersion is the version a row written under id must take: 1 for an id
 // never used, else one past the highest version logged for it.
@@ -28,16 +34,38 @@ func nextVersion(tx *gorm.DB, table, id string) (int64, bool, error) {
 	return *v + 1, true, nil
 }
 
+// LoggedIDs reports which of ids of table have entries in the change log: for
+// ids with no row, those that were deleted (their tombstones are kept), whose
+// re-creation must go through recreate.
+func LoggedIDs(tx *gorm.DB, table string, ids []string) (map[string]bool, error) {
+	out := make(map[string]bool, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var found []string
+	if err := tx.Model(&ChangeEntry{}).Distinct("row_id").Where("tbl = ? AND row_id IN ?", table, ids).
+		Pluck("row_id", &found).Error; err != nil {
+		return nil, fmt.Errorf("logged %s: %w", table, err)
+	}
+	for _, id := range found {
+		out[id] = true
+	}
+	return out, nil
+}
+
 func recreate(tx *gorm.DB, now time.Time, table, id string, row func(version int64) any, keys []string) (int64, error) {
 	version, used, err := nextVersion(tx, table, id)
 	if err != nil {
 		return 0, err
 	}
 	if err := tx.Create(row(version)).Error; err != nil {
-		return 0, fmt.Errorf("recreate %s: %w", table, Translate(err, table))
+		return 0, fmt.Errorf("create %s: %w", table, Translate(err, what[table]))
 	}
 	return version, LogChange(tx, now, Change{Table: table, RowID: id, Version: version, Keys: keys, Created: !used})
 }
+
+// what names a table's row in error messages.
+var what = map[string]string{domain.TableVisits: "visit", domain.TableOrders: "order", domain.TableAccountNotes: "account note"}
 
 // RecreateVisit inserts v, which may reuse the id of a deleted visit.
 func RecreateVisit(tx *gorm.DB, now time.Time, acc domain.Account, v domain.Visit) (domain.Visit, error) {

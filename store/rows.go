@@ -218,15 +218,10 @@ func GetVisit(tx *gorm.DB, id string, forUpdate bool) (domain.Visit, domain.Fiel
 	return r.domain(), domain.DecodeFieldVersions(r.FieldVersions), nil
 }
 
-// CreateVisit inserts v; acc is its account, whose keys scope the visit.
+// CreateVisit inserts v; acc is its account, whose keys scope the visit. An id
+// of a deleted visit continues from its last version (recreate.go).
 func CreateVisit(tx *gorm.DB, now time.Time, acc domain.Account, v domain.Visit) (domain.Visit, error) {
-	v.Version, v.UpdatedAt = 1, now
-	r := toVisitRow(v, domain.FieldVersions{})
-	if err := tx.Create(&r).Error; err != nil {
-		return v, fmt.Errorf("create visit: %w", Translate(err, "visit"))
-	}
-	return v, LogChange(tx, now, Change{Table: domain.TableVisits, RowID: v.ID, Version: 1,
-		Keys: domain.AccountKeys(acc.TerritoryID, acc.OwnerID), Created: true})
+	return RecreateVisit(tx, now, acc, v)
 }
 
 func UpdateVisit(tx *gorm.DB, now time.Time, acc domain.Account, old domain.Visit, fv domain.FieldVersions, v domain.Visit) (domain.Visit, error) {
@@ -244,7 +239,12 @@ func UpdateVisit(tx *gorm.DB, now time.Time, acc domain.Account, old domain.Visi
 		Keys: domain.AccountKeys(acc.TerritoryID, acc.OwnerID)})
 }
 
+// DeleteVisit deletes v and clears the link of the orders taken at it
+// (visitlinks.go), on every path that deletes a visit.
 func DeleteVisit(tx *gorm.DB, now time.Time, acc domain.Account, v domain.Visit) error {
+	if err := unlinkOrders(tx, now, v.ID); err != nil {
+		return err
+	}
 	return deleteRow(tx, now, domain.TableVisits, &visitRow{}, v.ID, v.Version+1, domain.AccountKeys(acc.TerritoryID, acc.OwnerID))
 }
 
@@ -265,17 +265,10 @@ func GetOrder(tx *gorm.DB, id string, forUpdate bool) (domain.Order, domain.Fiel
 	return r.domain(), domain.DecodeFieldVersions(r.FieldVersions), nil
 }
 
+// CreateOrder inserts o. An id of a deleted order continues from its last
+// version (recreate.go).
 func CreateOrder(tx *gorm.DB, now time.Time, acc domain.Account, o domain.Order) (domain.Order, error) {
-	o.Version, o.UpdatedAt = 1, now
-	if o.Lines == nil {
-		o.Lines = []domain.OrderLine{}
-	}
-	r := toOrderRow(o, domain.FieldVersions{})
-	if err := tx.Create(&r).Error; err != nil {
-		return o, fmt.Errorf("create order: %w", Translate(err, "order"))
-	}
-	return o, LogChange(tx, now, Change{Table: domain.TableOrders, RowID: o.ID, Version: 1,
-		Keys: domain.AccountKeys(acc.TerritoryID, acc.OwnerID), Created: true})
+	return RecreateOrder(tx, now, acc, o)
 }
 
 func UpdateOrder(tx *gorm.DB, now time.Time, acc domain.Account, old domain.Order, fv domain.FieldVersions, o domain.Order) (domain.Order, error) {
@@ -316,14 +309,10 @@ func GetNote(tx *gorm.DB, id string, forUpdate bool) (domain.AccountNote, domain
 	return r.domain(), domain.DecodeFieldVersions(r.FieldVersions), nil
 }
 
+// CreateNote inserts n. An id of a deleted note continues from its last
+// version (recreate.go).
 func CreateNote(tx *gorm.DB, now time.Time, acc domain.Account, n domain.AccountNote) (domain.AccountNote, error) {
-	n.Version, n.UpdatedAt = 1, now
-	r := toNoteRow(n, domain.FieldVersions{})
-	if err := tx.Create(&r).Error; err != nil {
-		return n, fmt.Errorf("create account note: %w", Translate(err, "account note"))
-	}
-	return n, LogChange(tx, now, Change{Table: domain.TableAccountNotes, RowID: n.ID, Version: 1,
-		Keys: domain.AccountKeys(acc.TerritoryID, acc.OwnerID), Created: true})
+	return RecreateNote(tx, now, acc, n)
 }
 
 func UpdateNote(tx *gorm.DB, now time.Time, acc domain.Account, old domain.AccountNote, fv domain.FieldVersions, n domain.AccountNote) (domain.AccountNote, error) {

@@ -65,10 +65,10 @@ func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
 	)
 	if IsPostgresURL(dsn) {
 		dialect = Postgres
-		g, err = gorm.Open(postgres.New(postgres.Config{DSN: dsn}), cfg)
+		g, err = gorm.Open(pgDialector{postgres.New(postgres.Config{DSN: dsn}).(*postgres.Dialector)}, cfg)
 	} else {
 		dialect = SQLite
-		g, err = gorm.Open(sqlite.Open(sqliteDSN(dsn)), cfg)
+		g, err = gorm.Open(sqliteDialector{sqlite.Open(sqliteDSN(dsn)).(*sqlite.Dialector)}, cfg)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open %s database: %w", dialect, err)

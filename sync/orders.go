@@ -78,8 +78,12 @@ func (p *pusher) order(m wire.Mutation) (wire.MutationResult, error) {
 	if err := domain.CheckWrite(p.actor(), w); err != nil {
 		return wire.MutationResult{}, err
 	}
+	linked := result.VisitID != nil
 	if err := p.finishOrder(&result, cur.Status); err != nil {
 		return wire.MutationResult{}, err
+	}
+	if linked && result.VisitID == nil {
+		status = wire.StatusMerged // the link to a deleted visit was dropped
 	}
 	saved, err := store.UpdateOrder(p.tx, p.now, acc, cur, fv, result)
 	if err != nil {
@@ -115,6 +119,7 @@ func (p *pusher) createOrder(m wire.Mutation) (wire.MutationResult, error) {
 		Owner: o.RepID, Status: o.Status, Changed: set}); err != nil {
 		return wire.MutationResult{}, err
 	}
+	linked := o.VisitID != nil
 	if err := p.finishOrder(&o, domain.OrderDraft); err != nil {
 		return wire.MutationResult{}, err
 	}
@@ -123,7 +128,13 @@ func (p *pusher) createOrder(m wire.Mutation) (wire.MutationResult, error) {
 		return wire.MutationResult{}, err
 	}
 	p.created(m.Table, m.ID)
-	return applied(saved.Version, saved), nil
+	res := applied(saved.Version, saved)
+	if linked && saved.VisitID == nil {
+		// The device linked the order to a visit deleted before the push
+		// arrived: the order is kept, without the link.
+		res.Status = wire.StatusMerged
+	}
+	return res, nil
 }
 
 // finishOrder prices and validates an order about to be written (FinishOrder).
@@ -139,7 +150,7 @@ func (p *pusher) finishOrder(o *domain.Order, from string) error {
 // server's.
 func FinishOrder(tx *gorm.DB, now time.Time, o *domain.Order, from string) error {
 	if o.VisitID != nil {
-		if err := checkOrderVisit(tx, *o); err != nil {
+		if err := checkOrderVisit(tx, o); err != nil {
 			return err
 		}
 	}
@@ -192,8 +203,23 @@ func PriceOrder(tx *gorm.DB, o *domain.Order) error {
 	return nil
 }
 
-func checkOrderVisit(tx *gorm.DB, o domain.Order) error {
+// checkOrderVisit: an order's visit is a visit of its account. A link to a
+// visit that was deleted is cleared instead of refused (store/visitlinks.go):
+// a device may have linked the order offline before it heard of the delete,
+// and refusing would lose the order, or leave an order unlinked by an older
+// server stuck forever.
+func checkOrderVisit(tx *gorm.DB, o *domain.Order) error {
 	v, _, err := store.GetVisit(tx, *o.VisitID, false)
+	if domain.ErrorCode(err) == domain.CodeNotFound {
+		gone, derr := store.WasDeleted(tx, domain.TableVisits, *o.VisitID)
+		if derr != nil {
+			return derr
+		}
+		if gone {
+			o.VisitID = nil
+			return nil
+		}
+	}
 	if domain.ErrorCode(err) == domain.CodeNotFound || (err == nil && v.AccountID != o.AccountID) {
 		return domain.Invalid(domain.FieldError{Field: "visit_id", Message: "must be a visit of the same account"})
 	}

@@ -130,6 +130,9 @@ type pusher struct {
 	// absent holds "table/id" of rows known not to exist when the request
 	// started and not created since: their lookup can be skipped.
 	absent map[string]bool
+	// deleted holds "table/id" of absent rows whose id was used before (a
+	// tombstone is logged): a create of one is a re-creation.
+	deleted map[string]bool
 	// pendingVisits and pendingLog hold this request's visit creates and their
 	// change-log entries, not written yet: they are written in one statement
 	// each before any other kind of mutation and at the end of the request.
@@ -137,15 +140,20 @@ type pusher struct {
 	pendingLog    []store.Change
 }
 
-// applyOne applies m inside a savepoint. A domain error rolls the savepoint back
-// and becomes a rejected result; any other error fails the request.
+// applyOne applies m inside a savepoint. An error caused by the mutation -- a
+// domain error, or a database error the store classified as caused by the
+// values written (invalid text, a value out of range, a broken constraint) --
+// rolls the savepoint back and becomes a rejected result, so one bad mutation
+// never fails its batch. Any other error (the database is down, a deadlock, a
+// cancelled request, a bug) fails the request: nothing of it is kept and the
+// device resends the batch.
 func (p *pusher) applyOne(i int, m wire.Mutation) (wire.MutationResult, error) {
 	if p.isCreate(m) {
 		// A visit create checks everything before its only write, which is
 		// deferred: a refusal has nothing to roll back, so no savepoint (a round
 		// trip per mutation) is needed.
 		res, err := p.apply(m)
-		if derr := domain.AsError(err); derr != nil {
+		if derr := mutationError(err); derr != nil {
 			return rejected(m.MutationID, derr), nil
 		}
 		if err != nil {
@@ -167,7 +175,7 @@ func (p *pusher) applyOne(i int, m wire.Mutation) (wire.MutationResult, error) {
 		res.MutationID = m.MutationID
 		return res, nil
 	}
-	derr := domain.AsError(err)
+	derr := mutationError(err)
 	if derr == nil {
 		return wire.MutationResult{}, fmt.Errorf("mutation %s: %w", m.MutationID, err)
 	}
@@ -175,6 +183,16 @@ func (p *pusher) applyOne(i int, m wire.Mutation) (wire.MutationResult, error) {
 		return wire.MutationResult{}, fmt.Errorf("rollback to savepoint: %w", rerr)
 	}
 	return rejected(m.MutationID, derr), nil
+}
+
+// mutationError returns the client-safe error of err when the mutation itself
+// caused it, or nil when err must fail the whole request.
+func mutationError(err error) *domain.Error {
+	derr := domain.AsError(err)
+	if derr == nil || derr.Code == domain.CodeUnavailable || derr.Code == domain.CodeInternal {
+		return nil
+	}
+	return derr
 }
 
 func rejected(mutationID string, e *domain.Error) wire.MutationResult {
@@ -205,6 +223,12 @@ func (p *pusher) apply(m wire.Mutation) (wire.MutationResult, error) {
 	}
 	if len(fields) > 0 {
 		return wire.MutationResult{}, domain.Invalid(fields...)
+	}
+	// A row the database cannot store (a NUL character, invalid UTF-8) is this
+	// mutation's rejection, whatever path would write it (a conflict record
+	// keeps the row as sent).
+	if fs := domain.TextErrors(m.Row, nil); len(fs) > 0 && json.Valid(m.Row) {
+		return wire.MutationResult{}, domain.Invalid(fs...)
 	}
 	if m.Op == store.OpUpsert && len(m.Row) == 0 {
 		return wire.MutationResult{}, domain.Invalid(domain.FieldError{Field: "row", Message: "is required for an upsert"})

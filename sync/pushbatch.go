@@ -72,6 +72,7 @@ func (p *pusher) prefetch(muts []wire.Mutation, replayed map[string]json.RawMess
 	p.absent = map[string]bool{}
 	refs := map[string]map[string]store.RowRef{}
 	for table, list := range ids {
+		var gone []string
 		switch table {
 		case domain.TableVisits, domain.TableOrders, domain.TableAccountNotes, domain.TableAccounts:
 			found, err := store.RowRefs(p.tx, table, list)
@@ -83,6 +84,7 @@ func (p *pusher) prefetch(muts []wire.Mutation, replayed map[string]json.RawMess
 				ref, ok := found[id]
 				if !ok {
 					p.absent[table+"/"+id] = true
+					gone = append(gone, id)
 				} else if table != domain.TableAccounts {
 					share(ref.AccountID)
 				}
@@ -95,8 +97,12 @@ func (p *pusher) prefetch(muts []wire.Mutation, replayed map[string]json.RawMess
 			for _, id := range list {
 				if !existing[id] {
 					p.absent[table+"/"+id] = true
+					gone = append(gone, id)
 				}
 			}
+		}
+		if err := p.findDeleted(table, gone); err != nil {
+			return err
 		}
 	}
 	if len(want) > 0 {
@@ -150,8 +156,26 @@ func (p *pusher) mayExist(table, id string) bool { return !p.absent[table+"/"+id
 
 func (p *pusher) created(table, id string) { delete(p.absent, table+"/"+id) }
 
-// isCreate: an upsert of a visit that does not exist and is not pending.
+// isCreate: an upsert of a visit that does not exist, is not pending and
+// never existed (so it starts at version 1 with no log entries to replace).
 func (p *pusher) isCreate(m wire.Mutation) bool {
 	return m.Op == store.OpUpsert && m.Table == domain.TableVisits && m.BaseVersion == 0 &&
-		!p.mayExist(m.Table, m.ID)
+		!p.mayExist(m.Table, m.ID) && !p.deleted[m.Table+"/"+m.ID]
+}
+
+// findDeleted notes which visits of ids (none of which exists) were deleted:
+// their re-creation continues from the tombstone's version, so it cannot be a
+// deferred create at version 1.
+func (p *pusher) findDeleted(table string, ids []string) error {
+	if table != domain.TableVisits || len(ids) == 0 {
+		return nil
+	}
+	logged, err := store.LoggedIDs(p.tx, table, ids)
+	if p.deleted == nil {
+		p.deleted = map[string]bool{}
+	}
+	for id := range logged {
+		p.deleted[table+"/"+id] = true
+	}
+	return err
 }

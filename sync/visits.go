@@ -142,6 +142,16 @@ func (p *pusher) createVisit(m wire.Mutation) (wire.MutationResult, error) {
 		return wire.MutationResult{}, err
 	}
 	v.CheckInDistanceM = domain.CheckInDistance(acc, v)
+	if !p.isCreate(m) {
+		// The id was used before (deleted earlier, or in this batch): the visit
+		// continues from its last version, written now.
+		saved, err := store.CreateVisit(p.tx, p.now, acc, v)
+		if err != nil {
+			return wire.MutationResult{}, err
+		}
+		p.created(m.Table, m.ID)
+		return applied(saved.Version, saved), nil
+	}
 	saved, change := store.NewVisit(p.now, acc, v)
 	p.pendingVisits = append(p.pendingVisits, saved)
 	p.pendingLog = append(p.pendingLog, change)

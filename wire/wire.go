@@ -84,6 +84,11 @@ type Mutation struct {
 	Row         json.RawMessage `json:"row,omitempty"`
 }
 
+// ChecksOwnText: the push engine checks each mutation (ids, table, op, the
+// text of its row) and rejects a bad one alone, so strict decoding of the
+// request leaves mutations to it.
+func (Mutation) ChecksOwnText() {}
+
 type PushRequest struct {
 	DeviceID  string     `json:"device_id"`
 	Mutations []Mutation `json:"mutations"`
