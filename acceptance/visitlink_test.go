@@ -91,12 +91,15 @@ func TestVisitLink_OrdersOutliveTheirVisits(t *testing.T) {
 			e := e.in(t)
 			c := e.synced(e.rep1)
 			v, o := e.linkedDraft(c)
-			// The rep deletes the visit offline while the manager re-plans it:
-			// the delete is a conflict, which the manager resolves for the device.
+			// The rep deletes the visit offline while re-planning it from
+			// another device (managers plan new visits, they do not edit a
+			// rep's): the delete is a conflict, which the manager resolves
+			// for the device.
 			must(t, c.DeleteVisit(ctx, v.ID))
+			tablet := e.token(e.rep1, "rep-tablet")
 			mgr := e.token(e.mgr, "mgr-phone")
 			var resp wire.PushResponse
-			e.ok(http.MethodPost, "/v1/sync/push", mgr, wire.PushRequest{Mutations: []wire.Mutation{{MutationID: newID(),
+			e.ok(http.MethodPost, "/v1/sync/push", tablet, wire.PushRequest{Mutations: []wire.Mutation{{MutationID: newID(),
 				Table: "visits", Op: "upsert", ID: v.ID, BaseVersion: 1, Row: []byte(`{"planned_at":"2026-11-24T08:00:00Z"}`)}}},
 				http.StatusOK, &resp)
 			if rep := e.sync(c); rep.Conflicts != 1 {
