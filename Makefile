@@ -8,7 +8,7 @@ FUZZTIME    ?= 30s
 # staticcheck 2026.1 (v0.7.0) is the first release that reads Go 1.26 code.
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.7.0
 
-.PHONY: build run test lint fuzz-seeds fuzz bench docker clean
+.PHONY: build run test lint lint-openapi fuzz-seeds fuzz bench docker clean
 
 build:
 	CGO_ENABLED=1 $(GO) build -o $(BIN) ./cmd/fieldsync
@@ -28,6 +28,11 @@ lint:
 	if [ -n "$$unformatted" ]; then echo "gofmt: these files need formatting:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
+
+# Lints server/openapi.json with Spectral's OpenAPI rules (tools/openapi-lint,
+# pinned by its package-lock.json; needs node >= 18.18 and npm). CI runs it.
+lint-openapi:
+	cd tools/openapi-lint && npm ci --no-audit --no-fund --silent && npm run -s lint
 
 # Fuzz targets run their seed corpora as plain tests (also part of `make test`).
 fuzz-seeds:

@@ -22,6 +22,7 @@ import (
 	"github.com/fieldsync/fieldsync/backoffice"
 	"github.com/fieldsync/fieldsync/device"
 	"github.com/fieldsync/fieldsync/domain"
+	"github.com/fieldsync/fieldsync/internal/apitest"
 	"github.com/fieldsync/fieldsync/internal/testdb"
 	"github.com/fieldsync/fieldsync/server"
 	"github.com/fieldsync/fieldsync/store"
@@ -195,6 +196,11 @@ func (e *env) deviceAt(path, user string, opts ...func(*device.Options)) *device
 	for _, f := range opts {
 		f(&opt)
 	}
+	// Every exchange of every device is checked against /openapi.json.
+	if opt.HTTPClient == nil {
+		opt.HTTPClient = &http.Client{Timeout: time.Minute}
+	}
+	opt.HTTPClient.Transport = apitest.Transport(e.t, opt.HTTPClient.Transport)
 	c, err := device.Open(context.Background(), path, opt)
 	if err != nil {
 		e.t.Fatal(err)
@@ -290,7 +296,7 @@ func (e *env) do(method, path, token string, body any) (int, []byte) {
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := apitest.Client(e.t).Do(req)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/fieldsync/fieldsync/fixtures"
+	"github.com/fieldsync/fieldsync/internal/apitest"
 	"github.com/fieldsync/fieldsync/reports"
 	"github.com/fieldsync/fieldsync/server"
 	"github.com/fieldsync/fieldsync/store"
@@ -99,7 +100,8 @@ func browserContext(t *testing.T, chromium string) context.Context {
 func apiCoverage(t *testing.T, base, email, password, from, to string) reports.Coverage {
 	t.Helper()
 	body, _ := json.Marshal(wire.LoginRequest{Email: email, Password: password, DeviceID: "e2e-api"})
-	resp, err := http.Post(base+"/v1/auth/login", "application/json", bytes.NewReader(body))
+	client := apitest.Client(t) // every exchange checked against /openapi.json
+	resp, err := client.Post(base+"/v1/auth/login", "application/json", bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +113,7 @@ func apiCoverage(t *testing.T, base, email, password, from, to string) reports.C
 	}
 	req, _ := http.NewRequest("GET", base+"/v1/reports/coverage?from="+from+"&to="+to, nil)
 	req.Header.Set("Authorization", "Bearer "+login.Token)
-	resp, err = http.DefaultClient.Do(req)
+	resp, err = client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/fieldsync/fieldsync/auth"
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/httpapi"
+	"github.com/fieldsync/fieldsync/internal/apitest"
 	"github.com/fieldsync/fieldsync/internal/testdb"
 	"github.com/fieldsync/fieldsync/mobileapi"
 	"github.com/fieldsync/fieldsync/store"
@@ -98,15 +99,7 @@ func (e *env) do(method, path, token string, body any) response {
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	resp, err := e.app.Test(req, -1)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		e.t.Fatal(err)
-	}
+	resp, b := apitest.Fiber(e.t, e.app, req)
 	return response{status: resp.StatusCode, header: resp.Header, body: b}
 }
 

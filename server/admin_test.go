@@ -3,7 +3,6 @@ package server_test
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http/httptest"
 	"slices"
@@ -11,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/fieldsync/fieldsync/domain"
+	"github.com/fieldsync/fieldsync/internal/apitest"
 	"github.com/fieldsync/fieldsync/internal/testdb"
 	"github.com/fieldsync/fieldsync/server"
 	"github.com/fieldsync/fieldsync/store"
@@ -65,15 +65,7 @@ func (e *adminEnv) do(method, path, token, body string) (int, []byte) {
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	resp, err := e.srv.App.Test(req, -1)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		e.t.Fatal(err)
-	}
+	resp, b := apitest.Fiber(e.t, e.srv.App, req)
 	return resp.StatusCode, b
 }
 

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/fieldsync/fieldsync/domain"
+	"github.com/fieldsync/fieldsync/internal/apitest"
 	"github.com/fieldsync/fieldsync/internal/testdb"
 	"github.com/fieldsync/fieldsync/reports"
 	"github.com/fieldsync/fieldsync/store"
@@ -35,15 +36,10 @@ func (b *browser) send(t *testing.T, method, path string, form url.Values) (*htt
 	for _, c := range b.cookies {
 		req.AddCookie(c)
 	}
-	resp, err := b.e.srv.App.Test(req, -1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
+	resp, out := apitest.Fiber(t, b.e.srv.App, req)
 	for _, c := range resp.Cookies() {
 		b.cookies[c.Name] = c
 	}
-	out, _ := io.ReadAll(resp.Body)
 	return resp, string(out)
 }
 

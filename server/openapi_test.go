@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"encoding/json"
+	"os"
 	"regexp"
 	"sort"
 	"strings"
@@ -46,7 +47,13 @@ func TestOpenAPI_MatchesRoutes(t *testing.T) {
 			if rt.Method == "HEAD" {
 				continue // Fiber adds HEAD for every GET
 			}
-			registered[strings.ToLower(rt.Method)+" "+fiberParam.ReplaceAllString(rt.Path, "{$1}")] = true
+			// Fiber's routing is not strict about a trailing slash; the document
+			// names the canonical path without it (GET /dashboard).
+			path := rt.Path
+			if len(path) > 1 {
+				path = strings.TrimSuffix(path, "/")
+			}
+			registered[strings.ToLower(rt.Method)+" "+fiberParam.ReplaceAllString(path, "{$1}")] = true
 		}
 		documented := map[string]bool{}
 		var problems []string
@@ -84,4 +91,64 @@ func TestOpenAPI_MatchesRoutes(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestOpenAPI_CommonResponses keeps the answers every route family can give
+// documented as routes are added: 500 everywhere, 401 where a token is
+// needed, 404 where a path names a row, 413 and 415 wherever a body is
+// accepted, 422 on every API write and 503 (database down) on every route
+// that reads the database.
+func TestOpenAPI_CommonResponses(t *testing.T) {
+	var doc struct {
+		Security []map[string][]string `json:"security"`
+		Paths    map[string]map[string]struct {
+			Security    *[]map[string][]string     `json:"security"`
+			Parameters  []struct{ In string }      `json:"parameters"`
+			Responses   map[string]json.RawMessage `json:"responses"`
+			RequestBody json.RawMessage            `json:"requestBody"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal(openAPIBytes(t), &doc); err != nil {
+		t.Fatal(err)
+	}
+	noDatabase := map[string]bool{"get /healthz": true, "get /metrics": true, "get /openapi.json": true,
+		"get /dashboard/assets/{name}": true}
+	for path, ops := range doc.Paths {
+		for method, op := range ops {
+			key := method + " " + path
+			want := []string{"500"}
+			if op.Security == nil || len(*op.Security) > 0 {
+				want = append(want, "401")
+			}
+			for _, p := range op.Parameters {
+				if p.In == "path" {
+					want = append(want, "404")
+					break
+				}
+			}
+			if method == "post" || method == "patch" || method == "delete" {
+				want = append(want, "413", "415")
+				if strings.HasPrefix(path, "/v1/") && path != "/v1/auth/logout" {
+					want = append(want, "422")
+				}
+			}
+			if !noDatabase[key] {
+				want = append(want, "503")
+			}
+			for _, code := range want {
+				if _, ok := op.Responses[code]; !ok {
+					t.Errorf("%s: no %s response", key, code)
+				}
+			}
+		}
+	}
+}
+
+func openAPIBytes(t *testing.T) []byte {
+	t.Helper()
+	b, err := os.ReadFile("openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

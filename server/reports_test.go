@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http/httptest"
 	"net/url"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/fixtures"
+	"github.com/fieldsync/fieldsync/internal/apitest"
 	"github.com/fieldsync/fieldsync/internal/testdb"
 	"github.com/fieldsync/fieldsync/reports"
 	"github.com/fieldsync/fieldsync/server"
@@ -69,15 +69,7 @@ func (e *reportEnv) do(t *testing.T, method, path, token string, body []byte) (i
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	resp, err := e.srv.App.Test(req, -1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp, b := apitest.Fiber(t, e.srv.App, req)
 	return resp.StatusCode, b
 }
 
