@@ -154,7 +154,7 @@ func matrixEntries() map[string]matrixEntry {
 		"get /readyz":                  public("GET", "/readyz"),
 		"get /metrics":                 public("GET", "/metrics"),
 		"get /openapi.json":            public("GET", "/openapi.json"),
-		"get /dashboard/":              dashboard,
+		"get /dashboard":               dashboard,
 		"post /dashboard/login":        dashboard,
 		"post /dashboard/logout":       dashboard,
 		"get /dashboard/assets/{name}": dashboard,
