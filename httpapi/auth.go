@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"slices"
 	"strings"
 
 	"github.com/fieldsync/fieldsync/auth"
@@ -47,16 +46,3 @@ func PrincipalOf(c *fiber.Ctx) auth.Principal {
 	return p
 }
 
-// RequireRole lets only the given roles through; it must follow Authenticate.
-func RequireRole(roles ...domain.Role) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		p := PrincipalOf(c)
-		if p.UserID == "" {
-			return domain.Errorf(domain.CodeUnauthorized, "authentication required")
-		}
-		if !slices.Contains(roles, p.Role) {
-			return domain.Errorf(domain.CodeForbidden, "not allowed for role %s", p.Role)
-		}
-		return c.Next()
-	}
-}

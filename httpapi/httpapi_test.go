@@ -238,7 +238,7 @@ func TestParamUUID(t *testing.T) {
 	}
 }
 
-func TestRequireRole(t *testing.T) {
+func TestRequireAction(t *testing.T) {
 	app := newApp(t)
 	as := func(role domain.Role) fiber.Handler {
 		return func(c *fiber.Ctx) error {
@@ -249,11 +249,11 @@ func TestRequireRole(t *testing.T) {
 		}
 	}
 	ok := func(c *fiber.Ctx) error { return c.SendString(httpapi.PrincipalOf(c).UserID) }
-	gate := httpapi.RequireRole(domain.RoleOps, domain.RoleManager)
+	gate := httpapi.RequireAction(domain.ActAdmin)
 	app.Get("/ops", as(domain.RoleOps), gate, ok)
-	app.Get("/rep", as(domain.RoleRep), gate, ok)
+	app.Get("/manager", as(domain.RoleManager), gate, ok)
 	app.Get("/anon", as(""), gate, ok)
-	for path, want := range map[string]int{"/ops": 200, "/rep": 403, "/anon": 401} {
+	for path, want := range map[string]int{"/ops": 200, "/manager": 403, "/anon": 401} {
 		resp, b := call(t, app, "GET", path, "")
 		if resp.StatusCode != want {
 			t.Errorf("%s: %d %s, want %d", path, resp.StatusCode, b, want)
