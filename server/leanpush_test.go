@@ -67,6 +67,26 @@ func TestPush_LeanAndFullResults(t *testing.T) {
 		if merged.Status != "merged" || len(merged.Row) == 0 || len(merged.Fields) != 0 {
 			t.Errorf("merged: %+v", merged)
 		}
+		// An applied update answers with the row as stored, to the microsecond:
+		// GORM used to restamp updated_at on every update after the answer was
+		// made, so the device's copy and a pull's differed.
+		for _, table := range []string{"visits", "account_notes"} {
+			id := uuid.NewString()
+			row := map[string]any{"account_id": o.acc1, "planned_at": "2026-11-23T08:00:00Z"}
+			edit := map[string]any{"report": "second"}
+			if table == "account_notes" {
+				row, edit = map[string]any{"account_id": o.acc1, "body": "first"}, map[string]any{"body": "second"}
+			}
+			push("", mutation(table, "upsert", id, 0, row))
+			upd := push(wire.ResultsFull, mutation(table, "upsert", id, 1, edit))[0]
+			stored, err := store.FetchRows(db.Gorm, table, []string{id})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if upd.Status != "applied" || string(upd.Row) != string(stored[id].JSON) {
+				t.Errorf("%s update answered %s %s, stored %s", table, upd.Status, upd.Row, stored[id].JSON)
+			}
+		}
 		d := o.failsAs("rep1", "POST", "/v1/sync/push", `{"mutations":[],"results":"some"}`, 422, domain.CodeValidation)
 		if len(d.Fields) != 1 || d.Fields[0].Field != "results" {
 			t.Errorf("unknown results shape: %+v", d)
