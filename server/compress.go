@@ -97,7 +97,7 @@ func compressibleType(ct []byte) bool {
 		return true
 	}
 	switch t {
-	case fiber.MIMEApplicationJSON, fiber.MIMEApplicationJavaScript, "application/xml", "image/svg+xml":
+	case fiber.MIMEApplicationJSON, "application/javascript", "application/xml", "image/svg+xml":
 		return true
 	}
 	return false
