@@ -2,6 +2,7 @@ package acceptance
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -149,8 +150,14 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
+	plain := b
+	if resp.Header.Get("Content-Encoding") == "gzip" { // the device asks for it
+		if zr, err := gzip.NewReader(bytes.NewReader(b)); err == nil {
+			plain, _ = io.ReadAll(zr)
+		}
+	}
 	var page wire.PullResponse
-	if err := json.Unmarshal(b, &page); err == nil {
+	if err := json.Unmarshal(plain, &page); err == nil {
 		r.mu.Lock()
 		r.got = append(r.got, page.Changes...)
 		r.mu.Unlock()

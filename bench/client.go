@@ -23,6 +23,9 @@ type client struct {
 	base  string
 	http  *http.Client
 	token string
+	// gzipRequests: bodies of 1 KiB or more go gzipped, as the device SDK
+	// sends them.
+	gzipRequests bool
 }
 
 func newHTTPClient() *http.Client {
@@ -41,10 +44,17 @@ func login(ctx context.Context, hc *http.Client, base, email, password, device s
 
 func (c *client) do(ctx context.Context, method, path string, body, out any) error {
 	var rd io.Reader
+	zipped := false
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
 			return err
+		}
+		if c.gzipRequests && len(b) >= 1<<10 {
+			if b, err = gzipBody(b); err != nil {
+				return err
+			}
+			zipped = true
 		}
 		rd = bytes.NewReader(b)
 	}
@@ -53,6 +63,9 @@ func (c *client) do(ctx context.Context, method, path string, body, out any) err
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
+	if zipped {
+		req.Header.Set("Content-Encoding", "gzip")
+	}
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)
 	}

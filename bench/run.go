@@ -29,6 +29,7 @@ type Options struct {
 	IdleFor      time.Duration // how long the devices poll with empty pulls
 	Seed         uint64
 	Logger       *slog.Logger
+	WirePushes   int // pushes of 100 visit creates whose bytes are counted (100: 10,000 mutations)
 }
 
 // Result holds every figure of a run.
@@ -45,6 +46,10 @@ type Result struct {
 	RawInsert8, RawInsert1 float64 // rows/s
 	PushRate               float64 // mutations/s
 	HasLoadFigures         bool
+	// PullRate is with gzip (as devices pull); PullRatePlain without, in the
+	// same run, interleaved.
+	PullRatePlain float64
+	Wire          []WireFigure
 }
 
 // Run measures every organisation size in turn; the first one also gets the
@@ -112,24 +117,37 @@ func runOne(ctx context.Context, opt Options, orgSize int, full bool) (Result, e
 		return res, err
 	}
 	defer srv.stop()
-	hc := newHTTPClient()
-	rep, err := login(ctx, hc, srv.base, seeded.RepEmail, seeded.Password, "bench-device-0")
-	if err != nil {
-		return res, err
-	}
+	// Initial syncs plain and gzipped, interleaved so that both see the same
+	// machine; bytes are counted on the connection.
+	var plainRates []float64
 	rates = rates[:0]
 	var cursor string
+	initial := WireFigure{Name: "initial sync of the rep's scope (pages of 1,000)"}
 	for i := 0; i < 3; i++ {
-		t0 := time.Now()
-		n, c, err := rep.initialSync(ctx, 1000)
-		if err != nil {
-			return res, err
+		for _, compressed := range []bool{false, true} {
+			rep, m, err := meteredLogin(ctx, srv.base, seeded, fmt.Sprintf("bench-device-%d-%v", i, compressed), compressed)
+			if err != nil {
+				return res, err
+			}
+			t0 := time.Now()
+			n, c, err := rep.initialSync(ctx, 1000)
+			if err != nil {
+				return res, err
+			}
+			rate := float64(n) / time.Since(t0).Seconds()
+			if compressed {
+				rates, cursor, initial.Zipped = append(rates, rate), c, m.take()
+			} else {
+				plainRates, initial.Plain = append(plainRates, rate), m.take()
+			}
+			res.PulledRows = n
 		}
-		rates, cursor = append(rates, float64(n)/time.Since(t0).Seconds()), c
-		res.PulledRows = n
 	}
+	res.PullRatePlain = median(plainRates)
+	res.Wire = append(res.Wire, initial)
 	res.PullRate = median(rates)
-	log.Info("initial sync", "org_accounts", orgSize, "raw_rows_per_s", int(res.RawReadRate), "pull_rows_per_s", int(res.PullRate))
+	log.Info("initial sync", "org_accounts", orgSize, "raw_rows_per_s", int(res.RawReadRate), "pull_rows_per_s", int(res.PullRate),
+		"plain_pull_rows_per_s", int(res.PullRatePlain), "plain_bytes_down", initial.Plain.Down, "gzip_bytes_down", initial.Zipped.Down)
 	if !full {
 		return res, nil
 	}
@@ -140,6 +158,9 @@ func runOne(ctx context.Context, opt Options, orgSize int, full bool) (Result, e
 		return res, err
 	}
 	if err := pushRun(ctx, opt, srv.base, pool, seeded, &res); err != nil {
+		return res, err
+	}
+	if err := wireSizes(ctx, srv.base, seeded, opt.WirePushes, &res); err != nil {
 		return res, err
 	}
 	res.PeakRSS, err = srv.peakRSS()
@@ -331,4 +352,5 @@ func Report(w io.Writer, opt Options, rs []Result) {
 	fmt.Fprintf(w, "| raw pgx insert, 100 rows per transaction, 1 / %d connections | %.0f / %.0f rows/s | — |\n", opt.PushDevices, r.RawInsert1, r.RawInsert8)
 	fmt.Fprintf(w, "| push vs raw 100-row batches (same concurrency / 1 connection) | %.0f%% / %.0f%% | ≥ 20%% |\n", 100*r.PushRate/r.RawInsert8, 100*r.PushRate/r.RawInsert1)
 	fmt.Fprintf(w, "| %d devices doing a whole initial sync at once | %.1f s, server peak RSS %d MB | < 300 MB |\n", r.MemDevices, r.MemTime.Seconds(), r.PeakRSS>>20)
+	writeWire(w, r)
 }

@@ -1,6 +1,7 @@
 package device_test
 
 import (
+	"compress/gzip"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -56,8 +57,10 @@ type fakeEntry struct {
 }
 
 type fakePush struct {
-	raw []byte
-	req wire.PushRequest
+	gzipped    bool // the body came gzipped (raw is decoded)
+	acceptGzip bool
+	raw        []byte
+	req        wire.PushRequest
 }
 
 func newFakeServer(t *testing.T) *fakeServer {
@@ -221,7 +224,17 @@ func (f *fakeServer) pull(w http.ResponseWriter, r *http.Request, _ string) {
 }
 
 func (f *fakeServer) push(w http.ResponseWriter, r *http.Request, userID string) {
-	raw, _ := io.ReadAll(r.Body)
+	var body io.Reader = r.Body
+	gzipped := r.Header.Get("Content-Encoding") == "gzip"
+	if gzipped {
+		zr, err := gzip.NewReader(r.Body)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, domain.CodeBadRequest, "malformed gzip body")
+			return
+		}
+		body = zr
+	}
+	raw, _ := io.ReadAll(body)
 	var req wire.PushRequest
 	if err := json.Unmarshal(raw, &req); err != nil {
 		writeError(w, http.StatusBadRequest, domain.CodeBadRequest, "malformed JSON")
@@ -233,7 +246,7 @@ func (f *fakeServer) push(w http.ResponseWriter, r *http.Request, userID string)
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.pushes = append(f.pushes, fakePush{raw: raw, req: req})
+	f.pushes = append(f.pushes, fakePush{raw: raw, req: req, gzipped: gzipped, acceptGzip: r.Header.Get("Accept-Encoding") == "gzip"})
 	resp := wire.PushResponse{Results: []wire.MutationResult{}}
 	for _, m := range req.Mutations {
 		res, seen := f.results[m.MutationID]

@@ -89,6 +89,12 @@ func (l local) done(tx *gorm.DB, m outboxRow, r wire.MutationResult) error {
 		return l.materialise(tx, m.Tbl, m.RowID)
 	case hasRow(r.Row):
 		return l.applyServerRow(tx, m.Tbl, m.RowID, r.Version, r.Row, true)
+	case hasRow(r.Fields):
+		row, err := leanRow(m, r)
+		if err != nil {
+			return fmt.Errorf("push: mutation %s: %w", m.MutationID, err)
+		}
+		return l.applyServerRow(tx, m.Tbl, m.RowID, r.Version, row, true)
 	default: // an applied delete
 		return l.removeServerRow(tx, m.Tbl, m.RowID, true)
 	}
@@ -122,4 +128,46 @@ func rebase(tx *gorm.DB, m outboxRow, version int64) error {
 		return fmt.Errorf("rebase later edits: %w", err)
 	}
 	return nil
+}
+
+// leanRow rebuilds the server's row from a lean applied result
+// (docs/protocol.md §4.2): the patch this device sent, overlaid with the
+// result's fields, plus id and version; every field named by neither is null.
+// Rows of the tables a device writes are re-encoded through their domain type,
+// so that the copy is byte for byte what a pull would bring.
+func leanRow(m outboxRow, r wire.MutationResult) (json.RawMessage, error) {
+	row := map[string]json.RawMessage{}
+	if err := overlay(row, m.Patch); err != nil {
+		return nil, fmt.Errorf("patch is not a JSON object: %w", err)
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(r.Fields, &fields); err != nil {
+		return nil, fmt.Errorf("result fields are not a JSON object: %w", err)
+	}
+	for k, v := range fields {
+		row[k] = v
+	}
+	row["id"], _ = json.Marshal(m.RowID)
+	row["version"], _ = json.Marshal(r.Version)
+	b, err := json.Marshal(row)
+	if err != nil {
+		return nil, fmt.Errorf("rebuild row: %w", err)
+	}
+	var typed any
+	switch m.Tbl {
+	case domain.TableVisits:
+		typed = new(domain.Visit)
+	case domain.TableOrders:
+		typed = new(domain.Order)
+	case domain.TableAccountNotes:
+		typed = new(domain.AccountNote)
+	case domain.TableAccounts:
+		typed = new(domain.Account)
+	default:
+		return b, nil
+	}
+	if err := json.Unmarshal(b, typed); err != nil {
+		return nil, fmt.Errorf("rebuild %s row: %w", m.Tbl, err)
+	}
+	return json.Marshal(typed)
 }

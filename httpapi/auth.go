@@ -45,4 +45,3 @@ func PrincipalOf(c *fiber.Ctx) auth.Principal {
 	p, _ := c.Locals(localPrincipal).(auth.Principal)
 	return p
 }
-

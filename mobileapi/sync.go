@@ -66,9 +66,35 @@ func (h syncHandlers) push(c *fiber.Ctx) error {
 		return &domain.Error{Code: domain.CodeBadRequest, Message: "invalid push body",
 			Fields: []domain.FieldError{{Field: "pending", Message: "must be at least 0"}}}
 	}
+	switch req.Results {
+	case "", wire.ResultsLean, wire.ResultsFull:
+	default:
+		return &domain.Error{Code: domain.CodeValidation, Message: "invalid push body",
+			Fields: []domain.FieldError{{Field: "results", Message: "must be lean or full"}}}
+	}
 	resp, err := h.sync.Push(c.UserContext(), actor(p), req)
 	if err != nil {
 		return err
 	}
+	if req.Results != wire.ResultsFull {
+		leanResults(req.Mutations, resp.Results)
+	}
 	return sendJSON(c, resp.AppendJSON(make([]byte, 0, 64+len(resp.Results)*450)))
+}
+
+// leanResults replaces the row of each applied result by the fields the
+// device does not have (wire.LeanFields): a pushed create used to echo its
+// whole row, twice the bytes of the push itself. Merged and conflict results
+// keep the whole row: the device cannot know it. The engine stores and replays
+// whole rows; only the answer is lean, so a replay is lean too.
+func leanResults(muts []wire.Mutation, results []wire.MutationResult) {
+	for i := range results {
+		r := &results[i]
+		if r.Status != wire.StatusApplied || len(r.Row) == 0 || i >= len(muts) || muts[i].MutationID != r.MutationID {
+			continue
+		}
+		if f, ok := wire.LeanFields(r.Row, muts[i].Row, muts[i].ID, r.Version); ok {
+			r.Row, r.Fields = nil, f
+		}
+	}
 }

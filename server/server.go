@@ -58,7 +58,12 @@ func New(cfg Config, db *store.DB, logger *slog.Logger) (*Server, error) {
 	})
 	// Order matters: the request id exists before anything logs; observe sees the
 	// status the error handler chose, including for panics recovered below it.
-	s.App.Use(requestID, s.observe, s.recoverPanic, httpapi.GuardBody)
+	// Compression sits inside observe so that request durations include it.
+	gz, err := newCompressor(gzipLevel)
+	if err != nil {
+		return nil, err
+	}
+	s.App.Use(requestID, s.observe, gz.handler, s.recoverPanic, httpapi.GuardBody)
 	s.routes()
 	return s, nil
 }

@@ -24,7 +24,10 @@ func lock(tx *gorm.DB, forUpdate bool) *gorm.DB {
 }
 
 func updateAll(tx *gorm.DB, row any, id string, what string) error {
-	if err := tx.Select("*").Where("id = ?", id).Updates(row).Error; err != nil {
+	// UpdateColumns, not Updates: GORM's Updates sets a field named UpdatedAt
+	// to its own clock, so the row stored differed from the row the caller
+	// returned (push results, logged changes) by a few milliseconds.
+	if err := tx.Select("*").Where("id = ?", id).UpdateColumns(row).Error; err != nil {
 		return fmt.Errorf("update %s %s: %w", what, id, Translate(err, what))
 	}
 	return nil

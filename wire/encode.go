@@ -86,6 +86,10 @@ func (m MutationResult) AppendJSON(b []byte) []byte {
 		b = append(b, `,"row":`...)
 		b = append(b, m.Row...)
 	}
+	if len(m.Fields) > 0 {
+		b = append(b, `,"fields":`...)
+		b = append(b, m.Fields...)
+	}
 	if m.ConflictID != "" {
 		b = append(b, `,"conflict_id":`...)
 		b = appendString(b, m.ConflictID)

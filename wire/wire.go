@@ -93,7 +93,17 @@ type PushRequest struct {
 	DeviceID  string     `json:"device_id"`
 	Mutations []Mutation `json:"mutations"`
 	Pending   *int64     `json:"pending,omitempty"`
+	// Results chooses the shape of applied results (docs/protocol.md §4.2):
+	// ResultsLean (the default) or ResultsFull.
+	Results string `json:"results,omitempty"`
 }
+
+// Shapes of applied push results. Lean: "fields" holds only what the device
+// did not send (LeanFields); full: "row" holds the whole row, as before.
+const (
+	ResultsLean = "lean"
+	ResultsFull = "full"
+)
 
 // Push result statuses.
 const (
@@ -108,6 +118,7 @@ type MutationResult struct {
 	Status     string          `json:"status"`
 	Version    int64           `json:"version,omitempty"`
 	Row        json.RawMessage `json:"row,omitempty"`
+	Fields     json.RawMessage `json:"fields,omitempty"` // lean applied results: see LeanFields
 	ConflictID string          `json:"conflict_id,omitempty"`
 	Reason     string          `json:"reason,omitempty"`
 	Error      *ErrorDetail    `json:"error,omitempty"`

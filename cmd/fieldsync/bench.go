@@ -29,6 +29,7 @@ func runBench(ctx context.Context, args []string, stdout io.Writer) error {
 	pushDevices := fs.Int("push-devices", 8, "devices pushing at once")
 	pushFor := fs.Duration("push-for", 10*time.Second, "how long to push")
 	idleFor := fs.Duration("idle-for", 10*time.Second, "how long devices poll with empty pulls")
+	wirePushes := fs.Int("wire-pushes", 100, "pushes of 100 visit creates whose bytes on the wire are counted, per shape")
 	if help, err := parseFlags(fs, args, stdout); help || err != nil {
 		return err
 	}
@@ -49,7 +50,7 @@ func runBench(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	opt := bench.Options{PostgresURL: *pg, ServerBinary: self, OrgSizes: sizes,
 		Scope:   bench.Dataset{Accounts: *accounts, Visits: *visits, Orders: *orders, Notes: *notes, VisitsPerOrgAccount: *orgVisits},
-		Devices: *devices, PushDevices: *pushDevices, PushFor: *pushFor, IdleFor: *idleFor, Seed: 1,
+		Devices: *devices, PushDevices: *pushDevices, PushFor: *pushFor, IdleFor: *idleFor, Seed: 1, WirePushes: *wirePushes,
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, nil))}
 	results, err := bench.Run(ctx, opt)
 	if err != nil {
