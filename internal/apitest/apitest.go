@@ -16,6 +16,7 @@ package apitest
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -109,8 +110,22 @@ func (c *Checker) Check(req *http.Request, reqBody []byte, status int, header ht
 	if req.Method == http.MethodHead {
 		return nil // Fiber answers HEAD for every GET; the document lists GETs
 	}
+	// Bodies are checked as the server and the client read them: decoded. A
+	// request body that does not decode is checked as sent, so the document
+	// rejects it and the server must not have accepted it.
+	if rb, err := decoded(req.Header.Get("Content-Encoding"), reqBody); err == nil {
+		reqBody = rb
+	}
+	var err error
+	if enc := header.Get("Content-Encoding"); enc != "" && !strings.Contains(req.Header.Get("Accept-Encoding"), enc) {
+		return fmt.Errorf("%s %s -> %d: answered with Content-Encoding %q the client did not accept", req.Method, req.URL.RequestURI(), status, enc)
+	}
+	if body, err = decoded(header.Get("Content-Encoding"), body); err != nil {
+		return fmt.Errorf("%s %s -> %d: response body: %w", req.Method, req.URL.RequestURI(), status, err)
+	}
 	r := req.Clone(context.Background())
 	r.Body = io.NopCloser(bytes.NewReader(reqBody))
+	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(reqBody)), nil }
 	r.ContentLength = int64(len(reqBody))
 	// Fiber's routing is not strict: /dashboard/ is /dashboard.
 	if p := r.URL.Path; len(p) > 1 && strings.HasSuffix(p, "/") {
@@ -267,4 +282,24 @@ func Fiber(t testing.TB, app *fiber.App, req *http.Request) (resp *http.Response
 		t.Errorf("openapi: %v", err)
 	}
 	return resp, b
+}
+
+// decoded undoes a body's Content-Encoding (gzip is the only one the API
+// speaks in either direction).
+func decoded(encoding string, b []byte) ([]byte, error) {
+	switch encoding {
+	case "", "identity":
+		return b, nil
+	case "gzip":
+		zr, err := gzip.NewReader(bytes.NewReader(b))
+		if err != nil {
+			return nil, fmt.Errorf("not gzip: %w", err)
+		}
+		out, err := io.ReadAll(zr)
+		if err != nil {
+			return nil, fmt.Errorf("corrupt gzip: %w", err)
+		}
+		return out, nil
+	}
+	return b, nil // the server refuses other encodings (415); nothing to decode
 }
