@@ -1,6 +1,8 @@
 package apitest
 
 import (
+	"bytes"
+	"compress/gzip"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -65,3 +67,39 @@ func TestCheck(t *testing.T) {
 
 // TestServedDocumentLoads: server/openapi.json compiles for the checker.
 func TestServedDocumentLoads(t *testing.T) { Default(t) }
+
+// TestCheck_Gzip: bodies are checked decoded, and a gzipped answer to a client
+// that did not ask for gzip is a failure.
+func TestCheck_Gzip(t *testing.T) {
+	c, err := NewChecker([]byte(miniDoc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gz := func(s string) []byte {
+		var b bytes.Buffer
+		zw := gzip.NewWriter(&b)
+		_, _ = zw.Write([]byte(s))
+		_ = zw.Close()
+		return b.Bytes()
+	}
+	req := func(acceptGzip bool) *http.Request {
+		r := httptest.NewRequest("POST", "/things", nil)
+		r.Header.Set("Content-Type", "application/json")
+		r.Header.Set("Content-Encoding", "gzip")
+		r.Header.Set("Authorization", "Bearer x")
+		if acceptGzip {
+			r.Header.Set("Accept-Encoding", "gzip")
+		}
+		return r
+	}
+	zipped := http.Header{"Content-Type": {"application/json"}, "Content-Encoding": {"gzip"}}
+	if err := c.Check(req(true), gz(`{"n":1}`), 201, zipped, gz(`{"id":"a"}`)); err != nil {
+		t.Errorf("gzipped exchange: %v", err)
+	}
+	if err := c.Check(req(true), gz(`{"n":9}`), 201, zipped, gz(`{"id":"a"}`)); err == nil {
+		t.Error("a gzipped request the document rejects was let through")
+	}
+	if err := c.Check(req(false), gz(`{"n":1}`), 201, zipped, gz(`{"id":"a"}`)); err == nil {
+		t.Error("a gzipped answer the client did not ask for was let through")
+	}
+}
