@@ -30,6 +30,10 @@ type Options struct {
 	Seed         uint64
 	Logger       *slog.Logger
 	WirePushes   int // pushes of 100 visit creates whose bytes are counted (100: 10,000 mutations)
+	// Only, when "idle", runs just the idle-pull measurement (after one initial
+	// sync for the cursor) on the first organisation size: the quick loop for
+	// chasing the empty-pull tail.
+	Only string
 }
 
 // Result holds every figure of a run.
@@ -39,6 +43,9 @@ type Result struct {
 	RawReadRate, PullRate  float64 // rows/s
 	ScopeRows, PulledRows  int
 	IdleP50, IdleP99       time.Duration
+	IdleMax                time.Duration
+	IdleSlow               []string    // idle pulls over 500 ms: "start offset:duration"
+	IdleTCP                tcpCounters // kernel TCP counters during the idle pulls
 	IdlePulls              int
 	MemDevices             int
 	MemTime                time.Duration
@@ -50,6 +57,9 @@ type Result struct {
 	// same run, interleaved.
 	PullRatePlain float64
 	Wire          []WireFigure
+	// ServerMetrics: the server's fieldsync_pull_* series after an --only idle
+	// run, in the Prometheus text format.
+	ServerMetrics string
 }
 
 // Run measures every organisation size in turn; the first one also gets the
@@ -62,6 +72,9 @@ func Run(ctx context.Context, opt Options) ([]Result, error) {
 			return out, err
 		}
 		out = append(out, r)
+		if opt.Only != "" {
+			break
+		}
 	}
 	return out, nil
 }
@@ -108,6 +121,9 @@ func runOne(ctx context.Context, opt Options, orgSize int, full bool) (Result, e
 		rates, res.PulledRows = append(rates, r), n
 	}
 	res.RawReadRate = median(rates)
+	if opt.Only == "idle" {
+		return idleOnly(ctx, opt, dsn, seeded, res)
+	}
 	logDir, err := os.MkdirTemp("", "fieldsync-bench-")
 	if err != nil {
 		return res, err
@@ -167,6 +183,41 @@ func runOne(ctx context.Context, opt Options, orgSize int, full bool) (Result, e
 	return res, err
 }
 
+// idleOnly is runOne for --only idle: the server, one initial sync for the
+// cursor, the idle pulls, and the server's own empty-pull histograms.
+func idleOnly(ctx context.Context, opt Options, dsn string, seeded Seeded, res Result) (Result, error) {
+	logDir, err := os.MkdirTemp("", "fieldsync-bench-")
+	if err != nil {
+		return res, err
+	}
+	srv, err := startServer(ctx, opt.ServerBinary, dsn, logDir)
+	if err != nil {
+		return res, err
+	}
+	defer srv.stop()
+	rep, err := login(ctx, newHTTPClient(), srv.base, seeded.RepEmail, seeded.Password, "bench-device-idle-cursor")
+	if err != nil {
+		return res, err
+	}
+	_, cursor, err := rep.initialSync(ctx, 1000)
+	if err != nil {
+		return res, err
+	}
+	pool, err := scrapeMetrics(ctx, srv.base, "go_sql_open_connections", "go_sql_max_open_connections")
+	if err != nil {
+		return res, err
+	}
+	if err := idlePulls(ctx, opt, srv.base, seeded, cursor, &res); err != nil {
+		return res, err
+	}
+	res.ServerMetrics = "# before the idle pulls:\n" + pool
+	pool, err = scrapeMetrics(ctx, srv.base, "fieldsync_pull_stage_seconds", "go_sql_wait", "go_gc_duration_seconds",
+		`fieldsync_http_request_duration_seconds_bucket{method="GET",route="/v1/sync/pull"`, `fieldsync_http_request_duration_seconds_count{method="GET",route="/v1/sync/pull"`,
+		"go_sql_open_connections")
+	res.ServerMetrics += "# after:\n" + pool
+	return res, err
+}
+
 // idlePulls: Devices devices, each polling once a second (jittered) with a
 // caught-up cursor, for IdleFor; the latency of each empty pull is recorded.
 func idlePulls(ctx context.Context, opt Options, base string, s Seeded, cursor string, res *Result) error {
@@ -177,7 +228,11 @@ func idlePulls(ctx context.Context, opt Options, base string, s Seeded, cursor s
 	var lat latencies
 	var wg gosync.WaitGroup
 	errs := make(chan error, len(clients))
-	stop := time.Now().Add(opt.IdleFor)
+	tcp0 := readTCPCounters()
+	begin := time.Now()
+	stop := begin.Add(opt.IdleFor)
+	var slowMu gosync.Mutex
+	var slow []string // start offset:duration of pulls over 500 ms
 	for i, c := range clients {
 		wg.Add(1)
 		go func(i int, c *client) {
@@ -195,7 +250,13 @@ func idlePulls(ctx context.Context, opt Options, base string, s Seeded, cursor s
 					errs <- fmt.Errorf("idle pull returned %d changes", len(resp.Changes))
 					return
 				}
-				lat.add(time.Since(t0))
+				d := time.Since(t0)
+				lat.add(d)
+				if d > 500*time.Millisecond {
+					slowMu.Lock()
+					slow = append(slow, fmt.Sprintf("%05.2fs:%dms", t0.Sub(begin).Seconds(), d.Milliseconds()))
+					slowMu.Unlock()
+				}
 				time.Sleep(time.Duration(900+rng.IntN(200)) * time.Millisecond)
 			}
 		}(i, c)
@@ -205,8 +266,13 @@ func idlePulls(ctx context.Context, opt Options, base string, s Seeded, cursor s
 	if err := <-errs; err != nil {
 		return err
 	}
-	res.IdlePulls, res.IdleP50, res.IdleP99 = len(lat.d), lat.quantile(0.5), lat.quantile(0.99)
-	opt.Logger.Info("idle pulls", "devices", len(clients), "pulls", res.IdlePulls, "p50_ms", ms(res.IdleP50), "p99_ms", ms(res.IdleP99))
+	res.IdleTCP = readTCPCounters().sub(tcp0)
+	sort.Strings(slow)
+	res.IdleSlow = slow
+	res.IdlePulls, res.IdleP50, res.IdleP99, res.IdleMax = len(lat.d), lat.quantile(0.5), lat.quantile(0.99), lat.quantile(1)
+	opt.Logger.Info("idle pulls", "devices", len(clients), "pulls", res.IdlePulls, "p50_ms", ms(res.IdleP50), "p99_ms", ms(res.IdleP99), "max_ms", ms(res.IdleMax),
+		"slow_over_500ms", len(res.IdleSlow), "tcp_active_opens", res.IdleTCP.ActiveOpens, "tcp_retrans_segs", res.IdleTCP.RetransSegs,
+		"listen_overflows", res.IdleTCP.ListenOverflows, "listen_drops", res.IdleTCP.ListenDrops)
 	return nil
 }
 
@@ -342,6 +408,14 @@ func Report(w io.Writer, opt Options, rs []Result) {
 		fmt.Fprintf(w, "\nCost of a pull row, largest vs smallest organisation: %.2f× (target ≤ 1.5).\n", first.PullRate/last.PullRate)
 	}
 	r := rs[0]
+	if opt.Only == "idle" {
+		fmt.Fprintf(w, "\nEmpty incremental pull, %d devices polling ~1/s for %s (%d pulls): p50 %.1f ms, p99 %.1f ms, max %.1f ms.\n",
+			opt.Devices, opt.IdleFor, r.IdlePulls, ms(r.IdleP50), ms(r.IdleP99), ms(r.IdleMax))
+		fmt.Fprintf(w, "\nPulls over 500 ms (start offset in the run: duration): %v. TCP during the run (whole machine): %d connections opened, %d segments retransmitted, %d listen overflows, %d listen drops.\n",
+			r.IdleSlow, r.IdleTCP.ActiveOpens, r.IdleTCP.RetransSegs, r.IdleTCP.ListenOverflows, r.IdleTCP.ListenDrops)
+		fmt.Fprintf(w, "\nServer histograms after the run:\n\n```\n%s```\n", r.ServerMetrics)
+		return
+	}
 	if !r.HasLoadFigures {
 		return
 	}
