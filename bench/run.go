@@ -519,7 +519,8 @@ func writeSpread(w io.Writer, opt Options, r Result) {
 	}
 	if len(r.PushRates) > 0 {
 		fmt.Fprintf(w, "| push (mutations/s) | %s | vs raw at %d conns: %s |\n", spread(r.PushRates, "%.0f"), opt.PushDevices, perRun(ratios(r.PushRates, r.Raw8s), "%.0f%%"))
-		fmt.Fprintf(w, "| raw insert, %d conns / 1 conn (rows/s) | %s / %s | |\n", opt.PushDevices, spread(r.Raw8s, "%.0f"), spread(r.Raw1s, "%.0f"))
+		fmt.Fprintf(w, "| raw insert, %d connections (rows/s) | %s | |\n", opt.PushDevices, spread(r.Raw8s, "%.0f"))
+		fmt.Fprintf(w, "| raw insert, 1 connection (rows/s) | %s | |\n", spread(r.Raw1s, "%.0f"))
 	}
 	fmt.Fprintf(w, "\nLoad average (1 / 5 / 15 min) at start: %s; at end: %s.\n", r.LoadStart, r.LoadEnd)
 }
