@@ -10,6 +10,7 @@ import (
 	"os"
 	"runtime"
 	"sort"
+	"strings"
 	gosync "sync"
 	"time"
 
@@ -30,6 +31,13 @@ type Options struct {
 	Seed         uint64
 	Logger       *slog.Logger
 	WirePushes   int // pushes of 100 visit creates whose bytes are counted (100: 10,000 mutations)
+	// Only, when "idle", runs just the idle-pull measurement (after one initial
+	// sync for the cursor) on the first organisation size: the quick loop for
+	// chasing the empty-pull tail.
+	Only string
+	// Runs: how many times each repeated measurement runs (idle pulls, push,
+	// the raw read and the initial sync), after a warm-up that is not counted.
+	Runs int
 }
 
 // Result holds every figure of a run.
@@ -39,6 +47,9 @@ type Result struct {
 	RawReadRate, PullRate  float64 // rows/s
 	ScopeRows, PulledRows  int
 	IdleP50, IdleP99       time.Duration
+	IdleMax                time.Duration
+	IdleSlow               []string    // idle pulls over 500 ms: "start offset:duration"
+	IdleTCP                tcpCounters // kernel TCP counters during the idle pulls
 	IdlePulls              int
 	MemDevices             int
 	MemTime                time.Duration
@@ -50,11 +61,24 @@ type Result struct {
 	// same run, interleaved.
 	PullRatePlain float64
 	Wire          []WireFigure
+	// ServerMetrics: the server's fieldsync_pull_* series after an --only idle
+	// run, in the Prometheus text format.
+	ServerMetrics string
+	// Per run, for the spread (min / median / max): the raw read and the
+	// gzipped initial sync (run i against raw run i), idle pulls, pushes
+	// with the raw inserts they are compared to.
+	RawReadRates, PullRates []float64
+	IdleP50s, IdleP99s      []time.Duration
+	PushRates, Raw8s, Raw1s []float64
+	LoadStart, LoadEnd      string // /proc/loadavg
 }
 
 // Run measures every organisation size in turn; the first one also gets the
 // idle-pull, memory and push measurements.
 func Run(ctx context.Context, opt Options) ([]Result, error) {
+	if opt.Runs < 1 {
+		opt.Runs = 3
+	}
 	var out []Result
 	for i, size := range opt.OrgSizes {
 		r, err := runOne(ctx, opt, size, i == 0)
@@ -62,13 +86,16 @@ func Run(ctx context.Context, opt Options) ([]Result, error) {
 			return out, err
 		}
 		out = append(out, r)
+		if opt.Only != "" {
+			break
+		}
 	}
 	return out, nil
 }
 
 func runOne(ctx context.Context, opt Options, orgSize int, full bool) (Result, error) {
 	log := opt.Logger
-	res := Result{OrgSize: orgSize, HasLoadFigures: full}
+	res := Result{OrgSize: orgSize, HasLoadFigures: full, LoadStart: loadAvg()}
 	dsn, drop, err := createDatabase(ctx, opt.PostgresURL, fmt.Sprintf("fs_bench_%d_%d", orgSize, time.Now().UnixNano()%1e6))
 	if err != nil {
 		return res, err
@@ -99,15 +126,22 @@ func runOne(ctx context.Context, opt Options, orgSize int, full bool) (Result, e
 		return res, err
 	}
 	defer pool.Close()
+	// Warm-up, not counted: the first read loads the scope into the cache.
+	if _, _, err := rawRead(ctx, pool, seeded.RepTerritory); err != nil {
+		return res, err
+	}
 	var rates []float64
-	for i := 0; i < 3; i++ {
+	for i := 0; i < opt.Runs; i++ {
 		r, n, err := rawRead(ctx, pool, seeded.RepTerritory)
 		if err != nil {
 			return res, err
 		}
 		rates, res.PulledRows = append(rates, r), n
 	}
-	res.RawReadRate = median(rates)
+	res.RawReadRate, res.RawReadRates = median(rates), append([]float64{}, rates...)
+	if opt.Only == "idle" {
+		return idleOnly(ctx, opt, dsn, seeded, res)
+	}
 	logDir, err := os.MkdirTemp("", "fieldsync-bench-")
 	if err != nil {
 		return res, err
@@ -123,7 +157,7 @@ func runOne(ctx context.Context, opt Options, orgSize int, full bool) (Result, e
 	rates = rates[:0]
 	var cursor string
 	initial := WireFigure{Name: "initial sync of the rep's scope (pages of 1,000)"}
-	for i := 0; i < 3; i++ {
+	for i := 0; i < opt.Runs; i++ {
 		for _, compressed := range []bool{false, true} {
 			rep, m, err := meteredLogin(ctx, srv.base, seeded, fmt.Sprintf("bench-device-%d-%v", i, compressed), compressed)
 			if err != nil {
@@ -145,26 +179,107 @@ func runOne(ctx context.Context, opt Options, orgSize int, full bool) (Result, e
 	}
 	res.PullRatePlain = median(plainRates)
 	res.Wire = append(res.Wire, initial)
-	res.PullRate = median(rates)
+	res.PullRate, res.PullRates = median(rates), append([]float64{}, rates...)
 	log.Info("initial sync", "org_accounts", orgSize, "raw_rows_per_s", int(res.RawReadRate), "pull_rows_per_s", int(res.PullRate),
 		"plain_pull_rows_per_s", int(res.PullRatePlain), "plain_bytes_down", initial.Plain.Down, "gzip_bytes_down", initial.Zipped.Down)
 	if !full {
+		res.LoadEnd = loadAvg()
 		return res, nil
 	}
-	if err := idlePulls(ctx, opt, srv.base, seeded, cursor, &res); err != nil {
+	if err := idleRuns(ctx, opt, srv.base, seeded, cursor, &res); err != nil {
 		return res, err
 	}
 	if err := memoryRun(ctx, opt, srv, seeded, &res); err != nil {
 		return res, err
 	}
-	if err := pushRun(ctx, opt, srv.base, pool, seeded, &res); err != nil {
-		return res, err
+	for i := 0; i < opt.Runs; i++ {
+		var r Result
+		if err := pushRun(ctx, opt, srv.base, pool, seeded, &r); err != nil {
+			return res, err
+		}
+		res.PushRates, res.Raw8s, res.Raw1s = append(res.PushRates, r.PushRate), append(res.Raw8s, r.RawInsert8), append(res.Raw1s, r.RawInsert1)
 	}
+	res.PushRate, res.RawInsert8, res.RawInsert1 = median(res.PushRates), median(res.Raw8s), median(res.Raw1s)
 	if err := wireSizes(ctx, srv.base, seeded, opt.WirePushes, &res); err != nil {
 		return res, err
 	}
 	res.PeakRSS, err = srv.peakRSS()
+	res.LoadEnd = loadAvg()
 	return res, err
+}
+
+// idleOnly is runOne for --only idle: the server, one initial sync for the
+// cursor, the idle pulls, and the server's own empty-pull histograms.
+func idleOnly(ctx context.Context, opt Options, dsn string, seeded Seeded, res Result) (Result, error) {
+	logDir, err := os.MkdirTemp("", "fieldsync-bench-")
+	if err != nil {
+		return res, err
+	}
+	srv, err := startServer(ctx, opt.ServerBinary, dsn, logDir)
+	if err != nil {
+		return res, err
+	}
+	defer srv.stop()
+	rep, err := login(ctx, newHTTPClient(), srv.base, seeded.RepEmail, seeded.Password, "bench-device-idle-cursor")
+	if err != nil {
+		return res, err
+	}
+	_, cursor, err := rep.initialSync(ctx, 1000)
+	if err != nil {
+		return res, err
+	}
+	pool, err := scrapeMetrics(ctx, srv.base, "go_sql_open_connections", "go_sql_max_open_connections")
+	if err != nil {
+		return res, err
+	}
+	if err := idleRuns(ctx, opt, srv.base, seeded, cursor, &res); err != nil {
+		return res, err
+	}
+	res.ServerMetrics = "# before the idle pulls:\n" + pool
+	pool, err = scrapeMetrics(ctx, srv.base, "fieldsync_pull_stage_seconds", "go_sql_wait", "go_gc_duration_seconds",
+		`fieldsync_http_request_duration_seconds_bucket{method="GET",route="/v1/sync/pull"`, `fieldsync_http_request_duration_seconds_count{method="GET",route="/v1/sync/pull"`,
+		"go_sql_open_connections")
+	res.ServerMetrics += "# after:\n" + pool
+	res.LoadEnd = loadAvg()
+	return res, err
+}
+
+// idleRuns: a 2 s warm-up of idle pulls (not counted), then Runs runs of
+// idlePulls; res keeps the median run's figures (by p99) and every run's
+// p50 and p99. The server's first polls are in no run but the warm-up: a
+// tail that only a fresh server shows is measured by --only idle's single
+// server start, whose first run starts cold.
+func idleRuns(ctx context.Context, opt Options, base string, s Seeded, cursor string, res *Result) error {
+	if opt.Only == "" {
+		warm := opt
+		warm.IdleFor = 2 * time.Second
+		var r Result
+		if err := idlePulls(ctx, warm, base, s, cursor, &r); err != nil {
+			return err
+		}
+	}
+	var runs []Result
+	for i := 0; i < opt.Runs; i++ {
+		var r Result
+		if err := idlePulls(ctx, opt, base, s, cursor, &r); err != nil {
+			return err
+		}
+		runs = append(runs, r)
+		res.IdleP50s, res.IdleP99s = append(res.IdleP50s, r.IdleP50), append(res.IdleP99s, r.IdleP99)
+	}
+	sort.Slice(runs, func(i, j int) bool { return runs[i].IdleP99 < runs[j].IdleP99 })
+	m := runs[len(runs)/2]
+	res.IdlePulls, res.IdleP50, res.IdleP99, res.IdleMax, res.IdleSlow, res.IdleTCP = m.IdlePulls, m.IdleP50, m.IdleP99, m.IdleMax, m.IdleSlow, m.IdleTCP
+	if opt.Only != "" {
+		// Every slow pull of every run: the cold start is in the first.
+		res.IdleSlow = nil
+		for _, r := range runs {
+			for _, x := range r.IdleSlow {
+				res.IdleSlow = append(res.IdleSlow, fmt.Sprintf("p99 %.1f ms run: %s", ms(r.IdleP99), x))
+			}
+		}
+	}
+	return nil
 }
 
 // idlePulls: Devices devices, each polling once a second (jittered) with a
@@ -177,7 +292,11 @@ func idlePulls(ctx context.Context, opt Options, base string, s Seeded, cursor s
 	var lat latencies
 	var wg gosync.WaitGroup
 	errs := make(chan error, len(clients))
-	stop := time.Now().Add(opt.IdleFor)
+	tcp0 := readTCPCounters()
+	begin := time.Now()
+	stop := begin.Add(opt.IdleFor)
+	var slowMu gosync.Mutex
+	var slow []string // start offset:duration of pulls over 500 ms
 	for i, c := range clients {
 		wg.Add(1)
 		go func(i int, c *client) {
@@ -195,7 +314,13 @@ func idlePulls(ctx context.Context, opt Options, base string, s Seeded, cursor s
 					errs <- fmt.Errorf("idle pull returned %d changes", len(resp.Changes))
 					return
 				}
-				lat.add(time.Since(t0))
+				d := time.Since(t0)
+				lat.add(d)
+				if d > 500*time.Millisecond {
+					slowMu.Lock()
+					slow = append(slow, fmt.Sprintf("%05.2fs:%dms", t0.Sub(begin).Seconds(), d.Milliseconds()))
+					slowMu.Unlock()
+				}
 				time.Sleep(time.Duration(900+rng.IntN(200)) * time.Millisecond)
 			}
 		}(i, c)
@@ -205,8 +330,13 @@ func idlePulls(ctx context.Context, opt Options, base string, s Seeded, cursor s
 	if err := <-errs; err != nil {
 		return err
 	}
-	res.IdlePulls, res.IdleP50, res.IdleP99 = len(lat.d), lat.quantile(0.5), lat.quantile(0.99)
-	opt.Logger.Info("idle pulls", "devices", len(clients), "pulls", res.IdlePulls, "p50_ms", ms(res.IdleP50), "p99_ms", ms(res.IdleP99))
+	res.IdleTCP = readTCPCounters().sub(tcp0)
+	sort.Strings(slow)
+	res.IdleSlow = slow
+	res.IdlePulls, res.IdleP50, res.IdleP99, res.IdleMax = len(lat.d), lat.quantile(0.5), lat.quantile(0.99), lat.quantile(1)
+	opt.Logger.Info("idle pulls", "devices", len(clients), "pulls", res.IdlePulls, "p50_ms", ms(res.IdleP50), "p99_ms", ms(res.IdleP99), "max_ms", ms(res.IdleMax),
+		"slow_over_500ms", len(res.IdleSlow), "tcp_active_opens", res.IdleTCP.ActiveOpens, "tcp_retrans_segs", res.IdleTCP.RetransSegs,
+		"listen_overflows", res.IdleTCP.ListenOverflows, "listen_drops", res.IdleTCP.ListenDrops)
 	return nil
 }
 
@@ -326,12 +456,100 @@ func median(xs []float64) float64 {
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
+// loadAvg is the machine's load average (1, 5, 15 min) from /proc/loadavg,
+// "unknown" where it cannot be read.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	return parseLoadAvg(string(b))
+}
+
+func parseLoadAvg(s string) string {
+	f := strings.Fields(s)
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " / ")
+}
+
+// spread formats min / median / max of xs with format f for each.
+func spread(xs []float64, f string) string {
+	if len(xs) == 0 {
+		return "—"
+	}
+	s := append([]float64{}, xs...)
+	sort.Float64s(s)
+	return fmt.Sprintf(f+" / "+f+" / "+f, s[0], s[len(s)/2], s[len(s)-1])
+}
+
+func msAll(ds []time.Duration) []float64 {
+	out := make([]float64, len(ds))
+	for i, d := range ds {
+		out[i] = ms(d)
+	}
+	return out
+}
+
+// ratios divides a[i] by b[i], in per cent: each run against its own baseline.
+func ratios(a, b []float64) []float64 {
+	out := make([]float64, 0, len(a))
+	for i := range a {
+		if i < len(b) && b[i] > 0 {
+			out = append(out, 100*a[i]/b[i])
+		}
+	}
+	return out
+}
+
+// writeSpread writes the table of repeated measurements: min / median / max
+// over the runs, and each run's ratio to its own raw baseline.
+func writeSpread(w io.Writer, opt Options, r Result) {
+	fmt.Fprintf(w, "\nSpread over %d runs (min / median / max; ratios per run, against that run's raw baseline):\n\n", opt.Runs)
+	fmt.Fprintln(w, "| measure | min / median / max | per run |")
+	fmt.Fprintln(w, "|---|---|---|")
+	if len(r.PullRates) > 0 {
+		fmt.Fprintf(w, "| raw pgx+JSON read (rows/s) | %s | |\n", spread(r.RawReadRates, "%.0f"))
+		fmt.Fprintf(w, "| initial sync via HTTP, gzip (rows/s) | %s | %s |\n", spread(r.PullRates, "%.0f"), perRun(ratios(r.PullRates, r.RawReadRates), "%.0f%%"))
+	}
+	if len(r.IdleP99s) > 0 {
+		fmt.Fprintf(w, "| empty pull p50 (ms) | %s | %s |\n", spread(msAll(r.IdleP50s), "%.1f"), perRun(msAll(r.IdleP50s), "%.1f"))
+		fmt.Fprintf(w, "| empty pull p99 (ms) | %s | %s |\n", spread(msAll(r.IdleP99s), "%.1f"), perRun(msAll(r.IdleP99s), "%.1f"))
+	}
+	if len(r.PushRates) > 0 {
+		fmt.Fprintf(w, "| push (mutations/s) | %s | vs raw at %d conns: %s |\n", spread(r.PushRates, "%.0f"), opt.PushDevices, perRun(ratios(r.PushRates, r.Raw8s), "%.0f%%"))
+		fmt.Fprintf(w, "| raw insert, %d connections (rows/s) | %s | |\n", opt.PushDevices, spread(r.Raw8s, "%.0f"))
+		fmt.Fprintf(w, "| raw insert, 1 connection (rows/s) | %s | |\n", spread(r.Raw1s, "%.0f"))
+	}
+	fmt.Fprintf(w, "\nLoad average (1 / 5 / 15 min) at start: %s; at end: %s.\n", r.LoadStart, r.LoadEnd)
+}
+
+func perRun(xs []float64, f string) string {
+	parts := make([]string, len(xs))
+	for i, x := range xs {
+		parts[i] = fmt.Sprintf(f, x)
+	}
+	return strings.Join(parts, ", ")
+}
+
 // Report writes the results as the Markdown tables of docs/benchmarks.md.
 func Report(w io.Writer, opt Options, rs []Result) {
 	host, _ := os.Hostname()
 	fmt.Fprintf(w, "Machine: %s, %d CPUs, %s/%s, %s; server and Postgres on loopback.\n\n", host, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version())
 	fmt.Fprintf(w, "Rep scope: %d accounts, %d visits, %d orders, %d notes (%d rows with the rep's user and territory).\n\n",
 		opt.Scope.Accounts, opt.Scope.Visits, opt.Scope.Orders, opt.Scope.Notes, rs[0].ScopeRows)
+	if opt.Only == "idle" {
+		r := rs[0]
+		fmt.Fprintf(w, "Organisation of %d accounts outside the scope, seeded in %.0f s; raw pgx+JSON read %.0f rows/s.\n", r.OrgSize, r.SeedTime.Seconds(), r.RawReadRate)
+		fmt.Fprintf(w, "\nEmpty incremental pull, %d devices polling ~1/s for %s, run of median p99 (%d pulls): p50 %.1f ms, p99 %.1f ms, max %.1f ms.\n",
+			opt.Devices, opt.IdleFor, r.IdlePulls, ms(r.IdleP50), ms(r.IdleP99), ms(r.IdleMax))
+		fmt.Fprintf(w, "\nPulls over 500 ms, all runs (start offset in the run: duration): %v. TCP during the median run (whole machine): %d connections opened, %d segments retransmitted, %d listen overflows, %d listen drops.\n",
+			r.IdleSlow, r.IdleTCP.ActiveOpens, r.IdleTCP.RetransSegs, r.IdleTCP.ListenOverflows, r.IdleTCP.ListenDrops)
+		writeSpread(w, opt, r)
+		fmt.Fprintf(w, "\nServer histograms after the runs:\n\n```\n%s```\n", r.ServerMetrics)
+		return
+	}
 	fmt.Fprintln(w, "| organisation (accounts outside the scope) | seed time | raw pgx+JSON read (rows/s) | initial sync via HTTP (rows/s) | ratio to raw |")
 	fmt.Fprintln(w, "|---|---|---|---|---|")
 	for _, r := range rs {
@@ -343,6 +561,7 @@ func Report(w io.Writer, opt Options, rs []Result) {
 	}
 	r := rs[0]
 	if !r.HasLoadFigures {
+		writeSpread(w, opt, r)
 		return
 	}
 	fmt.Fprintf(w, "\n| load | figure | target |\n|---|---|---|\n")
@@ -352,5 +571,6 @@ func Report(w io.Writer, opt Options, rs []Result) {
 	fmt.Fprintf(w, "| raw pgx insert, 100 rows per transaction, 1 / %d connections | %.0f / %.0f rows/s | — |\n", opt.PushDevices, r.RawInsert1, r.RawInsert8)
 	fmt.Fprintf(w, "| push vs raw 100-row batches (same concurrency / 1 connection) | %.0f%% / %.0f%% | ≥ 20%% |\n", 100*r.PushRate/r.RawInsert8, 100*r.PushRate/r.RawInsert1)
 	fmt.Fprintf(w, "| %d devices doing a whole initial sync at once | %.1f s, server peak RSS %d MB | < 300 MB |\n", r.MemDevices, r.MemTime.Seconds(), r.PeakRSS>>20)
+	writeSpread(w, opt, r)
 	writeWire(w, r)
 }

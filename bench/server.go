@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -83,4 +84,75 @@ func (s *childServer) stop() {
 	case <-time.After(15 * time.Second):
 		_ = s.cmd.Process.Kill()
 	}
+}
+
+// scrapeMetrics returns the lines of the server's /metrics whose series name
+// starts with one of prefixes (comments included), for the report.
+func scrapeMetrics(ctx context.Context, base string, prefixes ...string) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/metrics", nil)
+	if err != nil {
+		return "", err
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("scrape metrics: %w", err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		return "", fmt.Errorf("scrape metrics: %w", err)
+	}
+	var out strings.Builder
+	for _, line := range strings.Split(string(b), "\n") {
+		name := strings.TrimPrefix(strings.TrimPrefix(line, "# HELP "), "# TYPE ")
+		for _, p := range prefixes {
+			if strings.HasPrefix(name, p) {
+				out.WriteString(line + "\n")
+				break
+			}
+		}
+	}
+	return out.String(), nil
+}
+
+// tcpCounters are the kernel's counts that betray a full accept queue or a
+// lost SYN: either costs a connection a 1 s retransmission timeout.
+type tcpCounters struct{ ListenOverflows, ListenDrops, RetransSegs, ActiveOpens int64 }
+
+// readTCPCounters reads them from /proc/net/netstat and /proc/net/snmp (the
+// whole machine's counts; zero where they cannot be read).
+func readTCPCounters() tcpCounters {
+	var c tcpCounters
+	c.ListenOverflows = procNetField("/proc/net/netstat", "TcpExt:", "ListenOverflows")
+	c.ListenDrops = procNetField("/proc/net/netstat", "TcpExt:", "ListenDrops")
+	c.RetransSegs = procNetField("/proc/net/snmp", "Tcp:", "RetransSegs")
+	c.ActiveOpens = procNetField("/proc/net/snmp", "Tcp:", "ActiveOpens")
+	return c
+}
+
+func (c tcpCounters) sub(d tcpCounters) tcpCounters {
+	return tcpCounters{c.ListenOverflows - d.ListenOverflows, c.ListenDrops - d.ListenDrops, c.RetransSegs - d.RetransSegs, c.ActiveOpens - d.ActiveOpens}
+}
+
+// procNetField reads one counter of a /proc/net table, where a header line
+// of names is followed by a line of values with the same prefix.
+func procNetField(path, prefix, name string) int64 {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	lines := strings.Split(string(b), "\n")
+	for i := 0; i+1 < len(lines); i++ {
+		if !strings.HasPrefix(lines[i], prefix) || !strings.HasPrefix(lines[i+1], prefix) {
+			continue
+		}
+		names, values := strings.Fields(lines[i]), strings.Fields(lines[i+1])
+		for j := range names {
+			if names[j] == name && j < len(values) {
+				n, _ := strconv.ParseInt(values[j], 10, 64)
+				return n
+			}
+		}
+	}
+	return 0
 }

@@ -35,3 +35,20 @@ func (s *Server) foldReportDeltas(ctx context.Context) {
 		}
 	}
 }
+
+// flushPullStamps writes the last-pull stamps that pulls queued (see
+// sync.Engine.DeferPullStamps) once a second, until ctx ends.
+func (s *Server) flushPullStamps(ctx context.Context) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if err := s.Sync.FlushPullStamps(ctx); err != nil && ctx.Err() == nil {
+			s.Logger.WarnContext(ctx, "flush pull stamps", "err", err)
+		}
+	}
+}

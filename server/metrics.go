@@ -25,6 +25,9 @@ type Metrics struct {
 	PushResults        *prometheus.CounterVec // status: applied, merged, conflict, rejected
 	ConflictsOpened    prometheus.Counter
 	OldestTxAgeSeconds prometheus.Gauge // age of the oldest open Postgres transaction
+	// PullStages times the stages of a pull (stage: bound, read, stamp; empty:
+	// whether the page had no changes), to find where an idle poll's time goes.
+	PullStages *prometheus.HistogramVec
 }
 
 // NewMetrics registers every series on a fresh registry.
@@ -52,7 +55,11 @@ func NewMetrics() *Metrics {
 			Name: "fieldsync_oldest_transaction_age_seconds", Help: "Age of the oldest open database transaction; it delays pulls.",
 		}),
 	}
-	reg.MustRegister(m.Requests, m.Latency, m.SyncChanges, m.PushResults, m.ConflictsOpened, m.OldestTxAgeSeconds,
+	m.PullStages = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "fieldsync_pull_stage_seconds", Help: "Time of each stage of a pull: bound (pull bound query), read (snapshot transaction), stamp (the device's last-pull stamp).",
+		Buckets: []float64{.0005, .001, .0025, .005, .01, .02, .05, .1, .25, .5, 1, 2.5},
+	}, []string{"stage", "empty"})
+	reg.MustRegister(m.Requests, m.Latency, m.SyncChanges, m.PushResults, m.ConflictsOpened, m.OldestTxAgeSeconds, m.PullStages,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/fieldsync/fieldsync/store"
 	fsync "github.com/fieldsync/fieldsync/sync"
 	"github.com/gofiber/fiber/v2"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 )
 
 // Server holds what every handler needs. Fields are set by New and read-only
@@ -40,6 +41,14 @@ func New(cfg Config, db *store.DB, logger *slog.Logger) (*Server, error) {
 	}
 	s := &Server{Cfg: cfg, DB: db, Auth: authSvc, Logger: logger, Metrics: NewMetrics()}
 	s.Sync = newSyncEngine(s)
+	// The connection pool's waits (go_sql_wait_count_total,
+	// go_sql_wait_duration_seconds_total): a pull that queues for a connection
+	// shows here, not in fieldsync_pull_stage_seconds alone.
+	sqlDB, err := db.Gorm.DB()
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	s.Metrics.Registry.MustRegister(collectors.NewDBStatsCollector(sqlDB, "fieldsync"))
 	s.App = fiber.New(fiber.Config{
 		AppName:      "fieldsync",
 		ErrorHandler: httpapi.ErrorHandler(logger),
@@ -85,6 +94,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	bg, stopBackground := context.WithCancel(ctx)
 	defer stopBackground()
 	go s.foldReportDeltas(bg)
+	s.Sync.DeferPullStamps()
+	stampsDone := make(chan struct{})
+	go func() { defer close(stampsDone); s.flushPullStamps(bg) }()
 	s.Logger.InfoContext(ctx, "listening", "addr", ln.Addr().String())
 	select {
 	case err := <-errc:
@@ -96,6 +108,12 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	defer cancel()
 	if err := s.App.ShutdownWithContext(sctx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
+	}
+	stopBackground()
+	<-stampsDone
+	// The last queued stamps, once no request can queue more.
+	if err := s.Sync.FlushPullStamps(sctx); err != nil {
+		s.Logger.WarnContext(ctx, "flush pull stamps", "err", err)
 	}
 	if err := <-errc; err != nil && !errors.Is(err, net.ErrClosed) {
 		return fmt.Errorf("serve: %w", err)

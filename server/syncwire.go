@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	fsync "github.com/fieldsync/fieldsync/sync"
@@ -14,6 +15,9 @@ type syncObserver struct{ m *Metrics }
 func (o syncObserver) ChangesServed(n int)   { o.m.SyncChanges.Add(float64(n)) }
 func (o syncObserver) PushResult(s string)   { o.m.PushResults.WithLabelValues(s).Inc() }
 func (o syncObserver) ConflictOpened(string) { o.m.ConflictsOpened.Inc() }
+func (o syncObserver) PullStage(stage string, empty bool, d time.Duration) {
+	o.m.PullStages.WithLabelValues(stage, strconv.FormatBool(empty)).Observe(d.Seconds())
+}
 
 func newSyncEngine(s *Server) *fsync.Engine {
 	return fsync.New(s.DB, fsync.Config{Currency: s.Cfg.Currency}, s.Logger, syncObserver{s.Metrics})

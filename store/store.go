@@ -83,7 +83,10 @@ func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
 	}
 	sqlDB.SetMaxOpenConns(maxOpen)
 	sqlDB.SetMaxIdleConns(maxOpen)
-	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+	// Idle connections are kept (no idle timeout): a pool that shrinks in a
+	// quiet hour meets the next burst of polls with cold connections, and each
+	// of those costs a Postgres backend start and its catalog caches; see Warm.
+	sqlDB.SetConnMaxIdleTime(0)
 	if err := sqlDB.PingContext(ctx); err != nil {
 		_ = sqlDB.Close()
 		return nil, fmt.Errorf("ping %s database: %w", dialect, err)
@@ -100,6 +103,51 @@ func sqliteDSN(path string) string {
 		sep = "&"
 	}
 	return path + sep + "_journal_mode=WAL&_busy_timeout=10000&_foreign_keys=1&_txlock=immediate&_synchronous=NORMAL"
+}
+
+// Warm opens every connection the pool may hold (MaxOpenConns) and runs on
+// each the statements that a pull runs first, so that a burst of requests
+// finds warm Postgres backends instead of opening them on demand. Opening forty
+// backends at once, each loading its catalog caches, on a small machine is
+// what made the first pulls after a start take one to two seconds
+// (docs/benchmarks.md, "The empty-pull tail"). SQLite needs no warming.
+func (db *DB) Warm(ctx context.Context) error {
+	if db.Dialect != Postgres {
+		return nil
+	}
+	sqlDB, err := db.Gorm.DB()
+	if err != nil {
+		return fmt.Errorf("warm pool: %w", err)
+	}
+	n := sqlDB.Stats().MaxOpenConnections
+	conns := make([]*sql.Conn, 0, n)
+	defer func() {
+		for _, c := range conns {
+			_ = c.Close() // back to the pool, idle and warm
+		}
+	}()
+	// One at a time: warming must not become the storm it prevents.
+	for range n {
+		c, err := sqlDB.Conn(ctx)
+		if err != nil {
+			return fmt.Errorf("warm pool: %w", err)
+		}
+		conns = append(conns, c)
+		for _, q := range warmStatements {
+			if _, err := c.ExecContext(ctx, q); err != nil {
+				return fmt.Errorf("warm pool: %s: %w", q, err)
+			}
+		}
+	}
+	return nil
+}
+
+// warmStatements touch what the bearer check and an empty pull read first.
+var warmStatements = []string{
+	"SELECT fieldsync_pull_bound()",
+	"SELECT 1 FROM tokens JOIN users ON users.id = tokens.user_id WHERE tokens.token_hash = ''",
+	"SELECT 1 FROM devices WHERE user_id IS NULL",
+	"SELECT 1 FROM sync_horizon WHERE id = 1",
 }
 
 // Close closes the connection pool.

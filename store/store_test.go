@@ -101,3 +101,24 @@ func TestNextOrderNumber_Unique(t *testing.T) {
 		}
 	})
 }
+
+// TestDB_WarmOpensThePool: on Postgres, Warm leaves every connection the pool
+// may hold open and idle; on SQLite it does nothing.
+func TestDB_WarmOpensThePool(t *testing.T) {
+	testdb.Dialects(t, func(t *testing.T, db *store.DB) {
+		if err := db.Warm(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		sqlDB, err := db.Gorm.DB()
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := sqlDB.Stats()
+		if db.Dialect != store.Postgres {
+			return
+		}
+		if st.OpenConnections != st.MaxOpenConnections || st.Idle != st.MaxOpenConnections {
+			t.Errorf("after Warm: %d open, %d idle, want all %d", st.OpenConnections, st.Idle, st.MaxOpenConnections)
+		}
+	})
+}

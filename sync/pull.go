@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	gosync "sync"
 	"time"
 
 	"github.com/fieldsync/fieldsync/domain"
@@ -17,7 +18,8 @@ import (
 // malformed cursor gets a reset and the first page of an initial sync.
 func (e *Engine) Pull(ctx context.Context, a Actor, cursor string, limit int) (wire.PullResponse, error) {
 	limit = min(max(limit, 1), wire.MaxPullLimit)
-	resp, err := e.pullPage(ctx, a, cursor, limit)
+	var st pullTimes
+	resp, err := e.pullPage(ctx, a, cursor, limit, &st)
 	var missing errNewScope
 	if errors.As(err, &missing) {
 		// First pull under this scope: store its snapshot (a write, so outside the
@@ -25,23 +27,150 @@ func (e *Engine) Pull(ctx context.Context, a Actor, cursor string, limit int) (w
 		if _, err := store.ScopeID(e.db.Gorm.WithContext(ctx), e.db.Now(), a.UserID, missing.scope); err != nil {
 			return wire.PullResponse{}, fmt.Errorf("pull: %w", err)
 		}
-		resp, err = e.pullPage(ctx, a, cursor, limit)
+		resp, err = e.pullPage(ctx, a, cursor, limit, &st)
 	}
 	if err != nil {
 		return wire.PullResponse{}, fmt.Errorf("pull: %w", err)
 	}
-	now := e.db.Now()
-	if err := store.TouchDevice(e.db.Gorm.WithContext(ctx), a.UserID, a.DeviceID,
-		store.DeviceTouch{PulledAt: &now, PullGranularity: pullStampGranularity}); err != nil {
-		e.log.WarnContext(ctx, "record pull", "err", err)
-	}
+	t0 := time.Now()
+	e.stampPull(ctx, a)
+	empty := len(resp.Changes) == 0
+	e.obs.PullStage("bound", empty, st.bound)
+	e.obs.PullStage("read", empty, st.read)
+	e.obs.PullStage("stamp", empty, time.Since(t0))
 	e.obs.ChangesServed(len(resp.Changes))
 	return resp, nil
+}
+
+// stampPull records the device's last pull for the sync-health report, at most
+// once per pullStampGranularity per device and process, so an idle poll whose
+// stamp is fresh touches no connection for it. Once DeferPullStamps was called
+// (the server does), a due stamp is only queued in memory and FlushPullStamps
+// writes the queue in one transaction: the writes leave the request path. On a
+// freshly started server, 200 devices' first polls each wrote their stamp
+// within the same second, holding the pool's connections across four round
+// trips each, and the polls queued behind them for up to two seconds: the
+// one-per-cent tail of docs/benchmarks.md, "The empty-pull tail".
+func (e *Engine) stampPull(ctx context.Context, a Actor) {
+	now := e.db.Now()
+	if e.stamps.take(a.UserID, a.DeviceID, now) {
+		return // fresh, or queued for FlushPullStamps
+	}
+	if err := e.writeStamps(ctx, map[[2]string]time.Time{{a.UserID, a.DeviceID}: now}); err != nil {
+		e.stamps.forget(a.UserID, a.DeviceID)
+		e.log.WarnContext(ctx, "record pull", "err", err)
+	}
+}
+
+// DeferPullStamps makes pulls queue their last-pull stamps for
+// FlushPullStamps instead of writing them; whoever calls it must call
+// FlushPullStamps every second or so, and once more on shutdown.
+func (e *Engine) DeferPullStamps() {
+	e.stamps.mu.Lock()
+	e.stamps.deferred = true
+	e.stamps.mu.Unlock()
+}
+
+// FlushPullStamps writes the queued last-pull stamps in one transaction. A
+// stamp that fails to be written is dropped and due again at its device's
+// next pull.
+func (e *Engine) FlushPullStamps(ctx context.Context) error {
+	e.stamps.mu.Lock()
+	batch := e.stamps.queued
+	e.stamps.queued = nil
+	e.stamps.mu.Unlock()
+	if len(batch) == 0 {
+		return nil
+	}
+	if err := e.writeStamps(ctx, batch); err != nil {
+		for k := range batch {
+			e.stamps.forget(k[0], k[1])
+		}
+		return err
+	}
+	return nil
+}
+
+// writeStamps writes last-pull stamps, keyed by user and device, in one
+// transaction that commits without waiting for its WAL flush
+// (synchronous_commit off, for this transaction only): a crash may lose the
+// last fraction of a second of stamps, which a "last seen" report can afford,
+// and the stamp never waits behind other commits' fsyncs.
+func (e *Engine) writeStamps(ctx context.Context, stamps map[[2]string]time.Time) error {
+	return e.db.Tx(ctx, func(tx *gorm.DB) error {
+		if e.db.Dialect == store.Postgres {
+			if err := tx.Exec("SET LOCAL synchronous_commit = off").Error; err != nil {
+				return fmt.Errorf("stamp pulls: %w", err)
+			}
+		}
+		for k, at := range stamps {
+			// The stored-stamp condition stays: other server processes stamp too.
+			if err := store.TouchDevice(tx, k[0], k[1], store.DeviceTouch{PulledAt: &at, PullGranularity: pullStampGranularity}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// pullStamps remembers when this process last stamped each device's pull, and
+// the stamps queued for FlushPullStamps.
+type pullStamps struct {
+	mu       gosync.Mutex
+	last     map[[2]string]time.Time
+	queued   map[[2]string]time.Time
+	deferred bool
+}
+
+// maxPullStamps bounds the memory of pullStamps; past it, entries old enough
+// to be due anyway are dropped.
+const maxPullStamps = 100_000
+
+// take reports whether the caller has nothing to write: the device's stamp
+// is fresh, or it was due and is now queued. Otherwise it counts the stamp
+// as written now and the caller writes it.
+func (s *pullStamps) take(userID, deviceID string, now time.Time) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := [2]string{userID, deviceID}
+	if t, ok := s.last[k]; ok && now.Sub(t) < pullStampGranularity && !now.Before(t) {
+		return true
+	}
+	if s.last == nil {
+		s.last = map[[2]string]time.Time{}
+	}
+	if len(s.last) >= maxPullStamps {
+		for k, t := range s.last {
+			if now.Sub(t) >= pullStampGranularity {
+				delete(s.last, k)
+			}
+		}
+	}
+	s.last[k] = now
+	if !s.deferred {
+		return false
+	}
+	if s.queued == nil {
+		s.queued = map[[2]string]time.Time{}
+	}
+	s.queued[k] = now
+	return true
+}
+
+// forget makes the device's stamp due again (its write failed).
+func (s *pullStamps) forget(userID, deviceID string) {
+	s.mu.Lock()
+	delete(s.last, [2]string{userID, deviceID})
+	s.mu.Unlock()
 }
 
 // pullStampGranularity bounds how stale a device's last_pull_at may be in the
 // sync-health report, in exchange for not writing on every poll.
 const pullStampGranularity = 30 * time.Second
+
+// pullTimes: how long the stages of one pull took, for Observer.PullStage
+// (summed over both attempts when the scope snapshot had to be stored first).
+type pullTimes struct{ bound, read time.Duration }
 
 // errNewScope: the user's current scope has no stored snapshot yet.
 type errNewScope struct{ scope domain.Scope }
@@ -50,12 +179,16 @@ func (errNewScope) Error() string { return "scope snapshot not stored yet" }
 
 // pullPage builds one page on one snapshot: the scope, the cursor checks, the
 // log entries and the rows all come from the same consistent view.
-func (e *Engine) pullPage(ctx context.Context, a Actor, cursor string, limit int) (wire.PullResponse, error) {
+func (e *Engine) pullPage(ctx context.Context, a Actor, cursor string, limit int, times *pullTimes) (wire.PullResponse, error) {
 	var resp wire.PullResponse
+	t0 := time.Now()
 	bound, err := e.db.PullBound(e.db.Gorm.WithContext(ctx))
+	t1 := time.Now()
+	times.bound += t1.Sub(t0)
 	if err != nil {
 		return resp, err
 	}
+	defer func() { times.read += time.Since(t1) }()
 	err = e.db.ReadTx(ctx, func(tx *gorm.DB) error {
 		scope, err := resolveScope(tx, a.UserID)
 		if err != nil {

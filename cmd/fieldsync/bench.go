@@ -30,11 +30,16 @@ func runBench(ctx context.Context, args []string, stdout io.Writer) error {
 	pushFor := fs.Duration("push-for", 10*time.Second, "how long to push")
 	idleFor := fs.Duration("idle-for", 10*time.Second, "how long devices poll with empty pulls")
 	wirePushes := fs.Int("wire-pushes", 100, "pushes of 100 visit creates whose bytes on the wire are counted, per shape")
+	runs := fs.Int("runs", 3, "runs of each repeated measurement (raw read, initial sync, idle pulls, push), after an uncounted warm-up")
+	only := fs.String("only", "", `"idle": run only the idle-pull measurement (on the first --org-accounts size) and print the server's fieldsync_pull_* histograms`)
 	if help, err := parseFlags(fs, args, stdout); help || err != nil {
 		return err
 	}
 	if *pg == "" {
 		return fmt.Errorf("%w: fieldsync bench needs --postgres", errUsage)
+	}
+	if *only != "" && *only != "idle" {
+		return fmt.Errorf("%w: --only %q (known: idle)", errUsage, *only)
 	}
 	var sizes []int
 	for _, s := range strings.Split(*orgs, ",") {
@@ -50,7 +55,7 @@ func runBench(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	opt := bench.Options{PostgresURL: *pg, ServerBinary: self, OrgSizes: sizes,
 		Scope:   bench.Dataset{Accounts: *accounts, Visits: *visits, Orders: *orders, Notes: *notes, VisitsPerOrgAccount: *orgVisits},
-		Devices: *devices, PushDevices: *pushDevices, PushFor: *pushFor, IdleFor: *idleFor, Seed: 1, WirePushes: *wirePushes,
+		Devices: *devices, PushDevices: *pushDevices, PushFor: *pushFor, IdleFor: *idleFor, Seed: 1, WirePushes: *wirePushes, Only: *only, Runs: *runs,
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, nil))}
 	results, err := bench.Run(ctx, opt)
 	if err != nil {

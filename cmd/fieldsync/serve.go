@@ -36,6 +36,9 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	defer db.Close()
 	logger.Info("database ready", "dialect", string(db.Dialect), "migrations_applied", n)
+	if err := db.Warm(ctx); err != nil {
+		return err
+	}
 	srv, err := server.New(cfg, db, logger)
 	if err != nil {
 		return err
