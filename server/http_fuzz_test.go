@@ -30,7 +30,7 @@ import (
 // headers, as every role and with missing or bad tokens, through the whole
 // Fiber app on each database. Whatever the input, the server must answer
 // below 500, the exchange must match /openapi.json, and the only rows that
-// change are rows the caller's role may write (PROTOCOL.md §2). Their seed
+// change are rows the caller's role may write (docs/protocol.md §2). Their seed
 // corpora run as plain tests; `make fuzz` explores further.
 
 // fuzzWho are the callers a fuzz input picks from (by index).
@@ -315,7 +315,7 @@ func (o *fuzzOrg) scopeAccounts(who string) []string {
 	return nil
 }
 
-// mayWrite says whether who may have caused change c (PROTOCOL.md §2 and §6).
+// mayWrite says whether who may have caused change c (docs/protocol.md §2 and §6).
 func (o *fuzzOrg) mayWrite(who string, c rowChange) bool {
 	scope := o.scopeAccounts(who)
 	inScope := func(account string) bool { return slices.Contains(scope, account) }
