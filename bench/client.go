@@ -94,7 +94,12 @@ func (c *client) pull(ctx context.Context, cursor string, limit int) (wire.PullR
 // initialSync pulls from nothing until done; it returns the changes received and
 // the final cursor.
 func (c *client) initialSync(ctx context.Context, limit int) (int, string, error) {
-	n, cursor := 0, ""
+	return c.pullFrom(ctx, "", limit)
+}
+
+// pullFrom pulls from cursor until done.
+func (c *client) pullFrom(ctx context.Context, cursor string, limit int) (int, string, error) {
+	n := 0
 	for {
 		resp, err := c.pull(ctx, cursor, limit)
 		if err != nil {

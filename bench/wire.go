@@ -183,22 +183,6 @@ func wireSizes(ctx context.Context, base string, s Seeded, pushes int, res *Resu
 	return nil
 }
 
-// pullFrom pulls from cursor until done.
-func (c *client) pullFrom(ctx context.Context, cursor string, limit int) (int, string, error) {
-	n := 0
-	for {
-		resp, err := c.pull(ctx, cursor, limit)
-		if err != nil {
-			return n, cursor, err
-		}
-		n += len(resp.Changes)
-		cursor = resp.Cursor
-		if !resp.HasMore {
-			return n, cursor, nil
-		}
-	}
-}
-
 // linkSeconds is how long b takes over a link of mbit Mbit/s, both directions
 // counted on the same link (a phone's uplink is usually the slower one).
 func linkSeconds(b Bytes, mbit float64) float64 {
