@@ -142,11 +142,7 @@ func runOne(ctx context.Context, opt Options, orgSize int, full bool) (Result, e
 	if opt.Only == "idle" {
 		return idleOnly(ctx, opt, dsn, seeded, res)
 	}
-	logDir, err := os.MkdirTemp("", "fieldsync-bench-")
-	if err != nil {
-		return res, err
-	}
-	srv, err := startServer(ctx, opt.ServerBinary, dsn, logDir)
+	srv, err := startServer(ctx, opt.ServerBinary, dsn)
 	if err != nil {
 		return res, err
 	}
@@ -211,11 +207,7 @@ func runOne(ctx context.Context, opt Options, orgSize int, full bool) (Result, e
 // idleOnly is runOne for --only idle: the server, one initial sync for the
 // cursor, the idle pulls, and the server's own empty-pull histograms.
 func idleOnly(ctx context.Context, opt Options, dsn string, seeded Seeded, res Result) (Result, error) {
-	logDir, err := os.MkdirTemp("", "fieldsync-bench-")
-	if err != nil {
-		return res, err
-	}
-	srv, err := startServer(ctx, opt.ServerBinary, dsn, logDir)
+	srv, err := startServer(ctx, opt.ServerBinary, dsn)
 	if err != nil {
 		return res, err
 	}

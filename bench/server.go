@@ -21,7 +21,13 @@ type childServer struct {
 	base string
 }
 
-func startServer(ctx context.Context, bin, dsn, logDir string) (*childServer, error) {
+// startServer starts the server on a free loopback port, its log in a fresh
+// temporary directory (kept, for reading after a failed run).
+func startServer(ctx context.Context, bin, dsn string) (*childServer, error) {
+	logDir, err := os.MkdirTemp("", "fieldsync-bench-")
+	if err != nil {
+		return nil, err
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
