@@ -14,32 +14,33 @@ func (s *Server) foldReportDeltas(ctx context.Context) {
 	if s.Cfg.ReportFoldInterval <= 0 || s.DB.Dialect != store.Postgres {
 		return
 	}
-	t := time.NewTicker(s.Cfg.ReportFoldInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	every(ctx, s.Cfg.ReportFoldInterval, func() {
 		start := time.Now()
 		n, err := store.FoldReportDeltas(ctx, s.DB)
 		switch {
 		case ctx.Err() != nil:
-			return
 		case err != nil:
 			s.Logger.WarnContext(ctx, "fold report deltas", "err", err)
 		case n > 0:
 			s.Logger.DebugContext(ctx, "folded report deltas", "deltas", n,
 				"duration_ms", time.Since(start).Milliseconds())
 		}
-	}
+	})
 }
 
 // flushPullStamps writes the last-pull stamps that pulls queued (see
 // sync.Engine.DeferPullStamps) once a second, until ctx ends.
 func (s *Server) flushPullStamps(ctx context.Context) {
-	t := time.NewTicker(time.Second)
+	every(ctx, time.Second, func() {
+		if err := s.Sync.FlushPullStamps(ctx); err != nil && ctx.Err() == nil {
+			s.Logger.WarnContext(ctx, "flush pull stamps", "err", err)
+		}
+	})
+}
+
+// every calls fn every d until ctx ends.
+func every(ctx context.Context, d time.Duration, fn func()) {
+	t := time.NewTicker(d)
 	defer t.Stop()
 	for {
 		select {
@@ -47,8 +48,6 @@ func (s *Server) flushPullStamps(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		if err := s.Sync.FlushPullStamps(ctx); err != nil && ctx.Err() == nil {
-			s.Logger.WarnContext(ctx, "flush pull stamps", "err", err)
-		}
+		fn()
 	}
 }
