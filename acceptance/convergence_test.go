@@ -95,7 +95,7 @@ func TestSync_Convergence(t *testing.T) {
 }
 
 // TestSync_NothingSkippedConcurrentPushers is a device-level version of §4.1
-// guarantee 2 (the heavy proof is sync/concurrency_test.go): four devices push
+// guarantee 2 (the heavy proof is sync/engine/concurrency_test.go): four devices push
 // while two others pull; once everyone has synced, every write is on every
 // device that may see it.
 func TestSync_NothingSkippedConcurrentPushers(t *testing.T) {

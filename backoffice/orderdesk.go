@@ -7,7 +7,7 @@ import (
 
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/store"
-	fsync "github.com/fieldsync/fieldsync/sync"
+	"github.com/fieldsync/fieldsync/sync/engine"
 	"gorm.io/gorm"
 )
 
@@ -155,7 +155,7 @@ func (d *OrderDesk) Transition(ctx context.Context, c Caller, id string, in Tran
 			return err
 		}
 		now := d.db.Now()
-		if err := fsync.FinishOrder(tx, now, &next, cur.Status); err != nil {
+		if err := engine.FinishOrder(tx, now, &next, cur.Status); err != nil {
 			return err
 		}
 		out, err = store.UpdateOrder(tx, now, acc, cur, fv, next)

@@ -11,7 +11,7 @@ import (
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/internal/testdb"
 	"github.com/fieldsync/fieldsync/store"
-	fsync "github.com/fieldsync/fieldsync/sync"
+	"github.com/fieldsync/fieldsync/sync/engine"
 	"github.com/fieldsync/fieldsync/wire"
 )
 
@@ -32,8 +32,8 @@ func BenchmarkPull_InitialSync(b *testing.B) {
 			}
 			var rep struct{ ID string }
 			db.Gorm.Table("users").Select("id").Where("email = ?", s.RepEmail).Take(&rep)
-			eng := fsync.New(db, fsync.Config{}, nil, nil)
-			a := fsync.Actor{UserID: rep.ID, Role: domain.RoleRep, DeviceID: "bench"}
+			eng := engine.New(db, engine.Config{}, nil, nil)
+			a := engine.Actor{UserID: rep.ID, Role: domain.RoleRep, DeviceID: "bench"}
 			b.ResetTimer()
 			rows := 0
 			for i := 0; i < b.N; i++ {
@@ -97,14 +97,14 @@ func BenchmarkPush_VisitCreates(b *testing.B) {
 			}
 			var rep struct{ ID string }
 			db.Gorm.Table("users").Select("id").Where("email = ?", s.RepEmail).Take(&rep)
-			eng := fsync.New(db, fsync.Config{}, nil, nil)
+			eng := engine.New(db, engine.Config{}, nil, nil)
 			b.ResetTimer()
 			var wg gosync.WaitGroup
 			for w := 0; w < 8; w++ {
 				wg.Add(1)
 				go func(w int) {
 					defer wg.Done()
-					a := fsync.Actor{UserID: rep.ID, Role: domain.RoleRep, DeviceID: fmt.Sprintf("push-%d", w)}
+					a := engine.Actor{UserID: rep.ID, Role: domain.RoleRep, DeviceID: fmt.Sprintf("push-%d", w)}
 					rng := rand.New(rand.NewPCG(uint64(w), 9))
 					for i := w; i < b.N; i += 8 {
 						req := wire.PushRequest{Mutations: make([]wire.Mutation, 100)}

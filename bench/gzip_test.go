@@ -10,7 +10,7 @@ import (
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/internal/testdb"
 	"github.com/fieldsync/fieldsync/store"
-	fsync "github.com/fieldsync/fieldsync/sync"
+	"github.com/fieldsync/fieldsync/sync/engine"
 	"github.com/klauspost/compress/gzip"
 )
 
@@ -27,8 +27,8 @@ func BenchmarkGzipLevel_PullPage(b *testing.B) {
 	}
 	var rep struct{ ID string }
 	db.Gorm.Table("users").Select("id").Where("email = ?", s.RepEmail).Take(&rep)
-	eng := fsync.New(db, fsync.Config{}, nil, nil)
-	a := fsync.Actor{UserID: rep.ID, Role: domain.RoleRep, DeviceID: "bench"}
+	eng := engine.New(db, engine.Config{}, nil, nil)
+	a := engine.Actor{UserID: rep.ID, Role: domain.RoleRep, DeviceID: "bench"}
 	var pages [][]byte
 	plain := 0
 	for cursor := ""; ; {

@@ -8,7 +8,7 @@ import (
 
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/store"
-	fsync "github.com/fieldsync/fieldsync/sync"
+	"github.com/fieldsync/fieldsync/sync/engine"
 )
 
 // BenchmarkPull_OrgSize compares the cost of one rep's initial sync in
@@ -36,8 +36,8 @@ func BenchmarkPull_OrgSize(b *testing.B) {
 		}
 		name := "accounts=" + itoa(accounts)
 		b.Run(name, func(b *testing.B) {
-			eng := fsync.New(db, fsync.Config{}, nil, nil)
-			a := fsync.Actor{UserID: rep.ID, Role: domain.RoleRep, DeviceID: "bench-orgsize"}
+			eng := engine.New(db, engine.Config{}, nil, nil)
+			a := engine.Actor{UserID: rep.ID, Role: domain.RoleRep, DeviceID: "bench-orgsize"}
 			rows := 0
 			for i := 0; i < b.N; i++ {
 				cursor := ""

@@ -5,7 +5,7 @@ import (
 
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/httpapi"
-	fsync "github.com/fieldsync/fieldsync/sync"
+	"github.com/fieldsync/fieldsync/sync/engine"
 	"github.com/fieldsync/fieldsync/wire"
 	"github.com/gofiber/fiber/v2"
 )
@@ -23,8 +23,8 @@ func registerSync(r fiber.Router, d Deps) {
 	r.Post("/sync/push", authenticated, httpapi.BodyLimit(wire.MaxPushBodyBytes), h.push)
 }
 
-func actor(p httpapi.Principal) fsync.Actor {
-	return fsync.Actor{UserID: p.UserID, Role: p.Role, DeviceID: p.DeviceID}
+func actor(p httpapi.Principal) engine.Actor {
+	return engine.Actor{UserID: p.UserID, Role: p.Role, DeviceID: p.DeviceID}
 }
 
 func (h syncHandlers) pull(c *fiber.Ctx) error {

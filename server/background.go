@@ -29,7 +29,7 @@ func (s *Server) foldReportDeltas(ctx context.Context) {
 }
 
 // flushPullStamps writes the last-pull stamps that pulls queued (see
-// sync.Engine.DeferPullStamps) once a second, until ctx ends.
+// engine.Engine.DeferPullStamps) once a second, until ctx ends.
 func (s *Server) flushPullStamps(ctx context.Context) {
 	every(ctx, time.Second, func() {
 		if err := s.Sync.FlushPullStamps(ctx); err != nil && ctx.Err() == nil {

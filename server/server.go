@@ -13,7 +13,7 @@ import (
 	"github.com/fieldsync/fieldsync/auth"
 	"github.com/fieldsync/fieldsync/httpapi"
 	"github.com/fieldsync/fieldsync/store"
-	fsync "github.com/fieldsync/fieldsync/sync"
+	"github.com/fieldsync/fieldsync/sync/engine"
 	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -26,7 +26,7 @@ type Server struct {
 	Auth    *auth.Service
 	Logger  *slog.Logger
 	Metrics *Metrics
-	Sync    *fsync.Engine
+	Sync    *engine.Engine
 	App     *fiber.App
 }
 

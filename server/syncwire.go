@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"time"
 
-	fsync "github.com/fieldsync/fieldsync/sync"
+	"github.com/fieldsync/fieldsync/sync/engine"
 	"github.com/gofiber/fiber/v2"
 )
 
@@ -19,8 +19,8 @@ func (o syncObserver) PullStage(stage string, empty bool, d time.Duration) {
 	o.m.PullStages.WithLabelValues(stage, strconv.FormatBool(empty)).Observe(d.Seconds())
 }
 
-func newSyncEngine(s *Server) *fsync.Engine {
-	return fsync.New(s.DB, fsync.Config{Currency: s.Cfg.Currency}, s.Logger, syncObserver{s.Metrics})
+func newSyncEngine(s *Server) *engine.Engine {
+	return engine.New(s.DB, engine.Config{Currency: s.Cfg.Currency}, s.Logger, syncObserver{s.Metrics})
 }
 
 // refreshGauges reads the gauges that live in the database just before a

@@ -1,4 +1,4 @@
-package sync
+package engine
 
 // SetNaiveSeqCursor makes e page by seq alone, without the xmin bound.
 func SetNaiveSeqCursor(e *Engine) { e.naiveSeq = true }

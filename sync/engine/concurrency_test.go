@@ -1,4 +1,4 @@
-package sync_test
+package engine_test
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 
 	"github.com/fieldsync/fieldsync/internal/testdb"
 	"github.com/fieldsync/fieldsync/store"
-	fsync "github.com/fieldsync/fieldsync/sync"
+	"github.com/fieldsync/fieldsync/sync/engine"
 	"github.com/fieldsync/fieldsync/wire"
 	"github.com/google/uuid"
 )
@@ -121,7 +121,7 @@ func TestPull_OutOfOrderCommit(t *testing.T) {
 		t.Run(fmt.Sprintf("naive=%v", naive), func(t *testing.T) {
 			o := newOrg(t, testdb.Open(t, store.Postgres))
 			if naive {
-				fsync.SetNaiveSeqCursor(o.eng)
+				engine.SetNaiveSeqCursor(o.eng)
 			}
 			ctx := context.Background()
 			puller := o.actor(o.rep1)
@@ -130,13 +130,13 @@ func TestPull_OutOfOrderCommit(t *testing.T) {
 			o.syncAll(t, m, o.rep1)
 
 			entered, release := make(chan struct{}), make(chan struct{})
-			fsync.SetPushHook(o.eng, func(at fsync.PushPoint, a fsync.Actor, _ error) {
-				if at == fsync.PushCommit && a.DeviceID == "device-a" {
+			engine.SetPushHook(o.eng, func(at engine.PushPoint, a engine.Actor, _ error) {
+				if at == engine.PushCommit && a.DeviceID == "device-a" {
 					close(entered)
 					<-release
 				}
 			})
-			defer fsync.SetPushHook(o.eng, nil)
+			defer engine.SetPushHook(o.eng, nil)
 			push := func(device, id, day string) error {
 				a := o.actor(o.rep1)
 				a.DeviceID = device

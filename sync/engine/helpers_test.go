@@ -1,4 +1,4 @@
-package sync_test
+package engine_test
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/store"
-	fsync "github.com/fieldsync/fieldsync/sync"
+	"github.com/fieldsync/fieldsync/sync/engine"
 	"github.com/fieldsync/fieldsync/wire"
 	"github.com/google/uuid"
 	"gorm.io/gorm"
@@ -18,7 +18,7 @@ import (
 // in each, a manager of R, accounts in both territories.
 type org struct {
 	db                *store.DB
-	eng               *fsync.Engine
+	eng               *engine.Engine
 	region, t1, t2    string
 	rep1, rep2, mgr   string
 	acc1, acc2, acc1b string
@@ -32,7 +32,7 @@ func uuidFrom(s string) string { return uuid.NewSHA1(uuid.NameSpaceOID, []byte(s
 
 func newOrgTB(t testing.TB, db *store.DB) *org {
 	t.Helper()
-	o := &org{db: db, eng: fsync.New(db, fsync.Config{Currency: "EUR"}, nil, nil),
+	o := &org{db: db, eng: engine.New(db, engine.Config{Currency: "EUR"}, nil, nil),
 		region: uuid.NewString(), t1: uuid.NewString(), t2: uuid.NewString(),
 		rep1: uuid.NewString(), rep2: uuid.NewString(), mgr: uuid.NewString(),
 		acc1: uuid.NewString(), acc2: uuid.NewString(), acc1b: uuid.NewString(), product: uuid.NewString()}
@@ -76,12 +76,12 @@ func (o *org) write(t testing.TB, fn func(tx *gorm.DB, now time.Time) error) {
 	}
 }
 
-func (o *org) actor(user string) fsync.Actor {
+func (o *org) actor(user string) engine.Actor {
 	role := domain.RoleRep
 	if user == o.mgr {
 		role = domain.RoleManager
 	}
-	return fsync.Actor{UserID: user, Role: role, DeviceID: "dev-" + user[:8]}
+	return engine.Actor{UserID: user, Role: role, DeviceID: "dev-" + user[:8]}
 }
 
 // mirror applies pull pages the way docs/protocol.md §4.1 tells a device to.

@@ -1,4 +1,4 @@
-package sync_test
+package engine_test
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 
 	"github.com/fieldsync/fieldsync/internal/testdb"
 	"github.com/fieldsync/fieldsync/store"
-	fsync "github.com/fieldsync/fieldsync/sync"
+	"github.com/fieldsync/fieldsync/sync/engine"
 	"github.com/fieldsync/fieldsync/wire"
 	"github.com/google/uuid"
 )
@@ -83,19 +83,19 @@ func TestPush_OverlappingResendReplays(t *testing.T) {
 // lets the first commit. On SQLite the first holds the single write lock, so
 // the resend queues in its BEGIN IMMEDIATE or has not begun yet: either way it
 // starts after the commit. It returns both answers.
-func overlap(t *testing.T, o *org, a fsync.Actor, req wire.PushRequest) (first, second []wire.MutationResult) {
+func overlap(t *testing.T, o *org, a engine.Actor, req wire.PushRequest) (first, second []wire.MutationResult) {
 	t.Helper()
 	ctx := context.Background()
 	var armed atomic.Bool
 	armed.Store(true)
 	entered, release := make(chan struct{}), make(chan struct{})
-	fsync.SetPushHook(o.eng, func(at fsync.PushPoint, _ fsync.Actor, _ error) {
-		if at == fsync.PushCommit && armed.CompareAndSwap(true, false) {
+	engine.SetPushHook(o.eng, func(at engine.PushPoint, _ engine.Actor, _ error) {
+		if at == engine.PushCommit && armed.CompareAndSwap(true, false) {
 			close(entered)
 			<-release
 		}
 	})
-	defer fsync.SetPushHook(o.eng, nil)
+	defer engine.SetPushHook(o.eng, nil)
 
 	type answer struct {
 		resp wire.PushResponse

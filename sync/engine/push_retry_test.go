@@ -1,4 +1,4 @@
-package sync_test
+package engine_test
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 
 	"github.com/fieldsync/fieldsync/internal/testdb"
 	"github.com/fieldsync/fieldsync/store"
-	fsync "github.com/fieldsync/fieldsync/sync"
+	"github.com/fieldsync/fieldsync/sync/engine"
 	"github.com/fieldsync/fieldsync/wire"
 	"github.com/google/uuid"
 )
@@ -22,7 +22,7 @@ func TestPush_DeadlockRetried(t *testing.T) {
 	db := testdb.Open(t, store.Postgres)
 	o := newOrg(t, db)
 	ctx := context.Background()
-	planned := func(a fsync.Actor, account string) string {
+	planned := func(a engine.Actor, account string) string {
 		id := uuid.NewString()
 		resp, err := o.eng.Push(ctx, a, wire.PushRequest{Mutations: []wire.Mutation{mut("visits", "upsert", id, 0,
 			map[string]any{"account_id": account, "planned_at": "2026-11-23T09:00:00Z"})}})
@@ -46,7 +46,7 @@ func TestPush_DeadlockRetried(t *testing.T) {
 		var wg gosync.WaitGroup
 		errs := make([]error, 2)
 		for i, req := range []struct {
-			a    fsync.Actor
+			a    engine.Actor
 			muts []wire.Mutation
 		}{
 			{devA, []wire.Mutation{complete(a1, round), complete(a2, round)}},

@@ -1,4 +1,4 @@
-package sync_test
+package engine_test
 
 import (
 	"context"
@@ -7,11 +7,11 @@ import (
 
 	"github.com/fieldsync/fieldsync/internal/testdb"
 	"github.com/fieldsync/fieldsync/store"
-	fsync "github.com/fieldsync/fieldsync/sync"
+	"github.com/fieldsync/fieldsync/sync/engine"
 )
 
 // lastPull reads the device's stored last-pull stamp.
-func lastPull(t *testing.T, db *store.DB, a fsync.Actor) *time.Time {
+func lastPull(t *testing.T, db *store.DB, a engine.Actor) *time.Time {
 	t.Helper()
 	ds, err := store.ListDevices(db.Gorm, a.UserID)
 	if err != nil {
@@ -76,7 +76,7 @@ func TestPull_DeferredStampsWaitForFlush(t *testing.T) {
 		now := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
 		db.Now = func() time.Time { return now }
 		a1, a2 := o.actor(o.rep1), o.actor(o.rep2)
-		for _, a := range []fsync.Actor{a1, a2} {
+		for _, a := range []engine.Actor{a1, a2} {
 			if err := store.UpsertDevice(db.Gorm, now, a.UserID, a.DeviceID, nil); err != nil {
 				t.Fatal(err)
 			}

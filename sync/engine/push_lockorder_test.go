@@ -1,4 +1,4 @@
-package sync_test
+package engine_test
 
 import (
 	"context"
@@ -15,7 +15,7 @@ import (
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/internal/testdb"
 	"github.com/fieldsync/fieldsync/store"
-	fsync "github.com/fieldsync/fieldsync/sync"
+	"github.com/fieldsync/fieldsync/sync/engine"
 	"github.com/fieldsync/fieldsync/wire"
 	"github.com/google/uuid"
 	"gorm.io/gorm"
@@ -71,31 +71,31 @@ func TestPush_LockOrder(t *testing.T) {
 
 // stepPair runs the interleaving of TestPush_LockOrder and returns how many
 // push transactions failed for a transient reason and ran again.
-func stepPair(t *testing.T, o *org, a, b fsync.Actor, ma, mb []wire.Mutation) int {
+func stepPair(t *testing.T, o *org, a, b engine.Actor, ma, mb []wire.Mutation) int {
 	t.Helper()
 	ctx := context.Background()
 	var retries atomic.Int32
 	aAt, bAt := make(chan struct{}), make(chan struct{})
 	aGo, bGo := make(chan struct{}), make(chan struct{})
 	var aOnce, bOnce gosync.Once
-	fsync.SetPushHook(o.eng, func(at fsync.PushPoint, who fsync.Actor, err error) {
+	engine.SetPushHook(o.eng, func(at engine.PushPoint, who engine.Actor, err error) {
 		switch {
-		case at == fsync.PushRetry:
+		case at == engine.PushRetry:
 			retries.Add(1)
 			t.Logf("%s runs again after: %v", who.DeviceID, err)
-		case at != fsync.PushLocked:
+		case at != engine.PushLocked:
 		case who.DeviceID == a.DeviceID:
 			aOnce.Do(func() { close(aAt); <-aGo }) // only the first attempt is held
 		case who.DeviceID == b.DeviceID:
 			bOnce.Do(func() { close(bAt); <-bGo })
 		}
 	})
-	defer fsync.SetPushHook(o.eng, nil)
+	defer engine.SetPushHook(o.eng, nil)
 	releaseA, releaseB := gosync.OnceFunc(func() { close(aGo) }), gosync.OnceFunc(func() { close(bGo) })
 	defer releaseB()
 	defer releaseA()
 
-	run := func(who fsync.Actor, muts []wire.Mutation, done chan<- error) {
+	run := func(who engine.Actor, muts []wire.Mutation, done chan<- error) {
 		resp, err := o.eng.Push(ctx, who, wire.PushRequest{Mutations: muts})
 		for i, r := range resp.Results {
 			if err == nil && r.Status != wire.StatusApplied && r.Status != wire.StatusMerged {
@@ -200,15 +200,15 @@ func TestPush_Burst(t *testing.T) {
 		seconds, _ = strconv.Atoi(v)
 	}
 	var retries, deadlocks atomic.Int64
-	fsync.SetPushHook(o.eng, func(at fsync.PushPoint, _ fsync.Actor, err error) {
-		if at == fsync.PushRetry {
+	engine.SetPushHook(o.eng, func(at engine.PushPoint, _ engine.Actor, err error) {
+		if at == engine.PushRetry {
 			retries.Add(1)
 			if store.IsDeadlock(err) {
 				deadlocks.Add(1)
 			}
 		}
 	})
-	defer fsync.SetPushHook(o.eng, nil)
+	defer engine.SetPushHook(o.eng, nil)
 	before := pgDeadlocks(t, o)
 	run := burst(t, o, reps, accounts, rounds, time.Duration(seconds)*time.Second)
 	t.Logf("%d devices: %d pushes (%d mutations) in %v; %d failed pushes, %d rejected mutations; "+
@@ -249,7 +249,7 @@ func burst(t *testing.T, o *org, reps, accounts []string, rounds int, d time.Dur
 		go func() {
 			defer wg.Done()
 			rng := rand.New(rand.NewPCG(uint64(i), 7))
-			a := fsync.Actor{UserID: rep, Role: domain.RoleRep, DeviceID: fmt.Sprintf("burst-%d", i)}
+			a := engine.Actor{UserID: rep, Role: domain.RoleRep, DeviceID: fmt.Sprintf("burst-%d", i)}
 			<-start
 			for n := 0; d > 0 && time.Now().Before(stop) || d == 0 && n < rounds; n++ {
 				muts := burstBatch(rng, o, accounts, n)

@@ -1,4 +1,4 @@
-package sync_test
+package engine_test
 
 import (
 	"context"
@@ -15,7 +15,7 @@ import (
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/internal/testdb"
 	"github.com/fieldsync/fieldsync/store"
-	fsync "github.com/fieldsync/fieldsync/sync"
+	"github.com/fieldsync/fieldsync/sync/engine"
 	"github.com/fieldsync/fieldsync/wire"
 	"github.com/google/uuid"
 	"gorm.io/gorm"
@@ -51,7 +51,7 @@ type attempt struct {
 
 // device is what one device of the rep last saw: row id -> table and version.
 type device struct {
-	actor fsync.Actor
+	actor engine.Actor
 	known map[string]knownRow
 	sent  []wire.Mutation
 	first map[string]wire.MutationResult // mutation id -> first answer
@@ -84,7 +84,7 @@ func newWorld(t *testing.T, db *store.DB, seed uint64) *world {
 		return err
 	})
 	for i := range w.devices {
-		w.devices[i] = &device{actor: fsync.Actor{UserID: o.rep1, Role: domain.RoleRep, DeviceID: fmt.Sprintf("device-%d", i)},
+		w.devices[i] = &device{actor: engine.Actor{UserID: o.rep1, Role: domain.RoleRep, DeviceID: fmt.Sprintf("device-%d", i)},
 			known: map[string]knownRow{}, first: map[string]wire.MutationResult{}}
 	}
 	return w

@@ -1,8 +1,8 @@
-// Package sync is Fieldsync's sync engine: it resolves a user's scope, serves
+// Package engine is Fieldsync's sync engine: it resolves a user's scope, serves
 // pulls from the change log with cursors that never skip a committed change, and
 // applies pushed mutations one by one, idempotently, merging offline edits by the
 // conflict policies of the domain package.
-package sync
+package engine
 
 import (
 	"log/slog"
