@@ -67,18 +67,7 @@ func startServer(ctx context.Context, bin, dsn string) (*childServer, error) {
 
 // peakRSS is the server's peak resident memory (VmHWM) in bytes.
 func (s *childServer) peakRSS() (int64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
-	if err != nil {
-		return 0, err
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(line, "VmHWM:") {
-			f := strings.Fields(line)
-			kb, err := strconv.ParseInt(f[1], 10, 64)
-			return kb * 1024, err
-		}
-	}
-	return 0, fmt.Errorf("no VmHWM in /proc status")
+	return procStatusBytes(s.cmd.Process.Pid, "VmHWM:")
 }
 
 func (s *childServer) stop() {
