@@ -118,8 +118,9 @@ func (c *Client) Visits(ctx context.Context, accountID string) ([]domain.Visit, 
 }
 
 // VisitsOn lists the visits planned on the calendar day that contains day, in
-// day's location (a rep's "today" is a local day: pass time.Now() or a time in
-// the rep's zone), by planned time. Cancelled and completed visits are
+// day's location (a rep's day is a local day: pass a time in the rep's zone),
+// by planned time: every visit in scope, so a rep also sees the visits of the
+// other reps of their territories. Cancelled and completed visits are
 // included; filter on Status for what is still to do.
 func (c *Client) VisitsOn(ctx context.Context, day time.Time) ([]domain.Visit, error) {
 	y, m, d := day.Date()
@@ -132,10 +133,22 @@ func (c *Client) VisitsOn(ctx context.Context, day time.Time) ([]domain.Visit, e
 	})
 }
 
-// TodaysVisits lists the visits planned today in the device's local time
-// zone (Options.Clock's day, time.Local), by planned time.
+// TodaysVisits lists the signed-in user's own visits planned today in the
+// device's local time zone (the day of Options.Clock in time.Local), by
+// planned time, whatever their status.
 func (c *Client) TodaysVisits(ctx context.Context) ([]domain.Visit, error) {
-	return c.VisitsOn(ctx, c.opt.Clock().In(time.Local))
+	all, err := c.VisitsOn(ctx, c.opt.Clock().In(time.Local))
+	if err != nil {
+		return nil, err
+	}
+	me := c.UserID()
+	own := all[:0]
+	for _, v := range all {
+		if v.RepID == me {
+			own = append(own, v)
+		}
+	}
+	return own, nil
 }
 
 func (c *Client) Visit(ctx context.Context, id string) (domain.Visit, error) {

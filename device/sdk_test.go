@@ -116,7 +116,7 @@ func TestVisitsOn_LocalDay(t *testing.T) {
 	early := plan(time.Date(2026, 11, 22, 23, 30, 0, 0, time.UTC)) // 00:30 on the 23rd in CET
 	mid := plan(time.Date(2026, 11, 23, 9, 0, 0, 0, cph))
 	late := plan(time.Date(2026, 11, 23, 23, 59, 0, 0, cph))
-	plan(time.Date(2026, 11, 23, 23, 0, 0, 0, time.UTC)) // the 24th in CET
+	plan(time.Date(2026, 11, 23, 23, 0, 0, 0, time.UTC))  // the 24th in CET
 	plan(time.Date(2026, 11, 22, 22, 59, 0, 0, time.UTC)) // the 22nd in CET
 	got, err := w.c.VisitsOn(ctx, time.Date(2026, 11, 23, 12, 0, 0, 0, cph))
 	if err != nil {
