@@ -45,9 +45,9 @@ func checkDatabase(dsn string, create bool) (creating bool, err error) {
 	case create:
 		return true, nil
 	}
-	return false, fmt.Errorf("%w: SQLite database %q does not exist (a mistyped path?); "+
+	return false, fmt.Errorf("SQLite database %q does not exist (a mistyped path?); "+
 		"to start a new one run `fieldsync seed --demo` (the demo organisation and its logins), "+
-		"`fieldsync migrate` (an empty database), or serve with --create", errUsage, path)
+		"`fieldsync migrate` (an empty database), or serve with --create", path)
 }
 
 // newDatabaseHint is logged when serve creates an empty SQLite database, so the
