@@ -3,6 +3,7 @@ package device_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"net"
 	"net/url"
@@ -143,5 +144,43 @@ func TestVisitsOn_LocalDay(t *testing.T) {
 	want, _ := c.VisitsOn(ctx, time.Date(2026, 11, 23, 12, 0, 0, 0, time.Local))
 	if len(today) != len(want) {
 		t.Fatalf("TodaysVisits: %d, VisitsOn the clock's local day: %d", len(today), len(want))
+	}
+}
+
+// TestTokenStore_MovesAnOldFilesToken: a file written by an SDK that kept the
+// token in the mirror's meta table is moved to the token store on open, and the
+// copy in the file is deleted.
+func TestTokenStore_MovesAnOldFilesToken(t *testing.T) {
+	w := newWorld(t, device.Options{})
+	tokens := device.FileTokenStore{Path: w.path + ".token"}
+	token, err := tokens.Load()
+	if err != nil || token == "" {
+		t.Fatalf("token: %q, %v", token, err)
+	}
+	w.c.Close()
+	if err := tokens.Save(""); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := sql.Open("sqlite3", w.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Exec(`INSERT INTO meta (key, value) VALUES ('token', ?)`, token); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+	c := w.open(t, device.Options{})
+	mustSync(t, c) // signed in with the moved token
+	if got, _ := tokens.Load(); got != token {
+		t.Fatalf("token store holds %q, want the file's token", got)
+	}
+	raw, err = sql.Open("sqlite3", w.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	var n int
+	if err := raw.QueryRow(`SELECT count(*) FROM meta WHERE key = 'token'`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("the file still holds the token: %d rows, %v", n, err)
 	}
 }
