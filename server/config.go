@@ -120,20 +120,26 @@ func (e *envReader) dur(name string, dst *time.Duration) {
 }
 
 // RegisterFlags binds the serve flags to c; their defaults are c's current
-// values, so a flag given overrides the environment.
+// values, so a flag given overrides the environment. Each flag's help names
+// its environment variable; every setting ConfigFromEnv reads that an operator
+// tunes per run has a flag (TestRegisterFlags_NameTheirVariables).
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
-	fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL, "postgres:// URL or SQLite file path")
-	fs.StringVar(&c.Addr, "addr", c.Addr, "listen address")
-	fs.StringVar(&c.Currency, "currency", c.Currency, "default ISO 4217 currency of new orders")
-	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
-	fs.IntVar(&c.CadenceA, "cadence-a", c.CadenceA, "days between visits of class A accounts")
-	fs.IntVar(&c.CadenceB, "cadence-b", c.CadenceB, "days between visits of class B accounts")
-	fs.IntVar(&c.CadenceC, "cadence-c", c.CadenceC, "days between visits of class C accounts")
-	fs.IntVar(&c.BodyLimit, "body-limit", c.BodyLimit, "maximum request body in bytes")
-	fs.DurationVar(&c.TokenTTL, "token-ttl", c.TokenTTL, "lifetime of device tokens")
-	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "grace period for in-flight requests")
-	fs.StringVar(&c.ProxyHeader, "proxy-header", c.ProxyHeader, "header with the client address behind a trusted proxy")
-	fs.DurationVar(&c.ReportFoldInterval, "report-fold-interval", c.ReportFoldInterval, "how often report deltas are folded (0: never)")
+	fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL, "postgres:// URL or SQLite file path (env FIELDSYNC_DATABASE_URL)")
+	fs.IntVar(&c.DBMaxConns, "db-max-conns", c.DBMaxConns, "database connection pool size (env FIELDSYNC_DB_MAX_CONNS)")
+	fs.StringVar(&c.Addr, "addr", c.Addr, "listen address (env FIELDSYNC_ADDR)")
+	fs.StringVar(&c.Currency, "currency", c.Currency, "default ISO 4217 currency of new orders (env FIELDSYNC_CURRENCY)")
+	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (env FIELDSYNC_LOG_LEVEL)")
+	fs.IntVar(&c.CadenceA, "cadence-a", c.CadenceA, "days between visits of class A accounts (env FIELDSYNC_CADENCE_A)")
+	fs.IntVar(&c.CadenceB, "cadence-b", c.CadenceB, "days between visits of class B accounts (env FIELDSYNC_CADENCE_B)")
+	fs.IntVar(&c.CadenceC, "cadence-c", c.CadenceC, "days between visits of class C accounts (env FIELDSYNC_CADENCE_C)")
+	fs.IntVar(&c.BodyLimit, "body-limit", c.BodyLimit, "maximum request body in bytes (env FIELDSYNC_BODY_LIMIT)")
+	fs.DurationVar(&c.ReadTimeout, "read-timeout", c.ReadTimeout, "longest time to read a request, body included (env FIELDSYNC_READ_TIMEOUT)")
+	fs.DurationVar(&c.WriteTimeout, "write-timeout", c.WriteTimeout, "longest time to write a response (env FIELDSYNC_WRITE_TIMEOUT)")
+	fs.DurationVar(&c.IdleTimeout, "idle-timeout", c.IdleTimeout, "how long an idle keep-alive connection stays open (env FIELDSYNC_IDLE_TIMEOUT)")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "grace period for in-flight requests on SIGTERM (env FIELDSYNC_SHUTDOWN_TIMEOUT)")
+	fs.DurationVar(&c.TokenTTL, "token-ttl", c.TokenTTL, "lifetime of device tokens (env FIELDSYNC_TOKEN_TTL)")
+	fs.StringVar(&c.ProxyHeader, "proxy-header", c.ProxyHeader, "header with the client address behind a trusted proxy (env FIELDSYNC_PROXY_HEADER)")
+	fs.DurationVar(&c.ReportFoldInterval, "report-fold-interval", c.ReportFoldInterval, "how often report deltas are folded, 0: never (env FIELDSYNC_REPORT_FOLD_INTERVAL)")
 }
 
 // Validate reports every invalid setting at once.

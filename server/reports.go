@@ -34,7 +34,7 @@ func caller(c *fiber.Ctx) reports.Caller {
 	return reports.Caller{UserID: p.UserID, Role: p.Role}
 }
 
-// reportParams reads from, to and territory_id; the strings are copied because
+// params reads from, to and territory_id; the strings are copied because
 // Fiber reuses its buffers after the handler returns.
 func (h reportHandlers) params(c *fiber.Ctx) (reports.Params, error) {
 	v, err := httpapi.Queries(c, "from", "to", "territory_id")

@@ -26,7 +26,7 @@ func runCompact(ctx context.Context, args []string, stdout io.Writer) error {
 	if *retain < time.Hour {
 		return fmt.Errorf("%w: compact: --retain must be at least 1h", errUsage)
 	}
-	db, _, err := openMigrated(ctx, *cfg, quietLogger())
+	db, _, err := openExisting(ctx, *cfg, quietLogger())
 	if err != nil {
 		return err
 	}

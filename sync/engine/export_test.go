@@ -1,6 +1,6 @@
 package engine
 
-// SetNaiveSeqCursor makes e page by seq alone, without the xmin bound.
+// SetNaiveSeqCursor makes e page by seq alone, without the pull bound (xid below store.DB.PullBound).
 func SetNaiveSeqCursor(e *Engine) { e.naiveSeq = true }
 
 // SetPushHook makes e call fn at the points of every push transaction.
