@@ -44,7 +44,7 @@ func (s *Service) liveToken(ctx context.Context, token string) (store.TokenOwner
 }
 
 func principalOf(owner store.TokenOwner) Principal {
-	return Principal{UserID: owner.UserID, Role: owner.Role, DeviceID: owner.DeviceID,
+	return Principal{Caller: domain.Caller{UserID: owner.UserID, Role: owner.Role, DeviceID: owner.DeviceID},
 		TokenHash: owner.Hash, Kind: owner.Kind}
 }
 
@@ -74,7 +74,7 @@ func (s *Service) RevokeDevice(ctx context.Context, deviceID string) error {
 }
 
 // Me describes the caller: user, territories and devices.
-func (s *Service) Me(ctx context.Context, p Principal) (wire.MeResponse, error) {
+func (s *Service) Me(ctx context.Context, p domain.Caller) (wire.MeResponse, error) {
 	var out wire.MeResponse
 	err := s.db.ReadTx(ctx, func(tx *gorm.DB) error {
 		u, err := store.GetUser(tx, p.UserID, false)
@@ -124,7 +124,7 @@ func (s *Service) devicesOf(tx *gorm.DB, userID string) ([]wire.Device, error) {
 
 // TouchDevice records a sync request of the caller's device for the sync-health
 // report; nil arguments leave their column unchanged.
-func (s *Service) TouchDevice(ctx context.Context, p Principal, pulledAt, pushedAt *time.Time, pending *int64) error {
+func (s *Service) TouchDevice(ctx context.Context, p domain.Caller, pulledAt, pushedAt *time.Time, pending *int64) error {
 	return store.TouchDevice(s.db.Gorm.WithContext(ctx), p.UserID, p.DeviceID,
 		store.DeviceTouch{PulledAt: pulledAt, PushedAt: pushedAt, Pending: pending})
 }

@@ -239,7 +239,7 @@ func (w writer) account(t target) (any, error) {
 		return nil, domain.Errorf(domain.CodeForbidden, "accounts are not deleted; sales operations deactivate them")
 	}
 	cur, fv, err := store.GetAccount(w.tx, t.id, true)
-	if domain.ErrorCode(err) == domain.CodeNotFound || (err == nil && !w.reach.has(cur.TerritoryID)) {
+	if domain.ErrorCode(err) == domain.CodeNotFound || (err == nil && !w.reach.Sees(cur.TerritoryID)) {
 		return nil, domain.Errorf(domain.CodeNotFound, "account not found")
 	}
 	if err != nil {
@@ -270,7 +270,7 @@ func (w writer) checkVisitRep(repID string, acc domain.Account) error {
 		if err != nil && domain.ErrorCode(err) != domain.CodeNotFound {
 			return err
 		}
-		rep = domain.PlannedRep{Found: err == nil, User: u.User, InPlannerScope: err == nil && w.origin.reach.hasAny(u.TerritoryIDs)}
+		rep = domain.PlannedRep{Found: err == nil, User: u.User, InPlannerScope: err == nil && w.origin.reach.SeesAny(u.TerritoryIDs)}
 	}
 	if err := domain.CheckPlannedRep(rep, acc); err != nil {
 		return err

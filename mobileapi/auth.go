@@ -48,7 +48,7 @@ func (h authHandlers) logout(c *fiber.Ctx) error {
 }
 
 func (h authHandlers) me(c *fiber.Ctx) error {
-	resp, err := h.auth.Me(c.UserContext(), httpapi.PrincipalOf(c))
+	resp, err := h.auth.Me(c.UserContext(), httpapi.CallerOf(c))
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	gosync "sync"
 	"testing"
 
+	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/internal/testdb"
 	"github.com/fieldsync/fieldsync/store"
 	"github.com/fieldsync/fieldsync/sync/engine"
@@ -130,7 +131,7 @@ func TestPull_OutOfOrderCommit(t *testing.T) {
 			o.syncAll(t, m, o.rep1)
 
 			entered, release := make(chan struct{}), make(chan struct{})
-			engine.SetPushHook(o.eng, func(at engine.PushPoint, a engine.Actor, _ error) {
+			engine.SetPushHook(o.eng, func(at engine.PushPoint, a domain.Caller, _ error) {
 				if at == engine.PushCommit && a.DeviceID == "device-a" {
 					close(entered)
 					<-release
