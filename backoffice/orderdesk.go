@@ -7,7 +7,6 @@ import (
 
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/store"
-	"github.com/fieldsync/fieldsync/sync/engine"
 	"gorm.io/gorm"
 )
 
@@ -136,7 +135,7 @@ func (d *OrderDesk) Transition(ctx context.Context, c domain.Caller, id string, 
 			return err
 		}
 		now := d.db.Now()
-		if err := engine.FinishOrder(tx, now, &next, cur.Status); err != nil {
+		if err := store.FinishOrder(tx, now, &next, cur.Status); err != nil {
 			return err
 		}
 		out, err = store.UpdateOrder(tx, now, acc, cur, fv, next)

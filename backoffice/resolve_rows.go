@@ -3,7 +3,6 @@ package backoffice
 import (
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/store"
-	"github.com/fieldsync/fieldsync/sync/engine"
 )
 
 // The per-table writes of a resolution follow the push rules of the sync
@@ -140,7 +139,7 @@ func (w writer) order(t target) (any, error) {
 	if err := checkOrderEditable(cur, next); err != nil {
 		return nil, err
 	}
-	if err := engine.FinishOrder(w.tx, w.now, &next, cur.Status); err != nil {
+	if err := store.FinishOrder(w.tx, w.now, &next, cur.Status); err != nil {
 		return nil, err
 	}
 	return store.UpdateOrder(w.tx, w.now, acc, cur, fv, next)
@@ -167,7 +166,7 @@ func (w writer) createOrder(t target) (any, error) {
 		Status: o.Status, Changed: set}, acc); err != nil {
 		return nil, err
 	}
-	if err := engine.FinishOrder(w.tx, w.now, &o, domain.OrderDraft); err != nil {
+	if err := store.FinishOrder(w.tx, w.now, &o, domain.OrderDraft); err != nil {
 		return nil, err
 	}
 	return store.RecreateOrder(w.tx, w.now, acc, o)
