@@ -8,9 +8,10 @@ import (
 // Who may do what (docs/protocol.md §2), written once. Every path asks here: the
 // routes (Authorize, through the HTTP layer's RequireAction), push and visit
 // planning (CheckWrite), the order desk (CheckWrite) and conflict resolution
-// (CheckResolution). Scope, the rows a user reaches, is data and is decided
-// by the callers before these rules run: a row outside the caller's scope is
-// answered as a row that does not exist, never as forbidden.
+// (CheckResolution). Scope, the rows a user reaches, is the visibility rule's
+// (Visible, in visibility.go), asked by the callers before these rules run: a
+// row outside the caller's scope is answered as a row that does not exist,
+// never as forbidden.
 
 // Action is a route-level right of the role table.
 type Action string

@@ -7,9 +7,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fieldsync/fieldsync/auth"
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/reports"
-	"github.com/fieldsync/fieldsync/wire"
 	"github.com/gofiber/fiber/v2"
 )
 
@@ -22,7 +22,7 @@ const (
 
 // dashView is everything page.html shows.
 type dashView struct {
-	User        wire.UserInfo
+	User        auth.User
 	CSRF        string
 	From, To    string
 	TerritoryID string
