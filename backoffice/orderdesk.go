@@ -7,7 +7,6 @@ import (
 
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/store"
-	"github.com/fieldsync/fieldsync/sync/engine"
 	"gorm.io/gorm"
 )
 
@@ -45,7 +44,7 @@ type TransitionInput struct {
 // List returns the caller's queue: orders that have been submitted (drafts are
 // still on the rep's device), of accounts in the caller's territories, oldest
 // submission first.
-func (d *OrderDesk) List(ctx context.Context, c Caller, q OrderQuery) (OrderList, error) {
+func (d *OrderDesk) List(ctx context.Context, c domain.Caller, q OrderQuery) (OrderList, error) {
 	if err := domain.Authorize(c.Role, domain.ActListOrders); err != nil {
 		return OrderList{}, err
 	}
@@ -62,14 +61,11 @@ func (d *OrderDesk) List(ctx context.Context, c Caller, q OrderQuery) (OrderList
 	limit := clampLimit(q.Limit)
 	out := OrderList{Items: []domain.Order{}}
 	err = d.db.ReadTx(ctx, func(tx *gorm.DB) error {
-		r, err := reachOf(tx, c)
+		r, err := reachWithin(tx, c, q.TerritoryID)
 		if err != nil {
 			return err
 		}
-		if r, err = narrow(tx, r, q.TerritoryID); err != nil {
-			return err
-		}
-		sel := store.OrderQueue{All: r.all, Territories: r.territories, Status: q.Status, Limit: limit + 1}
+		sel := store.OrderQueue{All: r.All, Territories: r.Territories, Status: q.Status, Limit: limit + 1}
 		if after != nil {
 			sel.AfterSubmitted, sel.AfterID = &after.T, after.ID
 		}
@@ -88,26 +84,10 @@ func (d *OrderDesk) List(ctx context.Context, c Caller, q OrderQuery) (OrderList
 	return out, err
 }
 
-// narrow limits a reach to the subtree of territoryID, which must lie inside it.
-func narrow(tx *gorm.DB, r reach, territoryID string) (reach, error) {
-	if territoryID == "" {
-		return r, nil
-	}
-	_, err := store.GetTerritory(tx, territoryID, false)
-	if domain.ErrorCode(err) == domain.CodeNotFound || (err == nil && !r.has(territoryID)) {
-		return r, domain.Errorf(domain.CodeNotFound, "territory not found")
-	}
-	if err != nil {
-		return r, err
-	}
-	sub, err := store.TerritorySubtree(tx, []string{territoryID})
-	return reach{territories: sub}, err
-}
-
 // Transition moves an order one arrow of its state machine. A stale
 // expected_version is a version_conflict: the coordinator looked at an order
 // that has changed since (a rep's edit, another coordinator).
-func (d *OrderDesk) Transition(ctx context.Context, c Caller, id string, in TransitionInput) (domain.Order, error) {
+func (d *OrderDesk) Transition(ctx context.Context, c domain.Caller, id string, in TransitionInput) (domain.Order, error) {
 	if err := domain.Authorize(c.Role, domain.ActTransitionOrder); err != nil {
 		return domain.Order{}, err
 	}
@@ -151,11 +131,11 @@ func (d *OrderDesk) Transition(ctx context.Context, c Caller, id string, in Tran
 		}
 		w := domain.RowWrite{Table: domain.TableOrders, Kind: domain.WriteUpdate, PrevOwner: cur.RepID, Owner: cur.RepID,
 			PrevStatus: cur.Status, Status: next.Status, Changed: domain.ChangedFields(cur, next)}
-		if err := domain.CheckWrite(domain.Actor{ID: c.UserID, Role: c.Role}, w); err != nil {
+		if err := domain.CheckWrite(c, w); err != nil {
 			return err
 		}
 		now := d.db.Now()
-		if err := engine.FinishOrder(tx, now, &next, cur.Status); err != nil {
+		if err := store.FinishOrder(tx, now, &next, cur.Status); err != nil {
 			return err
 		}
 		out, err = store.UpdateOrder(tx, now, acc, cur, fv, next)

@@ -3,7 +3,6 @@ package backoffice
 import (
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/store"
-	"github.com/fieldsync/fieldsync/sync/engine"
 )
 
 // The per-table writes of a resolution follow the push rules of the sync
@@ -140,7 +139,7 @@ func (w writer) order(t target) (any, error) {
 	if err := checkOrderEditable(cur, next); err != nil {
 		return nil, err
 	}
-	if err := engine.FinishOrder(w.tx, w.now, &next, cur.Status); err != nil {
+	if err := store.FinishOrder(w.tx, w.now, &next, cur.Status); err != nil {
 		return nil, err
 	}
 	return store.UpdateOrder(w.tx, w.now, acc, cur, fv, next)
@@ -167,7 +166,7 @@ func (w writer) createOrder(t target) (any, error) {
 		Status: o.Status, Changed: set}, acc); err != nil {
 		return nil, err
 	}
-	if err := engine.FinishOrder(w.tx, w.now, &o, domain.OrderDraft); err != nil {
+	if err := store.FinishOrder(w.tx, w.now, &o, domain.OrderDraft); err != nil {
 		return nil, err
 	}
 	return store.RecreateOrder(w.tx, w.now, acc, o)
@@ -239,7 +238,7 @@ func (w writer) account(t target) (any, error) {
 		return nil, domain.Errorf(domain.CodeForbidden, "accounts are not deleted; sales operations deactivate them")
 	}
 	cur, fv, err := store.GetAccount(w.tx, t.id, true)
-	if domain.ErrorCode(err) == domain.CodeNotFound || (err == nil && !w.reach.has(cur.TerritoryID)) {
+	if domain.ErrorCode(err) == domain.CodeNotFound || (err == nil && !w.reach.Sees(cur.TerritoryID)) {
 		return nil, domain.Errorf(domain.CodeNotFound, "account not found")
 	}
 	if err != nil {
@@ -270,7 +269,7 @@ func (w writer) checkVisitRep(repID string, acc domain.Account) error {
 		if err != nil && domain.ErrorCode(err) != domain.CodeNotFound {
 			return err
 		}
-		rep = domain.PlannedRep{Found: err == nil, User: u.User, InPlannerScope: err == nil && w.origin.reach.hasAny(u.TerritoryIDs)}
+		rep = domain.PlannedRep{Found: err == nil, User: u.User, InPlannerScope: err == nil && w.origin.reach.SeesAny(u.TerritoryIDs)}
 	}
 	if err := domain.CheckPlannedRep(rep, acc); err != nil {
 		return err

@@ -7,15 +7,15 @@ import (
 	"log/slog"
 
 	"github.com/fieldsync/fieldsync/auth"
-	"github.com/fieldsync/fieldsync/sync/engine"
+	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/wire"
 	"github.com/gofiber/fiber/v2"
 )
 
 // SyncService is the sync engine as the handlers see it.
 type SyncService interface {
-	Pull(ctx context.Context, a engine.Actor, cursor string, limit int) (wire.PullResponse, error)
-	Push(ctx context.Context, a engine.Actor, req wire.PushRequest) (wire.PushResponse, error)
+	Pull(ctx context.Context, a domain.Caller, cursor string, limit int) (wire.PullResponse, error)
+	Push(ctx context.Context, a domain.Caller, req wire.PushRequest) (wire.PushResponse, error)
 }
 
 // Deps are what the handlers need; the server wires them.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/fieldsync/fieldsync/domain"
 	"gorm.io/gorm"
 )
 
@@ -39,7 +40,7 @@ type mapRow struct {
 // AccountMap returns up to limit active accounts of the scope that have
 // coordinates (the first by id: a stable sample when the scope is larger), and
 // whether there were more. Readers of the overdue report may read it.
-func (s *Service) AccountMap(ctx context.Context, c Caller, p Params, limit int) ([]MapPoint, bool, error) {
+func (s *Service) AccountMap(ctx context.Context, c domain.Caller, p Params, limit int) ([]MapPoint, bool, error) {
 	var out []MapPoint
 	more := false
 	err := s.db.ReadTx(ctx, func(tx *gorm.DB) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sort"
 
+	"github.com/fieldsync/fieldsync/domain"
 	"gorm.io/gorm"
 )
 
@@ -96,7 +97,7 @@ func (t tally) metrics(days int, cad Cadence) Metrics {
 }
 
 // Coverage computes the coverage report for the caller's scope.
-func (s *Service) Coverage(ctx context.Context, c Caller, p Params) (Coverage, error) {
+func (s *Service) Coverage(ctx context.Context, c domain.Caller, p Params) (Coverage, error) {
 	out := Coverage{From: Date(p.From), To: Date(p.To), Days: p.Days(), Currency: s.currency,
 		Cadence:     map[string]int{"A": s.cadence.A, "B": s.cadence.B, "C": s.cadence.C},
 		Territories: []TerritoryCoverage{}, Reps: []RepCoverage{}}
@@ -149,7 +150,7 @@ func (g gathered) assemble(sc scope, days int, cad Cadence) (Metrics, []Territor
 	terrs := make([]TerritoryCoverage, 0, len(g.byTerritory))
 	for id, t := range g.byTerritory {
 		total.add(*t)
-		terrs = append(terrs, TerritoryCoverage{TerritoryID: id, Name: sc.names[id], ParentID: sc.parents[id],
+		terrs = append(terrs, TerritoryCoverage{TerritoryID: id, Name: sc.name(id), ParentID: sc.Tree.Parent(id),
 			Metrics: t.metrics(days, cad)})
 	}
 	sort.Slice(terrs, func(i, j int) bool {

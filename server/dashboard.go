@@ -113,13 +113,13 @@ func (d *dashboard) page(c *fiber.Ctx) error {
 	if err != nil {
 		params, _ = reports.ParseParams(d.s.DB.Now(), "", "", "")
 	}
-	v, err := d.buildView(c, p, params)
+	v, err := d.buildView(c, p.Caller, params)
 	if err != nil {
 		if domain.ErrorCode(err) != domain.CodeNotFound {
 			return err
 		}
 		params.TerritoryID = ""
-		if v, err = d.buildView(c, p, params); err != nil {
+		if v, err = d.buildView(c, p.Caller, params); err != nil {
 			return err
 		}
 	}

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/fieldsync/fieldsync/auth"
+	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/reports"
-	"github.com/fieldsync/fieldsync/wire"
 	"github.com/gofiber/fiber/v2"
 )
 
@@ -22,7 +22,7 @@ const (
 
 // dashView is everything page.html shows.
 type dashView struct {
-	User        wire.UserInfo
+	User        auth.User
 	CSRF        string
 	From, To    string
 	TerritoryID string
@@ -35,11 +35,11 @@ type dashView struct {
 	Map         mapView
 }
 
-func (d *dashboard) buildView(c *fiber.Ctx, p auth.Principal, params reports.Params) (dashView, error) {
-	ctx, who := c.UserContext(), reports.Caller{UserID: p.UserID, Role: p.Role}
+func (d *dashboard) buildView(c *fiber.Ctx, who domain.Caller, params reports.Params) (dashView, error) {
+	ctx := c.UserContext()
 	v := dashView{From: reports.Date(params.From).String(), To: reports.Date(params.To).String(), TerritoryID: params.TerritoryID}
 	var err error
-	if v.User, err = d.s.Auth.User(ctx, p.UserID); err != nil {
+	if v.User, err = d.s.Auth.User(ctx, who.UserID); err != nil {
 		return v, err
 	}
 	if v.Territories, err = d.reports.ScopeTerritories(ctx, who); err != nil {

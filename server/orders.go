@@ -32,7 +32,7 @@ func (h orderHandlers) list(c *fiber.Ctx) error {
 		return err
 	}
 	q := backoffice.OrderQuery{Status: v[0], TerritoryID: v[1], Cursor: v[2], Limit: limit}
-	page, err := h.desk.List(c.UserContext(), officeCaller(c), q)
+	page, err := h.desk.List(c.UserContext(), httpapi.CallerOf(c), q)
 	if err != nil {
 		return err
 	}
@@ -48,7 +48,7 @@ func (h orderHandlers) transition(c *fiber.Ctx) error {
 	if err := httpapi.DecodeJSON(c, &in); err != nil {
 		return err
 	}
-	out, err := h.desk.Transition(c.UserContext(), officeCaller(c), id, in)
+	out, err := h.desk.Transition(c.UserContext(), httpapi.CallerOf(c), id, in)
 	if err != nil {
 		return err
 	}

@@ -29,11 +29,6 @@ func (s *Server) registerReports(r fiber.Router) {
 	g.Get("/sync-health", httpapi.RequireAction(domain.ActReportSyncHealth), h.syncHealth)
 }
 
-func caller(c *fiber.Ctx) reports.Caller {
-	p := httpapi.PrincipalOf(c)
-	return reports.Caller{UserID: p.UserID, Role: p.Role}
-}
-
 // params reads from, to and territory_id; the strings are copied because
 // Fiber reuses its buffers after the handler returns.
 func (h reportHandlers) params(c *fiber.Ctx) (reports.Params, error) {
@@ -49,7 +44,7 @@ func (h reportHandlers) coverage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	out, err := h.svc.Coverage(c.UserContext(), caller(c), p)
+	out, err := h.svc.Coverage(c.UserContext(), httpapi.CallerOf(c), p)
 	if err != nil {
 		return err
 	}
@@ -69,7 +64,7 @@ func (h reportHandlers) overdue(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	out, err := h.svc.Overdue(c.UserContext(), caller(c), p, cursor, limit)
+	out, err := h.svc.Overdue(c.UserContext(), httpapi.CallerOf(c), p, cursor, limit)
 	if err != nil {
 		return err
 	}
@@ -81,7 +76,7 @@ func (h reportHandlers) orders(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	out, err := h.svc.Orders(c.UserContext(), caller(c), p)
+	out, err := h.svc.Orders(c.UserContext(), httpapi.CallerOf(c), p)
 	if err != nil {
 		return err
 	}
@@ -101,7 +96,7 @@ func (h reportHandlers) syncHealth(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	out, err := h.svc.SyncHealth(c.UserContext(), caller(c), p, cursor, limit)
+	out, err := h.svc.SyncHealth(c.UserContext(), httpapi.CallerOf(c), p, cursor, limit)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	gosync "sync"
 	"testing"
 
+	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/internal/testdb"
 	"github.com/fieldsync/fieldsync/store"
 	"github.com/fieldsync/fieldsync/sync/engine"
@@ -137,7 +138,7 @@ func outOfOrderCommit(t *testing.T, naive bool) {
 
 	entered, release := make(chan struct{}), make(chan struct{})
 	var once gosync.Once // a retried commit must not close entered twice
-	engine.SetPushHook(o.eng, func(at engine.PushPoint, a engine.Actor, _ error) {
+	engine.SetPushHook(o.eng, func(at engine.PushPoint, a domain.Caller, _ error) {
 		if at == engine.PushCommit && a.DeviceID == "device-a" {
 			once.Do(func() { close(entered) })
 			<-release

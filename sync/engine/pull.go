@@ -16,7 +16,7 @@ import (
 // Pull returns the next page of changes for the actor after cursor (empty: an
 // initial sync). It never fails on a bad cursor: an unknown, foreign, compacted or
 // malformed cursor gets a reset and the first page of an initial sync.
-func (e *Engine) Pull(ctx context.Context, a Actor, cursor string, limit int) (wire.PullResponse, error) {
+func (e *Engine) Pull(ctx context.Context, a domain.Caller, cursor string, limit int) (wire.PullResponse, error) {
 	limit = min(max(limit, 1), wire.MaxPullLimit)
 	var st pullTimes
 	resp, err := e.pullPage(ctx, a, cursor, limit, &st)
@@ -51,7 +51,7 @@ func (e *Engine) Pull(ctx context.Context, a Actor, cursor string, limit int) (w
 // within the same second, holding the pool's connections across four round
 // trips each, and the polls queued behind them for up to two seconds: the
 // one-per-cent tail of docs/benchmarks.md, "The empty-pull tail".
-func (e *Engine) stampPull(ctx context.Context, a Actor) {
+func (e *Engine) stampPull(ctx context.Context, a domain.Caller) {
 	now := e.db.Now()
 	if e.stamps.take(a.UserID, a.DeviceID, now) {
 		return // fresh, or queued for FlushPullStamps
@@ -179,7 +179,7 @@ func (errNewScope) Error() string { return "scope snapshot not stored yet" }
 
 // pullPage builds one page on one snapshot: the scope, the cursor checks, the
 // log entries and the rows all come from the same consistent view.
-func (e *Engine) pullPage(ctx context.Context, a Actor, cursor string, limit int, times *pullTimes) (wire.PullResponse, error) {
+func (e *Engine) pullPage(ctx context.Context, a domain.Caller, cursor string, limit int, times *pullTimes) (wire.PullResponse, error) {
 	var resp wire.PullResponse
 	t0 := time.Now()
 	bound, err := e.db.PullBound(e.db.Gorm.WithContext(ctx))

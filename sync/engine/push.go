@@ -22,7 +22,7 @@ const pushAttempts = 3
 // commit. A replayed mutation_id returns its stored result and changes nothing.
 // Only an internal failure fails the request; then nothing of it is kept and the
 // device resends the batch.
-func (e *Engine) Push(ctx context.Context, a Actor, req wire.PushRequest) (wire.PushResponse, error) {
+func (e *Engine) Push(ctx context.Context, a domain.Caller, req wire.PushRequest) (wire.PushResponse, error) {
 	results := make([]wire.MutationResult, len(req.Mutations))
 	apply := func(tx *gorm.DB) error {
 		clear(results) // a retried attempt starts over
@@ -121,7 +121,7 @@ func (e *Engine) Push(ctx context.Context, a Actor, req wire.PushRequest) (wire.
 type pusher struct {
 	e     *Engine
 	tx    *gorm.DB
-	a     Actor
+	a     domain.Caller
 	scope domain.Scope
 	now   time.Time
 	// accounts caches the accounts read by this request: a batch of visits is
@@ -262,7 +262,7 @@ func pushKind(m wire.Mutation) domain.WriteKind {
 	return domain.WriteCreate
 }
 
-func (p *pusher) actor() domain.Actor { return domain.Actor{ID: p.a.UserID, Role: p.a.Role} }
+func (p *pusher) actor() domain.Caller { return p.a }
 
 // unseen answers a mutation of an existing row outside the pusher's scope
 // exactly as the same mutation of a row that does not exist: a delete is
