@@ -47,7 +47,7 @@ func checkDatabase(dsn string, create bool) (creating bool, err error) {
 	}
 	return false, fmt.Errorf("SQLite database %q does not exist (a mistyped path?); "+
 		"to start a new one run `fieldsync seed --demo` (the demo organisation and its logins), "+
-		"`fieldsync migrate` (an empty database), or serve with --create", path)
+		"`fieldsync migrate` (an empty database), or serve with --create=true", path)
 }
 
 // newDatabaseHint is logged when serve creates an empty SQLite database, so the

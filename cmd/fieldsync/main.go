@@ -34,8 +34,8 @@ environment variable.
 
 environment:
   FIELDSYNC_DATABASE_URL   postgres://user:pass@host/db URL, or a SQLite file path (default fieldsync.db);
-                           serve refuses a SQLite file that does not exist unless --create
-  FIELDSYNC_CREATE_DB      true: serve creates a missing SQLite file (an empty database)
+                           serve creates a missing SQLite file and warns that it is empty
+  FIELDSYNC_CREATE_DB      false: serve refuses a missing SQLite file instead (default true)
   FIELDSYNC_ADDR           listen address (default :8080; make run uses 127.0.0.1:8080)
   FIELDSYNC_LOG_LEVEL      debug, info, warn or error (JSON logs on stderr)
   FIELDSYNC_CURRENCY       default currency of new orders (EUR)

@@ -17,19 +17,22 @@ import (
 // runServe implements `fieldsync serve`: a new database needs no separate
 // migrate step, and a database newer than this binary is refused. The address
 // is taken before migrating, so a port already in use is reported at once.
-// A SQLite file that does not exist is refused unless --create is given.
+// A SQLite file that does not exist is created (a new database needs no
+// separate step, docs/protocol.md §8) with a loud warning that it is empty,
+// so a mistyped path explains the failed logins that follow; --create=false
+// refuses it instead.
 func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	cfg, err := server.ConfigFromEnv(os.Getenv)
 	if err != nil {
 		return err
 	}
-	createDefault, err := envBool("FIELDSYNC_CREATE_DB")
+	createDefault, err := envBool("FIELDSYNC_CREATE_DB", true)
 	if err != nil {
 		return err
 	}
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	cfg.RegisterFlags(fs)
-	create := fs.Bool("create", createDefault, "create the SQLite file if it does not exist (env FIELDSYNC_CREATE_DB=true)")
+	create := fs.Bool("create", createDefault, "create the SQLite file if it does not exist, with a warning that it is empty; false refuses a missing file (env FIELDSYNC_CREATE_DB)")
 	if help, err := parseFlags(fs, args, stderr); help || err != nil {
 		return err
 	}
@@ -71,11 +74,11 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	return nil
 }
 
-// envBool reads a boolean environment variable; unset is false.
-func envBool(name string) (bool, error) {
+// envBool reads a boolean environment variable; unset is def.
+func envBool(name string, def bool) (bool, error) {
 	v := os.Getenv(name)
 	if v == "" {
-		return false, nil
+		return def, nil
 	}
 	b, err := strconv.ParseBool(v)
 	if err != nil {

@@ -45,12 +45,12 @@ func TestServe_HelpListsTimeouts(t *testing.T) {
 	}
 }
 
-// TestServe_RefusesMissingSQLiteFile: a mistyped path is refused with a hint,
-// and nothing is created under that name.
+// TestServe_RefusesMissingSQLiteFile: with --create=false a mistyped path is
+// refused with a hint, and nothing is created under that name.
 func TestServe_RefusesMissingSQLiteFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "fieldsync.bd")
 	var out bytes.Buffer
-	err := run(context.Background(), []string{"serve", "--database-url", path, "--addr", "127.0.0.1:0"}, &out, &out)
+	err := run(context.Background(), []string{"serve", "--create=false", "--database-url", path, "--addr", "127.0.0.1:0"}, &out, &out)
 	if err == nil || !strings.Contains(err.Error(), "does not exist") || !strings.Contains(err.Error(), "seed --demo") {
 		t.Fatalf("err = %v; want a refusal naming seed --demo", err)
 	}
