@@ -7,7 +7,9 @@ import (
 	"log/slog"
 
 	"github.com/fieldsync/fieldsync/auth"
+	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/sync/engine"
+	"github.com/fieldsync/fieldsync/sync/stream"
 	"github.com/fieldsync/fieldsync/wire"
 	"github.com/gofiber/fiber/v2"
 )
@@ -18,11 +20,21 @@ type SyncService interface {
 	Push(ctx context.Context, a engine.Actor, req wire.PushRequest) (wire.PushResponse, error)
 }
 
+// ScopeService resolves a user's current sync scope (the change stream listens
+// to its keys).
+type ScopeService interface {
+	Scope(ctx context.Context, userID string) (domain.Scope, error)
+}
+
 // Deps are what the handlers need; the server wires them.
 type Deps struct {
 	Auth   *auth.Service
 	Sync   SyncService
 	Logger *slog.Logger
+	// Scope, Hub and Stream serve the change streams.
+	Scope  ScopeService
+	Hub    *stream.Hub
+	Stream StreamConfig
 }
 
 // Register adds the device API routes under r (the /v1 group).
