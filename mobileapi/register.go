@@ -9,6 +9,7 @@ import (
 	"github.com/fieldsync/fieldsync/auth"
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/sync/engine"
+	"github.com/fieldsync/fieldsync/sync/rxdb"
 	"github.com/fieldsync/fieldsync/sync/stream"
 	"github.com/fieldsync/fieldsync/wire"
 	"github.com/gofiber/fiber/v2"
@@ -33,6 +34,7 @@ type Deps struct {
 	Logger *slog.Logger
 	// Scope, Hub and Stream serve the change streams.
 	Scope  ScopeService
+	Engine rxdb.Engine
 	Hub    *stream.Hub
 	Stream StreamConfig
 }
@@ -41,4 +43,5 @@ type Deps struct {
 func Register(r fiber.Router, d Deps) {
 	registerAuth(r, d)
 	registerSync(r, d)
+	registerRxDB(r, d)
 }

@@ -45,7 +45,8 @@ type Config struct {
 	// day tables (store.FoldReportDeltas); 0 turns folding off.
 	ReportFoldInterval time.Duration // FIELDSYNC_REPORT_FOLD_INTERVAL
 
-	// StreamsPerUser bounds the change streams one user holds on one process.
+	// StreamsPerUser bounds the change streams one user holds on one process:
+	// an RxDB app opens one per collection (seven), on a phone and a tablet.
 	StreamsPerUser int // FIELDSYNC_STREAMS_PER_USER
 	// Stream tunes heartbeats and token re-checks of change streams (tests
 	// shorten them).
@@ -62,7 +63,7 @@ func DefaultConfig() Config {
 		TokenTTL:        30 * 24 * time.Hour, BcryptCost: bcrypt.DefaultCost,
 		LoginFailuresPerEmail: 5, LoginFailuresPerAddr: 20, LoginFailureWindow: 15 * time.Minute,
 		ReportFoldInterval: 5 * time.Second,
-		StreamsPerUser:     5,
+		StreamsPerUser:     16,
 	}
 }
 

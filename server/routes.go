@@ -13,7 +13,7 @@ func (s *Server) routes() {
 
 	v1 := s.App.Group("/v1")
 	mobileapi.Register(v1, mobileapi.Deps{Auth: s.Auth, Sync: s.Sync, Logger: s.Logger,
-		Scope: s.Sync, Hub: s.Hub, Stream: s.Cfg.Stream})
+		Scope: s.Sync, Engine: s.Sync, Hub: s.Hub, Stream: s.Cfg.Stream})
 	s.registerAdmin(v1)
 	s.registerReports(v1)
 	s.registerConflicts(v1)

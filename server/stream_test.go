@@ -167,7 +167,7 @@ func TestStream_PerUserBound(t *testing.T) {
 		o := newOffice(t, db)
 		base := serveServer(t, o.srv)
 		var open []*sseClient
-		for range 5 {
+		for range 16 {
 			_, s := openStream(t, base, o.tokens["rep1"])
 			if s == nil {
 				t.Fatal("stream refused within the bound")
@@ -177,12 +177,12 @@ func TestStream_PerUserBound(t *testing.T) {
 		}
 		resp, s := openStream(t, base, o.tokens["rep1"])
 		if s != nil {
-			t.Fatal("sixth stream accepted")
+			t.Fatal("stream past the bound accepted")
 		}
 		var body wire.ErrorBody
 		if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || resp.StatusCode != 429 ||
 			body.Error.Code != "rate_limited" || resp.Header.Get("Retry-After") == "" {
-			t.Fatalf("sixth stream: %d %+v %v", resp.StatusCode, body, err)
+			t.Fatalf("stream past the bound: %d %+v %v", resp.StatusCode, body, err)
 		}
 		resp.Body.Close()
 		// Another user is not affected.

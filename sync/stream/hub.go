@@ -15,7 +15,7 @@ import (
 var ErrTooMany = errors.New("too many streams for this user")
 
 // DefaultPerUser is how many streams one user may hold on one server process.
-const DefaultPerUser = 5
+const DefaultPerUser = 16
 
 // Hub routes change notifications to subscribers. It is safe for concurrent
 // use; its memory is one small struct per stream.
@@ -182,4 +182,3 @@ func (h *Hub) WakeAll() {
 		s.signal()
 	}
 }
-
