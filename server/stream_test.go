@@ -7,10 +7,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/fieldsync/fieldsync/device"
+	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/internal/testdb"
 	"github.com/fieldsync/fieldsync/server"
 	"github.com/fieldsync/fieldsync/store"
@@ -235,4 +238,64 @@ func TestStream_SeveralInstances(t *testing.T) {
 	if e := s.next(t); e.name != "changes" {
 		t.Fatalf("event on B = %+v, want changes", e)
 	}
+}
+
+// TestStream_DeviceFollow: the Go SDK's Follow syncs on connecting and again
+// when another device's write is announced on the stream (no polling), and
+// returns an unauthorized error when the device is revoked.
+func TestStream_DeviceFollow(t *testing.T) {
+	testdb.Dialects(t, func(t *testing.T, db *store.DB) {
+		o := newOffice(t, db)
+		base := serveServer(t, o.srv)
+		ctx := context.Background()
+		dev, err := device.Open(ctx, filepath.Join(t.TempDir(), "rep1.db"), device.Options{ServerURL: base, DeviceID: "rep1-phone"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer dev.Close()
+		if _, err := dev.Login(ctx, "rep1@example.com", "password1"); err != nil {
+			t.Fatal(err)
+		}
+		syncs := make(chan device.SyncReport, 16)
+		done := make(chan error, 1)
+		go func() {
+			done <- dev.Follow(ctx, device.FollowOptions{OnSync: func(r device.SyncReport, err error) {
+				if err != nil {
+					t.Errorf("sync: %v", err)
+				}
+				syncs <- r
+			}})
+		}()
+		next := func() device.SyncReport {
+			t.Helper()
+			select {
+			case r := <-syncs:
+				return r
+			case <-time.After(20 * time.Second):
+				t.Fatal("no sync within 20 s")
+			}
+			return device.SyncReport{}
+		}
+		if r := next(); r.Pulled == 0 {
+			t.Fatalf("first sync pulled nothing: %+v", r)
+		}
+		visit := uuid.NewString()
+		o.pushOne("mgr", mutation("visits", "upsert", visit, 0,
+			map[string]any{"account_id": o.acc1, "rep_id": o.rep1, "planned_at": "2026-11-30T09:00:00Z"}), wire.StatusApplied)
+		for {
+			next()
+			if _, err := dev.Visit(ctx, visit); err == nil {
+				break
+			}
+		}
+		o.ok("DELETE", "/v1/admin/devices/rep1-phone", "", 204, nil)
+		select {
+		case err := <-done:
+			if domain.ErrorCode(err) != domain.CodeUnauthorized {
+				t.Fatalf("Follow after revocation = %v, want unauthorized", err)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatal("Follow goes on after revocation")
+		}
+	})
 }
