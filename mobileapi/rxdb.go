@@ -13,7 +13,7 @@ import (
 )
 
 // registerRxDB adds the RxDB replication endpoints, one set per collection
-// (docs/protocol.md §8).
+// (docs/protocol.md §9).
 func registerRxDB(r fiber.Router, d Deps) {
 	h := rxdbHandlers{deps: d, x: rxdb.New(d.Engine)}
 	authenticated := httpapi.Authenticate(d.Auth)

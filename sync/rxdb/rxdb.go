@@ -1,5 +1,5 @@
 // Package rxdb adapts the sync engine to RxDB's replication protocol
-// (replicateRxCollection, docs/protocol.md §8): one pull, push and stream per
+// (replicateRxCollection, docs/protocol.md §9): one pull, push and stream per
 // collection, a checkpoint object instead of a cursor string, tombstones with
 // _deleted, and push answers that hold the server's document wherever it
 // differs from what the app sent. Everything goes through the engine, so
@@ -56,7 +56,7 @@ type Checkpoint struct {
 // tells the app that the server started this collection over (a compaction
 // passed its checkpoint, or an organisation-wide scope change): the batch
 // starts a full sync, and rows the app holds that are not resent may be
-// stale (docs/protocol.md §8).
+// stale (docs/protocol.md §9).
 type PullResult struct {
 	Documents  []json.RawMessage `json:"documents"`
 	Checkpoint Checkpoint        `json:"checkpoint"`
