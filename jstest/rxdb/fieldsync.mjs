@@ -18,7 +18,7 @@ function openStream(url, token, stream$) {
   return es;
 }
 
-export function replicateFieldsync(collection, { url, token, batchSize = 50, onPush }) {
+export function replicateFieldsync(collection, { url, token, batchSize = 50, onPush, onPull }) {
   const base = `${url}/v1/rxdb/${collection.name}`;
   const auth = { Authorization: `Bearer ${token}` };
   const stream$ = new Subject();
@@ -34,7 +34,9 @@ export function replicateFieldsync(collection, { url, token, batchSize = 50, onP
         const q = new URLSearchParams({ cursor: checkpoint?.cursor ?? '', batchSize: String(size) });
         const r = await fetch(`${base}/pull?${q}`, { headers: auth });
         if (!r.ok) throw new Error(`pull ${collection.name}: ${r.status} ${await r.text()}`);
-        return r.json(); // {documents, checkpoint}
+        const body = await r.json(); // {documents, checkpoint}, and reset: true when the server started over
+        onPull?.(body);
+        return body;
       },
       stream$: stream$.asObservable(),
     },

@@ -31,6 +31,7 @@ class Device {
     this.name = name;
     this.token = token;
     this.pushed = []; // every document id the push handler sent
+    this.resets = 0; // pull answers with reset: true
   }
   async open() {
     this.db = await createRxDatabase({ name: `${this.name}-${randomUUID()}`, storage: getRxStorageMemory() });
@@ -39,9 +40,11 @@ class Device {
   }
   start() {
     const onPush = (rows) => rows.forEach((r) => this.pushed.push(r.newDocumentState.id));
+    const onPull = (body) => { if (body.reset) this.resets++; };
+    const opts = { url: cfg.base, token: this.token, onPush, onPull };
     this.reps = {
-      accounts: replicateFieldsync(this.db.accounts, { url: cfg.base, token: this.token, onPush }),
-      account_notes: replicateFieldsync(this.db.account_notes, { url: cfg.base, token: this.token, onPush }),
+      accounts: replicateFieldsync(this.db.accounts, opts),
+      account_notes: replicateFieldsync(this.db.account_notes, opts),
     };
     for (const r of Object.values(this.reps)) {
       r.state.error$.subscribe((e) => console.error(`${this.name}:`, e?.message ?? e));
@@ -178,4 +181,34 @@ test('RESYNC after the stream reconnects brings what was missed', async () => {
   await b.inSync();
   a.reps.accounts.reopenStream();
   await waitFor('missed edit on A', async () => (await a.doc('accounts', ACC1))?.address === 'Marienplatz 1');
+});
+
+test('a reset: a role change that changes the synced tables starts the collections over', async () => {
+  const c = await new Device('rep2', cfg.tokens.rep2).open();
+  c.start();
+  await c.inSync();
+  assert.deepEqual(await c.ids('accounts'), [OTHER, MOVED].sort());
+  assert.equal(c.resets, 0);
+  await c.stop();
+  // rep2 becomes the order desk of T2: coordinators receive no notes, so the
+  // server cannot continue rep2's cursors. The role change revokes tokens.
+  const r = await fetch(`${cfg.base}/v1/admin/users/${cfg.users.rep2}`, {
+    method: 'PATCH',
+    headers: { Authorization: `Bearer ${cfg.tokens.ops}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ role: 'coordinator' }),
+  });
+  assert.equal(r.status, 200, await r.text());
+  const login = await fetch(`${cfg.base}/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ email: 'rep2@example.com', password: 'password1', device_id: 'rep2' }),
+  });
+  assert.equal(login.status, 200);
+  c.token = (await login.json()).token;
+  c.start();
+  await c.inSync();
+  assert.ok(c.resets >= 1, 'a pull answered reset: true');
+  assert.deepEqual(await c.ids('accounts'), [OTHER, MOVED].sort());
+  await c.stop();
+  await c.db.close();
 });
