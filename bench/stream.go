@@ -21,6 +21,9 @@ type StreamFigures struct {
 	Streams, Rounds, Samples, Missed int
 	P50, P99, Max                    time.Duration // push sent -> event received, per stream
 	PushP50                          time.Duration // the push request itself
+	// AfterP50, AfterP99: from the push's answer (the write committed) to the
+	// event; negative when the event came first.
+	AfterP50, AfterP99 time.Duration
 }
 
 // streamRun measures the change stream (--only stream): opt.Streams devices
@@ -87,7 +90,7 @@ func streamRun(ctx context.Context, opt Options) (Result, error) {
 		}
 	}
 	f := StreamFigures{Streams: len(clients), Rounds: opt.StreamRounds}
-	var lat, push latencies
+	var lat, after, push latencies
 	planned := time.Now().UTC().Add(24 * time.Hour).Format(time.RFC3339)
 	for r := 0; r < opt.StreamRounds; r++ {
 		time.Sleep(300 * time.Millisecond)
@@ -99,12 +102,14 @@ func streamRun(ctx context.Context, opt Options) (Result, error) {
 		if err := writer.do(ctx, http.MethodPost, "/v1/sync/push", req, &resp); err != nil {
 			return res, err
 		}
-		push.add(time.Since(t0))
+		t1 := time.Now()
+		push.add(t1.Sub(t0))
 		deadline := time.After(10 * time.Second)
 		for _, ch := range events {
 			select {
 			case at := <-ch:
 				lat.add(at.Sub(t0))
+				after.add(at.Sub(t1))
 			case <-deadline:
 				f.Missed++
 			}
@@ -114,6 +119,7 @@ func streamRun(ctx context.Context, opt Options) (Result, error) {
 	ended.Wait()
 	f.Samples = len(lat.d)
 	f.P50, f.P99, f.Max, f.PushP50 = lat.quantile(0.5), lat.quantile(0.99), lat.quantile(1), push.quantile(0.5)
+	f.AfterP50, f.AfterP99 = after.quantile(0.5), after.quantile(0.99)
 	res.Stream = f
 	res.LoadEnd = loadAvg()
 	log.Info("stream", "streams", f.Streams, "rounds", f.Rounds, "p50_ms", ms(f.P50), "p99_ms", ms(f.P99), "max_ms", ms(f.Max), "missed", f.Missed)
