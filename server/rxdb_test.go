@@ -18,7 +18,7 @@ func TestRxDB_Endpoints(t *testing.T) {
 	testdb.Dialects(t, func(t *testing.T, db *store.DB) {
 		o := newOffice(t, db)
 		var page struct {
-			Documents  []map[string]any `json:"documents"`
+			Documents  []map[string]any        `json:"documents"`
 			Checkpoint struct{ Cursor string } `json:"checkpoint"`
 		}
 		o.as("rep1", "GET", "/v1/rxdb/accounts/pull?batchSize=10", "", 200, &page)
