@@ -8,6 +8,8 @@ import (
 
 	"github.com/fieldsync/fieldsync/auth"
 	"github.com/fieldsync/fieldsync/domain"
+	"github.com/fieldsync/fieldsync/sync/rxdb"
+	"github.com/fieldsync/fieldsync/sync/stream"
 	"github.com/fieldsync/fieldsync/wire"
 	"github.com/gofiber/fiber/v2"
 )
@@ -18,15 +20,27 @@ type SyncService interface {
 	Push(ctx context.Context, a domain.Caller, req wire.PushRequest) (wire.PushResponse, error)
 }
 
+// ScopeService resolves a user's current sync scope (the change stream listens
+// to its keys).
+type ScopeService interface {
+	Scope(ctx context.Context, userID string) (domain.Scope, error)
+}
+
 // Deps are what the handlers need; the server wires them.
 type Deps struct {
 	Auth   *auth.Service
 	Sync   SyncService
 	Logger *slog.Logger
+	// Scope, Hub and Stream serve the change streams.
+	Scope  ScopeService
+	Engine rxdb.Engine
+	Hub    *stream.Hub
+	Stream StreamConfig
 }
 
 // Register adds the device API routes under r (the /v1 group).
 func Register(r fiber.Router, d Deps) {
 	registerAuth(r, d)
 	registerSync(r, d)
+	registerRxDB(r, d)
 }

@@ -11,12 +11,14 @@ import (
 
 type syncHandlers struct {
 	sync SyncService
+	deps Deps
 }
 
 func registerSync(r fiber.Router, d Deps) {
-	h := syncHandlers{sync: d.Sync}
+	h := syncHandlers{sync: d.Sync, deps: d}
 	authenticated := httpapi.Authenticate(d.Auth)
 	r.Get("/sync/pull", authenticated, h.pull)
+	r.Get("/sync/stream", authenticated, h.stream)
 	// The body is read only once the token is known good, and never past the
 	// contract's 1 MiB, sent or decoded.
 	r.Post("/sync/push", authenticated, httpapi.BodyLimit(wire.MaxPushBodyBytes), h.push)

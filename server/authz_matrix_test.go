@@ -169,6 +169,15 @@ func matrixEntries() map[string]matrixEntry {
 			}},
 		"get /v1/me":        public("GET", "/v1/me"),
 		"get /v1/sync/pull": public("GET", "/v1/sync/pull?limit=5"),
+		// Every role syncs; what each may see or write is decided per row by
+		// the engine, as for pull and push (the RxDB rows: rxdb_test.go).
+		"get /v1/rxdb/{collection}/pull": public("GET", "/v1/rxdb/accounts/pull?batchSize=5"),
+		"post /v1/rxdb/{collection}/push": {kinds: []rowKind{noRow}, want: onlyFor(all...),
+			req: func(*matrix, domain.Role, rowKind, string) probe {
+				return probe{method: "POST", path: "/v1/rxdb/accounts/push", body: "[]"}
+			}},
+		"get /v1/sync/stream":              {exempt: "an endless event stream open to every role; stream_test.go opens it (and is refused past the bound)"},
+		"get /v1/rxdb/{collection}/stream": {exempt: "an endless event stream open to every role, like /v1/sync/stream"},
 		"post /v1/sync/push": {kinds: []rowKind{own, other, out}, variants: pushVariants,
 			want: pushWant, req: pushProbe, unknown: pushUnknown},
 		"get /v1/conflicts": public("GET", "/v1/conflicts"),

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/fieldsync/fieldsync/auth"
+	"github.com/fieldsync/fieldsync/mobileapi"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -43,6 +44,13 @@ type Config struct {
 	// ReportFoldInterval is how often the report deltas are folded into the
 	// day tables (store.FoldReportDeltas); 0 turns folding off.
 	ReportFoldInterval time.Duration // FIELDSYNC_REPORT_FOLD_INTERVAL
+
+	// StreamsPerUser bounds the change streams one user holds on one process:
+	// an RxDB app opens one per collection (seven), on a phone and a tablet.
+	StreamsPerUser int // FIELDSYNC_STREAMS_PER_USER
+	// Stream tunes heartbeats and token re-checks of change streams (tests
+	// shorten them).
+	Stream mobileapi.StreamConfig
 }
 
 // DefaultConfig is the configuration with nothing set.
@@ -55,6 +63,7 @@ func DefaultConfig() Config {
 		TokenTTL:        30 * 24 * time.Hour, BcryptCost: bcrypt.DefaultCost,
 		LoginFailuresPerEmail: 5, LoginFailuresPerAddr: 20, LoginFailureWindow: 15 * time.Minute,
 		ReportFoldInterval: 5 * time.Second,
+		StreamsPerUser:     16,
 	}
 }
 
@@ -83,6 +92,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	e.int("FIELDSYNC_LOGIN_FAILURES_PER_ADDR", &c.LoginFailuresPerAddr)
 	e.dur("FIELDSYNC_LOGIN_FAILURE_WINDOW", &c.LoginFailureWindow)
 	e.dur("FIELDSYNC_REPORT_FOLD_INTERVAL", &c.ReportFoldInterval)
+	e.int("FIELDSYNC_STREAMS_PER_USER", &c.StreamsPerUser)
 	return c, errors.Join(e.errs...)
 }
 

@@ -12,7 +12,8 @@ func (s *Server) routes() {
 	s.App.Get("/openapi.json", serveOpenAPI)
 
 	v1 := s.App.Group("/v1")
-	mobileapi.Register(v1, mobileapi.Deps{Auth: s.Auth, Sync: s.Sync, Logger: s.Logger})
+	mobileapi.Register(v1, mobileapi.Deps{Auth: s.Auth, Sync: s.Sync, Logger: s.Logger,
+		Scope: s.Sync, Engine: s.Sync, Hub: s.Hub, Stream: s.Cfg.Stream})
 	s.registerAdmin(v1)
 	s.registerReports(v1)
 	s.registerConflicts(v1)

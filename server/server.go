@@ -14,6 +14,7 @@ import (
 	"github.com/fieldsync/fieldsync/httpapi"
 	"github.com/fieldsync/fieldsync/store"
 	"github.com/fieldsync/fieldsync/sync/engine"
+	"github.com/fieldsync/fieldsync/sync/stream"
 	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -27,7 +28,9 @@ type Server struct {
 	Logger  *slog.Logger
 	Metrics *Metrics
 	Sync    *engine.Engine
-	App     *fiber.App
+	// Hub fans committed changes out to the open change streams.
+	Hub *stream.Hub
+	App *fiber.App
 }
 
 // New builds the application on an open, migrated database.
@@ -41,6 +44,12 @@ func New(cfg Config, db *store.DB, logger *slog.Logger) (*Server, error) {
 	}
 	s := &Server{Cfg: cfg, DB: db, Auth: authSvc, Logger: logger, Metrics: NewMetrics()}
 	s.Sync = newSyncEngine(s)
+	s.Hub = stream.NewHub(cfg.StreamsPerUser)
+	// SQLite: one process owns the database, commits are published in
+	// process. Postgres: every instance LISTENs (Serve), its own commits too.
+	if db.Dialect == store.SQLite {
+		db.OnCommit(s.Hub.Publish)
+	}
 	// The connection pool's waits (go_sql_wait_count_total,
 	// go_sql_wait_duration_seconds_total): a pull that queues for a connection
 	// shows here, not in fieldsync_pull_stage_seconds alone.
@@ -94,6 +103,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	bg, stopBackground := context.WithCancel(ctx)
 	defer stopBackground()
 	go s.foldReportDeltas(bg)
+	listenDone := make(chan struct{})
+	go func() {
+		defer close(listenDone)
+		s.DB.ListenChanges(bg, s.Logger, s.Hub.Publish, s.Hub.WakeAll)
+	}()
 	s.Sync.DeferPullStamps()
 	stampsDone := make(chan struct{})
 	go func() { defer close(stampsDone); s.flushPullStamps(bg) }()
@@ -106,11 +120,14 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.Logger.InfoContext(ctx, "shutting down", "grace", s.Cfg.ShutdownTimeout.String())
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.Cfg.ShutdownTimeout)
 	defer cancel()
+	// Streams never finish by themselves: end them, or shutdown waits for them.
+	s.Hub.Close()
 	if err := s.App.ShutdownWithContext(sctx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	stopBackground()
 	<-stampsDone
+	<-listenDone
 	// The last queued stamps, once no request can queue more.
 	if err := s.Sync.FlushPullStamps(sctx); err != nil {
 		s.Logger.WarnContext(ctx, "flush pull stamps", "err", err)

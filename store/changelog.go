@@ -76,6 +76,9 @@ func LogChange(tx *gorm.DB, now time.Time, c Change) error {
 			}
 		}
 	}
+	// Devices that lost the row must hear of it too: they get its delete.
+	NoteKeys(tx, lost...)
+	NoteKeys(tx, c.Keys...)
 	entries := make([]ChangeEntry, 0, len(lost)+len(c.Keys))
 	for _, k := range lost {
 		entries = append(entries, entry(c, k, OpDelete, ReasonOutOfScope, now))
@@ -104,11 +107,12 @@ func entry(c Change, key, op, reason string, now time.Time) ChangeEntry {
 	return e
 }
 
-// LogChanges writes the entries of many rows at once. It is for bulk loads of new
-// rows (fixtures): every row must be new.
+// LogChanges writes the entries of many rows at once: bulk loads (fixtures)
+// and the deferred creates of a push. Every row must be new.
 func LogChanges(tx *gorm.DB, now time.Time, cs []Change) error {
 	var entries []ChangeEntry
 	for _, c := range cs {
+		NoteKeys(tx, c.Keys...)
 		for _, k := range c.Keys {
 			entries = append(entries, entry(c, k, OpUpsert, "", now))
 		}

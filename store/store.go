@@ -35,6 +35,10 @@ type DB struct {
 	Dialect Dialect
 	// Now is the one clock of the store; tests may replace it.
 	Now func() time.Time
+	// dsn reopens the database for the change listener (ListenChanges).
+	dsn string
+	// onCommit receives the keys of each committed transaction (SQLite).
+	onCommit func(keys []string)
 }
 
 // Options tune Open.
@@ -91,7 +95,7 @@ func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
 		_ = sqlDB.Close()
 		return nil, fmt.Errorf("ping %s database: %w", dialect, err)
 	}
-	return &DB{Gorm: g, Dialect: dialect, Now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }}, nil
+	return &DB{Gorm: g, Dialect: dialect, dsn: dsn, Now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }}, nil
 }
 
 // sqliteDSN turns a file path into a DSN with the settings Fieldsync relies on:
@@ -234,9 +238,27 @@ func (db *DB) CheckSchema(ctx context.Context) error {
 	return nil
 }
 
-// Tx runs fn in one transaction on ctx.
+// Tx runs fn in one transaction on ctx. The scope keys the transaction
+// touched (NoteKeys) are announced when it commits: on Postgres by pg_notify
+// inside it, on SQLite to the OnCommit function after it.
 func (db *DB) Tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
-	return db.Gorm.WithContext(ctx).Transaction(fn)
+	pending := &pendingKeys{}
+	ctx = context.WithValue(ctx, pendingKey{}, pending)
+	var keys []string
+	err := db.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		keys = pending.list()
+		if len(keys) > 0 && db.Dialect == Postgres {
+			return notifyKeys(tx, keys)
+		}
+		return nil
+	})
+	if err == nil && len(keys) > 0 && db.onCommit != nil {
+		db.onCommit(keys)
+	}
+	return err
 }
 
 // ReadTx runs fn on a consistent snapshot where the dialect offers one cheaply.
