@@ -23,10 +23,16 @@ type Deps struct {
 	Auth   *auth.Service
 	Sync   SyncService
 	Logger *slog.Logger
+	// Watermelon serves WatermelonDB's sync protocol; nil leaves its routes out.
+	Watermelon WatermelonService
+	// AcceptsGzip says whether an Accept-Encoding header takes gzip, for the
+	// answers the handlers stream themselves.
+	AcceptsGzip func(acceptEncoding string) bool
 }
 
 // Register adds the device API routes under r (the /v1 group).
 func Register(r fiber.Router, d Deps) {
 	registerAuth(r, d)
 	registerSync(r, d)
+	registerWatermelon(r, d)
 }

@@ -1,0 +1,28 @@
+-- +goose Up
+-- The WatermelonDB adapter (docs/protocol.md, "The WatermelonDB adapter").
+-- WatermelonDB keeps a number (lastPulledAt) where the engine has an opaque
+-- cursor: each cursor a WatermelonDB pull answers with is stored here once and
+-- its id is the number the app keeps. The same cursor gets the same number, so
+-- idle pulls add no rows.
+CREATE TABLE watermelon_cursors (
+    id          bigserial PRIMARY KEY,
+    user_id     uuid NOT NULL,
+    cursor_hash text NOT NULL,
+    cursor      text NOT NULL,
+    created_at  timestamptz NOT NULL,
+    UNIQUE (user_id, cursor_hash)
+);
+
+-- Rows a device must be sent again on its next WatermelonDB pull because a push
+-- did not leave them as the device holds them: a rejected create (deleted on
+-- the device), a rejected delete (restored), a conflict or merge that wrote
+-- nothing the log would carry (the server row).
+CREATE TABLE watermelon_pending (
+    user_id    uuid NOT NULL,
+    device_id  text NOT NULL,
+    tbl        text NOT NULL,
+    row_id     text NOT NULL,
+    kind       text NOT NULL,
+    created_at timestamptz NOT NULL,
+    PRIMARY KEY (user_id, device_id, tbl, row_id)
+);

@@ -1,0 +1,191 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/fieldsync/fieldsync/domain"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// The WatermelonDB adapter's storage (migration 00010, docs/protocol.md "The
+// WatermelonDB adapter").
+
+type watermelonCursorRow struct {
+	ID         int64 `gorm:"primaryKey;autoIncrement"`
+	UserID     string
+	CursorHash string
+	Cursor     string
+	CreatedAt  time.Time
+}
+
+func (watermelonCursorRow) TableName() string { return "watermelon_cursors" }
+
+// WatermelonNumber returns the number standing for the engine cursor of
+// userID, storing it on first use. The same cursor always gets the same
+// number, so an idle pull adds no row.
+func (db *DB) WatermelonNumber(ctx context.Context, userID, cursor string) (int64, error) {
+	sum := sha256.Sum256([]byte(cursor))
+	row := watermelonCursorRow{UserID: userID, CursorHash: hex.EncodeToString(sum[:]), Cursor: cursor,
+		CreatedAt: db.Now()}
+	var n int64
+	err := db.Tx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error; err != nil {
+			return err
+		}
+		return tx.Model(&watermelonCursorRow{}).Select("id").
+			Where("user_id = ? AND cursor_hash = ?", row.UserID, row.CursorHash).Take(&n).Error
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store watermelon cursor: %w", err)
+	}
+	return n, nil
+}
+
+// WatermelonCursor returns the engine cursor number n stands for, if n was
+// issued to userID.
+func (db *DB) WatermelonCursor(ctx context.Context, userID string, n int64) (string, bool, error) {
+	var row watermelonCursorRow
+	err := db.Gorm.WithContext(ctx).Where("id = ? AND user_id = ?", n, userID).Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("read watermelon cursor: %w", err)
+	}
+	return row.Cursor, true, nil
+}
+
+// Kinds of watermelon_pending rows: what a device's next pull must do with a
+// row a push did not leave as the device holds it.
+const (
+	PendingRejectedCreate = "rejected_create" // delete it on the device unless visible
+	PendingRejectedDelete = "rejected_delete" // restore it on the device if visible
+	PendingResend         = "resend"          // send the server row (or a delete)
+)
+
+// WatermelonPending is one row a device must be sent again.
+type WatermelonPending struct {
+	Table string
+	RowID string
+	Kind  string
+}
+
+type watermelonPendingRow struct {
+	UserID    string `gorm:"primaryKey"`
+	DeviceID  string `gorm:"primaryKey"`
+	Tbl       string `gorm:"primaryKey"`
+	RowID     string `gorm:"primaryKey"`
+	Kind      string
+	CreatedAt time.Time
+}
+
+func (watermelonPendingRow) TableName() string { return "watermelon_pending" }
+
+// SaveWatermelonPending records rows the device's next pull must resend; a
+// later record of the same row replaces the earlier one.
+func (db *DB) SaveWatermelonPending(ctx context.Context, userID, deviceID string, ps []WatermelonPending) error {
+	if len(ps) == 0 {
+		return nil
+	}
+	rows := make([]watermelonPendingRow, len(ps))
+	for i, p := range ps {
+		rows[i] = watermelonPendingRow{UserID: userID, DeviceID: deviceID, Tbl: p.Table, RowID: p.RowID,
+			Kind: p.Kind, CreatedAt: db.Now()}
+	}
+	err := db.Gorm.WithContext(ctx).Clauses(clause.OnConflict{
+		Columns:   []clause.Column{{Name: "user_id"}, {Name: "device_id"}, {Name: "tbl"}, {Name: "row_id"}},
+		DoUpdates: clause.AssignmentColumns([]string{"kind", "created_at"}),
+	}).CreateInBatches(&rows, 200).Error
+	if err != nil {
+		return fmt.Errorf("save watermelon pending rows: %w", err)
+	}
+	return nil
+}
+
+// WatermelonPendingOf returns the rows the device's next pull must resend.
+func (db *DB) WatermelonPendingOf(ctx context.Context, userID, deviceID string) ([]WatermelonPending, error) {
+	var rows []watermelonPendingRow
+	if err := db.Gorm.WithContext(ctx).Where("user_id = ? AND device_id = ?", userID, deviceID).
+		Order("tbl, row_id").Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("read watermelon pending rows: %w", err)
+	}
+	out := make([]WatermelonPending, len(rows))
+	for i, r := range rows {
+		out[i] = WatermelonPending{Table: r.Tbl, RowID: r.RowID, Kind: r.Kind}
+	}
+	return out, nil
+}
+
+// DropWatermelonPending forgets rows once a pull carried them. A pull whose
+// answer is lost leaves the device as it was: its next push of the same
+// records records them again.
+func (db *DB) DropWatermelonPending(ctx context.Context, userID, deviceID string, ps []WatermelonPending) error {
+	return db.Tx(ctx, func(tx *gorm.DB) error {
+		for _, p := range ps {
+			if err := tx.Where("user_id = ? AND device_id = ? AND tbl = ? AND row_id = ? AND kind = ?",
+				userID, deviceID, p.Table, p.RowID, p.Kind).Delete(&watermelonPendingRow{}).Error; err != nil {
+				return fmt.Errorf("drop watermelon pending row: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// RowBase is what a push needs to know of a row to choose its base version.
+type RowBase struct {
+	Version int64 // current version; 0 when the row does not exist
+	// ChangedAfter: the change log holds an entry of the row after the
+	// position (a write the device had not pulled).
+	ChangedAfter bool
+}
+
+// RowBases returns, for each id of table, its current version and whether
+// it changed after position after. Ids of rows that never existed are absent.
+func (db *DB) RowBases(ctx context.Context, table string, ids []string, after Pos) (map[string]RowBase, error) {
+	out := map[string]RowBase{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	if !domain.IsSyncedTable(table) {
+		return nil, fmt.Errorf("row bases: unknown table %q", table)
+	}
+	err := db.ReadTx(ctx, func(tx *gorm.DB) error {
+		var cur []struct {
+			ID      string
+			Version int64
+		}
+		if err := tx.Table(table).Select("id, version").Where("id IN ?", ids).Scan(&cur).Error; err != nil {
+			return err
+		}
+		for _, r := range cur {
+			out[r.ID] = RowBase{Version: r.Version}
+		}
+		q := tx.Table("change_log").Distinct("row_id").Where("tbl = ? AND row_id IN ?", table, ids)
+		if db.Dialect == Postgres {
+			q = q.Where("(xid, seq) > (?::xid8, ?)", strconv.FormatUint(after.Xid, 10), after.Seq)
+		} else {
+			q = q.Where("seq > ?", after.Seq)
+		}
+		var changed []string
+		if err := q.Pluck("row_id", &changed).Error; err != nil {
+			return err
+		}
+		for _, id := range changed {
+			b := out[id]
+			b.ChangedAfter = true
+			out[id] = b
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("row bases of %s: %w", table, err)
+	}
+	return out, nil
+}
