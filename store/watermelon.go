@@ -144,11 +144,15 @@ type RowBase struct {
 	// ChangedAfter: the change log holds an entry of the row after the
 	// position (a write the device had not pulled).
 	ChangedAfter bool
+	// Own is the version the device's own latest push left the row at (0:
+	// none recorded).
+	Own int64
 }
 
-// RowBases returns, for each id of table, its current version and whether
-// it changed after position after. Ids of rows that never existed are absent.
-func (db *DB) RowBases(ctx context.Context, table string, ids []string, after Pos) (map[string]RowBase, error) {
+// RowBases returns, for each id of table, its current version, whether it
+// changed after position after, and the version the device's own push left
+// it at. Ids of rows that never existed are absent.
+func (db *DB) RowBases(ctx context.Context, userID, deviceID, table string, ids []string, after Pos) (map[string]RowBase, error) {
 	out := map[string]RowBase{}
 	if len(ids) == 0 {
 		return out, nil
@@ -178,9 +182,21 @@ func (db *DB) RowBases(ctx context.Context, table string, ids []string, after Po
 			return err
 		}
 		for _, id := range changed {
-			b := out[id]
-			b.ChangedAfter = true
-			out[id] = b
+			if b, ok := out[id]; ok {
+				b.ChangedAfter = true
+				out[id] = b
+			}
+		}
+		var own []watermelonKnownRow
+		if err := tx.Where("user_id = ? AND device_id = ? AND tbl = ? AND row_id IN ?", userID, deviceID, table, ids).
+			Find(&own).Error; err != nil {
+			return err
+		}
+		for _, k := range own {
+			if b, ok := out[k.RowID]; ok {
+				b.Own = k.Version
+				out[k.RowID] = b
+			}
 		}
 		return nil
 	})
@@ -188,4 +204,77 @@ func (db *DB) RowBases(ctx context.Context, table string, ids []string, after Po
 		return nil, fmt.Errorf("row bases of %s: %w", table, err)
 	}
 	return out, nil
+}
+
+type watermelonDeviceRow struct {
+	UserID     string `gorm:"primaryKey"`
+	DeviceID   string `gorm:"primaryKey"`
+	LastNumber int64
+	FromNumber int64
+}
+
+func (watermelonDeviceRow) TableName() string { return "watermelon_devices" }
+
+// RecordWatermelonPull notes that the device's last pull answered number,
+// starting from number from.
+func (db *DB) RecordWatermelonPull(ctx context.Context, userID, deviceID string, number, from int64) error {
+	row := watermelonDeviceRow{UserID: userID, DeviceID: deviceID, LastNumber: number, FromNumber: from}
+	err := db.Gorm.WithContext(ctx).Clauses(clause.OnConflict{
+		Columns:   []clause.Column{{Name: "user_id"}, {Name: "device_id"}},
+		DoUpdates: clause.AssignmentColumns([]string{"last_number", "from_number"}),
+	}).Create(&row).Error
+	if err != nil {
+		return fmt.Errorf("record watermelon pull: %w", err)
+	}
+	return nil
+}
+
+// WatermelonPullFrom returns the number the device's pull that answered
+// number started from, if that was its last pull.
+func (db *DB) WatermelonPullFrom(ctx context.Context, userID, deviceID string, number int64) (int64, bool, error) {
+	var row watermelonDeviceRow
+	err := db.Gorm.WithContext(ctx).Where("user_id = ? AND device_id = ?", userID, deviceID).Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("read watermelon pull: %w", err)
+	}
+	return row.FromNumber, row.LastNumber == number, nil
+}
+
+// KnownVersion is the version a device's own push left a row at.
+type KnownVersion struct {
+	Table   string
+	RowID   string
+	Version int64
+}
+
+type watermelonKnownRow struct {
+	UserID   string `gorm:"primaryKey"`
+	DeviceID string `gorm:"primaryKey"`
+	Tbl      string `gorm:"primaryKey"`
+	RowID    string `gorm:"primaryKey"`
+	Version  int64
+}
+
+func (watermelonKnownRow) TableName() string { return "watermelon_known" }
+
+// SaveWatermelonKnown records the versions the device's push left rows at.
+func (db *DB) SaveWatermelonKnown(ctx context.Context, userID, deviceID string, ks []KnownVersion) error {
+	if len(ks) == 0 {
+		return nil
+	}
+	rows := make([]watermelonKnownRow, len(ks))
+	for i, k := range ks {
+		rows[i] = watermelonKnownRow{UserID: userID, DeviceID: deviceID, Tbl: k.Table, RowID: k.RowID, Version: k.Version}
+	}
+	err := db.Gorm.WithContext(ctx).Clauses(clause.OnConflict{
+		Columns:   []clause.Column{{Name: "user_id"}, {Name: "device_id"}, {Name: "tbl"}, {Name: "row_id"}},
+		DoUpdates: clause.AssignmentColumns([]string{"version"}),
+	}).CreateInBatches(&rows, 200).Error
+	if err != nil {
+		return fmt.Errorf("save watermelon known versions: %w", err)
+	}
+	return nil
 }

@@ -144,6 +144,15 @@ func (ad *Adapter) Pull(ctx context.Context, a engine.Actor, req PullRequest) (*
 	if res.Timestamp, err = ad.db.WatermelonNumber(ctx, a.UserID, cursor); err != nil {
 		return nil, err
 	}
+	// What the device's next push is based on (see baser): the start of
+	// this pull; a first sync starts from nothing but this answer.
+	from := req.LastPulledAt
+	if res.first {
+		from = res.Timestamp
+	}
+	if err := ad.db.RecordWatermelonPull(ctx, a.UserID, a.DeviceID, res.Timestamp, from); err != nil {
+		return nil, err
+	}
 	if err := ad.db.DropWatermelonPending(ctx, a.UserID, a.DeviceID, pending); err != nil {
 		return nil, err
 	}

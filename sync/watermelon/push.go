@@ -69,12 +69,17 @@ func (ad *Adapter) Push(ctx context.Context, a engine.Actor, req PushRequest) (P
 		results = append(results, resp.Results...)
 	}
 	var pending []store.WatermelonPending
+	var known []store.KnownVersion
 	next := 0
 	for _, p := range recs {
 		status := wire.StatusRejected
 		if p.err == nil {
-			status = results[next].Status
+			r := results[next]
 			next++
+			status = r.Status
+			if (status == wire.StatusApplied || status == wire.StatusMerged) && p.kind != kindDeleted && r.Version > 0 {
+				known = append(known, store.KnownVersion{Table: p.table, RowID: p.id, Version: r.Version})
+			}
 		}
 		switch status {
 		case wire.StatusApplied:
@@ -94,6 +99,9 @@ func (ad *Adapter) Push(ctx context.Context, a engine.Actor, req PushRequest) (P
 			kind = store.PendingRejectedDelete
 		}
 		pending = append(pending, store.WatermelonPending{Table: p.table, RowID: p.id, Kind: kind})
+	}
+	if err := ad.db.SaveWatermelonKnown(ctx, a.UserID, a.DeviceID, known); err != nil {
+		return res, err
 	}
 	if err := ad.db.SaveWatermelonPending(ctx, a.UserID, a.DeviceID, pending); err != nil {
 		return res, err
@@ -131,31 +139,34 @@ func (ad *Adapter) mutations(ctx context.Context, a engine.Actor, req PushReques
 	return out, nil
 }
 
-// baser chooses base versions. WatermelonDB sends no version: a record the
-// server did not change after lastPulledAt is based on the server's current
-// version (the app holds it); one changed after is based on the version the
-// app's record carries if its schema keeps `version`, else on 1, so every
-// server change since the row's creation meets the table's merge policy
-// instead of being overwritten.
+// baser chooses base versions. WatermelonDB sends no version, and its pull
+// merges pulled rows into unpushed edits (the edited columns keep the app's
+// values), so neither the record nor lastPulledAt tells what an edit started
+// from. What does: the number the pull before this push started from (the
+// device's last pull, store.WatermelonPullFrom). A row that did not change
+// after it, or whose latest change is the device's own push, is based on the
+// current version; a row someone else changed after it is based on the
+// device's own last write, else on 1, so every concurrent change meets the
+// table's merge policy instead of being overwritten. docs/protocol.md, "The
+// WatermelonDB adapter", gives the reasons.
 type baser struct {
-	a      engine.Actor
-	last   int64
+	last  int64
+	byRow map[string]map[string]store.RowBase
+	// known: the position the edits started from is known; else every
+	// existing row is treated as changed by someone else.
 	known  bool
-	byRow  map[string]map[string]store.RowBase
 	device string
 }
 
 func (ad *Adapter) baser(ctx context.Context, a engine.Actor, req PushRequest) (*baser, error) {
-	b := &baser{a: a, last: req.LastPulledAt, byRow: map[string]map[string]store.RowBase{}, device: a.DeviceID}
-	var pos store.Pos
-	if req.LastPulledAt > 0 {
-		cursor, ok, err := ad.db.WatermelonCursor(ctx, a.UserID, req.LastPulledAt)
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			pos, b.known = ad.eng.CursorPos(a.UserID, cursor)
-		}
+	b := &baser{last: req.LastPulledAt, byRow: map[string]map[string]store.RowBase{}, device: a.DeviceID}
+	pos, err := ad.startedFrom(ctx, a, req.LastPulledAt)
+	if err != nil {
+		return nil, err
+	}
+	b.known = pos != nil
+	if pos == nil {
+		pos = &store.Pos{}
 	}
 	for table, ch := range req.Changes {
 		if _, ok := columns[table]; !ok {
@@ -167,19 +178,39 @@ func (ad *Adapter) baser(ctx context.Context, a engine.Actor, req PushRequest) (
 				var r struct {
 					ID string `json:"id"`
 				}
-				if json.Unmarshal(raw, &r) == nil && domain.IsUUID(r.ID) {
+				if json.Unmarshal(raw, &r) == nil {
 					ids = append(ids, r.ID)
 				}
 			}
 		}
-		ids = uuidsOnly(ids)
-		rows, err := ad.db.RowBases(ctx, table, ids, pos)
+		rows, err := ad.db.RowBases(ctx, a.UserID, a.DeviceID, table, uuidsOnly(ids), *pos)
 		if err != nil {
 			return nil, err
 		}
 		b.byRow[table] = rows
 	}
 	return b, nil
+}
+
+// startedFrom returns the log position the pushed edits started from: where
+// the pull that answered lastPulledAt began. nil: unknown.
+func (ad *Adapter) startedFrom(ctx context.Context, a engine.Actor, lastPulledAt int64) (*store.Pos, error) {
+	if lastPulledAt <= 0 {
+		return nil, nil
+	}
+	from, ok, err := ad.db.WatermelonPullFrom(ctx, a.UserID, a.DeviceID, lastPulledAt)
+	if err != nil || !ok {
+		return nil, err
+	}
+	cursor, ok, err := ad.db.WatermelonCursor(ctx, a.UserID, from)
+	if err != nil || !ok {
+		return nil, err
+	}
+	pos, ok := ad.eng.CursorPos(a.UserID, cursor)
+	if !ok {
+		return nil, nil
+	}
+	return &pos, nil
 }
 
 func uuidsOnly(ids []string) []string {
@@ -192,17 +223,18 @@ func uuidsOnly(ids []string) []string {
 	return out
 }
 
-// base returns the base version for a write of an existing row.
-func (b *baser) base(table, id string, recVersion int64) (int64, bool) {
+// base returns the base version for a write of a row, and whether the row
+// exists.
+func (b *baser) base(table, id string) (int64, bool) {
 	rb, exists := b.byRow[table][id]
 	if !exists || rb.Version == 0 {
 		return 0, false
 	}
 	switch {
-	case b.known && !rb.ChangedAfter:
+	case b.known && !rb.ChangedAfter, rb.Own == rb.Version:
 		return rb.Version, true
-	case recVersion > 0 && recVersion <= rb.Version:
-		return recVersion, true
+	case rb.Own > 0 && rb.Own < rb.Version:
+		return rb.Own, true
 	}
 	return 1, true
 }
@@ -220,24 +252,22 @@ func (b *baser) record(table, kind string, raw json.RawMessage) pushed {
 		return p
 	}
 	_ = json.Unmarshal(rec["id"], &p.id)
-	var recVersion int64
-	_ = json.Unmarshal(rec["version"], &recVersion)
 	var names []string // nil: every column (a create)
-	base, exists := b.base(table, p.id, recVersion)
+	base, exists := b.base(table, p.id)
 	if kind == kindUpdated {
-		if exists {
-			var changed string
-			_ = json.Unmarshal(rec["_changed"], &changed)
-			names = []string{}
-			for _, n := range strings.Split(changed, ",") {
-				if n = strings.TrimSpace(n); n != "" {
-					names = append(names, n)
-				}
+		var changed string
+		_ = json.Unmarshal(rec["_changed"], &changed)
+		names = []string{}
+		for _, n := range strings.Split(changed, ",") {
+			if n = strings.TrimSpace(n); n != "" {
+				names = append(names, n)
 			}
-		} else if recVersion > 0 {
-			// An edit of a row the server no longer has: the engine's rule
-			// for edits of vanished rows applies.
-			base = recVersion
+		}
+		if !exists {
+			// An edit of a row the server does not have: the engine's rule
+			// for edits of vanished rows applies (a conflict record if it was
+			// deleted, else not found).
+			base = 1
 		}
 	}
 	row, err := fieldsOf(table, rec, names)
@@ -251,7 +281,7 @@ func (b *baser) record(table, kind string, raw json.RawMessage) pushed {
 }
 
 func (b *baser) deleted(table, id string) pushed {
-	base, _ := b.base(table, id, 0)
+	base, _ := b.base(table, id)
 	return pushed{table: table, id: id, kind: kindDeleted,
 		m: wire.Mutation{MutationID: b.mutationID(table, store.OpDelete, []byte(id)), Table: table,
 			Op: store.OpDelete, ID: id, BaseVersion: base}}

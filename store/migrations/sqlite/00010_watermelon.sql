@@ -26,3 +26,26 @@ CREATE TABLE watermelon_pending (
     created_at datetime NOT NULL,
     PRIMARY KEY (user_id, device_id, tbl, row_id)
 );
+
+-- Per device, the last pull's number and the number that pull started from:
+-- a push at that number is based on what the device held at the start of the
+-- pull, since WatermelonDB merges pulled rows into its unpushed edits.
+CREATE TABLE watermelon_devices (
+    user_id     text NOT NULL,
+    device_id   text NOT NULL,
+    last_number integer NOT NULL,
+    from_number integer NOT NULL,
+    PRIMARY KEY (user_id, device_id)
+);
+
+-- Per device and row, the version its own latest push left the row at: a
+-- change after the device's last pull that is the device's own is no
+-- concurrent edit.
+CREATE TABLE watermelon_known (
+    user_id   text NOT NULL,
+    device_id text NOT NULL,
+    tbl       text NOT NULL,
+    row_id    text NOT NULL,
+    version   integer NOT NULL,
+    PRIMARY KEY (user_id, device_id, tbl, row_id)
+);
