@@ -21,6 +21,7 @@ run: build
 	$(BIN) serve
 
 test:
+	scripts/jstest-check.sh
 	scripts/test.sh
 
 lint:
