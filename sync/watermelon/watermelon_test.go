@@ -76,9 +76,8 @@ type answer struct {
 		Updated []map[string]any `json:"updated"`
 		Deleted []string         `json:"deleted"`
 	} `json:"changes"`
-	Timestamp   int64  `json:"timestamp"`
-	Strategy    string `json:"experimentalStrategy"`
-	deletedByID map[string]bool
+	Timestamp int64  `json:"timestamp"`
+	Strategy  string `json:"experimentalStrategy"`
 }
 
 func (o *org) pull(t *testing.T, a engine.Actor, last int64) answer {
