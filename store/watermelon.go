@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -28,11 +29,20 @@ type watermelonCursorRow struct {
 func (watermelonCursorRow) TableName() string { return "watermelon_cursors" }
 
 // WatermelonNumber returns the number standing for the engine cursor of
-// userID, storing it on first use. The same cursor always gets the same
-// number, so an idle pull adds no row.
-func (db *DB) WatermelonNumber(ctx context.Context, userID, cursor string) (int64, error) {
+// userID, storing it on first use. The same cursor gets the same number, so
+// an idle pull adds no row, unless fresh asks for a number of its own (an
+// answer whose receipt must be told apart from its request).
+func (db *DB) WatermelonNumber(ctx context.Context, userID, cursor string, fresh bool) (int64, error) {
 	sum := sha256.Sum256([]byte(cursor))
-	row := watermelonCursorRow{UserID: userID, CursorHash: hex.EncodeToString(sum[:]), Cursor: cursor,
+	hash := hex.EncodeToString(sum[:])
+	if fresh {
+		var salt [8]byte
+		if _, err := rand.Read(salt[:]); err != nil {
+			return 0, fmt.Errorf("store watermelon cursor: %w", err)
+		}
+		hash += ":" + hex.EncodeToString(salt[:])
+	}
+	row := watermelonCursorRow{UserID: userID, CursorHash: hash, Cursor: cursor,
 		CreatedAt: db.Now()}
 	var n int64
 	err := db.Tx(ctx, func(tx *gorm.DB) error {
@@ -78,12 +88,13 @@ type WatermelonPending struct {
 }
 
 type watermelonPendingRow struct {
-	UserID    string `gorm:"primaryKey"`
-	DeviceID  string `gorm:"primaryKey"`
-	Tbl       string `gorm:"primaryKey"`
-	RowID     string `gorm:"primaryKey"`
-	Kind      string
-	CreatedAt time.Time
+	UserID     string `gorm:"primaryKey"`
+	DeviceID   string `gorm:"primaryKey"`
+	Tbl        string `gorm:"primaryKey"`
+	RowID      string `gorm:"primaryKey"`
+	Kind       string
+	SentNumber int64
+	CreatedAt  time.Time
 }
 
 func (watermelonPendingRow) TableName() string { return "watermelon_pending" }
@@ -101,7 +112,7 @@ func (db *DB) SaveWatermelonPending(ctx context.Context, userID, deviceID string
 	}
 	err := db.Gorm.WithContext(ctx).Clauses(clause.OnConflict{
 		Columns:   []clause.Column{{Name: "user_id"}, {Name: "device_id"}, {Name: "tbl"}, {Name: "row_id"}},
-		DoUpdates: clause.AssignmentColumns([]string{"kind", "created_at"}),
+		DoUpdates: clause.AssignmentColumns([]string{"kind", "sent_number", "created_at"}),
 	}).CreateInBatches(&rows, 200).Error
 	if err != nil {
 		return fmt.Errorf("save watermelon pending rows: %w", err)
@@ -123,15 +134,26 @@ func (db *DB) WatermelonPendingOf(ctx context.Context, userID, deviceID string) 
 	return out, nil
 }
 
-// DropWatermelonPending forgets rows once a pull carried them. A pull whose
-// answer is lost leaves the device as it was: its next push of the same
-// records records them again.
-func (db *DB) DropWatermelonPending(ctx context.Context, userID, deviceID string, ps []WatermelonPending) error {
+// AckWatermelonPending forgets the rows the pull answer numbered number
+// carried: the device pulls from it, so it applied that answer.
+func (db *DB) AckWatermelonPending(ctx context.Context, userID, deviceID string, number int64) error {
+	err := db.Gorm.WithContext(ctx).Where("user_id = ? AND device_id = ? AND sent_number = ?", userID, deviceID, number).
+		Delete(&watermelonPendingRow{}).Error
+	if err != nil {
+		return fmt.Errorf("acknowledge watermelon pending rows: %w", err)
+	}
+	return nil
+}
+
+// MarkWatermelonPendingSent notes that the pull answer numbered number
+// carries ps. A row a push recorded again since is left as it is.
+func (db *DB) MarkWatermelonPendingSent(ctx context.Context, userID, deviceID string, ps []WatermelonPending, number int64) error {
 	return db.Tx(ctx, func(tx *gorm.DB) error {
 		for _, p := range ps {
-			if err := tx.Where("user_id = ? AND device_id = ? AND tbl = ? AND row_id = ? AND kind = ?",
-				userID, deviceID, p.Table, p.RowID, p.Kind).Delete(&watermelonPendingRow{}).Error; err != nil {
-				return fmt.Errorf("drop watermelon pending row: %w", err)
+			if err := tx.Model(&watermelonPendingRow{}).
+				Where("user_id = ? AND device_id = ? AND tbl = ? AND row_id = ? AND kind = ?", userID, deviceID, p.Table, p.RowID, p.Kind).
+				Update("sent_number", number).Error; err != nil {
+				return fmt.Errorf("mark watermelon pending row sent: %w", err)
 			}
 		}
 		return nil

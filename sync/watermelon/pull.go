@@ -51,6 +51,7 @@ type PullResult struct {
 	// (experimentalStrategy: 'replacement').
 	Replacement bool
 	first       bool
+	last        int64 // the lastPulledAt asked from
 }
 
 // Count is how many records the answer holds.
@@ -99,7 +100,7 @@ func (r *PullResult) has(table, id string) bool {
 // Pull answers a WatermelonDB pull: every change since lastPulledAt in one
 // answer (WatermelonDB does not page), drained from the engine's pull pages.
 func (ad *Adapter) Pull(ctx context.Context, a engine.Actor, req PullRequest) (*PullResult, error) {
-	res := &PullResult{tables: map[string]*tableSet{}, first: req.LastPulledAt == 0}
+	res := &PullResult{tables: map[string]*tableSet{}, first: req.LastPulledAt == 0, last: req.LastPulledAt}
 	cursor := ""
 	if !res.first {
 		c, ok, err := ad.db.WatermelonCursor(ctx, a.UserID, req.LastPulledAt)
@@ -141,7 +142,9 @@ func (ad *Adapter) Pull(ctx context.Context, a engine.Actor, req PullRequest) (*
 	if err != nil {
 		return nil, err
 	}
-	if res.Timestamp, err = ad.db.WatermelonNumber(ctx, a.UserID, cursor); err != nil {
+	// An answer carrying corrections gets a number of its own: the app
+	// pulling from it is the proof it applied them (see resend).
+	if res.Timestamp, err = ad.db.WatermelonNumber(ctx, a.UserID, cursor, len(pending) > 0); err != nil {
 		return nil, err
 	}
 	// What the device's next push is based on (see baser): the start of
@@ -153,7 +156,7 @@ func (ad *Adapter) Pull(ctx context.Context, a engine.Actor, req PullRequest) (*
 	if err := ad.db.RecordWatermelonPull(ctx, a.UserID, a.DeviceID, res.Timestamp, from); err != nil {
 		return nil, err
 	}
-	if err := ad.db.DropWatermelonPending(ctx, a.UserID, a.DeviceID, pending); err != nil {
+	if err := ad.db.MarkWatermelonPendingSent(ctx, a.UserID, a.DeviceID, pending, res.Timestamp); err != nil {
 		return nil, err
 	}
 	return res, nil
@@ -182,6 +185,11 @@ func (ad *Adapter) add(res *PullResult, c wire.Change) {
 func (ad *Adapter) resend(ctx context.Context, a engine.Actor, res *PullResult) ([]store.WatermelonPending, error) {
 	if res.first {
 		return nil, nil // a fresh database holds none of them
+	}
+	// The app pulls from the number it stored, which it does only with that
+	// answer applied: what that answer carried has arrived.
+	if err := ad.db.AckWatermelonPending(ctx, a.UserID, a.DeviceID, res.last); err != nil {
+		return nil, err
 	}
 	pending, err := ad.db.WatermelonPendingOf(ctx, a.UserID, a.DeviceID)
 	if err != nil || len(pending) == 0 {

@@ -338,3 +338,25 @@ func TestPush_EditBeforeThePullIsConcurrent(t *testing.T) {
 		}
 	})
 }
+
+// A correction (here: drop a rejected create) is carried by every pull until
+// the app pulls from the number of an answer that carried it, so a lost
+// answer does not lose it.
+func TestPull_ResendsUntilApplied(t *testing.T) {
+	testdb.Dialects(t, func(t *testing.T, db *store.DB) {
+		o := newOrg(t, db)
+		ts := o.pull(t, o.rep, 0).Timestamp
+		bad := uuid.NewString()
+		o.push(t, o.rep, ts, fmt.Sprintf(`{"visits":{"created":[%s]}}`, visitCreate(bad, o.acc2)))
+		lost := o.pull(t, o.rep, ts) // the app never applies this answer
+		again := o.pull(t, o.rep, ts)
+		for i, ans := range []answer{lost, again} {
+			if !slices.Contains(ans.Changes["visits"].Deleted, bad) {
+				t.Fatalf("pull %d from %d does not drop the rejected create: %v", i, ts, ans.Changes["visits"].Deleted)
+			}
+		}
+		if after := o.pull(t, o.rep, again.Timestamp); slices.Contains(after.Changes["visits"].Deleted, bad) {
+			t.Errorf("the correction is sent again after the app applied it")
+		}
+	})
+}

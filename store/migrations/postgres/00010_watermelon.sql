@@ -16,13 +16,17 @@ CREATE TABLE watermelon_cursors (
 -- Rows a device must be sent again on its next WatermelonDB pull because a push
 -- did not leave them as the device holds them: a rejected create (deleted on
 -- the device), a rejected delete (restored), a conflict or merge that wrote
--- nothing the log would carry (the server row).
+-- nothing the log would carry (the server row). sent_number is the pull
+-- answer that last carried the row: it is forgotten once the device pulls
+-- from that number (WatermelonDB stores a number only with its answer
+-- applied), and sent again until then.
 CREATE TABLE watermelon_pending (
     user_id    uuid NOT NULL,
     device_id  text NOT NULL,
     tbl        text NOT NULL,
     row_id     text NOT NULL,
     kind       text NOT NULL,
+    sent_number bigint NOT NULL DEFAULT 0,
     created_at timestamptz NOT NULL,
     PRIMARY KEY (user_id, device_id, tbl, row_id)
 );
