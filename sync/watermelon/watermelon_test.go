@@ -360,3 +360,31 @@ func TestPull_ResendsUntilApplied(t *testing.T) {
 		}
 	})
 }
+
+// A pull from before a compaction is answered as a replacement sync: the
+// whole scope, the app deleting what it does not hold.
+func TestPull_CompactionIsReplacement(t *testing.T) {
+	testdb.Dialects(t, func(t *testing.T, db *store.DB) {
+		o := newOrg(t, db)
+		ts := o.pull(t, o.rep, 0).Timestamp
+		note := uuid.NewString()
+		o.push(t, o.rep, ts, fmt.Sprintf(`{"account_notes":{"created":[{"id":%q,"_status":"created","_changed":"","account_id":%q,"body":"gone soon"}]}}`, note, o.acc1))
+		o.push(t, o.rep, ts, fmt.Sprintf(`{"account_notes":{"deleted":[%q]}}`, note))
+		if err := db.Tx(context.Background(), func(tx *gorm.DB) error {
+			n, err := db.Compact(tx, db.Now().Add(time.Hour))
+			if err == nil && n == 0 {
+				err = fmt.Errorf("nothing compacted")
+			}
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		ans := o.pull(t, o.rep, ts)
+		if ans.Strategy != "replacement" || !slices.Equal(ans.ids("accounts"), []string{o.acc1}) {
+			t.Errorf("after compaction: strategy %q, accounts %v", ans.Strategy, ans.ids("accounts"))
+		}
+		if len(ans.Changes["account_notes"].Deleted) != 0 {
+			t.Errorf("a replacement lists no deletes: %v", ans.Changes["account_notes"].Deleted)
+		}
+	})
+}
