@@ -57,7 +57,7 @@ type PullResult struct {
 // Count is how many records the answer holds.
 func (r *PullResult) Count() int { return r.count }
 
-func (r *PullResult) set(table, id string) *tableSet {
+func (r *PullResult) set(table string) *tableSet {
 	t := r.tables[table]
 	if t == nil {
 		t = &tableSet{byID: map[string]*entry{}}
@@ -69,7 +69,7 @@ func (r *PullResult) set(table, id string) *tableSet {
 // put records the latest change of a row; a later change of the same row
 // replaces an earlier one (WatermelonDB wants each id once).
 func (r *PullResult) put(table, id, kind string, row json.RawMessage) {
-	t := r.set(table, id)
+	t := r.set(table)
 	if e, ok := t.byID[id]; ok {
 		e.kind, e.row = kind, row
 		return
