@@ -28,6 +28,7 @@ check:
 	FIELDSYNC_TEST_POSTGRES_URL= FIELDSYNC_REQUIRE_POSTGRES= $(GO) test -count=1 ./...
 
 test:
+	scripts/jstest-check.sh
 	scripts/test.sh
 
 lint:

@@ -36,6 +36,11 @@ type Deps struct {
 	Engine rxdb.Engine
 	Hub    *stream.Hub
 	Stream StreamConfig
+	// Watermelon serves WatermelonDB's sync protocol; nil leaves its routes out.
+	Watermelon WatermelonService
+	// AcceptsGzip says whether an Accept-Encoding header takes gzip, for the
+	// answers the handlers stream themselves.
+	AcceptsGzip func(acceptEncoding string) bool
 }
 
 // Register adds the device API routes under r (the /v1 group).
@@ -43,4 +48,5 @@ func Register(r fiber.Router, d Deps) {
 	registerAuth(r, d)
 	registerSync(r, d)
 	registerRxDB(r, d)
+	registerWatermelon(r, d)
 }

@@ -181,6 +181,16 @@ func matrixEntries() map[string]matrixEntry {
 		"post /v1/sync/push": {kinds: []rowKind{own, other, out}, variants: pushVariants,
 			want: pushWant, req: pushProbe, unknown: pushUnknown},
 		"get /v1/conflicts": public("GET", "/v1/conflicts"),
+		// WatermelonDB's sync (docs/protocol.md §9), open to every signed-in
+		// user like /v1/sync/*: a push is never refused as a whole; each record
+		// goes through the push engine and a refused one is listed in
+		// experimentalRejectedIds (sync/watermelon TestPush_SamePermissionsAsSyncPush
+		// holds the adapter to /v1/sync/push's answers).
+		"get /v1/watermelon/sync": public("GET", "/v1/watermelon/sync"),
+		"post /v1/watermelon/sync": {kinds: []rowKind{noRow}, want: onlyFor(all...),
+			req: func(*matrix, domain.Role, rowKind, string) probe {
+				return probe{method: "POST", path: "/v1/watermelon/sync", body: `{"changes":{}}`}
+			}},
 		"post /v1/conflicts/{id}/resolve": {kinds: []rowKind{own, other, out},
 			want: func(r domain.Role, k rowKind, v string) want {
 				if r == domain.RoleRep && k == own {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"github.com/fieldsync/fieldsync/mobileapi"
+	"github.com/fieldsync/fieldsync/sync/watermelon"
 )
 
 // routes lists every route of the server; /openapi.json documents each one.
@@ -13,7 +14,8 @@ func (s *Server) routes() {
 
 	v1 := s.App.Group("/v1")
 	mobileapi.Register(v1, mobileapi.Deps{Auth: s.Auth, Sync: s.Sync, Logger: s.Logger,
-		Scope: s.Sync, Engine: s.Sync, Hub: s.Hub, Stream: s.Cfg.Stream})
+		Scope: s.Sync, Engine: s.Sync, Hub: s.Hub, Stream: s.Cfg.Stream,
+		Watermelon: watermelon.New(s.Sync, s.DB), AcceptsGzip: acceptsGzip})
 	s.registerAdmin(v1)
 	s.registerReports(v1)
 	s.registerConflicts(v1)
