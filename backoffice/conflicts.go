@@ -202,7 +202,7 @@ func (s *Conflicts) Resolve(ctx context.Context, c Caller, id string, in Resolve
 		}
 		now := s.db.Now()
 		w := writer{tx: tx, now: now, resolver: domain.Actor{ID: c.UserID, Role: c.Role}, reach: r,
-			origin: origin, currency: s.currency}
+			origin: origin, currency: s.currency, conflictID: rec.ID}
 		if out.Row, err = w.resolve(rec, in); err != nil {
 			return err
 		}

@@ -15,6 +15,9 @@ import (
 type Caller struct {
 	UserID string
 	Role   domain.Role
+	// Via is where the caller works from, for the order history: the desk
+	// page (domain.ViaDesk) or the API (empty, read as domain.ViaAPI).
+	Via string
 }
 
 // reach is the territories a back-office user works on (docs/protocol.md §2): all of

@@ -190,6 +190,19 @@ func matrixEntries() map[string]matrixEntry {
 				return probe{method: "POST", path: "/v1/conflicts/" + uuid.NewString() + "/resolve", body: `{"resolution":"keep_server"}`}
 			}},
 		"get /v1/orders": reportEntry("/v1/orders", domain.RoleCoordinator, domain.RoleManager, domain.RoleDirector, domain.RoleOps),
+		"get /v1/orders/{id}": {kinds: []rowKind{other, out},
+			want: scoped([]domain.Role{domain.RoleCoordinator, domain.RoleManager, domain.RoleDirector, domain.RoleOps},
+				domain.RoleDirector, domain.RoleOps),
+			req: func(m *matrix, _ domain.Role, k rowKind, _ string) probe {
+				id := m.outOrder
+				if k != out {
+					id = m.submittedOrder("rep1", m.acc1).ID
+				}
+				return probe{method: "GET", path: "/v1/orders/" + id}
+			},
+			unknown: func(*matrix, domain.Role, string) probe {
+				return probe{method: "GET", path: "/v1/orders/" + uuid.NewString()}
+			}},
 		"post /v1/orders/{id}/transition": {kinds: []rowKind{other, out},
 			want: scoped([]domain.Role{domain.RoleCoordinator}),
 			req: func(m *matrix, r domain.Role, k rowKind, _ string) probe {
