@@ -63,3 +63,16 @@ func DescribeOrderChange(before *Order, after Order) (kind string, fields []stri
 	}
 	return OrderEdited, fields
 }
+
+// OrderNextStatuses lists the statuses role may move an order to from
+// status from, one arrow of the state machine each, in a stable order (the
+// desk's buttons).
+func OrderNextStatuses(role Role, from string) []string {
+	var out []string
+	for _, to := range OrderStatuses() {
+		if to != from && CheckOrderTransition(role, from, to) == nil {
+			out = append(out, to)
+		}
+	}
+	return out
+}

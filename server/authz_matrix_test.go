@@ -158,6 +158,13 @@ func matrixEntries() map[string]matrixEntry {
 		"post /dashboard/login":        dashboard,
 		"post /dashboard/logout":       dashboard,
 		"get /dashboard/assets/{name}": dashboard,
+
+		// The order desk page shares the dashboard's session (desk_test.go).
+		"get /dashboard/desk":                         dashboard,
+		"post /dashboard/desk/orders/{id}/transition": dashboard,
+		"post /dashboard/desk/confirm":                dashboard,
+		"post /dashboard/desk/conflicts/{id}/resolve": dashboard,
+
 		"post /v1/auth/login": {kinds: []rowKind{noRow}, want: onlyFor(all...),
 			req: func(m *matrix, r domain.Role, _ rowKind, _ string) probe {
 				return probe{method: "POST", path: "/v1/auth/login", body: m.loginBody(m.who(r)), token: new(string)}

@@ -129,3 +129,22 @@ func ReadAccount(tx *gorm.DB, id string) (domain.Account, error) {
 	}
 	return r.domain(), nil
 }
+
+// Names returns the name of each row of table ("accounts" or "users") among ids.
+func Names(tx *gorm.DB, table string, ids []string) (map[string]string, error) {
+	out := map[string]string{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	if table != "accounts" && table != "users" {
+		return nil, fmt.Errorf("names: no names in %s", table)
+	}
+	var rows []struct{ ID, Name string }
+	if err := tx.Table(table).Select("id, name").Where("id IN ?", ids).Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("names of %s: %w", table, err)
+	}
+	for _, r := range rows {
+		out[r.ID] = r.Name
+	}
+	return out, nil
+}
