@@ -106,6 +106,9 @@ type bulkLine struct {
 type deskConflict struct {
 	backoffice.Conflict
 	Label string
+	// Submitted: the order has a number, so the desk can open it (a draft is
+	// still the rep's).
+	Submitted bool
 }
 
 // caller is the signed-in user as the services see them, working from the desk.
@@ -188,7 +191,8 @@ func (k *desk) show(c *fiber.Ctx, p auth.Principal, csrf string, status int, v *
 			return err
 		}
 		for _, cf := range list.Items {
-			v.Conflicts = append(v.Conflicts, deskConflict{Conflict: cf, Label: conflictLabel(cf)})
+			label, numbered := conflictLabel(cf)
+			v.Conflicts = append(v.Conflicts, deskConflict{Conflict: cf, Label: label, Submitted: numbered})
 		}
 	}
 	c.Status(status)
@@ -202,16 +206,16 @@ func (k *desk) show(c *fiber.Ctx, p auth.Principal, csrf string, status int, v *
 
 // conflictLabel names the order a conflict is on by its number when the
 // recorded rows carry one.
-func conflictLabel(cf backoffice.Conflict) string {
+func conflictLabel(cf backoffice.Conflict) (string, bool) {
 	for _, raw := range [][]byte{cf.ServerRow, cf.DeviceRow} {
 		var row struct {
 			Number *string `json:"number"`
 		}
 		if len(raw) > 0 && json.Unmarshal(raw, &row) == nil && row.Number != nil {
-			return "Order " + *row.Number
+			return "Order " + *row.Number, true
 		}
 	}
-	return "Order " + cf.RowID[:8]
+	return "Draft order " + cf.RowID[:8], false
 }
 
 // deskNotices are the messages a successful action redirects to (by code,
