@@ -266,6 +266,17 @@ func matrixEntries() map[string]matrixEntry {
 		"post /v1/admin/products": admin("POST", "/v1/admin/products", func(m *matrix) (string, string) {
 			return "", fmt.Sprintf(`{"sku":"M-%d","name":"Matrix","unit_price_cents":100,"currency":"EUR"}`, m.seq())
 		}),
+		"post /v1/admin/webhooks": admin("POST", "/v1/admin/webhooks", func(*matrix) (string, string) {
+			return "", `{"url":"https://erp.example.com/hooks","event_types":["order.confirmed"]}`
+		}),
+		"get /v1/admin/webhooks": admin("GET", "/v1/admin/webhooks", func(*matrix) (string, string) { return "", "" }),
+		"patch /v1/admin/webhooks/{id}": admin("PATCH", "/v1/admin/webhooks/{}", func(m *matrix) (string, string) {
+			return m.webhook(), `{"active":false}`
+		}),
+		"get /v1/admin/webhook-deliveries": admin("GET", "/v1/admin/webhook-deliveries", func(*matrix) (string, string) { return "", "" }),
+		"post /v1/admin/webhook-deliveries/{id}/replay": admin("POST", "/v1/admin/webhook-deliveries/{}/replay", func(m *matrix) (string, string) {
+			return m.delivery(), ""
+		}),
 		"patch /v1/admin/products/{id}": admin("PATCH", "/v1/admin/products/{}", func(m *matrix) (string, string) {
 			return m.product, `{"name":"Widget"}`
 		}),

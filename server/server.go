@@ -94,6 +94,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	bg, stopBackground := context.WithCancel(ctx)
 	defer stopBackground()
 	go s.foldReportDeltas(bg)
+	go s.dispatchWebhooks(bg)
 	s.Sync.DeferPullStamps()
 	stampsDone := make(chan struct{})
 	go func() { defer close(stampsDone); s.flushPullStamps(bg) }()
