@@ -15,7 +15,6 @@ import (
 	"github.com/fieldsync/fieldsync/internal/apitest"
 	"github.com/fieldsync/fieldsync/internal/testdb"
 	"github.com/fieldsync/fieldsync/store"
-	"github.com/fieldsync/fieldsync/wire"
 )
 
 // deskClient is a cookie-keeping client of the office's app, signed in
@@ -199,6 +198,5 @@ func TestDesk_Page(t *testing.T) {
 			}
 			desk.move(t, out, "confirmed", 2, "", http.StatusNotFound)
 		})
-		_ = wire.StatusApplied
 	})
 }

@@ -88,7 +88,7 @@ func TestWebhooks_ERP(t *testing.T) {
 			t.Errorf("list %+v", list)
 		}
 
-		id, conflictID := o.confirmedConflict("rep1", o.acc1)
+		_, conflictID := o.confirmedConflict("rep1", o.acc1)
 		d := webhooks.New(db, webhooks.Options{})
 		for range 10 {
 			if n, err := d.RunOnce(context.Background()); err != nil || n == 0 {
@@ -123,7 +123,6 @@ func TestWebhooks_ERP(t *testing.T) {
 		if len(got) != 4 || got[3].ID != page.Items[0].EventID {
 			t.Errorf("replay sent %+v, want id %s again", got, page.Items[0].EventID)
 		}
-		_ = id
 
 		o.failsAs("ops", "POST", "/v1/admin/webhooks", `{"url":"ftp://x","event_types":["order.lost"]}`, 422, domain.CodeValidation)
 		o.failsAs("ops", "GET", "/v1/admin/webhook-deliveries?status=lost", "", 400, domain.CodeBadRequest)
