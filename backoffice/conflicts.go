@@ -202,7 +202,7 @@ func (s *Conflicts) Resolve(ctx context.Context, c domain.Caller, id string, in 
 		}
 		now := s.db.Now()
 		w := writer{tx: tx, now: now, resolver: c, reach: r,
-			origin: origin, currency: s.currency}
+			origin: origin, currency: s.currency, conflictID: rec.ID}
 		if out.Row, err = w.resolve(rec, in); err != nil {
 			return err
 		}

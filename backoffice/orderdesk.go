@@ -19,12 +19,22 @@ type OrderDesk struct {
 
 func NewOrderDesk(db *store.DB) *OrderDesk { return &OrderDesk{db: db} }
 
-// OrderQuery filters and pages the queue.
+// OrderQuery filters, sorts and pages the queue. Every field is a query
+// parameter as sent; List checks them.
 type OrderQuery struct {
 	Status      string
 	TerritoryID string
 	Cursor      string
 	Limit       int
+
+	Number        string
+	AccountID     string
+	RepID         string
+	SubmittedFrom string
+	SubmittedTo   string
+	MinTotal      string
+	MaxTotal      string
+	Sort          string
 }
 
 // OrderList is one page of the queue.
@@ -43,40 +53,34 @@ type TransitionInput struct {
 
 // List returns the caller's queue: orders that have been submitted (drafts are
 // still on the rep's device), of accounts in the caller's territories, oldest
-// submission first.
+// submission first unless sorted otherwise, filtered by q.
 func (d *OrderDesk) List(ctx context.Context, c domain.Caller, q OrderQuery) (OrderList, error) {
 	if err := domain.Authorize(c.Role, domain.ActListOrders); err != nil {
 		return OrderList{}, err
 	}
-	if q.Status != "" && !slices.Contains(domain.OrderStatuses(), q.Status) {
-		return OrderList{}, badParam("status", "must be one of "+strings.Join(domain.OrderStatuses(), ", "))
+	var sel store.OrderQueue
+	if err := parseOrderFilters(q, &sel); err != nil {
+		return OrderList{}, err
 	}
-	if q.TerritoryID != "" && !domain.IsUUID(q.TerritoryID) {
-		return OrderList{}, badParam("territory_id", "must be a UUID")
-	}
-	after, err := decodeKeyset(q.Cursor)
-	if err != nil {
+	if err := applyCursor(&sel, sel.Sort, q.Cursor); err != nil {
 		return OrderList{}, err
 	}
 	limit := clampLimit(q.Limit)
+	sel.Limit = limit + 1
 	out := OrderList{Items: []domain.Order{}}
-	err = d.db.ReadTx(ctx, func(tx *gorm.DB) error {
+	err := d.db.ReadTx(ctx, func(tx *gorm.DB) error {
 		r, err := reachWithin(tx, c, q.TerritoryID)
 		if err != nil {
 			return err
 		}
-		sel := store.OrderQueue{All: r.All, Territories: r.Territories, Status: q.Status, Limit: limit + 1}
-		if after != nil {
-			sel.AfterSubmitted, sel.AfterID = &after.T, after.ID
-		}
+		sel.All, sel.Territories = r.All, r.Territories
 		items, err := store.ListOrderQueue(tx, sel)
 		if err != nil {
 			return err
 		}
 		if len(items) > limit {
 			items = items[:limit]
-			last := items[limit-1]
-			out.NextCursor = encodeKeyset(*last.SubmittedAt, last.ID)
+			out.NextCursor = encodeOrderCursor(sel.Sort, items[limit-1])
 		}
 		out.Items = items
 		return nil
@@ -138,10 +142,21 @@ func (d *OrderDesk) Transition(ctx context.Context, c domain.Caller, id string, 
 		if err := store.FinishOrder(tx, now, &next, cur.Status); err != nil {
 			return err
 		}
-		out, err = store.UpdateOrder(tx, now, acc, cur, fv, next)
-		return err
+		if out, err = store.UpdateOrder(tx, now, acc, cur, fv, next); err != nil {
+			return err
+		}
+		return store.RecordOrderChange(tx, now, changeBy(c), &cur, out)
 	})
 	return out, err
+}
+
+// changeBy is the caller as the order history records them.
+func changeBy(c domain.Caller) domain.OrderChangeBy {
+	via := c.Via
+	if via == "" {
+		via = domain.ViaAPI
+	}
+	return domain.OrderChangeBy{UserID: c.UserID, Role: c.Role, Via: via}
 }
 
 func checkTransitionInput(in TransitionInput) error {

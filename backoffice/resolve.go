@@ -22,6 +22,8 @@ type writer struct {
 	reach    domain.Visibility // the resolver's
 	origin   origin
 	currency string
+	// conflictID is the conflict being resolved, for the order history.
+	conflictID string
 }
 
 // origin is the conflict's original writer as the rules see them now: their

@@ -142,7 +142,16 @@ func (w writer) order(t target) (any, error) {
 	if err := store.FinishOrder(w.tx, w.now, &next, cur.Status); err != nil {
 		return nil, err
 	}
-	return store.UpdateOrder(w.tx, w.now, acc, cur, fv, next)
+	saved, err := store.UpdateOrder(w.tx, w.now, acc, cur, fv, next)
+	if err != nil {
+		return nil, err
+	}
+	return saved, store.RecordOrderChange(w.tx, w.now, w.orderChangeBy(), &cur, saved)
+}
+
+// orderChangeBy is the resolver as the order history records them.
+func (w writer) orderChangeBy() domain.OrderChangeBy {
+	return domain.OrderChangeBy{UserID: w.resolver.UserID, Role: w.resolver.Role, Via: domain.ViaResolution, ConflictID: w.conflictID}
 }
 
 func (w writer) createOrder(t target) (any, error) {
@@ -169,7 +178,11 @@ func (w writer) createOrder(t target) (any, error) {
 	if err := store.FinishOrder(w.tx, w.now, &o, domain.OrderDraft); err != nil {
 		return nil, err
 	}
-	return store.RecreateOrder(w.tx, w.now, acc, o)
+	saved, err := store.RecreateOrder(w.tx, w.now, acc, o)
+	if err != nil {
+		return nil, err
+	}
+	return saved, store.RecordOrderChange(w.tx, w.now, w.orderChangeBy(), nil, saved)
 }
 
 func (w writer) note(t target) (any, error) {

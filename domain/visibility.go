@@ -12,6 +12,9 @@ type Caller struct {
 	UserID   string
 	Role     Role
 	DeviceID string
+	// Via is where the caller works from, for the order history: the desk
+	// page (ViaDesk) or the API (empty, read as ViaAPI).
+	Via string
 }
 
 // TerritoryNode is a territory as the visibility rule sees it.

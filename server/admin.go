@@ -36,6 +36,7 @@ func (s *Server) registerAdmin(r fiber.Router) {
 	g.Patch("/accounts/:id", update(h.admin.UpdateAccount))
 	g.Post("/products", create(h.admin.CreateProduct))
 	g.Patch("/products/:id", update(h.admin.UpdateProduct))
+	s.registerWebhooks(g)
 }
 
 // create serves a POST: decode the body, create, answer 201 with the row.

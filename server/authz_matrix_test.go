@@ -158,6 +158,13 @@ func matrixEntries() map[string]matrixEntry {
 		"post /dashboard/login":        dashboard,
 		"post /dashboard/logout":       dashboard,
 		"get /dashboard/assets/{name}": dashboard,
+
+		// The order desk page shares the dashboard's session (desk_test.go).
+		"get /dashboard/desk":                         dashboard,
+		"post /dashboard/desk/orders/{id}/transition": dashboard,
+		"post /dashboard/desk/confirm":                dashboard,
+		"post /dashboard/desk/conflicts/{id}/resolve": dashboard,
+
 		"post /v1/auth/login": {kinds: []rowKind{noRow}, want: onlyFor(all...),
 			req: func(m *matrix, r domain.Role, _ rowKind, _ string) probe {
 				return probe{method: "POST", path: "/v1/auth/login", body: m.loginBody(m.who(r)), token: new(string)}
@@ -209,6 +216,19 @@ func matrixEntries() map[string]matrixEntry {
 				return probe{method: "POST", path: "/v1/conflicts/" + uuid.NewString() + "/resolve", body: `{"resolution":"keep_server"}`}
 			}},
 		"get /v1/orders": reportEntry("/v1/orders", domain.RoleCoordinator, domain.RoleManager, domain.RoleDirector, domain.RoleOps),
+		"get /v1/orders/{id}": {kinds: []rowKind{other, out},
+			want: scoped([]domain.Role{domain.RoleCoordinator, domain.RoleManager, domain.RoleDirector, domain.RoleOps},
+				domain.RoleDirector, domain.RoleOps),
+			req: func(m *matrix, _ domain.Role, k rowKind, _ string) probe {
+				id := m.outOrder
+				if k != out {
+					id = m.submittedOrder("rep1", m.acc1).ID
+				}
+				return probe{method: "GET", path: "/v1/orders/" + id}
+			},
+			unknown: func(*matrix, domain.Role, string) probe {
+				return probe{method: "GET", path: "/v1/orders/" + uuid.NewString()}
+			}},
 		"post /v1/orders/{id}/transition": {kinds: []rowKind{other, out},
 			want: scoped([]domain.Role{domain.RoleCoordinator}),
 			req: func(m *matrix, r domain.Role, k rowKind, _ string) probe {
@@ -264,6 +284,17 @@ func matrixEntries() map[string]matrixEntry {
 		}),
 		"post /v1/admin/products": admin("POST", "/v1/admin/products", func(m *matrix) (string, string) {
 			return "", fmt.Sprintf(`{"sku":"M-%d","name":"Matrix","unit_price_cents":100,"currency":"EUR"}`, m.seq())
+		}),
+		"post /v1/admin/webhooks": admin("POST", "/v1/admin/webhooks", func(*matrix) (string, string) {
+			return "", `{"url":"https://erp.example.com/hooks","event_types":["order.confirmed"]}`
+		}),
+		"get /v1/admin/webhooks": admin("GET", "/v1/admin/webhooks", func(*matrix) (string, string) { return "", "" }),
+		"patch /v1/admin/webhooks/{id}": admin("PATCH", "/v1/admin/webhooks/{}", func(m *matrix) (string, string) {
+			return m.webhook(), `{"active":false}`
+		}),
+		"get /v1/admin/webhook-deliveries": admin("GET", "/v1/admin/webhook-deliveries", func(*matrix) (string, string) { return "", "" }),
+		"post /v1/admin/webhook-deliveries/{id}/replay": admin("POST", "/v1/admin/webhook-deliveries/{}/replay", func(m *matrix) (string, string) {
+			return m.delivery(), ""
 		}),
 		"patch /v1/admin/products/{id}": admin("PATCH", "/v1/admin/products/{}", func(m *matrix) (string, string) {
 			return m.product, `{"name":"Widget"}`

@@ -108,6 +108,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		defer close(listenDone)
 		s.DB.ListenChanges(bg, s.Logger, s.Hub.Publish, s.Hub.WakeAll)
 	}()
+	go s.dispatchWebhooks(bg)
 	s.Sync.DeferPullStamps()
 	stampsDone := make(chan struct{})
 	go func() { defer close(stampsDone); s.flushPullStamps(bg) }()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/fieldsync/fieldsync/domain"
 	"gorm.io/gorm"
 )
 
@@ -56,6 +57,9 @@ func JSONText(v any) *string {
 func CreateConflict(tx *gorm.DB, c ConflictRecord) error {
 	if err := tx.Create(&c).Error; err != nil {
 		return fmt.Errorf("create conflict: %w", err)
+	}
+	if c.Status == ConflictOpen {
+		return queueConflictWebhook(tx, c.CreatedAt, domain.EventConflictOpened, c)
 	}
 	return nil
 }

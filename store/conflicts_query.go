@@ -70,7 +70,11 @@ func ResolveConflict(tx *gorm.DB, id, resolution, by string, at time.Time) error
 	if res.RowsAffected == 0 {
 		return domain.Errorf(domain.CodeAlreadyResolved, "conflict is already resolved")
 	}
-	return nil
+	var c ConflictRecord
+	if err := tx.Where("id = ?", id).Take(&c).Error; err != nil {
+		return fmt.Errorf("resolved conflict %s: %w", id, err)
+	}
+	return queueConflictWebhook(tx, at, domain.EventConflictResolved, c)
 }
 
 func (f ConflictFilter) apply(q *gorm.DB) *gorm.DB {

@@ -28,7 +28,11 @@ func unlinkOrders(tx *gorm.DB, now time.Time, visitID string) error {
 		}
 		next := old
 		next.VisitID = nil
-		if _, err := UpdateOrder(tx, now, acc, old, domain.DecodeFieldVersions(r.FieldVersions), next); err != nil {
+		saved, err := UpdateOrder(tx, now, acc, old, domain.DecodeFieldVersions(r.FieldVersions), next)
+		if err != nil {
+			return err
+		}
+		if err := RecordOrderChange(tx, now, domain.OrderChangeBy{Via: domain.ViaSystem}, &old, saved); err != nil {
 			return err
 		}
 	}

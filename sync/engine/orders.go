@@ -84,6 +84,9 @@ func (p *pusher) order(m wire.Mutation) (wire.MutationResult, error) {
 		status = wire.StatusMerged // the link to a deleted visit was dropped
 	}
 	saved, err := store.UpdateOrder(p.tx, p.now, acc, cur, fv, result)
+	if err == nil {
+		err = p.recordOrder(&cur, saved)
+	}
 	if err != nil {
 		return wire.MutationResult{}, err
 	}
@@ -122,6 +125,9 @@ func (p *pusher) createOrder(m wire.Mutation) (wire.MutationResult, error) {
 		return wire.MutationResult{}, err
 	}
 	saved, err := store.CreateOrder(p.tx, p.now, acc, o)
+	if err == nil {
+		err = p.recordOrder(nil, saved)
+	}
 	if err != nil {
 		return wire.MutationResult{}, err
 	}
