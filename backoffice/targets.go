@@ -114,8 +114,17 @@ func (s *Targets) List(ctx context.Context, reader domain.Actor, q TargetQuery) 
 	if err != nil {
 		return TargetPage{}, err
 	}
-	if scope != nil && q.TerritoryID != "" && !slices.Contains(scope, q.TerritoryID) {
-		return TargetPage{}, domain.Errorf(domain.CodeNotFound, "territory not found")
+	if q.TerritoryID != "" {
+		// Unknown and out of scope answer alike, as the reports do.
+		in := scope == nil || slices.Contains(scope, q.TerritoryID)
+		if in {
+			if in, err = s.db.TerritoryExists(ctx, q.TerritoryID); err != nil {
+				return TargetPage{}, err
+			}
+		}
+		if !in {
+			return TargetPage{}, domain.Errorf(domain.CodeNotFound, "territory not found")
+		}
 	}
 	limit := clampLimit(q.Limit)
 	items, err := s.db.ListTargets(ctx, store.TargetFilter{Territories: scope, Period: q.Period,

@@ -24,10 +24,11 @@ const (
 	kindOverdue
 	kindOrders
 	kindSyncHealth
+	kindKPIs
 )
 
 var kindAction = map[kind]domain.Action{kindCoverage: domain.ActReportCoverage, kindOverdue: domain.ActReportOverdue,
-	kindOrders: domain.ActReportOrders, kindSyncHealth: domain.ActReportSyncHealth}
+	kindOrders: domain.ActReportOrders, kindSyncHealth: domain.ActReportSyncHealth, kindKPIs: domain.ActReportKPIs}
 
 // authorize asks the role table (domain.Authorize) whether c may read report k.
 func authorize(c Caller, k kind) error {

@@ -27,6 +27,25 @@ func (s *Server) registerReports(r fiber.Router) {
 	g.Get("/overdue", httpapi.RequireAction(domain.ActReportOverdue), h.overdue)
 	g.Get("/orders", httpapi.RequireAction(domain.ActReportOrders), h.orders)
 	g.Get("/sync-health", httpapi.RequireAction(domain.ActReportSyncHealth), h.syncHealth)
+	g.Get("/kpis", httpapi.RequireAction(domain.ActReportKPIs), h.kpis)
+}
+
+// kpis answers the KPI report (docs/reports.md "KPIs"): period, as_of and
+// territory_id instead of from and to.
+func (h reportHandlers) kpis(c *fiber.Ctx) error {
+	v, err := httpapi.Queries(c, "period", "as_of", "territory_id")
+	if err != nil {
+		return err
+	}
+	p, err := reports.ParseKPIParams(h.s.DB.Now(), v[0], v[1], v[2])
+	if err != nil {
+		return err
+	}
+	out, err := h.svc.KPIs(c.UserContext(), caller(c), p)
+	if err != nil {
+		return err
+	}
+	return c.JSON(out)
 }
 
 func caller(c *fiber.Ctx) reports.Caller {

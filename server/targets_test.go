@@ -194,3 +194,35 @@ func TestTargets_Sync(t *testing.T) {
 		o.mirror("mgr").hasVersion(domain.TableTargets, team.ID, 1)
 	})
 }
+
+// The KPI report answers managers and directors as documented (the exchange is
+// checked against openapi.json); the figures themselves are proven in
+// reports/kpis_test.go.
+func TestReports_KPIsEndpoint(t *testing.T) {
+	testdb.Dialects(t, func(t *testing.T, db *store.DB) {
+		o := newOffice(t, db)
+		o.as("director", "PUT", "/v1/targets", targetBody("territory_id", o.t1, "2026-11", 1000, ""), 201, nil)
+		var got struct {
+			Period      string `json:"period"`
+			Territories []struct {
+				TerritoryID string `json:"territory_id"`
+				TargetCents *int64 `json:"target_cents"`
+			} `json:"territories"`
+		}
+		o.as("mgr", "GET", "/v1/reports/kpis?period=2026-11&as_of=2026-11-15", "", 200, &got)
+		found := false
+		for _, tr := range got.Territories {
+			if tr.TerritoryID == o.t1 && tr.TargetCents != nil && *tr.TargetCents == 1000 {
+				found = true
+			}
+		}
+		if got.Period != "2026-11" || !found {
+			t.Fatalf("kpis %+v", got)
+		}
+		o.as("director", "GET", "/v1/reports/kpis", "", 200, nil)
+		o.failsAs("rep1", "GET", "/v1/reports/kpis", "", 403, domain.CodeForbidden)
+		o.failsAs("ops", "GET", "/v1/reports/kpis", "", 403, domain.CodeForbidden)
+		o.failsAs("mgr", "GET", "/v1/reports/kpis?period=2026-14", "", 400, domain.CodeBadRequest)
+		o.failsAs("mgr2", "GET", "/v1/reports/kpis?territory_id="+o.t1, "", 404, domain.CodeNotFound)
+	})
+}

@@ -256,3 +256,12 @@ func (db *DB) UserSubtree(ctx context.Context, userID string) ([]string, error) 
 	}
 	return sub, nil
 }
+
+// TerritoryExists reports whether a territory with the id exists.
+func (db *DB) TerritoryExists(ctx context.Context, id string) (bool, error) {
+	var n int64
+	if err := db.Gorm.WithContext(ctx).Model(&territoryRow{}).Where("id = ?", id).Count(&n).Error; err != nil {
+		return false, fmt.Errorf("territory exists: %w", err)
+	}
+	return n > 0, nil
+}
