@@ -89,9 +89,13 @@ type KPIParams struct {
 
 // ParseKPIParams reads `period` (default: the month of as_of), `as_of`
 // (default: today; a day inside or after the period) and `territory_id`.
+//
+// Dates are calendar dates (held as UTC midnights); now is read on the clock
+// of its location, so "today" is the organisation's day when now is in the
+// organisation's time zone.
 func ParseKPIParams(now time.Time, period, asOf, territoryID string) (KPIParams, error) {
 	var p KPIParams
-	p.AsOf = day(now)
+	p.AsOf = time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
 	if asOf != "" {
 		var err error
 		if p.AsOf, err = parseDate("as_of", asOf); err != nil {
@@ -290,6 +294,12 @@ func (s *Service) KPIs(ctx context.Context, c Caller, p KPIParams) (KPIs, error)
 	cur := window{P.Start, cutoff}
 	prevFull := window{prev.Start, prev.End.AddDate(0, 0, 1)}
 	prevLike, yearLike := like(prev), like(year)
+	// The windows are calendar dates; the organisation's time zone turns
+	// each into the instant its day starts there (23 or 25 hours apart
+	// around a daylight-saving change).
+	loc := s.Location()
+	at := func(d time.Time) time.Time { return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, loc) }
+	local := func(w window) window { return window{at(w.from), at(w.to)} }
 
 	out := KPIs{Period: P.Name, PeriodStart: Date(P.Start), PeriodEnd: Date(P.End), AsOf: Date(p.AsOf),
 		Days: k.days, DaysElapsed: k.elapsed, WorkingDays: k.workingDays, WorkingDaysElapsed: k.workingElapsed,
@@ -312,7 +322,7 @@ func (s *Service) KPIs(ctx context.Context, c Caller, p KPIParams) (KPIs, error)
 	}
 	repOnly := func(id string) *kpiTally { t := get(rep, id); t.reps = nil; return t }
 
-	groups, err := s.db.KPIOrders(ctx, terrs, cur.from, cur.to)
+	groups, err := s.db.KPIOrders(ctx, terrs, at(cur.from), at(cur.to))
 	if err != nil {
 		return KPIs{}, err
 	}
@@ -336,7 +346,7 @@ func (s *Service) KPIs(ctx context.Context, c Caller, p KPIParams) (KPIs, error)
 			buyers = append(buyers, g.AccountID)
 		}
 	}
-	prior, err := s.db.KPIPriorBuyers(ctx, buyers, P.Start)
+	prior, err := s.db.KPIPriorBuyers(ctx, buyers, at(P.Start))
 	if err != nil {
 		return KPIs{}, err
 	}
@@ -371,7 +381,8 @@ func (s *Service) KPIs(ctx context.Context, c Caller, p KPIParams) (KPIs, error)
 		}})
 	}
 	for _, ps := range passes {
-		gs, err := s.db.KPIOrders(ctx, terrs, ps.w.from, ps.w.to)
+		w := local(ps.w)
+		gs, err := s.db.KPIOrders(ctx, terrs, w.from, w.to)
 		if err != nil {
 			return KPIs{}, err
 		}
@@ -382,7 +393,7 @@ func (s *Service) KPIs(ctx context.Context, c Caller, p KPIParams) (KPIs, error)
 			}
 		}
 	}
-	visits, err := s.db.KPIVisits(ctx, terrs, cur.from, cur.to)
+	visits, err := s.db.KPIVisits(ctx, terrs, at(cur.from), at(cur.to))
 	if err != nil {
 		return KPIs{}, err
 	}

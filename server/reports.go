@@ -1,6 +1,8 @@
 package server
 
 import (
+	"time"
+
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/httpapi"
 	"github.com/fieldsync/fieldsync/reports"
@@ -14,7 +16,12 @@ type reportHandlers struct {
 }
 
 func (s *Server) reports() *reports.Service {
-	return reports.New(s.DB, reports.Cadence{A: s.Cfg.CadenceA, B: s.Cfg.CadenceB, C: s.Cfg.CadenceC}, s.Cfg.Currency)
+	svc := reports.New(s.DB, reports.Cadence{A: s.Cfg.CadenceA, B: s.Cfg.CadenceB, C: s.Cfg.CadenceC}, s.Cfg.Currency)
+	// Validate checked the zone; an empty one (a Config built by hand) is UTC.
+	if loc, err := time.LoadLocation(s.Cfg.TimeZone); err == nil {
+		svc = svc.WithLocation(loc)
+	}
+	return svc
 }
 
 // registerReports adds /reports under r (the /v1 group). Managers and directors
@@ -37,7 +44,7 @@ func (h reportHandlers) kpis(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	p, err := reports.ParseKPIParams(h.s.DB.Now(), v[0], v[1], v[2])
+	p, err := reports.ParseKPIParams(h.s.DB.Now().In(h.svc.Location()), v[0], v[1], v[2])
 	if err != nil {
 		return err
 	}
