@@ -269,7 +269,7 @@ var viewFuncs = template.FuncMap{
 		}
 		return fmt.Sprint(*p)
 	},
-	"dict":  dict,
+	"dict": dict,
 }
 
 // dict builds a map from alternating keys and values, to pass several values to
