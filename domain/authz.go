@@ -29,6 +29,9 @@ const (
 	ActReportOrders     Action = "reports.orders"
 	ActReportSyncHealth Action = "reports.sync_health"
 	ActAdmin            Action = "admin"
+	ActSetTarget        Action = "targets.set"
+	ActReadTargets      Action = "targets.read"
+	ActReportKPIs       Action = "reports.kpis"
 )
 
 var allRoles = []Role{RoleRep, RoleCoordinator, RoleManager, RoleDirector, RoleOps}
@@ -49,6 +52,11 @@ var grants = map[Action][]Role{
 	ActReportOrders:     {RoleCoordinator, RoleManager, RoleDirector},
 	ActReportSyncHealth: {RoleManager, RoleDirector},
 	ActAdmin:            {RoleOps},
+	// Targets: the head of sales (director) and sales operations set them;
+	// managers read those of their subtree; reps read their own through sync.
+	ActSetTarget:   {RoleDirector, RoleOps},
+	ActReadTargets: {RoleManager, RoleDirector, RoleOps},
+	ActReportKPIs:  {RoleManager, RoleDirector},
 }
 
 // ActionRoles returns the roles granted a, in the order of the role table.

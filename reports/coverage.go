@@ -55,6 +55,9 @@ type tally struct {
 	byClass                  map[string]int64 // active accounts per class
 	planned, completed       int64
 	orders, revenue          int64
+	// share, when set, replaces byClass for visits_required: a rep's share of
+	// their territories' required visits, shareNum ÷ (lcm × shareDen).
+	shareNum, shareDen int64
 }
 
 func (t *tally) add(o tally) {
@@ -80,6 +83,9 @@ func (t tally) metrics(days int, cad Cadence) Metrics {
 	var required int64
 	for class, n := range t.byClass {
 		required += n * int64(days) * (lcm / int64(cad.Days(class)))
+	}
+	if t.shareDen > 0 {
+		required, lcm = t.shareNum, lcm*t.shareDen
 	}
 	return Metrics{
 		Accounts:        t.active,
@@ -160,12 +166,30 @@ func (g gathered) assemble(sc scope, days int, cad Cadence) (Metrics, []Territor
 		return terrs[i].TerritoryID < terrs[j].TerritoryID
 	})
 	reps := make([]RepCoverage, 0, len(g.reps))
+	sharing := map[string]int64{} // territory → reps assigned to it
+	for _, r := range g.reps {
+		sharing[r.TerritoryID]++
+	}
+	lcm := cad.lcm()
 	for _, r := range groupReps(g.reps) {
 		var t tally
+		// A rep's required visits are their share of each territory's: the
+		// territory's divided by the reps assigned to it, so reps sharing a
+		// territory add up to it (docs/reports.md "Coverage").
+		den := int64(1)
+		for _, tid := range r.TerritoryIDs {
+			den = lcmOf(den, sharing[tid])
+		}
+		t.shareDen = den
 		for _, tid := range r.TerritoryIDs {
 			if a := g.byTerritory[tid]; a != nil {
 				t.active, t.visited, t.overdue = t.active+a.active, t.visited+a.visited, t.overdue+a.overdue
 				t.add(tally{byClass: a.byClass})
+				var req int64
+				for class, n := range a.byClass {
+					req += n * int64(days) * (lcm / int64(cad.Days(class)))
+				}
+				t.shareNum += req * (den / sharing[tid])
 			}
 		}
 		if v := g.byRep[r.RepID]; v != nil {
@@ -175,6 +199,17 @@ func (g gathered) assemble(sc scope, days int, cad Cadence) (Metrics, []Territor
 		reps = append(reps, r)
 	}
 	return total.metrics(days, cad), terrs, reps
+}
+
+func lcmOf(a, b int64) int64 {
+	if b <= 0 {
+		return a
+	}
+	x, y := a, b
+	for y != 0 {
+		x, y = y, x%y
+	}
+	return a / x * b
 }
 
 func groupReps(rows []repRow) []RepCoverage {

@@ -17,10 +17,11 @@ const (
 	kindOverdue
 	kindOrders
 	kindSyncHealth
+	kindKPIs
 )
 
 var kindAction = map[kind]domain.Action{kindCoverage: domain.ActReportCoverage, kindOverdue: domain.ActReportOverdue,
-	kindOrders: domain.ActReportOrders, kindSyncHealth: domain.ActReportSyncHealth}
+	kindOrders: domain.ActReportOrders, kindSyncHealth: domain.ActReportSyncHealth, kindKPIs: domain.ActReportKPIs}
 
 // authorize asks the role table (domain.Authorize) whether c may read report k.
 func authorize(c domain.Caller, k kind) error {
@@ -51,6 +52,10 @@ func (s scope) filter(col string) (string, []any) {
 }
 
 func (s scope) empty() bool { return s.Empty() }
+
+// has reports whether territory id exists and lies in the scope (Sees alone
+// answers true for any id when the scope is the whole organisation).
+func (s scope) has(id string) bool { return s.Tree.Has(id) && s.Sees(id) }
 
 // resolveScope checks the caller may read report k and returns the territories
 // it covers (domain.Visible): a manager's assigned territories and everything

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -256,7 +257,26 @@ func matrixEntries() map[string]matrixEntry {
 		"get /v1/reports/overdue":     reportEntry("/v1/reports/overdue", domain.RoleManager, domain.RoleDirector),
 		"get /v1/reports/orders":      reportEntry("/v1/reports/orders", domain.RoleCoordinator, domain.RoleManager, domain.RoleDirector),
 		"get /v1/reports/sync-health": reportEntry("/v1/reports/sync-health", domain.RoleManager, domain.RoleDirector),
-		"get /v1/admin/territories":   admin("GET", "/v1/admin/territories", func(*matrix) (string, string) { return "", "" }),
+		"get /v1/reports/kpis":        reportEntry("/v1/reports/kpis", domain.RoleManager, domain.RoleDirector),
+		"get /v1/targets":             reportEntry("/v1/targets", domain.RoleManager, domain.RoleDirector, domain.RoleOps),
+		"get /v1/targets/{id}/history": {kinds: []rowKind{other, out},
+			want: scoped([]domain.Role{domain.RoleManager, domain.RoleDirector, domain.RoleOps}, domain.RoleDirector, domain.RoleOps),
+			req: func(m *matrix, _ domain.Role, k rowKind, _ string) probe {
+				t := m.t1
+				if k == out {
+					t = m.t3
+				}
+				return probe{method: "GET", path: "/v1/targets/" + m.target(t) + "/history"}
+			},
+			unknown: func(*matrix, domain.Role, string) probe {
+				return probe{method: "GET", path: "/v1/targets/" + uuid.NewString() + "/history"}
+			}},
+		"put /v1/targets": {kinds: []rowKind{other}, want: onlyFor(domain.RoleDirector, domain.RoleOps),
+			req: func(m *matrix, _ domain.Role, _ rowKind, _ string) probe {
+				return probe{method: "PUT", path: "/v1/targets",
+					body: fmt.Sprintf(`{"territory_id":%q,"period":"2026-11","revenue_cents":%d}`, m.t1, m.seq())}
+			}},
+		"get /v1/admin/territories": admin("GET", "/v1/admin/territories", func(*matrix) (string, string) { return "", "" }),
 		"post /v1/admin/territories": admin("POST", "/v1/admin/territories", func(m *matrix) (string, string) {
 			return "", fmt.Sprintf(`{"name":"Matrix %d"}`, m.seq())
 		}),
@@ -589,4 +609,17 @@ func contains2(ss []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// target returns the id of territory's target for 2026-11, setting it first.
+func (m *matrix) target(territory string) string {
+	m.t.Helper()
+	p, _ := domain.ParsePeriod("2026-11")
+	t, _, err := m.db.SetTarget(context.Background(), m.director, domain.Target{ID: uuid.NewString(),
+		TerritoryID: &territory, Period: p.Name, PeriodStart: p.Start.Format("2006-01-02"),
+		PeriodEnd: p.End.Format("2006-01-02"), RevenueCents: 100})
+	if err != nil {
+		m.t.Fatal(err)
+	}
+	return t.ID
 }

@@ -1,6 +1,8 @@
 package server
 
 import (
+	// The zone database is embedded, so FIELDSYNC_TIMEZONE works on images
+	// without /usr/share/zoneinfo.
 	"errors"
 	"flag"
 	"fmt"
@@ -9,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	_ "time/tzdata"
 
 	"github.com/fieldsync/fieldsync/auth"
 	"github.com/fieldsync/fieldsync/mobileapi"
@@ -26,6 +29,7 @@ type Config struct {
 	CadenceA        int           // FIELDSYNC_CADENCE_A: days between visits of class A accounts
 	CadenceB        int           // FIELDSYNC_CADENCE_B
 	CadenceC        int           // FIELDSYNC_CADENCE_C
+	TimeZone        string        // FIELDSYNC_TIMEZONE: IANA zone the KPI report reads days in (UTC)
 	BodyLimit       int           // FIELDSYNC_BODY_LIMIT: bytes; each route enforces its own, tighter limit (httpapi.BodyLimit)
 	ReadTimeout     time.Duration // FIELDSYNC_READ_TIMEOUT
 	WriteTimeout    time.Duration // FIELDSYNC_WRITE_TIMEOUT
@@ -57,7 +61,7 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{
 		DatabaseURL: "fieldsync.db", DBMaxConns: 20, Addr: ":8080", Currency: "EUR", LogLevel: "info",
-		CadenceA: 7, CadenceB: 14, CadenceC: 30, BodyLimit: 2 << 20,
+		CadenceA: 7, CadenceB: 14, CadenceC: 30, BodyLimit: 2 << 20, TimeZone: "UTC",
 		ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second,
 		ShutdownTimeout: 30 * time.Second,
 		TokenTTL:        30 * 24 * time.Hour, BcryptCost: bcrypt.DefaultCost,
@@ -80,6 +84,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	e.int("FIELDSYNC_CADENCE_A", &c.CadenceA)
 	e.int("FIELDSYNC_CADENCE_B", &c.CadenceB)
 	e.int("FIELDSYNC_CADENCE_C", &c.CadenceC)
+	e.str("FIELDSYNC_TIMEZONE", &c.TimeZone)
 	e.int("FIELDSYNC_BODY_LIMIT", &c.BodyLimit)
 	e.dur("FIELDSYNC_READ_TIMEOUT", &c.ReadTimeout)
 	e.dur("FIELDSYNC_WRITE_TIMEOUT", &c.WriteTimeout)
@@ -142,6 +147,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.CadenceA, "cadence-a", c.CadenceA, "days between visits of class A accounts (env FIELDSYNC_CADENCE_A)")
 	fs.IntVar(&c.CadenceB, "cadence-b", c.CadenceB, "days between visits of class B accounts (env FIELDSYNC_CADENCE_B)")
 	fs.IntVar(&c.CadenceC, "cadence-c", c.CadenceC, "days between visits of class C accounts (env FIELDSYNC_CADENCE_C)")
+	fs.StringVar(&c.TimeZone, "timezone", c.TimeZone, "IANA time zone of the organisation's days in the KPI report (env FIELDSYNC_TIMEZONE)")
 	fs.IntVar(&c.BodyLimit, "body-limit", c.BodyLimit, "maximum request body in bytes (env FIELDSYNC_BODY_LIMIT)")
 	fs.DurationVar(&c.ReadTimeout, "read-timeout", c.ReadTimeout, "longest time to read a request, body included (env FIELDSYNC_READ_TIMEOUT)")
 	fs.DurationVar(&c.WriteTimeout, "write-timeout", c.WriteTimeout, "longest time to write a response (env FIELDSYNC_WRITE_TIMEOUT)")
@@ -169,6 +175,8 @@ func (c Config) Validate() error {
 	// (over the cadences' common multiple) far inside int64.
 	check(c.CadenceA > 0 && c.CadenceB > 0 && c.CadenceC > 0 && max(c.CadenceA, c.CadenceB, c.CadenceC) <= 366,
 		"cadences must be between 1 and 366 days")
+	_, tzErr := time.LoadLocation(c.TimeZone)
+	check(c.TimeZone != "" && tzErr == nil, "time zone %q is not an IANA time zone", c.TimeZone)
 	check(c.BodyLimit >= 1<<20, "body limit must be at least 1 MiB (a push may carry 1 MiB of JSON)")
 	check(c.TokenTTL > 0, "token TTL must be positive")
 	check(c.BcryptCost >= bcrypt.MinCost && c.BcryptCost <= bcrypt.MaxCost, "bcrypt cost out of range")

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"time"
+
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/httpapi"
 	"github.com/fieldsync/fieldsync/reports"
@@ -14,7 +16,12 @@ type reportHandlers struct {
 }
 
 func (s *Server) reports() *reports.Service {
-	return reports.New(s.DB, reports.Cadence{A: s.Cfg.CadenceA, B: s.Cfg.CadenceB, C: s.Cfg.CadenceC}, s.Cfg.Currency)
+	svc := reports.New(s.DB, reports.Cadence{A: s.Cfg.CadenceA, B: s.Cfg.CadenceB, C: s.Cfg.CadenceC}, s.Cfg.Currency)
+	// Validate checked the zone; an empty one (a Config built by hand) is UTC.
+	if loc, err := time.LoadLocation(s.Cfg.TimeZone); err == nil {
+		svc = svc.WithLocation(loc)
+	}
+	return svc
 }
 
 // registerReports adds /reports under r (the /v1 group). Managers and directors
@@ -27,6 +34,25 @@ func (s *Server) registerReports(r fiber.Router) {
 	g.Get("/overdue", httpapi.RequireAction(domain.ActReportOverdue), h.overdue)
 	g.Get("/orders", httpapi.RequireAction(domain.ActReportOrders), h.orders)
 	g.Get("/sync-health", httpapi.RequireAction(domain.ActReportSyncHealth), h.syncHealth)
+	g.Get("/kpis", httpapi.RequireAction(domain.ActReportKPIs), h.kpis)
+}
+
+// kpis answers the KPI report (docs/reports.md "KPIs"): period, as_of and
+// territory_id instead of from and to.
+func (h reportHandlers) kpis(c *fiber.Ctx) error {
+	v, err := httpapi.Queries(c, "period", "as_of", "territory_id")
+	if err != nil {
+		return err
+	}
+	p, err := reports.ParseKPIParams(h.s.DB.Now().In(h.svc.Location()), v[0], v[1], v[2])
+	if err != nil {
+		return err
+	}
+	out, err := h.svc.KPIs(c.UserContext(), httpapi.CallerOf(c), p)
+	if err != nil {
+		return err
+	}
+	return c.JSON(out)
 }
 
 // params reads from, to and territory_id; the strings are copied because
