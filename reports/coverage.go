@@ -35,6 +35,13 @@ type RepCoverage struct {
 	Name         string   `json:"name"`
 	TerritoryIDs []string `json:"territory_ids"`
 	Metrics
+	// VisitsRequiredShare is the rep's share of their territories' required
+	// visits (each territory's divided by the reps assigned to it), and
+	// AttainmentSharePct their completed visits against it: reps sharing a
+	// territory add up to it. Metrics keep the contract's definition (the
+	// whole of the rep's territories), so both are there to read.
+	VisitsRequiredShare float64 `json:"visits_required_share"`
+	AttainmentSharePct  float64 `json:"attainment_share_pct"`
 }
 
 // Coverage is the coverage report.
@@ -56,7 +63,8 @@ type tally struct {
 	planned, completed       int64
 	orders, revenue          int64
 	// share, when set, replaces byClass for visits_required: a rep's share of
-	// their territories' required visits, shareNum ÷ (lcm × shareDen).
+	// their territories' required visits, shareNum ÷ (lcm × shareDen)
+	// (RepCoverage.VisitsRequiredShare).
 	shareNum, shareDen int64
 }
 
@@ -173,9 +181,9 @@ func (g gathered) assemble(sc scope, days int, cad Cadence) (Metrics, []Territor
 	lcm := cad.lcm()
 	for _, r := range groupReps(g.reps) {
 		var t tally
-		// A rep's required visits are their share of each territory's: the
-		// territory's divided by the reps assigned to it, so reps sharing a
-		// territory add up to it (docs/reports.md "Coverage").
+		// A rep's share of each territory's required visits: the territory's
+		// divided by the reps assigned to it, so reps sharing a territory add
+		// up to it (docs/reports.md "Coverage").
 		den := int64(1)
 		for _, tid := range r.TerritoryIDs {
 			den = lcmOf(den, sharing[tid])
@@ -195,7 +203,10 @@ func (g gathered) assemble(sc scope, days int, cad Cadence) (Metrics, []Territor
 		if v := g.byRep[r.RepID]; v != nil {
 			t.planned, t.completed, t.orders, t.revenue = v.planned, v.completed, v.orders, v.revenue
 		}
+		share := t.metrics(days, cad)
+		t.shareNum, t.shareDen = 0, 0
 		r.Metrics = t.metrics(days, cad)
+		r.VisitsRequiredShare, r.AttainmentSharePct = share.VisitsRequired, share.AttainmentPct
 		reps = append(reps, r)
 	}
 	return total.metrics(days, cad), terrs, reps

@@ -32,15 +32,22 @@ func TestReports_CoverageSharedTerritory(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		byID := map[string]Metrics{}
+		byID := map[string]RepCoverage{}
 		for _, r := range got.Reps {
-			byID[r.RepID] = r.Metrics
+			byID[r.RepID] = r
 		}
-		want1 := wantRep1
-		want1.VisitsRequired, want1.AttainmentPct = 2.25, 133.3
-		checkMetrics(t, "rep1", byID[w.id("rep1")], want1)
-		want4 := Metrics{Accounts: 4, AccountsVisited: 3, CoveragePct: 75, VisitsRequired: 2.25, OverdueAccounts: 2}
-		checkMetrics(t, "rep4", byID[rep4], want4)
-		checkMetrics(t, "rep2", byID[w.id("rep2")], wantRep2) // alone in T2: the whole territory
+		// The contract's metrics are unchanged: each rep carries all of T1.
+		checkMetrics(t, "rep1", byID[w.id("rep1")].Metrics, wantRep1)
+		if r := byID[w.id("rep1")]; r.VisitsRequiredShare != 2.25 || r.AttainmentSharePct != 133.3 {
+			t.Errorf("rep1 share = %v / %v%%, want 2.25 / 133.3%%", r.VisitsRequiredShare, r.AttainmentSharePct)
+		}
+		if r := byID[rep4]; r.VisitsRequiredShare != 2.25 || r.AttainmentSharePct != 0 {
+			t.Errorf("rep4 share = %v / %v%%, want 2.25 / 0%%", r.VisitsRequiredShare, r.AttainmentSharePct)
+		}
+		// Alone in T2: the share is the whole territory.
+		checkMetrics(t, "rep2", byID[w.id("rep2")].Metrics, wantRep2)
+		if r := byID[w.id("rep2")]; r.VisitsRequiredShare != wantRep2.VisitsRequired || r.AttainmentSharePct != wantRep2.AttainmentPct {
+			t.Errorf("rep2 share = %v / %v%%, want the whole territory %v / %v%%", r.VisitsRequiredShare, r.AttainmentSharePct, wantRep2.VisitsRequired, wantRep2.AttainmentPct)
+		}
 	})
 }

@@ -53,6 +53,12 @@ func (d *dashboard) buildView(c *fiber.Ctx, who domain.Caller, params reports.Pa
 	if v.Cov, err = d.reports.Coverage(ctx, who, params); err != nil {
 		return v, err
 	}
+	// A rep row shows the rep's share of shared territories, so it reads like
+	// its territory's row (the API carries both: docs/reports.md).
+	for i := range v.Cov.Reps {
+		r := &v.Cov.Reps[i]
+		r.VisitsRequired, r.AttainmentPct = r.VisitsRequiredShare, r.AttainmentSharePct
+	}
 	if v.Overdue, err = d.reports.Overdue(ctx, who, params, "", dashOverdueRows); err != nil {
 		return v, err
 	}
