@@ -179,6 +179,11 @@ func (g rowGen) row(table string) any {
 	case TableAccountNotes:
 		return AccountNote{ID: g.str(), AccountID: g.str(), AuthorID: g.str(), Body: g.str(),
 			ConflictOf: g.optStr(), Meta: g.meta()}
+	case TableAttachments:
+		return Attachment{ID: g.str(), ParentTable: g.str(), ParentID: g.str(), AccountID: g.str(), Kind: g.str(),
+			ContentType: g.str(), Size: g.r.Int64() - g.r.Int64(), SHA256: g.str(), CapturedAt: g.optTime(),
+			CapturedLat: g.optFloat(), CapturedLng: g.optFloat(), Caption: g.optStr(), UploaderID: g.str(),
+			Status: g.str(), Meta: g.meta()}
 	}
 	panic("no generator for " + table)
 }

@@ -154,6 +154,8 @@ func versionOf(row any) int64 {
 		return r.Version
 	case domain.AccountNote:
 		return r.Version
+	case domain.Attachment:
+		return r.Version
 	}
 	return 0
 }
@@ -213,6 +215,7 @@ var fetchers = map[string]fetcher{
 			err := s.Scan(&r.ID, &r.AccountID, &r.AuthorID, &r.Body, &r.ConflictOf, &r.Version, &r.UpdatedAt)
 			return r.ID, r.AccountID, r.domain(), nil, err
 		}},
+	domain.TableAttachments: {attachmentColumns, scanAttachment},
 }
 
 // ---- push idempotency
