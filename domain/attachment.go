@@ -15,6 +15,9 @@ import (
 // TableAttachments is the synced table of attachment metadata rows.
 const TableAttachments = "attachments"
 
+// CodeRangeNotSatisfiable: a download's Range starts past the end (416).
+const CodeRangeNotSatisfiable Code = "range_not_satisfiable"
+
 // Attachment kinds and statuses.
 const (
 	KindPhoto     = "photo"

@@ -43,6 +43,16 @@ type Config struct {
 	// ReportFoldInterval is how often the report deltas are folded into the
 	// day tables (store.FoldReportDeltas); 0 turns folding off.
 	ReportFoldInterval time.Duration // FIELDSYNC_REPORT_FOLD_INTERVAL
+
+	// Attachments (docs/api.md, "Attachments"). BlobURL names the blob store:
+	// empty for the directory BlobDir, or s3://bucket?endpoint=URL&region=R
+	// with the keys in BlobAccessKey and BlobSecretKey. UploadDir stages
+	// uploads in progress (always a local directory).
+	BlobURL       string // FIELDSYNC_BLOB_URL
+	BlobDir       string // FIELDSYNC_BLOB_DIR
+	BlobAccessKey string // FIELDSYNC_BLOB_ACCESS_KEY, else AWS_ACCESS_KEY_ID
+	BlobSecretKey string // FIELDSYNC_BLOB_SECRET_KEY, else AWS_SECRET_ACCESS_KEY
+	UploadDir     string // FIELDSYNC_UPLOAD_DIR
 }
 
 // DefaultConfig is the configuration with nothing set.
@@ -55,6 +65,7 @@ func DefaultConfig() Config {
 		TokenTTL:        30 * 24 * time.Hour, BcryptCost: bcrypt.DefaultCost,
 		LoginFailuresPerEmail: 5, LoginFailuresPerAddr: 20, LoginFailureWindow: 15 * time.Minute,
 		ReportFoldInterval: 5 * time.Second,
+		BlobDir:            "fieldsync-blobs", UploadDir: "fieldsync-uploads",
 	}
 }
 
@@ -83,6 +94,13 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	e.int("FIELDSYNC_LOGIN_FAILURES_PER_ADDR", &c.LoginFailuresPerAddr)
 	e.dur("FIELDSYNC_LOGIN_FAILURE_WINDOW", &c.LoginFailureWindow)
 	e.dur("FIELDSYNC_REPORT_FOLD_INTERVAL", &c.ReportFoldInterval)
+	e.str("FIELDSYNC_BLOB_URL", &c.BlobURL)
+	e.str("FIELDSYNC_BLOB_DIR", &c.BlobDir)
+	e.str("FIELDSYNC_UPLOAD_DIR", &c.UploadDir)
+	e.str("AWS_ACCESS_KEY_ID", &c.BlobAccessKey)
+	e.str("AWS_SECRET_ACCESS_KEY", &c.BlobSecretKey)
+	e.str("FIELDSYNC_BLOB_ACCESS_KEY", &c.BlobAccessKey)
+	e.str("FIELDSYNC_BLOB_SECRET_KEY", &c.BlobSecretKey)
 	return c, errors.Join(e.errs...)
 }
 
@@ -132,6 +150,9 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.BodyLimit, "body-limit", c.BodyLimit, "maximum request body in bytes")
 	fs.DurationVar(&c.TokenTTL, "token-ttl", c.TokenTTL, "lifetime of device tokens")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "grace period for in-flight requests")
+	fs.StringVar(&c.BlobURL, "blob-url", c.BlobURL, "attachment blob store: empty for --blob-dir, or s3://bucket?endpoint=URL")
+	fs.StringVar(&c.BlobDir, "blob-dir", c.BlobDir, "directory of attachment blobs when --blob-url is empty")
+	fs.StringVar(&c.UploadDir, "upload-dir", c.UploadDir, "directory staging attachment uploads in progress")
 	fs.StringVar(&c.ProxyHeader, "proxy-header", c.ProxyHeader, "header with the client address behind a trusted proxy")
 	fs.DurationVar(&c.ReportFoldInterval, "report-fold-interval", c.ReportFoldInterval, "how often report deltas are folded (0: never)")
 }

@@ -18,5 +18,6 @@ func (s *Server) routes() {
 	s.registerConflicts(v1)
 	s.registerOrders(v1)
 	s.registerVisits(v1)
+	s.registerAttachments(v1)
 	s.registerDashboard(s.App)
 }

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 
+	"github.com/fieldsync/fieldsync/attachments"
 	"github.com/fieldsync/fieldsync/auth"
 	"github.com/fieldsync/fieldsync/httpapi"
 	"github.com/fieldsync/fieldsync/store"
@@ -28,6 +29,9 @@ type Server struct {
 	Metrics *Metrics
 	Sync    *engine.Engine
 	App     *fiber.App
+	// Attachments is the byte lane of attachments (uploads, downloads).
+	Attachments *attachments.Service
+	tus         *attachments.TusHandler
 }
 
 // New builds the application on an open, migrated database.
@@ -41,6 +45,12 @@ func New(cfg Config, db *store.DB, logger *slog.Logger) (*Server, error) {
 	}
 	s := &Server{Cfg: cfg, DB: db, Auth: authSvc, Logger: logger, Metrics: NewMetrics()}
 	s.Sync = newSyncEngine(s)
+	if s.Attachments, err = newAttachments(context.Background(), cfg, db, s.Sync, logger); err != nil {
+		return nil, err
+	}
+	if s.tus, err = s.Attachments.Tus(); err != nil {
+		return nil, err
+	}
 	// The connection pool's waits (go_sql_wait_count_total,
 	// go_sql_wait_duration_seconds_total): a pull that queues for a connection
 	// shows here, not in fieldsync_pull_stage_seconds alone.

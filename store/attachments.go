@@ -59,7 +59,9 @@ func scanAttachment(s scanner) (string, string, any, []string, error) {
 	return r.ID, r.AccountID, r.domain(), nil, err
 }
 
-func attachmentKeys(acc domain.Account) []string { return domain.AccountKeys(acc.TerritoryID, acc.OwnerID) }
+func attachmentKeys(acc domain.Account) []string {
+	return domain.AccountKeys(acc.TerritoryID, acc.OwnerID)
+}
 
 // GetAttachment reads one attachment row.
 func GetAttachment(tx *gorm.DB, id string, forUpdate bool) (domain.Attachment, error) {
