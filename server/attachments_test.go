@@ -18,6 +18,9 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
+	"time"
 	"strconv"
 	"strings"
 	"testing"
@@ -43,6 +46,7 @@ type attachEnv struct {
 	acc              string
 	rep1, rep2, mgr  string // tokens
 	rep1ID, blobsDir string
+	srv              *server.Server
 }
 
 const attachPassword = "attach password"
@@ -59,7 +63,7 @@ func newAttachEnv(t *testing.T, db *store.DB, mutate func(*server.Config)) *atta
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &attachEnv{t: t, db: db, client: apitest.Client(t), acc: uuid.NewString(), blobsDir: cfg.BlobDir}
+	e := &attachEnv{t: t, db: db, client: apitest.Client(t), acc: uuid.NewString(), blobsDir: cfg.BlobDir, srv: srv}
 	hash, _ := bcrypt.GenerateFromPassword([]byte(attachPassword), bcrypt.MinCost)
 	t1, t2 := uuid.NewString(), uuid.NewString()
 	e.rep1ID = uuid.NewString()
@@ -373,7 +377,48 @@ func TestAttachments_UploadCutTwiceResumesAndDownloads(t *testing.T) {
 		if r.Status != wire.StatusApplied || !strings.Contains(string(r.Row)+string(r.Fields), `"status":"stored"`) {
 			t.Errorf("same bytes again: %+v %s", r, r.Row)
 		}
+		e.checkCompaction(visit, p2, img1, img2)
 	})
+}
+
+// checkCompaction: the blob of a deleted attachment goes after the
+// retention, a blob still named stays, an abandoned upload expires.
+func (e *attachEnv) checkCompaction(visit, p2 string, kept, dropped []byte) {
+	t := e.t
+	del := map[string]any{"mutation_id": uuid.NewString(), "table": "attachments", "op": "delete", "id": p2, "base_version": 2}
+	if r := e.push(e.rep1, del)[0]; r.Status != wire.StatusApplied {
+		t.Fatalf("delete: %+v", r.Error)
+	}
+	ctx := context.Background()
+	if n, err := e.srv.Attachments.CompactBlobs(ctx, e.db.Now().Add(-time.Hour)); err != nil || n != 0 {
+		t.Errorf("compaction within the retention removed %d (%v)", n, err)
+	}
+	if n, err := e.srv.Attachments.CompactBlobs(ctx, e.db.Now().Add(time.Hour)); err != nil || n != 1 {
+		t.Errorf("compaction past the retention removed %d (%v), want 1", n, err)
+	}
+	if blobFile(e.blobsDir, dropped) {
+		t.Error("the deleted attachment's blob is still stored")
+	}
+	if !blobFile(e.blobsDir, kept) {
+		t.Error("a blob still named by attachments was removed")
+	}
+	half := uuid.NewString()
+	e.push(e.rep1, attachmentMut(half, "visits", visit, "photo", "image/jpeg", dropped))
+	path := e.mustCreate(e.rep1, half, len(dropped))
+	e.patch(e.rep1, path, 0, nil)
+	if n, err := e.srv.Attachments.ExpireUploads(ctx, e.db.Now().Add(time.Hour)); err != nil || n < 1 {
+		t.Errorf("expired %d uploads (%v)", n, err)
+	}
+	if resp, _ := e.do("HEAD", path, e.rep1, nil, "Tus-Resumable", "1.0.0"); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("an expired upload answers HEAD %d", resp.StatusCode)
+	}
+}
+
+func blobFile(dir string, data []byte) bool {
+	sum := sha256.Sum256(data)
+	h := hex.EncodeToString(sum[:])
+	_, err := os.Stat(filepath.Join(dir, "blobs", h[:2], h))
+	return err == nil
 }
 
 func pullAttachments(t *testing.T, e *attachEnv, token string) map[string]string {
