@@ -20,10 +20,10 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"time"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/internal/apitest"
