@@ -11,8 +11,9 @@ import (
 )
 
 // schemaVersion is stored in PRAGMA user_version; a file written by a newer SDK
-// is refused rather than misread. Version 2 adds the targets mirror.
-const schemaVersion = 2
+// is refused rather than misread. Version 2 adds the targets mirror, version
+// 3 the attachments mirror.
+const schemaVersion = 3
 
 // mirrorRow is one row of a synced table's local mirror. Row is the local view;
 // ServerRow the last copy the server sent (nil for a row created on this device
@@ -121,6 +122,7 @@ func mirrorDDL(t string) []string {
 // upgrades[v] brings a file of schema v to v+1.
 var upgrades = map[int][]string{
 	1: mirrorDDL(domain.TableTargets),
+	2: mirrorDDL(domain.TableAttachments),
 }
 
 // migrate creates the schema of a new file and refuses one from a newer SDK.

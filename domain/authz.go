@@ -104,6 +104,7 @@ var pushRights = map[Role]map[string][]WriteKind{
 		TableOrders:       {WriteCreate, WriteUpdate, WriteDelete},
 		TableAccountNotes: {WriteCreate, WriteUpdate, WriteDelete},
 		TableAccounts:     {WriteUpdate},
+		TableAttachments:  {WriteCreate, WriteUpdate, WriteDelete},
 	},
 	RoleManager: {TableVisits: {WriteCreate}},
 }
@@ -159,7 +160,7 @@ func checkRepWrite(a Caller, w RowWrite) *Error {
 		return err
 	}
 	switch w.Table {
-	case TableVisits, TableOrders, TableAccountNotes:
+	case TableVisits, TableOrders, TableAccountNotes, TableAttachments:
 		if (w.Kind != WriteCreate && w.PrevOwner != a.UserID) || (w.Kind != WriteDelete && w.Owner != a.UserID) {
 			return Errorf(CodeForbidden, "a rep may change only their own %s", ownedNoun[w.Table])
 		}
@@ -174,7 +175,7 @@ func checkRepWrite(a Caller, w RowWrite) *Error {
 	return nil
 }
 
-var ownedNoun = map[string]string{TableVisits: "visits", TableOrders: "orders", TableAccountNotes: "notes"}
+var ownedNoun = map[string]string{TableVisits: "visits", TableOrders: "orders", TableAccountNotes: "notes", TableAttachments: "attachments"}
 
 // checkOrderMove is the role's part of the order state machine; a create
 // starts from draft.

@@ -15,7 +15,7 @@ import (
 // added to a row type and not here fails the build's tests, not a device.
 
 // AppendJSON appends the JSON encoding of row to b, byte for byte what
-// encoding/json.Marshal(row) produces. row must be one of the seven row types
+// encoding/json.Marshal(row) produces. row must be one of the row types
 // (value, not pointer); any other type falls back to json.Marshal.
 func AppendJSON(b []byte, row any) ([]byte, error) {
 	// A first pass only measures, so the row is written into one allocation
@@ -67,6 +67,8 @@ func (w *jsonWriter) row(row any) bool {
 		w.accountNote(&r)
 	case Target:
 		w.target(&r)
+	case Attachment:
+		w.attachment(&r)
 	default:
 		w.bad = true
 	}

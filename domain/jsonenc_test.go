@@ -191,6 +191,11 @@ func (g rowGen) row(table string) any {
 		return Target{ID: g.str(), TerritoryID: g.optStr(), RepID: g.optStr(), Period: g.str(),
 			PeriodStart: g.str(), PeriodEnd: g.str(), RevenueCents: g.r.Int64() - g.r.Int64(),
 			Visits: g.optInt(), NewAccounts: g.optInt(), UpdatedBy: g.str(), Meta: g.meta()}
+	case TableAttachments:
+		return Attachment{ID: g.str(), ParentTable: g.str(), ParentID: g.str(), AccountID: g.str(), Kind: g.str(),
+			ContentType: g.str(), Size: g.r.Int64() - g.r.Int64(), SHA256: g.str(), CapturedAt: g.optTime(),
+			CapturedLat: g.optFloat(), CapturedLng: g.optFloat(), Caption: g.optStr(), UploaderID: g.str(),
+			Status: g.str(), Meta: g.meta()}
 	}
 	panic("no generator for " + table)
 }

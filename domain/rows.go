@@ -17,7 +17,7 @@ const (
 // initial sync in this order never holds a row whose parent it has not seen.
 var SyncedTables = []string{
 	TableTerritories, TableUsers, TableProducts, TableAccounts,
-	TableVisits, TableOrders, TableAccountNotes, TableTargets,
+	TableVisits, TableOrders, TableAccountNotes, TableTargets, TableAttachments,
 }
 
 // IsSyncedTable reports whether name is one of the synced tables.

@@ -130,6 +130,7 @@ func matrixEntries() map[string]matrixEntry {
 		return matrixEntry{kinds: []rowKind{noRow}, want: onlyFor(all...), req: simple(method, path)}
 	}
 	dashboard := matrixEntry{exempt: "the dashboard signs in with its own form and cookie session (dashboard_test.go)"}
+	attachmentLane := matrixEntry{exempt: "the upload lane answers another user's upload, and downloads an attachment out of scope, exactly as an unknown one (attachments_test.go)"}
 	reportEntry := func(path string, roles ...domain.Role) matrixEntry {
 		return matrixEntry{kinds: []rowKind{other, out}, want: scoped(roles, domain.RoleDirector, domain.RoleOps),
 			req: func(m *matrix, _ domain.Role, k rowKind, _ string) probe {
@@ -166,6 +167,13 @@ func matrixEntries() map[string]matrixEntry {
 		"post /dashboard/desk/confirm":                dashboard,
 		"post /dashboard/desk/conflicts/{id}/resolve": dashboard,
 
+		// Attachments: rows are pushed (post /v1/sync/push above); the byte
+		// lane's own checks are tested in attachments_test.go.
+		"post /v1/attachments/uploads":            attachmentLane,
+		"patch /v1/attachments/uploads/{upload}":  attachmentLane,
+		"delete /v1/attachments/uploads/{upload}": attachmentLane,
+		"get /v1/attachments/{id}/content":        attachmentLane,
+		"get /v1/attachments/{id}/thumbnail":      attachmentLane,
 		"post /v1/auth/login": {kinds: []rowKind{noRow}, want: onlyFor(all...),
 			req: func(m *matrix, r domain.Role, _ rowKind, _ string) probe {
 				return probe{method: "POST", path: "/v1/auth/login", body: m.loginBody(m.who(r)), token: new(string)}

@@ -55,6 +55,15 @@ type Config struct {
 	// Stream tunes heartbeats and token re-checks of change streams (tests
 	// shorten them).
 	Stream mobileapi.StreamConfig
+	// Attachments (docs/api.md, "Attachments"). BlobURL names the blob store:
+	// empty for the directory BlobDir, or s3://bucket?endpoint=URL&region=R
+	// with the keys in BlobAccessKey and BlobSecretKey. UploadDir stages
+	// uploads in progress (always a local directory).
+	BlobURL       string // FIELDSYNC_BLOB_URL
+	BlobDir       string // FIELDSYNC_BLOB_DIR
+	BlobAccessKey string // FIELDSYNC_BLOB_ACCESS_KEY, else AWS_ACCESS_KEY_ID
+	BlobSecretKey string // FIELDSYNC_BLOB_SECRET_KEY, else AWS_SECRET_ACCESS_KEY
+	UploadDir     string // FIELDSYNC_UPLOAD_DIR
 }
 
 // DefaultConfig is the configuration with nothing set.
@@ -68,6 +77,7 @@ func DefaultConfig() Config {
 		LoginFailuresPerEmail: 5, LoginFailuresPerAddr: 20, LoginFailureWindow: 15 * time.Minute,
 		ReportFoldInterval: 5 * time.Second,
 		StreamsPerUser:     16,
+		BlobDir:            "fieldsync-blobs", UploadDir: "fieldsync-uploads",
 	}
 }
 
@@ -98,6 +108,13 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	e.dur("FIELDSYNC_LOGIN_FAILURE_WINDOW", &c.LoginFailureWindow)
 	e.dur("FIELDSYNC_REPORT_FOLD_INTERVAL", &c.ReportFoldInterval)
 	e.int("FIELDSYNC_STREAMS_PER_USER", &c.StreamsPerUser)
+	e.str("FIELDSYNC_BLOB_URL", &c.BlobURL)
+	e.str("FIELDSYNC_BLOB_DIR", &c.BlobDir)
+	e.str("FIELDSYNC_UPLOAD_DIR", &c.UploadDir)
+	e.str("AWS_ACCESS_KEY_ID", &c.BlobAccessKey)
+	e.str("AWS_SECRET_ACCESS_KEY", &c.BlobSecretKey)
+	e.str("FIELDSYNC_BLOB_ACCESS_KEY", &c.BlobAccessKey)
+	e.str("FIELDSYNC_BLOB_SECRET_KEY", &c.BlobSecretKey)
 	return c, errors.Join(e.errs...)
 }
 
@@ -156,6 +173,9 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.TokenTTL, "token-ttl", c.TokenTTL, "lifetime of device tokens (env FIELDSYNC_TOKEN_TTL)")
 	fs.StringVar(&c.ProxyHeader, "proxy-header", c.ProxyHeader, "header with the client address behind a trusted proxy (env FIELDSYNC_PROXY_HEADER)")
 	fs.DurationVar(&c.ReportFoldInterval, "report-fold-interval", c.ReportFoldInterval, "how often report deltas are folded, 0: never (env FIELDSYNC_REPORT_FOLD_INTERVAL)")
+	fs.StringVar(&c.BlobURL, "blob-url", c.BlobURL, "attachment blob store: empty for --blob-dir, or s3://bucket?endpoint=URL")
+	fs.StringVar(&c.BlobDir, "blob-dir", c.BlobDir, "directory of attachment blobs when --blob-url is empty")
+	fs.StringVar(&c.UploadDir, "upload-dir", c.UploadDir, "directory staging attachment uploads in progress")
 }
 
 // Validate reports every invalid setting at once.

@@ -22,5 +22,6 @@ func (s *Server) routes() {
 	s.registerOrders(v1)
 	s.registerVisits(v1)
 	s.registerTargets(v1)
+	s.registerAttachments(v1)
 	s.registerDashboard(s.App)
 }

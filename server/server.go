@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 
+	"github.com/fieldsync/fieldsync/attachments"
 	"github.com/fieldsync/fieldsync/auth"
 	"github.com/fieldsync/fieldsync/httpapi"
 	"github.com/fieldsync/fieldsync/store"
@@ -31,6 +32,9 @@ type Server struct {
 	// Hub fans committed changes out to the open change streams.
 	Hub *stream.Hub
 	App *fiber.App
+	// Attachments is the byte lane of attachments (uploads, downloads).
+	Attachments *attachments.Service
+	tus         *attachments.TusHandler
 }
 
 // New builds the application on an open, migrated database.
@@ -49,6 +53,12 @@ func New(cfg Config, db *store.DB, logger *slog.Logger) (*Server, error) {
 	// process. Postgres: every instance LISTENs (Serve), its own commits too.
 	if db.Dialect == store.SQLite {
 		db.OnCommit(s.Hub.Publish)
+	}
+	if s.Attachments, err = newAttachments(context.Background(), cfg, db, s.Sync, logger); err != nil {
+		return nil, err
+	}
+	if s.tus, err = s.Attachments.Tus(); err != nil {
+		return nil, err
 	}
 	// The connection pool's waits (go_sql_wait_count_total,
 	// go_sql_wait_duration_seconds_total): a pull that queues for a connection

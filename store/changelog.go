@@ -134,7 +134,7 @@ func relogDependents(tx *gorm.DB, now time.Time, accountID string, keys []string
 		ID      string
 		Version int64
 	}
-	for _, table := range []string{domain.TableVisits, domain.TableOrders, domain.TableAccountNotes} {
+	for _, table := range []string{domain.TableVisits, domain.TableOrders, domain.TableAccountNotes, domain.TableAttachments} {
 		var deps []dep
 		if err := tx.Table(table).Select("id", "version").Where("account_id = ?", accountID).
 			Find(&deps).Error; err != nil {

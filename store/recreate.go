@@ -65,7 +65,8 @@ func recreate(tx *gorm.DB, now time.Time, table, id string, row func(version int
 }
 
 // what names a table's row in error messages.
-var what = map[string]string{domain.TableVisits: "visit", domain.TableOrders: "order", domain.TableAccountNotes: "account note"}
+var what = map[string]string{domain.TableVisits: "visit", domain.TableOrders: "order", domain.TableAccountNotes: "account note",
+	domain.TableAttachments: "attachment"}
 
 // RecreateVisit inserts v, which may reuse the id of a deleted visit.
 func RecreateVisit(tx *gorm.DB, now time.Time, acc domain.Account, v domain.Visit) (domain.Visit, error) {

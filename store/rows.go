@@ -255,6 +255,12 @@ func deleteRow(tx *gorm.DB, now time.Time, table string, model any, id string, v
 	if err := tx.Where("id = ?", id).Delete(model).Error; err != nil {
 		return fmt.Errorf("delete %s %s: %w", table, id, Translate(err, table))
 	}
+	if table != domain.TableAttachments {
+		// A deleted parent takes its attachments with it (attachments.go).
+		if err := deleteAttachmentsOf(tx, now, table, id, keys); err != nil {
+			return err
+		}
+	}
 	return LogChange(tx, now, Change{Table: table, RowID: id, Version: version, Deleted: true, Keys: keys})
 }
 

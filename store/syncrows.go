@@ -155,6 +155,7 @@ func versionOf(row any) int64 {
 	case domain.AccountNote:
 		return r.Version
 	case domain.Target:
+	case domain.Attachment:
 		return r.Version
 	}
 	return 0
@@ -223,6 +224,7 @@ var fetchers = map[string]fetcher{
 			t := r.domain()
 			return r.ID, "", t, domain.TargetKeys(t), err
 		}},
+	domain.TableAttachments: {attachmentColumns, scanAttachment},
 }
 
 // ---- push idempotency

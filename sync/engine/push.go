@@ -245,6 +245,8 @@ func (p *pusher) apply(m wire.Mutation) (wire.MutationResult, error) {
 		return p.note(m)
 	case domain.TableAccounts:
 		return p.account(m)
+	case domain.TableAttachments:
+		return p.attachment(m)
 	}
 	return wire.MutationResult{}, domain.Errorf(domain.CodeForbidden, "%s are read-only on devices", m.Table)
 }
