@@ -73,24 +73,11 @@ func Soak(ctx context.Context, opt SoakOptions) (SoakResult, error) {
 	if opt.Interval <= 0 {
 		opt.Interval = time.Minute
 	}
-	dsn, drop, err := createDatabase(ctx, opt.PostgresURL, fmt.Sprintf("fs_soak_%d", time.Now().UnixNano()%1e6))
+	dsn, seeded, drop, err := seededDatabase(ctx, opt.PostgresURL, "fs_soak", opt.Scope, opt.Seed)
 	if err != nil {
 		return res, err
 	}
 	defer drop()
-	db, err := store.Open(ctx, dsn, store.Options{})
-	if err != nil {
-		return res, err
-	}
-	if _, err := db.Migrate(ctx); err != nil {
-		db.Close()
-		return res, err
-	}
-	seeded, err := seed(ctx, db, opt.Scope, rand.New(rand.NewPCG(opt.Seed, 7)))
-	db.Close()
-	if err != nil {
-		return res, err
-	}
 	// The manager who reads reports is made by the CLI, the way an operator
 	// adds one, so the soak does not depend on store internals.
 	const managerEmail = "bench-manager@fieldsync.test"
@@ -209,6 +196,27 @@ func Soak(ctx context.Context, opt SoakOptions) (SoakResult, error) {
 	wg.Wait()
 	res.Verdict, res.Judged = judgeSoak(res.Rows)
 	return res, nil
+}
+
+// seededDatabase creates a fresh database on the cluster at pgURL (named
+// prefix plus a number), migrates it and seeds ds into it; drop removes it.
+func seededDatabase(ctx context.Context, pgURL, prefix string, ds Dataset, seedValue uint64) (dsn string, s Seeded, drop func(), err error) {
+	dsn, drop, err = createDatabase(ctx, pgURL, fmt.Sprintf("%s_%d", prefix, time.Now().UnixNano()%1e6))
+	if err != nil {
+		return "", s, nil, err
+	}
+	db, err := store.Open(ctx, dsn, store.Options{})
+	if err == nil {
+		if _, err = db.Migrate(ctx); err == nil {
+			s, err = seed(ctx, db, ds, rand.New(rand.NewPCG(seedValue, 7)))
+		}
+		db.Close()
+	}
+	if err != nil {
+		drop()
+		return "", s, nil, fmt.Errorf("seed %s: %w", prefix, err)
+	}
+	return dsn, s, drop, nil
 }
 
 // every calls f about once per period (jittered ±10%) until ctx ends; the

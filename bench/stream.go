@@ -5,13 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"strings"
 	gosync "sync"
 	"time"
 
-	"github.com/fieldsync/fieldsync/store"
 	"github.com/fieldsync/fieldsync/wire"
 	"github.com/google/uuid"
 )
@@ -34,23 +32,11 @@ type StreamFigures struct {
 func streamRun(ctx context.Context, opt Options) (Result, error) {
 	log := opt.Logger
 	res := Result{LoadStart: loadAvg()}
-	dsn, drop, err := createDatabase(ctx, opt.PostgresURL, fmt.Sprintf("fs_bench_stream_%d", time.Now().UnixNano()%1e6))
+	dsn, seeded, drop, err := seededDatabase(ctx, opt.PostgresURL, "fs_bench_stream", opt.Scope, opt.Seed)
 	if err != nil {
 		return res, err
 	}
 	defer drop()
-	db, err := store.Open(ctx, dsn, store.Options{})
-	if err != nil {
-		return res, err
-	}
-	defer db.Close()
-	if _, err := db.Migrate(ctx); err != nil {
-		return res, err
-	}
-	seeded, err := seed(ctx, db, opt.Scope, rand.New(rand.NewPCG(opt.Seed, 7)))
-	if err != nil {
-		return res, err
-	}
 	res.ScopeRows = seeded.ScopeRows
 	srv, err := startServer(ctx, opt.ServerBinary, dsn, fmt.Sprintf("FIELDSYNC_STREAMS_PER_USER=%d", opt.Streams+10))
 	if err != nil {
