@@ -29,6 +29,10 @@ var contractFields = map[string][]string{
 	"visits":        {"id", "account_id", "rep_id", "status", "planned_at", "checked_in_at", "checked_out_at", "check_in_lat", "check_in_lng", "check_in_distance_m", "outcome", "report", "version", "updated_at"},
 	"orders":        {"id", "number", "account_id", "rep_id", "visit_id", "status", "lines", "total_cents", "currency", "note", "reason", "submitted_at", "version", "updated_at"},
 	"account_notes": {"id", "account_id", "author_id", "body", "conflict_of", "version", "updated_at"},
+	"targets": {"id", "territory_id", "rep_id", "period", "period_start", "period_end", "revenue_cents", "visits",
+		"new_accounts", "updated_by", "version", "updated_at"},
+	"attachments": {"id", "parent_table", "parent_id", "account_id", "kind", "content_type", "size", "sha256",
+		"captured_at", "captured_lat", "captured_lng", "caption", "uploader_id", "status", "version", "updated_at"},
 }
 
 // oracleScope is what the contract's role table gives one user.
@@ -101,7 +105,12 @@ func (s oracleScope) sees(table string, row map[string]any, accounts map[string]
 		return true
 	case "accounts":
 		return s.visible[asString(row["territory_id"])] || (s.owner != "" && asString(row["owner_id"]) == s.owner)
-	default: // visits, orders, account_notes: those of visible accounts
+	case "targets": // a rep's own target; a territory's, where its accounts are seen
+		if rep := asString(row["rep_id"]); rep != "" {
+			return rep == s.self
+		}
+		return s.visible[asString(row["territory_id"])]
+	default: // visits, orders, account_notes, attachments: those of visible accounts
 		return accounts[asString(row["account_id"])]
 	}
 }

@@ -47,6 +47,14 @@ environment:
                            HTTP timeouts (durations like 30s; defaults in "fieldsync serve -h")
   FIELDSYNC_PROXY_HEADER   header holding the client address behind a trusted proxy
   FIELDSYNC_TOKEN_TTL      lifetime of device tokens (720h)
+  FIELDSYNC_TIMEZONE       IANA time zone of the organisation's days in the KPI report (UTC)
+  FIELDSYNC_STREAMS_PER_USER
+                           change streams one user may hold open per server (16)
+  FIELDSYNC_BLOB_URL       attachment store: empty for FIELDSYNC_BLOB_DIR, or s3://bucket?endpoint=URL
+  FIELDSYNC_BLOB_DIR       directory of attachment blobs (fieldsync-blobs)
+  FIELDSYNC_UPLOAD_DIR     directory staging attachment uploads in progress (fieldsync-uploads)
+  FIELDSYNC_BLOB_ACCESS_KEY, FIELDSYNC_BLOB_SECRET_KEY (else AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)
+                           S3 credentials
   FIELDSYNC_BCRYPT_COST    password hashing cost
   FIELDSYNC_LOGIN_FAILURES_PER_EMAIL, FIELDSYNC_LOGIN_FAILURES_PER_ADDR, FIELDSYNC_LOGIN_FAILURE_WINDOW
                            failed-login rate limits (5, 20, 15m)
