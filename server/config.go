@@ -173,9 +173,10 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.TokenTTL, "token-ttl", c.TokenTTL, "lifetime of device tokens (env FIELDSYNC_TOKEN_TTL)")
 	fs.StringVar(&c.ProxyHeader, "proxy-header", c.ProxyHeader, "header with the client address behind a trusted proxy (env FIELDSYNC_PROXY_HEADER)")
 	fs.DurationVar(&c.ReportFoldInterval, "report-fold-interval", c.ReportFoldInterval, "how often report deltas are folded, 0: never (env FIELDSYNC_REPORT_FOLD_INTERVAL)")
-	fs.StringVar(&c.BlobURL, "blob-url", c.BlobURL, "attachment blob store: empty for --blob-dir, or s3://bucket?endpoint=URL")
-	fs.StringVar(&c.BlobDir, "blob-dir", c.BlobDir, "directory of attachment blobs when --blob-url is empty")
-	fs.StringVar(&c.UploadDir, "upload-dir", c.UploadDir, "directory staging attachment uploads in progress")
+	fs.IntVar(&c.StreamsPerUser, "streams-per-user", c.StreamsPerUser, "change streams one user may hold open on this server (env FIELDSYNC_STREAMS_PER_USER)")
+	fs.StringVar(&c.BlobURL, "blob-url", c.BlobURL, "attachment blob store: empty for --blob-dir, or s3://bucket?endpoint=URL (env FIELDSYNC_BLOB_URL)")
+	fs.StringVar(&c.BlobDir, "blob-dir", c.BlobDir, "directory of attachment blobs when --blob-url is empty (env FIELDSYNC_BLOB_DIR)")
+	fs.StringVar(&c.UploadDir, "upload-dir", c.UploadDir, "directory staging attachment uploads in progress (env FIELDSYNC_UPLOAD_DIR)")
 }
 
 // Validate reports every invalid setting at once.

@@ -15,6 +15,9 @@ func TestRegisterFlags_NameTheirVariables(t *testing.T) {
 	envOnly := map[string]bool{
 		"FIELDSYNC_BCRYPT_COST": true, "FIELDSYNC_LOGIN_FAILURES_PER_EMAIL": true,
 		"FIELDSYNC_LOGIN_FAILURES_PER_ADDR": true, "FIELDSYNC_LOGIN_FAILURE_WINDOW": true,
+		// Credentials stay out of the process list: environment only.
+		"AWS_ACCESS_KEY_ID": true, "AWS_SECRET_ACCESS_KEY": true,
+		"FIELDSYNC_BLOB_ACCESS_KEY": true, "FIELDSYNC_BLOB_SECRET_KEY": true,
 	}
 	var read []string
 	cfg, err := server.ConfigFromEnv(func(k string) string { read = append(read, k); return "" })

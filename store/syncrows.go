@@ -155,6 +155,7 @@ func versionOf(row any) int64 {
 	case domain.AccountNote:
 		return r.Version
 	case domain.Target:
+		return r.Version
 	case domain.Attachment:
 		return r.Version
 	}
