@@ -27,6 +27,7 @@ import (
 
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/internal/apitest"
+	"github.com/fieldsync/fieldsync/internal/servetest"
 	"github.com/fieldsync/fieldsync/internal/testdb"
 	"github.com/fieldsync/fieldsync/server"
 	"github.com/fieldsync/fieldsync/store"
@@ -90,20 +91,7 @@ func newAttachEnv(t *testing.T, db *store.DB, mutate func(*server.Config)) *atta
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
-	e.base = "http://" + ln.Addr().String()
+	e.base = servetest.Start(t, srv)
 	e.rep1, e.rep2, e.mgr = e.login("rep1@x.io"), e.login("rep2@x.io"), e.login("mgr@x.io")
 	return e
 }

@@ -9,7 +9,6 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/fieldsync/fieldsync/domain"
+	"github.com/fieldsync/fieldsync/internal/servetest"
 	"github.com/fieldsync/fieldsync/internal/testdb"
 	"github.com/fieldsync/fieldsync/server"
 	"github.com/fieldsync/fieldsync/store"
@@ -99,20 +99,8 @@ func seed(t *testing.T, db *store.DB) jsConfig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, stop := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		stop()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
-	c := jsConfig{Base: "http://" + ln.Addr().String(), Tokens: map[string]string{}, Users: map[string]string{},
+	base := servetest.Start(t, srv)
+	c := jsConfig{Base: base, Tokens: map[string]string{}, Users: map[string]string{},
 		Accounts: map[string]string{}, Territory: map[string]string{"t1": uuid.NewString(), "t2": uuid.NewString()}}
 	for _, a := range []string{"acc1", "accMoved", "acc2"} {
 		c.Accounts[a] = uuid.NewString()
