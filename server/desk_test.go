@@ -1,9 +1,7 @@
 package server_test
 
 import (
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -12,42 +10,20 @@ import (
 
 	"github.com/fieldsync/fieldsync/backoffice"
 	"github.com/fieldsync/fieldsync/domain"
-	"github.com/fieldsync/fieldsync/internal/apitest"
 	"github.com/fieldsync/fieldsync/internal/testdb"
 	"github.com/fieldsync/fieldsync/store"
 )
 
-// deskClient is a cookie-keeping client of the office's app, signed in
-// through the dashboard's login form.
+// deskClient is a browser signed in through the dashboard's login form,
+// with the CSRF token of its session.
 type deskClient struct {
-	o       *office
-	cookies map[string]*http.Cookie
-	csrf    string
-}
-
-func (b *deskClient) send(t *testing.T, method, path string, form url.Values) (*http.Response, string) {
-	t.Helper()
-	var body io.Reader
-	if form != nil {
-		body = strings.NewReader(form.Encode())
-	}
-	req := httptest.NewRequest(method, path, body)
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	for _, c := range b.cookies {
-		req.AddCookie(c)
-	}
-	resp, out := apitest.Fiber(t, b.o.srv.App, req)
-	for _, c := range resp.Cookies() {
-		b.cookies[c.Name] = c
-	}
-	return resp, string(out)
+	browser
+	csrf string
 }
 
 func (o *office) deskSignIn(t *testing.T, who string) (*deskClient, *http.Response) {
 	t.Helper()
-	b := &deskClient{o: o, cookies: map[string]*http.Cookie{}}
+	b := &deskClient{browser: browser{app: o.srv.App, cookies: map[string]*http.Cookie{}}}
 	_, page := b.send(t, "GET", "/dashboard/desk", nil)
 	resp, _ := b.send(t, "POST", "/dashboard/login", url.Values{"csrf": {csrfOf(t, page)}, "email": {who + "@example.com"}, "password": {"password1"}})
 	if resp.StatusCode == http.StatusSeeOther {
@@ -140,7 +116,7 @@ func TestDesk_Page(t *testing.T) {
 			if resp.StatusCode != http.StatusForbidden {
 				t.Errorf("forged CSRF = %d", resp.StatusCode)
 			}
-			anon := &deskClient{o: o, cookies: map[string]*http.Cookie{}}
+			anon := &deskClient{browser: browser{app: o.srv.App, cookies: map[string]*http.Cookie{}}}
 			if resp, _ := anon.send(t, "POST", "/dashboard/desk/confirm", url.Values{"csrf": {"x"}, "order": {c.ID + ":2"}}); resp.StatusCode != http.StatusForbidden {
 				t.Errorf("no session = %d", resp.StatusCode)
 			}
