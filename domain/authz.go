@@ -32,6 +32,9 @@ const (
 	ActSetTarget        Action = "targets.set"
 	ActReadTargets      Action = "targets.read"
 	ActReportKPIs       Action = "reports.kpis"
+	// ActImportOrderStatus is the ERP's status import: held by integrations'
+	// API keys (integrationGrants), by no user role.
+	ActImportOrderStatus Action = "orders.import_status"
 )
 
 var allRoles = []Role{RoleRep, RoleCoordinator, RoleManager, RoleDirector, RoleOps}
@@ -57,6 +60,41 @@ var grants = map[Action][]Role{
 	ActSetTarget:   {RoleDirector, RoleOps},
 	ActReadTargets: {RoleManager, RoleDirector, RoleOps},
 	ActReportKPIs:  {RoleManager, RoleDirector},
+	// Integrations' API keys are issued by ops (ActAdmin); what a key may do
+	// is integrationGrants', not a role's.
+	ActImportOrderStatus: {},
+}
+
+// integrationGrants: what an integration's API key may do. A key is not a
+// user: it reaches no route of the role table, and no user reaches these.
+var integrationGrants = []Action{ActImportOrderStatus}
+
+// AuthorizeIntegration refuses an action no API key is granted.
+func AuthorizeIntegration(a Action) *Error {
+	if slices.Contains(integrationGrants, a) {
+		return nil
+	}
+	return Errorf(CodeForbidden, "not allowed for an API key")
+}
+
+// erpEdges are the order transitions the ERP reports: the goods leave, then
+// arrive. Everything before (submission, confirmation) is the desk's.
+var erpEdges = map[orderEdge]bool{
+	{OrderConfirmed, OrderShipped}: true,
+	{OrderShipped, OrderDelivered}: true,
+}
+
+// CheckERPOrderMove decides whether the ERP may move an order from one status
+// to another: confirmed → shipped → delivered, one arrow at a time, and
+// nothing else (an order already at to is not moved again).
+func CheckERPOrderMove(from, to string) *Error {
+	if erpEdges[orderEdge{from, to}] {
+		return nil
+	}
+	if from == to {
+		return Errorf(CodeIllegalTransition, "order is already %s", to)
+	}
+	return Errorf(CodeIllegalTransition, "order cannot go from %s to %s", from, to)
 }
 
 // ActionRoles returns the roles granted a, in the order of the role table.

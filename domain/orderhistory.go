@@ -9,6 +9,7 @@ const (
 	ViaAPI        = "api"        // POST /v1/orders/{id}/transition with a bearer token
 	ViaResolution = "resolution" // a conflict's resolution
 	ViaSystem     = "system"     // the server itself: a deleted visit's link cleared
+	ViaERP        = "erp"        // the ERP's status import, with an integration's API key
 )
 
 // Kinds of order change.
@@ -25,6 +26,12 @@ type OrderChangeBy struct {
 	DeviceID   string // the pushing device; empty off a device
 	Via        string
 	ConflictID string // the conflict a resolution settles
+	// ActorName names an author who is not a user (an integration's API
+	// key); ERPRef and ReportedAt are the ERP's reference and its time of
+	// the change (via ViaERP).
+	ActorName  string
+	ERPRef     string
+	ReportedAt *time.Time
 }
 
 // OrderEvent is one entry of an order's history: one write, who made it, from
@@ -45,6 +52,9 @@ type OrderEvent struct {
 	Via        string    `json:"via"`
 	ConflictID *string   `json:"conflict_id"`
 	At         time.Time `json:"at"`
+	// The ERP's reference and time of a change it reported (via "erp").
+	ERPRef     *string    `json:"erp_ref,omitempty"`
+	ReportedAt *time.Time `json:"reported_at,omitempty"`
 }
 
 // DescribeOrderChange says what a write from before (nil for a create) to

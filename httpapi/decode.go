@@ -27,6 +27,10 @@ func DecodeJSON(c *fiber.Ctx, v any) error {
 	return decodeBytes(body, v)
 }
 
+// DecodeBytes decodes one JSON value as DecodeJSON does, for a part of a body
+// (one item of a batch) that is judged on its own.
+func DecodeBytes(body []byte, v any) error { return decodeBytes(body, v) }
+
 func decodeBytes(body []byte, v any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return domain.Errorf(domain.CodeBadRequest, "request body is empty")

@@ -37,6 +37,7 @@ func (s *Server) registerAdmin(r fiber.Router) {
 	g.Post("/products", create(h.admin.CreateProduct))
 	g.Patch("/products/:id", update(h.admin.UpdateProduct))
 	s.registerWebhooks(g)
+	s.registerAPIKeys(g)
 }
 
 // create serves a POST: decode the body, create, answer 201 with the row.

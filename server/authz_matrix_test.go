@@ -327,6 +327,25 @@ func matrixEntries() map[string]matrixEntry {
 		"patch /v1/admin/products/{id}": admin("PATCH", "/v1/admin/products/{}", func(m *matrix) (string, string) {
 			return m.product, `{"name":"Widget"}`
 		}),
+		// Integrations' API keys (erp_test.go): issued by ops; the ERP's
+		// routes take a key, and every user's token is forbidden there.
+		"post /v1/admin/api-keys": admin("POST", "/v1/admin/api-keys", func(m *matrix) (string, string) {
+			return "", fmt.Sprintf(`{"name":"ERP %d"}`, m.seq())
+		}),
+		"get /v1/admin/api-keys": admin("GET", "/v1/admin/api-keys", func(*matrix) (string, string) { return "", "" }),
+		"delete /v1/admin/api-keys/{id}": admin("DELETE", "/v1/admin/api-keys/{}", func(m *matrix) (string, string) {
+			return m.apiKey(), ""
+		}),
+		"post /v1/erp/orders/{id}/status": {kinds: []rowKind{other}, want: onlyFor(),
+			req: func(m *matrix, _ domain.Role, _ rowKind, _ string) probe {
+				return probe{method: "POST", path: "/v1/erp/orders/" + m.confirmedOrder() + "/status",
+					body: fmt.Sprintf(`{"erp_ref":"M-%d","status":"shipped","shipped_at":"2026-11-30T09:00:00Z"}`, m.seq())}
+			}},
+		"post /v1/erp/order-status": {kinds: []rowKind{other}, want: onlyFor(),
+			req: func(m *matrix, _ domain.Role, _ rowKind, _ string) probe {
+				return probe{method: "POST", path: "/v1/erp/order-status",
+					body: fmt.Sprintf(`{"reports":[{"erp_ref":"M-%d","order_id":%q,"status":"shipped","shipped_at":"2026-11-30T09:00:00Z"}]}`, m.seq(), m.confirmedOrder())}
+			}},
 	}
 }
 

@@ -23,5 +23,6 @@ func (s *Server) routes() {
 	s.registerVisits(v1)
 	s.registerTargets(v1)
 	s.registerAttachments(v1)
+	s.registerERP(v1)
 	s.registerDashboard(s.App)
 }

@@ -25,6 +25,9 @@ type orderEventRow struct {
 	Via        string
 	ConflictID *string
 	At         time.Time
+	ActorName  *string
+	ERPRef     *string `gorm:"column:erp_ref"`
+	ReportedAt *time.Time
 }
 
 func (orderEventRow) TableName() string { return "order_events" }
@@ -32,7 +35,12 @@ func (orderEventRow) TableName() string { return "order_events" }
 func (r orderEventRow) domain() domain.OrderEvent {
 	e := domain.OrderEvent{ID: r.ID, OrderID: r.OrderID, Version: r.Version, Kind: r.Kind,
 		FromStatus: r.FromStatus, Status: r.ToStatus, Reason: r.Reason, ActorID: r.ActorID,
-		ActorRole: r.ActorRole, DeviceID: r.DeviceID, Via: r.Via, ConflictID: r.ConflictID, At: r.At.UTC()}
+		ActorRole: r.ActorRole, DeviceID: r.DeviceID, Via: r.Via, ConflictID: r.ConflictID, At: r.At.UTC(),
+		ActorName: r.ActorName, ERPRef: r.ERPRef}
+	if r.ReportedAt != nil {
+		t := r.ReportedAt.UTC()
+		e.ReportedAt = &t
+	}
 	_ = json.Unmarshal([]byte(r.Fields), &e.Fields) // written by RecordOrderChange from a []string
 	if e.Fields == nil {
 		e.Fields = []string{}
@@ -60,7 +68,8 @@ func RecordOrderChange(tx *gorm.DB, now time.Time, by domain.OrderChangeBy, befo
 	b, _ := json.Marshal(fields) // a []string always marshals
 	r := orderEventRow{ID: uuid.NewString(), OrderID: after.ID, Version: after.Version, Kind: kind,
 		ToStatus: after.Status, Fields: string(b), ActorID: nonEmpty(by.UserID), ActorRole: nonEmpty(string(by.Role)),
-		DeviceID: nonEmpty(by.DeviceID), Via: by.Via, ConflictID: nonEmpty(by.ConflictID), At: now.UTC()}
+		DeviceID: nonEmpty(by.DeviceID), Via: by.Via, ConflictID: nonEmpty(by.ConflictID), At: now.UTC(),
+		ActorName: nonEmpty(by.ActorName), ERPRef: nonEmpty(by.ERPRef), ReportedAt: by.ReportedAt}
 	if before != nil {
 		r.FromStatus = &before.Status
 	}
