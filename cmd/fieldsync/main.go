@@ -24,6 +24,8 @@ commands:
   migrate    apply pending migrations and print how many ran (creates a missing SQLite file)
   seed       generate a deterministic sales organisation (--demo prints demo logins)
   user add   create a user: --email E --name N --role R --password P [--territory ID]...
+  apikey create|list|revoke
+             integrations' API keys (the ERP): create --name N, list, revoke --id ID
   compact    drop change-log tombstones older than --retain (default 90 days)
   aggregates check|rebuild
              compare the report tables with the base tables, or recompute them
@@ -106,6 +108,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("%w: fieldsync user add ...\n%s", errUsage, usage)
 		}
 		return runUserAdd(ctx, rest[1:], stdout)
+	case "apikey":
+		return runAPIKey(ctx, rest, stdout)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil
