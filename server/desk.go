@@ -57,6 +57,18 @@ var deskFuncs = template.FuncMap{
 			domain.OrderShipped: "Mark shipped", domain.OrderDelivered: "Mark delivered", domain.OrderSubmitted: "Submit"}[to]
 	},
 	"join": strings.Join,
+	// label names a status for people; the ERP's moves say where they came from.
+	"label": func(status string) string {
+		return map[string]string{domain.OrderDraft: "Draft", domain.OrderSubmitted: "Submitted", domain.OrderConfirmed: "Confirmed",
+			domain.OrderShipped: "Shipped", domain.OrderDelivered: "Delivered", domain.OrderCancelled: "Cancelled",
+			domain.OrderRejected: "Rejected"}[status]
+	},
+	"via": func(via string) string {
+		if via == domain.ViaERP {
+			return "the ERP"
+		}
+		return via
+	},
 }
 
 func deref(p *string) string {

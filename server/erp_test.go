@@ -352,3 +352,55 @@ func TestERPImport_Keys(t *testing.T) {
 		o.report(kept.Secret, ord.ID, body, 200)
 	})
 }
+
+// TestERPImport_Desk: the desk filters shipped and delivered orders, labels
+// their statuses, shows when and under which reference the ERP reported
+// them, and names the ERP in the history.
+func TestERPImport_Desk(t *testing.T) {
+	testdb.Dialects(t, func(t *testing.T, db *store.DB) {
+		o := newOffice(t, db)
+		key := o.newKey("SAP").Secret
+		shipped, delivered, confirmed := o.confirmed("rep1"), o.confirmed("rep1"), o.confirmed("rep1")
+		o.report(key, shipped.ID, `{"erp_ref":"SHP-1","status":"shipped","shipped_at":"2026-11-30T09:15:00Z"}`, 200)
+		o.report(key, delivered.ID, `{"erp_ref":"SHP-2","status":"shipped","shipped_at":"2026-11-30T09:20:00Z"}`, 200)
+		o.report(key, delivered.ID, `{"erp_ref":"DLV-2","status":"delivered","delivered_at":"2026-12-01T16:45:00Z"}`, 200)
+		desk, _ := o.deskSignIn(t, "coord1")
+
+		queue := func(status string) []string {
+			_, page := desk.send(t, "GET", "/dashboard/desk?status="+status, nil)
+			var ids []string
+			for _, m := range queueRow.FindAllStringSubmatch(page, -1) {
+				ids = append(ids, m[1])
+			}
+			return ids
+		}
+		if got := queue("shipped"); strings.Join(got, ",") != shipped.ID {
+			t.Errorf("shipped queue %v", got)
+		}
+		if got := queue("delivered"); strings.Join(got, ",") != delivered.ID {
+			t.Errorf("delivered queue %v", got)
+		}
+		if got := queue("confirmed"); strings.Join(got, ",") != confirmed.ID {
+			t.Errorf("confirmed queue %v", got)
+		}
+		_, page := desk.send(t, "GET", "/dashboard/desk?status=all&order="+delivered.ID, nil)
+		for _, want := range []string{`<option value="shipped">Shipped</option>`, `data-testid="order-status">Delivered</span>`,
+			`data-testid="erp-shipped">2026-11-30 09:20 UTC <span class="muted">ERP ref SHP-2</span>`,
+			`data-testid="erp-delivered">2026-12-01 16:45 UTC <span class="muted">ERP ref DLV-2</span>`,
+			`data-via="erp"`, `by SAP  via the ERP <span class="muted">ref DLV-2</span>`} {
+			if !strings.Contains(page, want) {
+				t.Errorf("desk page lacks %s", want)
+			}
+		}
+		if strings.Contains(page, `data-testid="order-actions"`) {
+			t.Errorf("a delivered order offers moves")
+		}
+		_, page = desk.send(t, "GET", "/dashboard/desk?status=shipped&order="+shipped.ID, nil)
+		if !strings.Contains(page, `data-testid="move-delivered"`) {
+			t.Errorf("a shipped order does not offer Mark delivered")
+		}
+		if strings.Contains(page, `data-testid="confirm-selected"`) || strings.Contains(page, `class="all"`) {
+			t.Errorf("the shipped queue offers to confirm orders at once")
+		}
+	})
+}
