@@ -43,11 +43,16 @@ func (e *ERPImport) Report(ctx context.Context, k domain.Integration, r domain.E
 	}
 	var out ERPApplied
 	err := e.db.Tx(ctx, func(tx *gorm.DB) error {
-		// The account before the order, as every writer locks them
-		// (store/locks.go); the order's lock also queues a repeated report
-		// behind the first, which then finds it recorded.
+		// The account, then the order, as every writer locks them
+		// (store/locks.go), before the reference is looked up: a repeated
+		// report sent while the first is in flight waits for the first's
+		// commit and then finds it recorded.
 		if err := store.LockAccountOf(tx, domain.TableOrders, r.OrderID); err != nil {
 			return err
+		}
+		cur, fv, orderErr := store.GetOrder(tx, r.OrderID, true)
+		if orderErr != nil && domain.ErrorCode(orderErr) != domain.CodeNotFound {
+			return orderErr
 		}
 		prev, found, err := store.GetERPReport(tx, r.ERPRef)
 		if err != nil {
@@ -60,17 +65,17 @@ func (e *ERPImport) Report(ctx context.Context, k domain.Integration, r domain.E
 			out = ERPApplied{ERPRef: r.ERPRef, OrderID: r.OrderID, Status: r.Status, Version: prev.OrderVersion}
 			return nil
 		}
-		out, err = e.apply(tx, k, r)
+		if orderErr != nil {
+			return orderErr
+		}
+		out, err = e.apply(tx, k, r, cur, fv)
 		return err
 	})
 	return out, err
 }
 
-func (e *ERPImport) apply(tx *gorm.DB, k domain.Integration, r domain.ERPReport) (ERPApplied, error) {
-	cur, fv, err := store.GetOrder(tx, r.OrderID, true)
-	if err != nil {
-		return ERPApplied{}, err
-	}
+// apply moves cur, the order locked by the caller, as r reports.
+func (e *ERPImport) apply(tx *gorm.DB, k domain.Integration, r domain.ERPReport, cur domain.Order, fv domain.FieldVersions) (ERPApplied, error) {
 	if err := domain.CheckERPOrderMove(cur.Status, r.Status); err != nil {
 		return ERPApplied{}, err
 	}

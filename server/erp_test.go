@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
@@ -401,6 +402,81 @@ func TestERPImport_Desk(t *testing.T) {
 		}
 		if strings.Contains(page, `data-testid="confirm-selected"`) || strings.Contains(page, `class="all"`) {
 			t.Errorf("the shipped queue offers to confirm orders at once")
+		}
+	})
+}
+
+// TestERPImport_RepeatRacesFirst: the same report sent twice at once (the
+// ERP retried before the first answer came back) applies once; the second
+// answers as a repeat, not as an illegal second shipping. Postgres: a
+// transaction of the test holds the order's row lock until both reports
+// wait for it (seen in pg_stat_activity), so they meet at the worst moment.
+// SQLite serialises whole transactions, so there they cannot meet.
+func TestERPImport_RepeatRacesFirst(t *testing.T) {
+	testdb.Dialects(t, func(t *testing.T, db *store.DB) {
+		if db.Dialect != store.Postgres {
+			t.Skip("SQLite runs one write transaction at a time")
+		}
+		o := newOffice(t, db)
+		key := o.newKey("ERP").Secret
+		ord := o.confirmed("rep1")
+		ctx := context.Background()
+		hold, err := db.Gorm.DB()
+		if err != nil {
+			t.Fatal(err)
+		}
+		blocker, err := hold.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := blocker.ExecContext(ctx, "SELECT 1 FROM orders WHERE id = $1 FOR UPDATE", ord.ID); err != nil {
+			t.Fatal(err)
+		}
+		body := `{"erp_ref":"SHP-R","status":"shipped","shipped_at":"2026-11-30T09:00:00Z"}`
+		type answer struct {
+			status int
+			body   string
+		}
+		answers := make(chan answer, 2)
+		for range 2 {
+			go func() {
+				req := httptest.NewRequest("POST", "/v1/erp/orders/"+ord.ID+"/status", strings.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("X-Api-Key", key)
+				resp, err := o.srv.App.Test(req, -1)
+				if err != nil {
+					answers <- answer{0, err.Error()}
+					return
+				}
+				defer resp.Body.Close()
+				b, _ := io.ReadAll(resp.Body)
+				answers <- answer{resp.StatusCode, string(b)}
+			}()
+		}
+		for deadline := time.Now().Add(time.Minute); ; time.Sleep(10 * time.Millisecond) {
+			var waiting int
+			if err := hold.QueryRowContext(ctx, `SELECT count(*) FROM pg_stat_activity
+				WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%orders%'`).Scan(&waiting); err != nil {
+				t.Fatal(err)
+			}
+			if waiting == 2 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%d reports wait for the order's lock, want 2", waiting)
+			}
+		}
+		if err := blocker.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		a, b := <-answers, <-answers
+		if a.status != 200 || b.status != 200 || a.body != b.body {
+			t.Fatalf("answers %d %s and %d %s, want the same 200 twice", a.status, a.body, b.status, b.body)
+		}
+		var d backoffice.OrderDetail
+		o.as("coord1", "GET", "/v1/orders/"+ord.ID, "", 200, &d)
+		if d.Order.Version != 4 || len(d.History) != 4 {
+			t.Errorf("version %d, history %v", d.Order.Version, historyOf(d))
 		}
 	})
 }
