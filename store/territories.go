@@ -3,16 +3,15 @@ package store
 import (
 	"fmt"
 
-	"gorm.io/gorm"
 )
 
 // TerritorySubtree returns roots and every territory below them.
-func TerritorySubtree(tx *gorm.DB, roots []string) ([]string, error) {
+func TerritorySubtree(tx *Tx, roots []string) ([]string, error) {
 	if len(roots) == 0 {
 		return nil, nil
 	}
 	var ids []string
-	err := tx.Raw(`WITH RECURSIVE sub(id) AS (
+	err := tx.g.Raw(`WITH RECURSIVE sub(id) AS (
 		SELECT id FROM territories WHERE id IN ?
 		UNION
 		SELECT t.id FROM territories t JOIN sub ON t.parent_id = sub.id)
@@ -24,12 +23,12 @@ func TerritorySubtree(tx *gorm.DB, roots []string) ([]string, error) {
 }
 
 // TerritoryAncestors returns the strict ancestors of the given territories.
-func TerritoryAncestors(tx *gorm.DB, ids []string) ([]string, error) {
+func TerritoryAncestors(tx *Tx, ids []string) ([]string, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
 	var out []string
-	err := tx.Raw(`WITH RECURSIVE anc(id) AS (
+	err := tx.g.Raw(`WITH RECURSIVE anc(id) AS (
 		SELECT parent_id FROM territories WHERE id IN ? AND parent_id IS NOT NULL
 		UNION
 		SELECT t.parent_id FROM territories t JOIN anc ON t.id = anc.id WHERE t.parent_id IS NOT NULL)

@@ -4,13 +4,12 @@ import (
 	"fmt"
 
 	"github.com/fieldsync/fieldsync/domain"
-	"gorm.io/gorm"
 )
 
 // ListTerritories returns up to limit territories with ids after the given one
 // ("" for the first page), in id order.
-func ListTerritories(tx *gorm.DB, after string, limit int) ([]domain.Territory, error) {
-	q := tx.Order("id").Limit(limit)
+func ListTerritories(tx *Tx, after string, limit int) ([]domain.Territory, error) {
+	q := tx.g.Order("id").Limit(limit)
 	if after != "" {
 		q = q.Where("id > ?", after)
 	}
