@@ -1,12 +1,9 @@
 package engine
 
 import (
-	"time"
-
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/store"
 	"github.com/fieldsync/fieldsync/wire"
-	"gorm.io/gorm"
 )
 
 // Totals, numbers and submit times are the server's; so is the rep of a rep's order.
@@ -16,38 +13,11 @@ var orderIgnore = ignoring("number", "rep_id", "total_cents", "submitted_at", "r
 var orderWritable = map[string]bool{"visit_id": true, "status": true, "lines": true, "note": true}
 
 func (p *pusher) order(m wire.Mutation) (wire.MutationResult, error) {
-	var (
-		cur domain.Order
-		fv  domain.FieldVersions
-		err = store.Translate(gorm.ErrRecordNotFound, m.Table)
-	)
-	if p.mayExist(m.Table, m.ID) {
-		cur, fv, err = store.GetOrder(p.tx, m.ID, true)
+	row, res, err := target(p, m, store.GetOrder, p.createOrder)
+	if row == nil {
+		return res, err
 	}
-	if domain.ErrorCode(err) == domain.CodeNotFound {
-		if m.Op == store.OpDelete {
-			return wire.MutationResult{Status: wire.StatusApplied, Version: m.BaseVersion}, nil
-		}
-		if m.BaseVersion > 0 {
-			return p.vanished(m)
-		}
-		return p.createOrder(m)
-	}
-	if err != nil {
-		return wire.MutationResult{}, err
-	}
-	acc, err := p.rowAccount(cur.AccountID)
-	if err != nil {
-		return p.settle(m, err)
-	}
-	w := domain.RowWrite{Table: m.Table, Kind: domain.WriteUpdate, PrevOwner: cur.RepID, Owner: cur.RepID,
-		PrevStatus: cur.Status, Status: cur.Status}
-	if m.Op == store.OpDelete {
-		w.Kind = domain.WriteDelete
-	}
-	if err := domain.CheckWrite(p.actor(), w); err != nil {
-		return wire.MutationResult{}, err
-	}
+	acc, cur, fv, w := row.acc, row.cur, row.fv, row.w
 	if m.Op == store.OpDelete {
 		return p.deleteOrder(m, acc, cur, fv)
 	}
@@ -85,7 +55,7 @@ func (p *pusher) order(m wire.Mutation) (wire.MutationResult, error) {
 	if linked && result.VisitID == nil {
 		status = wire.StatusMerged // the link to a deleted visit was dropped
 	}
-	saved, err := store.UpdateOrder(p.tx, p.now, acc, cur, fv, result)
+	saved, err := store.UpdateOrder(p.tx, acc, cur, fv, result)
 	if err != nil {
 		return wire.MutationResult{}, err
 	}
@@ -123,7 +93,7 @@ func (p *pusher) createOrder(m wire.Mutation) (wire.MutationResult, error) {
 	if err := p.finishOrder(&o, domain.OrderDraft); err != nil {
 		return wire.MutationResult{}, err
 	}
-	saved, err := store.CreateOrder(p.tx, p.now, acc, o)
+	saved, err := store.CreateOrder(p.tx, acc, o)
 	if err != nil {
 		return wire.MutationResult{}, err
 	}
@@ -139,7 +109,7 @@ func (p *pusher) createOrder(m wire.Mutation) (wire.MutationResult, error) {
 
 // finishOrder prices and validates an order about to be written (FinishOrder).
 func (p *pusher) finishOrder(o *domain.Order, from string) error {
-	return FinishOrder(p.tx, p.now, o, from)
+	return FinishOrder(p.tx, o, from)
 }
 
 // FinishOrder prices, numbers and validates an order about to be written from
@@ -148,7 +118,7 @@ func (p *pusher) finishOrder(o *domain.Order, from string) error {
 // totals offline after the next sync; submitting freezes prices, takes the next
 // organisation-wide number and stamps the time; the total is always the
 // server's.
-func FinishOrder(tx *gorm.DB, now time.Time, o *domain.Order, from string) error {
+func FinishOrder(tx *store.Tx, o *domain.Order, from string) error {
 	if o.VisitID != nil {
 		if err := checkOrderVisit(tx, o); err != nil {
 			return err
@@ -167,6 +137,7 @@ func FinishOrder(tx *gorm.DB, now time.Time, o *domain.Order, from string) error
 		if err != nil {
 			return err
 		}
+		now := tx.Now()
 		o.Number, o.SubmittedAt = &n, &now
 	}
 	o.TotalCents = domain.OrderTotal(o.Lines)
@@ -178,7 +149,7 @@ func FinishOrder(tx *gorm.DB, now time.Time, o *domain.Order, from string) error
 
 // PriceOrder sets each line's unit price from the catalogue. Products must exist,
 // be active and share the order's currency.
-func PriceOrder(tx *gorm.DB, o *domain.Order) error {
+func PriceOrder(tx *store.Tx, o *domain.Order) error {
 	if len(o.Lines) == 0 {
 		return nil
 	}
@@ -208,7 +179,7 @@ func PriceOrder(tx *gorm.DB, o *domain.Order) error {
 // a device may have linked the order offline before it heard of the delete,
 // and refusing would lose the order, or leave an order unlinked by an older
 // server stuck forever.
-func checkOrderVisit(tx *gorm.DB, o *domain.Order) error {
+func checkOrderVisit(tx *store.Tx, o *domain.Order) error {
 	v, _, err := store.GetVisit(tx, *o.VisitID, false)
 	if domain.ErrorCode(err) == domain.CodeNotFound {
 		gone, derr := store.WasDeleted(tx, domain.TableVisits, *o.VisitID)
@@ -233,7 +204,7 @@ func (p *pusher) deleteOrder(m wire.Mutation, acc domain.Account, cur domain.Ord
 	if m.BaseVersion < cur.Version && len(fv.ChangedSince(m.BaseVersion)) > 0 {
 		return p.conflict(m, &acc, "order changed on the server after the device deleted it", nil, cur, cur.Version)
 	}
-	if err := store.DeleteOrder(p.tx, p.now, acc, cur); err != nil {
+	if err := store.DeleteOrder(p.tx, acc, cur); err != nil {
 		return wire.MutationResult{}, err
 	}
 	return wire.MutationResult{Status: wire.StatusApplied, Version: cur.Version + 1}, nil
