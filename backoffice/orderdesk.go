@@ -8,7 +8,6 @@ import (
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/store"
 	"github.com/fieldsync/fieldsync/sync/engine"
-	"gorm.io/gorm"
 )
 
 // OrderDesk is the coordinators' queue of submitted orders and their status
@@ -61,7 +60,7 @@ func (d *OrderDesk) List(ctx context.Context, c Caller, q OrderQuery) (OrderList
 	}
 	limit := clampLimit(q.Limit)
 	out := OrderList{Items: []domain.Order{}}
-	err = d.db.ReadTx(ctx, func(tx *gorm.DB) error {
+	err = d.db.ReadTx(ctx, func(tx *store.Tx) error {
 		r, err := reachOf(tx, c)
 		if err != nil {
 			return err
@@ -89,7 +88,7 @@ func (d *OrderDesk) List(ctx context.Context, c Caller, q OrderQuery) (OrderList
 }
 
 // narrow limits a reach to the subtree of territoryID, which must lie inside it.
-func narrow(tx *gorm.DB, r reach, territoryID string) (reach, error) {
+func narrow(tx *store.Tx, r reach, territoryID string) (reach, error) {
 	if territoryID == "" {
 		return r, nil
 	}
@@ -118,7 +117,7 @@ func (d *OrderDesk) Transition(ctx context.Context, c Caller, id string, in Tran
 		return domain.Order{}, err
 	}
 	var out domain.Order
-	err := d.db.Tx(ctx, func(tx *gorm.DB) error {
+	err := d.db.InTx(ctx, func(tx *store.Tx) error {
 		r, err := reachOf(tx, c)
 		if err != nil {
 			return err
@@ -154,11 +153,10 @@ func (d *OrderDesk) Transition(ctx context.Context, c Caller, id string, in Tran
 		if err := domain.CheckWrite(domain.Actor{ID: c.UserID, Role: c.Role}, w); err != nil {
 			return err
 		}
-		now := d.db.Now()
-		if err := engine.FinishOrder(tx, now, &next, cur.Status); err != nil {
+		if err := engine.FinishOrder(tx, &next, cur.Status); err != nil {
 			return err
 		}
-		out, err = store.UpdateOrder(tx, now, acc, cur, fv, next)
+		out, err = store.UpdateOrder(tx, acc, cur, fv, next)
 		return err
 	})
 	return out, err

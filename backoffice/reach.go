@@ -8,7 +8,6 @@ import (
 
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/store"
-	"gorm.io/gorm"
 )
 
 // Caller is who calls a back-office service: the authenticated user.
@@ -27,7 +26,7 @@ type reach struct {
 // reachOf: directors and ops reach everything, and so does a coordinator with
 // no territory assigned; managers and other coordinators reach their subtree;
 // a rep reaches the territories assigned to them.
-func reachOf(tx *gorm.DB, c Caller) (reach, error) {
+func reachOf(tx *store.Tx, c Caller) (reach, error) {
 	if c.Role == domain.RoleDirector || c.Role == domain.RoleOps {
 		return reach{all: true}, nil
 	}
@@ -66,7 +65,7 @@ func (r reach) hasAny(ids []string) bool {
 
 // accountInReach loads an account the caller works on; one outside the reach
 // is not found, so its existence does not leak.
-func accountInReach(tx *gorm.DB, r reach, id string) (domain.Account, error) {
+func accountInReach(tx *store.Tx, r reach, id string) (domain.Account, error) {
 	notFound := domain.Errorf(domain.CodeNotFound, "account not found")
 	if !domain.IsUUID(id) {
 		return domain.Account{}, notFound
