@@ -254,6 +254,15 @@ func (tx *Tx) Now() time.Time { return tx.now }
 // Dialect names the database behind tx.
 func (tx *Tx) Dialect() Dialect { return tx.dialect }
 
+// At returns tx with its clock set to now, for writers of data generated as
+// of a date of their own (fixtures, whose rows must not depend on when they
+// are loaded).
+func (tx *Tx) At(now time.Time) *Tx {
+	c := *tx
+	c.now = now
+	return &c
+}
+
 func (db *DB) wrap(g *gorm.DB) *Tx { return &Tx{g: g, dialect: db.Dialect, now: db.Now()} }
 
 // InTx runs fn in one transaction on ctx: committed when fn returns nil,
@@ -326,3 +335,25 @@ func (tx *Tx) Commit() error { return tx.g.Commit().Error }
 
 // Rollback rolls back a transaction from BeginTx; after Commit it does nothing.
 func (tx *Tx) Rollback() error { return tx.g.Rollback().Error }
+
+// Query runs a read-only statement written outside store and scans its rows
+// into dest (a pointer to a slice of structs, or to one value). It is how
+// reports, the second storage package, runs its own SQL on a Tx. Parameters
+// may be positional (?) or named (@name with sql.Named): a statement with more
+// than a couple of parameters should name them.
+func (tx *Tx) Query(dest any, query string, args ...any) error {
+	return tx.g.Raw(query, args...).Scan(dest).Error
+}
+
+// WorkMem raises the memory Postgres may give each sort and hash of this
+// transaction's statements (SET LOCAL work_mem), for a report that groups
+// more than the default fits. Nothing to do on SQLite.
+func (tx *Tx) WorkMem(size string) error {
+	if tx.dialect != Postgres {
+		return nil
+	}
+	if err := tx.g.Exec("SET LOCAL work_mem = '" + size + "'").Error; err != nil {
+		return fmt.Errorf("work_mem: %w", err)
+	}
+	return nil
+}

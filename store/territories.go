@@ -2,7 +2,6 @@ package store
 
 import (
 	"fmt"
-
 )
 
 // TerritorySubtree returns roots and every territory below them.
@@ -37,4 +36,13 @@ func TerritoryAncestors(tx *Tx, ids []string) ([]string, error) {
 		return nil, fmt.Errorf("territory ancestors: %w", err)
 	}
 	return out, nil
+}
+
+// CountTerritories counts the territories: none means an empty organisation.
+func CountTerritories(tx *Tx) (int64, error) {
+	var n int64
+	if err := tx.g.Table("territories").Count(&n).Error; err != nil {
+		return 0, fmt.Errorf("count territories: %w", err)
+	}
+	return n, nil
 }
