@@ -8,7 +8,6 @@ import (
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/store"
 	"github.com/fieldsync/fieldsync/wire"
-	"gorm.io/gorm"
 )
 
 // maxTokenLen bounds what is hashed: real tokens are 43 characters.
@@ -29,7 +28,7 @@ func (s *Service) liveToken(ctx context.Context, token string) (store.TokenOwner
 	if token == "" || len(token) > maxTokenLen {
 		return store.TokenOwner{}, unauthorized("invalid token")
 	}
-	owner, err := store.GetTokenOwner(s.db.Gorm.WithContext(ctx), hashToken(token))
+	owner, err := store.GetTokenOwner(s.db.Autocommit(ctx), hashToken(token))
 	switch {
 	case domain.ErrorCode(err) == domain.CodeNotFound:
 		return owner, unauthorized("invalid token")
@@ -50,19 +49,18 @@ func principalOf(owner store.TokenOwner) Principal {
 
 // Logout revokes the caller's token at once.
 func (s *Service) Logout(ctx context.Context, p Principal) error {
-	return store.RevokeToken(s.db.Gorm.WithContext(ctx), s.db.Now(), p.TokenHash)
+	return store.RevokeToken(s.db.Autocommit(ctx), p.TokenHash)
 }
 
 // RevokeDevice revokes every token issued to deviceID (a lost phone), or the
 // dashboard session listed under that device id.
 func (s *Service) RevokeDevice(ctx context.Context, deviceID string) error {
-	return s.db.Tx(ctx, func(tx *gorm.DB) error {
-		now := s.db.Now()
-		device, err := store.RevokeDevice(tx, now, deviceID)
+	return s.db.InTx(ctx, func(tx *store.Tx) error {
+		device, err := store.RevokeDevice(tx, deviceID)
 		if err != nil {
 			return err
 		}
-		session, err := store.RevokeSession(tx, now, deviceID, KindSession)
+		session, err := store.RevokeSession(tx, deviceID, KindSession)
 		if err != nil {
 			return err
 		}
@@ -76,7 +74,7 @@ func (s *Service) RevokeDevice(ctx context.Context, deviceID string) error {
 // Me describes the caller: user, territories and devices.
 func (s *Service) Me(ctx context.Context, p Principal) (wire.MeResponse, error) {
 	var out wire.MeResponse
-	err := s.db.ReadTx(ctx, func(tx *gorm.DB) error {
+	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
 		u, err := store.GetUser(tx, p.UserID, false)
 		if err != nil {
 			return err
@@ -91,7 +89,7 @@ func (s *Service) Me(ctx context.Context, p Principal) (wire.MeResponse, error) 
 // ListDevices lists a user's devices; an unknown user is not found.
 func (s *Service) ListDevices(ctx context.Context, userID string) ([]wire.Device, error) {
 	var out []wire.Device
-	err := s.db.ReadTx(ctx, func(tx *gorm.DB) error {
+	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
 		if _, err := store.GetUser(tx, userID, false); err != nil {
 			return err
 		}
@@ -104,12 +102,12 @@ func (s *Service) ListDevices(ctx context.Context, userID string) ([]wire.Device
 
 // devicesOf lists a user's devices, then the dashboard sessions that have not
 // expired (revoked ones included, with revoked_at), each as a device.
-func (s *Service) devicesOf(tx *gorm.DB, userID string) ([]wire.Device, error) {
+func (s *Service) devicesOf(tx *store.Tx, userID string) ([]wire.Device, error) {
 	devices, err := store.ListDevices(tx, userID)
 	if err != nil {
 		return nil, err
 	}
-	sessions, err := store.ListSessions(tx, s.db.Now(), userID, KindSession)
+	sessions, err := store.ListSessions(tx, userID, KindSession)
 	if err != nil {
 		return nil, err
 	}
@@ -125,7 +123,7 @@ func (s *Service) devicesOf(tx *gorm.DB, userID string) ([]wire.Device, error) {
 // TouchDevice records a sync request of the caller's device for the sync-health
 // report; nil arguments leave their column unchanged.
 func (s *Service) TouchDevice(ctx context.Context, p Principal, pulledAt, pushedAt *time.Time, pending *int64) error {
-	return store.TouchDevice(s.db.Gorm.WithContext(ctx), p.UserID, p.DeviceID,
+	return store.TouchDevice(s.db.Autocommit(ctx), p.UserID, p.DeviceID,
 		store.DeviceTouch{PulledAt: pulledAt, PushedAt: pushedAt, Pending: pending})
 }
 
