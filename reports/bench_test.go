@@ -8,7 +8,6 @@ import (
 
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/store"
-	"gorm.io/gorm"
 )
 
 // The coverage benchmarks run against a database already loaded by
@@ -124,7 +123,7 @@ func (e benchEnv) explain(b *testing.B, p Params) {
 	b.Helper()
 	sc := scope{all: true}
 	if p.TerritoryID != "" {
-		loaded, err := loadTerritories(e.db.Gorm)
+		loaded, err := loadTerritories(e.db.Autocommit(context.Background()))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -132,22 +131,15 @@ func (e benchEnv) explain(b *testing.B, p Params) {
 		sc.all, sc.ids = false, sc.subtree([]string{p.TerritoryID})
 	}
 	queries := e.svc.coverageQueries(sc, p)
-	err := e.db.ReadTx(context.Background(), func(tx *gorm.DB) error {
+	err := e.db.ReadTx(context.Background(), func(tx *store.Tx) error {
 		if err := e.svc.reportMemory(tx); err != nil {
 			return err
 		}
 		for _, q := range queries {
-			rows, err := tx.Raw("EXPLAIN (ANALYZE, BUFFERS) "+q.sql, q.args...).Rows()
-			if err != nil {
+			var lines []string
+			if err := tx.Query(&lines, "EXPLAIN (ANALYZE, BUFFERS) "+q.sql, q.args...); err != nil {
 				return err
 			}
-			var lines []string
-			for rows.Next() {
-				var l string
-				_ = rows.Scan(&l)
-				lines = append(lines, l)
-			}
-			_ = rows.Close()
 			b.Logf("%s:\n%s", q.name, strings.Join(lines, "\n"))
 		}
 		return nil

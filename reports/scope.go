@@ -7,7 +7,6 @@ import (
 
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/store"
-	"gorm.io/gorm"
 )
 
 // Caller is who asks for a report.
@@ -87,21 +86,13 @@ func (s scope) subtree(roots []string) []string {
 	return out
 }
 
-// filter returns the SQL condition restricting col to the scope, and its args.
-func (s scope) filter(col string) (string, []any) {
-	if s.all {
-		return "", nil
-	}
-	return " AND " + col + " IN ?", []any{s.ids}
-}
-
 func (s scope) empty() bool { return !s.all && len(s.ids) == 0 }
 
 // resolveScope checks the caller may read report k and returns the territories
 // it covers: a manager's assigned territories and everything below them; a
 // coordinator's likewise, or everything when none are assigned; everything for a
 // director. A territory_id narrows that to its subtree and must lie inside it.
-func resolveScope(tx *gorm.DB, c Caller, k kind, territoryID string) (scope, error) {
+func resolveScope(tx *store.Tx, c Caller, k kind, territoryID string) (scope, error) {
 	if err := authorize(c, k); err != nil {
 		return scope{}, err
 	}
@@ -128,9 +119,9 @@ func resolveScope(tx *gorm.DB, c Caller, k kind, territoryID string) (scope, err
 	return s, nil
 }
 
-func loadTerritories(tx *gorm.DB) (scope, error) {
+func loadTerritories(tx *store.Tx) (scope, error) {
 	var rows []territory
-	if err := tx.Raw("SELECT id, name, parent_id FROM territories").Scan(&rows).Error; err != nil {
+	if err := tx.Query(&rows, "SELECT id, name, parent_id FROM territories"); err != nil {
 		return scope{}, fmt.Errorf("load territories: %w", err)
 	}
 	s := scope{all: true, names: make(map[string]string, len(rows)),
@@ -157,7 +148,7 @@ type TerritoryRef struct {
 // in depth-first order, for a territory picker.
 func (s *Service) ScopeTerritories(ctx context.Context, c Caller) ([]TerritoryRef, error) {
 	var out []TerritoryRef
-	err := s.db.ReadTx(ctx, func(tx *gorm.DB) error {
+	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
 		sc, err := resolveScope(tx, c, kindCoverage, "")
 		if err != nil {
 			return err

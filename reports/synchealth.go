@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"time"
 
-	"gorm.io/gorm"
+	"github.com/fieldsync/fieldsync/store"
 )
 
 // DeviceHealth is one device of the sync-health report.
@@ -69,7 +69,7 @@ func (s *Service) SyncHealth(ctx context.Context, c Caller, p Params, cursor str
 	if err != nil {
 		return out, err
 	}
-	err = s.db.ReadTx(ctx, func(tx *gorm.DB) error {
+	err = s.db.ReadTx(ctx, func(tx *store.Tx) error {
 		sc, err := resolveScope(tx, c, kindSyncHealth, p.TerritoryID)
 		if err != nil || sc.empty() {
 			return err
@@ -79,7 +79,7 @@ func (s *Service) SyncHealth(ctx context.Context, c Caller, p Params, cursor str
 			args = append(args, sc.ids)
 		}
 		var rows []deviceRow
-		if err := tx.Raw(fmt.Sprintf(syncHealthSQL, cond), append(args, limit+1)...).Scan(&rows).Error; err != nil {
+		if err := tx.Query(&rows, fmt.Sprintf(syncHealthSQL, cond), append(args, limit+1)...); err != nil {
 			return fmt.Errorf("sync health: %w", err)
 		}
 		if len(rows) > limit {
