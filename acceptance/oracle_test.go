@@ -38,7 +38,7 @@ func (e *env) serverScope(user string) snapshot {
 		out[table] = map[string]versioned{}
 		var ids []string
 		must(e.t, e.db.Gorm.Table(table).Pluck("id", &ids).Error)
-		rows, err := store.FetchRows(e.db.Gorm, table, ids)
+		rows, err := store.FetchRows(e.db.Autocommit(context.Background()), table, ids)
 		must(e.t, err)
 		for id, r := range rows {
 			if scope.Sees(table, r.Keys) {
