@@ -96,7 +96,7 @@ func (w writer) createVisit(t target) (any, error) {
 		return nil, err
 	}
 	v.CheckInDistanceM = domain.CheckInDistance(acc, v)
-	return store.RecreateVisit(w.tx, acc, v)
+	return store.CreateVisit(w.tx, acc, v)
 }
 
 func (w writer) order(t target) (any, error) {
@@ -170,7 +170,7 @@ func (w writer) createOrder(t target) (any, error) {
 	if err := engine.FinishOrder(w.tx, &o, domain.OrderDraft); err != nil {
 		return nil, err
 	}
-	return store.RecreateOrder(w.tx, acc, o)
+	return store.CreateOrder(w.tx, acc, o)
 }
 
 func (w writer) note(t target) (any, error) {
@@ -231,7 +231,7 @@ func (w writer) createNote(t target) (any, error) {
 	if err := w.checkCreate(domain.RowWrite{Table: t.table, Kind: domain.WriteCreate, Owner: n.AuthorID, Changed: set}, acc); err != nil {
 		return nil, err
 	}
-	return store.RecreateNote(w.tx, acc, n)
+	return store.CreateNote(w.tx, acc, n)
 }
 
 func (w writer) account(t target) (any, error) {

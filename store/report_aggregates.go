@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-
 )
 
 // The report tables (migration 00004) are kept by triggers. Each has a view

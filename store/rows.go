@@ -214,32 +214,18 @@ func ptrEq[T comparable](a, b *T) bool {
 // ---- visits
 
 func GetVisit(tx *Tx, id string, forUpdate bool) (domain.Visit, domain.FieldVersions, error) {
-	var r visitRow
-	if err := lock(tx, forUpdate).Where("id = ?", id).Take(&r).Error; err != nil {
-		return domain.Visit{}, nil, Translate(err, "visit")
-	}
-	return r.domain(), domain.DecodeFieldVersions(r.FieldVersions), nil
+	return visits.get(tx, id, forUpdate)
 }
 
 // CreateVisit inserts v; acc is its account, whose keys scope the visit. An id
-// of a deleted visit continues from its last version (recreate.go).
+// of a deleted visit continues from its last version (recreate.go), so a
+// conflict resolution may re-create a deleted visit with it.
 func CreateVisit(tx *Tx, acc domain.Account, v domain.Visit) (domain.Visit, error) {
-	return RecreateVisit(tx, acc, v)
+	return visits.create(tx, acc, v)
 }
 
 func UpdateVisit(tx *Tx, acc domain.Account, old domain.Visit, fv domain.FieldVersions, v domain.Visit) (domain.Visit, error) {
-	changed := domain.ChangedFields(old, v)
-	if len(changed) == 0 {
-		return old, nil
-	}
-	v.Version, v.UpdatedAt = old.Version+1, tx.now
-	fv.Touch(v.Version, changed...)
-	r := toVisitRow(v, fv)
-	if err := updateAll(tx, &r, v.ID, "visit"); err != nil {
-		return v, err
-	}
-	return v, LogChange(tx, Change{Table: domain.TableVisits, RowID: v.ID, Version: v.Version,
-		Keys: domain.AccountKeys(acc.TerritoryID, acc.OwnerID)})
+	return visits.update(tx, acc, old, fv, v)
 }
 
 // DeleteVisit deletes v and clears the link of the orders taken at it
@@ -248,49 +234,30 @@ func DeleteVisit(tx *Tx, acc domain.Account, v domain.Visit) error {
 	if err := unlinkOrders(tx, v.ID); err != nil {
 		return err
 	}
-	return deleteRow(tx, domain.TableVisits, &visitRow{}, v.ID, v.Version+1, domain.AccountKeys(acc.TerritoryID, acc.OwnerID))
-}
-
-func deleteRow(tx *Tx, table string, model any, id string, version int64, keys []string) error {
-	if err := tx.g.Where("id = ?", id).Delete(model).Error; err != nil {
-		return fmt.Errorf("delete %s %s: %w", table, id, Translate(err, table))
-	}
-	return LogChange(tx, Change{Table: table, RowID: id, Version: version, Deleted: true, Keys: keys})
+	return visits.delete(tx, acc, v)
 }
 
 // ---- orders
 
 func GetOrder(tx *Tx, id string, forUpdate bool) (domain.Order, domain.FieldVersions, error) {
-	var r orderRow
-	if err := lock(tx, forUpdate).Where("id = ?", id).Take(&r).Error; err != nil {
-		return domain.Order{}, nil, Translate(err, "order")
-	}
-	return r.domain(), domain.DecodeFieldVersions(r.FieldVersions), nil
+	return orders.get(tx, id, forUpdate)
 }
 
 // CreateOrder inserts o. An id of a deleted order continues from its last
 // version (recreate.go).
 func CreateOrder(tx *Tx, acc domain.Account, o domain.Order) (domain.Order, error) {
-	return RecreateOrder(tx, acc, o)
+	if o.Lines == nil {
+		o.Lines = []domain.OrderLine{}
+	}
+	return orders.create(tx, acc, o)
 }
 
 func UpdateOrder(tx *Tx, acc domain.Account, old domain.Order, fv domain.FieldVersions, o domain.Order) (domain.Order, error) {
-	changed := domain.ChangedFields(old, o)
-	if len(changed) == 0 {
-		return old, nil
-	}
-	o.Version, o.UpdatedAt = old.Version+1, tx.now
-	fv.Touch(o.Version, changed...)
-	r := toOrderRow(o, fv)
-	if err := updateAll(tx, &r, o.ID, "order"); err != nil {
-		return o, err
-	}
-	return o, LogChange(tx, Change{Table: domain.TableOrders, RowID: o.ID, Version: o.Version,
-		Keys: domain.AccountKeys(acc.TerritoryID, acc.OwnerID)})
+	return orders.update(tx, acc, old, fv, o)
 }
 
 func DeleteOrder(tx *Tx, acc domain.Account, o domain.Order) error {
-	return deleteRow(tx, domain.TableOrders, &orderRow{}, o.ID, o.Version+1, domain.AccountKeys(acc.TerritoryID, acc.OwnerID))
+	return orders.delete(tx, acc, o)
 }
 
 // NextOrderNumber takes the next organisation-wide order number (OrderNumbers).
@@ -305,36 +272,21 @@ func NextOrderNumber(tx *Tx) (string, error) {
 // ---- account notes
 
 func GetNote(tx *Tx, id string, forUpdate bool) (domain.AccountNote, domain.FieldVersions, error) {
-	var r noteRow
-	if err := lock(tx, forUpdate).Where("id = ?", id).Take(&r).Error; err != nil {
-		return domain.AccountNote{}, nil, Translate(err, "account note")
-	}
-	return r.domain(), domain.DecodeFieldVersions(r.FieldVersions), nil
+	return notes.get(tx, id, forUpdate)
 }
 
 // CreateNote inserts n. An id of a deleted note continues from its last
 // version (recreate.go).
 func CreateNote(tx *Tx, acc domain.Account, n domain.AccountNote) (domain.AccountNote, error) {
-	return RecreateNote(tx, acc, n)
+	return notes.create(tx, acc, n)
 }
 
 func UpdateNote(tx *Tx, acc domain.Account, old domain.AccountNote, fv domain.FieldVersions, n domain.AccountNote) (domain.AccountNote, error) {
-	changed := domain.ChangedFields(old, n)
-	if len(changed) == 0 {
-		return old, nil
-	}
-	n.Version, n.UpdatedAt = old.Version+1, tx.now
-	fv.Touch(n.Version, changed...)
-	r := toNoteRow(n, fv)
-	if err := updateAll(tx, &r, n.ID, "account note"); err != nil {
-		return n, err
-	}
-	return n, LogChange(tx, Change{Table: domain.TableAccountNotes, RowID: n.ID, Version: n.Version,
-		Keys: domain.AccountKeys(acc.TerritoryID, acc.OwnerID)})
+	return notes.update(tx, acc, old, fv, n)
 }
 
 func DeleteNote(tx *Tx, acc domain.Account, n domain.AccountNote) error {
-	return deleteRow(tx, domain.TableAccountNotes, &noteRow{}, n.ID, n.Version+1, domain.AccountKeys(acc.TerritoryID, acc.OwnerID))
+	return notes.delete(tx, acc, n)
 }
 
 // InsertVisits inserts new visits (version 1, as prepared by NewVisit) in one

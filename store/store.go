@@ -152,6 +152,17 @@ var warmStatements = []string{
 	"SELECT 1 FROM sync_horizon WHERE id = 1",
 }
 
+// SQL returns the connection pool as database/sql sees it: for its statistics
+// (the server's metrics) and for administrative statements that run outside
+// any transaction (VACUUM, CREATE DATABASE in the benchmark tool).
+func (db *DB) SQL() (*sql.DB, error) {
+	sqlDB, err := db.Gorm.DB()
+	if err != nil {
+		return nil, fmt.Errorf("connection pool: %w", err)
+	}
+	return sqlDB, nil
+}
+
 // Close closes the connection pool.
 func (db *DB) Close() error {
 	sqlDB, err := db.Gorm.DB()

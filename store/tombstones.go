@@ -2,7 +2,6 @@ package store
 
 import (
 	"fmt"
-
 )
 
 // DeletedRowKeys returns the scope keys under which table/id was deleted: empty
