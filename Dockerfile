@@ -20,9 +20,11 @@ RUN apt-get update \
 COPY --from=build /out/fieldsync /usr/local/bin/fieldsync
 USER 10001:10001
 WORKDIR /var/lib/fieldsync
-# Without a Postgres URL the server keeps its SQLite file in the volume.
+# Without a Postgres URL the server keeps its SQLite file in the volume, and
+# creates it (empty, with a loud warning) on the first start.
 ENV FIELDSYNC_ADDR=:8080 \
-    FIELDSYNC_DATABASE_URL=/var/lib/fieldsync/fieldsync.db
+    FIELDSYNC_DATABASE_URL=/var/lib/fieldsync/fieldsync.db \
+    FIELDSYNC_CREATE_DB=true
 VOLUME ["/var/lib/fieldsync"]
 EXPOSE 8080
 # `docker run IMAGE` serves; `docker run IMAGE seed --demo` runs another command.

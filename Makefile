@@ -1,5 +1,6 @@
-# Fieldsync developer targets. `make test` runs the whole suite on SQLite and on
-# a throwaway Postgres (scripts/test.sh); `.ci/run` is what CI runs.
+# Fieldsync developer targets. `make check` is the fast inner loop (SQLite only,
+# no race detector); `make test` is the full gate: the whole suite with -race on
+# SQLite and on a throwaway Postgres (scripts/test.sh); `.ci/run` is what CI runs.
 
 GO          ?= go
 BIN         := bin/fieldsync
@@ -8,19 +9,26 @@ FUZZTIME    ?= 30s
 # staticcheck 2026.1 (v0.7.0) is the first release that reads Go 1.26 code.
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.7.0
 
-.PHONY: build run test lint lint-openapi fuzz-seeds fuzz bench docker clean
+.PHONY: build run check test lint lint-openapi fuzz-seeds fuzz bench docker clean
 
 build:
 	CGO_ENABLED=1 $(GO) build -o $(BIN) ./cmd/fieldsync
 
 # Seeds the demo organisation (printing its logins; a no-op but for the logins
 # when it is already there), then serves it. Database: FIELDSYNC_DATABASE_URL,
-# else fieldsync.db in this directory.
+# else fieldsync.db in this directory (seed creates it). The demo's passwords
+# are published, so it listens on loopback unless FIELDSYNC_ADDR says otherwise.
 run: build
 	$(BIN) seed --demo
-	$(BIN) serve
+	FIELDSYNC_ADDR="$${FIELDSYNC_ADDR:-127.0.0.1:8080}" $(BIN) serve
+
+# The fast inner loop: every test on SQLite only (the Postgres half skips
+# itself), without the race detector. `make test` stays the gate.
+check:
+	FIELDSYNC_TEST_POSTGRES_URL= FIELDSYNC_REQUIRE_POSTGRES= $(GO) test -count=1 ./...
 
 test:
+	scripts/jstest-check.sh
 	scripts/test.sh
 
 lint:

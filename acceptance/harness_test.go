@@ -7,7 +7,6 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"path/filepath"
 	"strconv"
@@ -22,6 +21,7 @@ import (
 	"github.com/fieldsync/fieldsync/device"
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/internal/apitest"
+	"github.com/fieldsync/fieldsync/internal/servetest"
 	"github.com/fieldsync/fieldsync/internal/testdb"
 	"github.com/fieldsync/fieldsync/server"
 	"github.com/fieldsync/fieldsync/store"
@@ -76,21 +76,9 @@ func start(t *testing.T, db *store.DB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-		logs.close()
-	})
-	e := &env{t: t, db: db, srv: srv, url: "http://" + ln.Addr().String(),
+	t.Cleanup(logs.close)
+	base := servetest.Start(t, srv)
+	e := &env{t: t, db: db, srv: srv, url: base,
 		admin: backoffice.NewAdmin(db, srv.Auth.HashPassword)}
 	e.seed()
 	return e

@@ -24,11 +24,10 @@ const (
 	KindSession = "session"
 )
 
-// Principal is the authenticated caller of a request.
+// Principal is a verified token: the caller it speaks for, and what auth
+// needs to end it (Logout) and to keep session tokens off the bearer routes.
 type Principal struct {
-	UserID    string
-	Role      domain.Role
-	DeviceID  string
+	domain.Caller
 	TokenHash string
 	Kind      string
 }

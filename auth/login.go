@@ -8,7 +8,6 @@ import (
 
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/store"
-	"github.com/fieldsync/fieldsync/wire"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -17,18 +16,18 @@ const badCredentials = "invalid email or password"
 
 // Login checks a user's credentials and issues a device token. Failed attempts
 // count against the email and the client address; successful ones do not.
-func (s *Service) Login(ctx context.Context, email, password, deviceID, deviceName, clientAddr string) (wire.LoginResponse, error) {
+func (s *Service) Login(ctx context.Context, email, password, deviceID, deviceName, clientAddr string) (Token, error) {
 	if err := validateLogin(email, password, deviceID, deviceName); err != nil {
-		return wire.LoginResponse{}, err
+		return Token{}, err
 	}
 	user, err := s.verifyCredentials(ctx, email, password, clientAddr, "login failed")
 	if err != nil {
-		return wire.LoginResponse{}, err
+		return Token{}, err
 	}
 	now := s.db.Now()
 	secret, hash256, err := newToken()
 	if err != nil {
-		return wire.LoginResponse{}, err
+		return Token{}, err
 	}
 	expires := now.Add(s.cfg.TokenTTL)
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
@@ -39,9 +38,9 @@ func (s *Service) Login(ctx context.Context, email, password, deviceID, deviceNa
 			Kind: KindDevice, CreatedAt: now, ExpiresAt: expires})
 	})
 	if err != nil {
-		return wire.LoginResponse{}, fmt.Errorf("login: %w", err)
+		return Token{}, fmt.Errorf("login: %w", err)
 	}
-	return wire.LoginResponse{Token: secret, ExpiresAt: expires, User: userInfo(user)}, nil
+	return Token{Secret: secret, ExpiresAt: expires, User: userInfo(user)}, nil
 }
 
 // verifyCredentials checks email and password under the failed-login limits:
@@ -118,6 +117,6 @@ func optional(s string) *string {
 	return &s
 }
 
-func userInfo(u store.UserRecord) wire.UserInfo {
-	return wire.UserInfo{ID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role}
+func userInfo(u store.UserRecord) User {
+	return User{ID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role}
 }

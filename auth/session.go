@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/fieldsync/fieldsync/store"
-	"github.com/fieldsync/fieldsync/wire"
 )
 
 // SessionDevicePrefix starts the device id of every dashboard session: device
@@ -29,7 +28,7 @@ type Session struct {
 	Token     string
 	CSRF      string
 	ExpiresAt time.Time
-	User      wire.UserInfo
+	User      User
 }
 
 // LoginSession checks credentials like Login (same rate limits, same answer for
@@ -77,10 +76,10 @@ func CSRFEqual(got, want string) bool {
 }
 
 // User returns the signed-in user's public description.
-func (s *Service) User(ctx context.Context, id string) (wire.UserInfo, error) {
+func (s *Service) User(ctx context.Context, id string) (User, error) {
 	u, err := store.GetUser(s.db.Autocommit(ctx), id, false)
 	if err != nil {
-		return wire.UserInfo{}, err
+		return User{}, err
 	}
 	return userInfo(u), nil
 }

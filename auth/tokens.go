@@ -7,7 +7,6 @@ import (
 
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/store"
-	"github.com/fieldsync/fieldsync/wire"
 )
 
 // maxTokenLen bounds what is hashed: real tokens are 43 characters.
@@ -43,7 +42,7 @@ func (s *Service) liveToken(ctx context.Context, token string) (store.TokenOwner
 }
 
 func principalOf(owner store.TokenOwner) Principal {
-	return Principal{UserID: owner.UserID, Role: owner.Role, DeviceID: owner.DeviceID,
+	return Principal{Caller: domain.Caller{UserID: owner.UserID, Role: owner.Role, DeviceID: owner.DeviceID},
 		TokenHash: owner.Hash, Kind: owner.Kind}
 }
 
@@ -72,23 +71,23 @@ func (s *Service) RevokeDevice(ctx context.Context, deviceID string) error {
 }
 
 // Me describes the caller: user, territories and devices.
-func (s *Service) Me(ctx context.Context, p Principal) (wire.MeResponse, error) {
-	var out wire.MeResponse
+func (s *Service) Me(ctx context.Context, p domain.Caller) (Profile, error) {
+	var out Profile
 	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
 		u, err := store.GetUser(tx, p.UserID, false)
 		if err != nil {
 			return err
 		}
 		devices, err := s.devicesOf(tx, p.UserID)
-		out = wire.MeResponse{User: userInfo(u), TerritoryIDs: u.TerritoryIDs, Devices: devices}
+		out = Profile{User: userInfo(u), TerritoryIDs: u.TerritoryIDs, Devices: devices}
 		return err
 	})
 	return out, err
 }
 
 // ListDevices lists a user's devices; an unknown user is not found.
-func (s *Service) ListDevices(ctx context.Context, userID string) ([]wire.Device, error) {
-	var out []wire.Device
+func (s *Service) ListDevices(ctx context.Context, userID string) ([]Device, error) {
+	var out []Device
 	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
 		if _, err := store.GetUser(tx, userID, false); err != nil {
 			return err
@@ -102,7 +101,7 @@ func (s *Service) ListDevices(ctx context.Context, userID string) ([]wire.Device
 
 // devicesOf lists a user's devices, then the dashboard sessions that have not
 // expired (revoked ones included, with revoked_at), each as a device.
-func (s *Service) devicesOf(tx *store.Tx, userID string) ([]wire.Device, error) {
+func (s *Service) devicesOf(tx *store.Tx, userID string) ([]Device, error) {
 	devices, err := store.ListDevices(tx, userID)
 	if err != nil {
 		return nil, err
@@ -111,10 +110,10 @@ func (s *Service) devicesOf(tx *store.Tx, userID string) ([]wire.Device, error) 
 	if err != nil {
 		return nil, err
 	}
-	out := wireDevices(devices)
+	out := devicesFrom(devices)
 	for _, ss := range sessions {
 		name := SessionDeviceName
-		out = append(out, wire.Device{DeviceID: ss.DeviceID, DeviceName: &name, CreatedAt: ss.CreatedAt,
+		out = append(out, Device{DeviceID: ss.DeviceID, DeviceName: &name, CreatedAt: ss.CreatedAt,
 			RevokedAt: ss.RevokedAt})
 	}
 	return out, nil
@@ -122,15 +121,15 @@ func (s *Service) devicesOf(tx *store.Tx, userID string) ([]wire.Device, error) 
 
 // TouchDevice records a sync request of the caller's device for the sync-health
 // report; nil arguments leave their column unchanged.
-func (s *Service) TouchDevice(ctx context.Context, p Principal, pulledAt, pushedAt *time.Time, pending *int64) error {
+func (s *Service) TouchDevice(ctx context.Context, p domain.Caller, pulledAt, pushedAt *time.Time, pending *int64) error {
 	return store.TouchDevice(s.db.Autocommit(ctx), p.UserID, p.DeviceID,
 		store.DeviceTouch{PulledAt: pulledAt, PushedAt: pushedAt, Pending: pending})
 }
 
-func wireDevices(ds []store.DeviceRecord) []wire.Device {
-	out := make([]wire.Device, len(ds))
+func devicesFrom(ds []store.DeviceRecord) []Device {
+	out := make([]Device, len(ds))
 	for i, d := range ds {
-		out[i] = wire.Device{DeviceID: d.DeviceID, DeviceName: d.DeviceName, CreatedAt: d.CreatedAt,
+		out[i] = Device{DeviceID: d.DeviceID, DeviceName: d.DeviceName, CreatedAt: d.CreatedAt,
 			LastPullAt: d.LastPullAt, LastPushAt: d.LastPushAt, RevokedAt: d.RevokedAt}
 	}
 	return out

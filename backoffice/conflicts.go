@@ -80,7 +80,7 @@ type ConflictList struct {
 }
 
 // List returns the conflicts visible to the caller.
-func (s *Conflicts) List(ctx context.Context, c Caller, q ConflictQuery) (ConflictList, error) {
+func (s *Conflicts) List(ctx context.Context, c domain.Caller, q ConflictQuery) (ConflictList, error) {
 	if q.Status != "" && q.Status != store.ConflictOpen && q.Status != store.ConflictResolved {
 		return ConflictList{}, badParam("status", "must be open or resolved")
 	}
@@ -120,7 +120,7 @@ func (s *Conflicts) List(ctx context.Context, c Caller, q ConflictQuery) (Confli
 }
 
 // conflictFilter is the visibility rule of the type comment.
-func conflictFilter(tx *store.Tx, c Caller) (store.ConflictFilter, error) {
+func conflictFilter(tx *store.Tx, c domain.Caller) (store.ConflictFilter, error) {
 	if c.Role == domain.RoleRep {
 		return store.ConflictFilter{WriterID: c.UserID}, nil
 	}
@@ -128,7 +128,7 @@ func conflictFilter(tx *store.Tx, c Caller) (store.ConflictFilter, error) {
 	if err != nil {
 		return store.ConflictFilter{}, err
 	}
-	f := store.ConflictFilter{All: r.all, Territories: r.territories}
+	f := store.ConflictFilter{All: r.All, Territories: r.Territories}
 	switch c.Role {
 	case domain.RoleCoordinator:
 		f.Tables = []string{domain.TableOrders, domain.TableAccounts}
@@ -165,7 +165,7 @@ type Resolved struct {
 // with the rights of the original writer and of the resolver at once
 // (domain.CheckResolution), and through the change log, so every device gets
 // the outcome by pull. A row that no longer exists is created again.
-func (s *Conflicts) Resolve(ctx context.Context, c Caller, id string, in ResolveInput) (Resolved, error) {
+func (s *Conflicts) Resolve(ctx context.Context, c domain.Caller, id string, in ResolveInput) (Resolved, error) {
 	if err := domain.Authorize(c.Role, domain.ActResolveConflict); err != nil {
 		return Resolved{}, err
 	}
@@ -200,8 +200,8 @@ func (s *Conflicts) Resolve(ctx context.Context, c Caller, id string, in Resolve
 			return err
 		}
 		now := tx.Now()
-		w := writer{tx: tx, resolver: domain.Actor{ID: c.UserID, Role: c.Role}, reach: r,
-			origin: origin, currency: s.currency}
+		w := writer{tx: tx, resolver: c, reach: r,
+			origin: origin, currency: s.currency, conflictID: rec.ID}
 		if out.Row, err = w.resolve(rec, in); err != nil {
 			return err
 		}

@@ -7,7 +7,6 @@ import (
 
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/store"
-	"github.com/fieldsync/fieldsync/sync/engine"
 )
 
 // OrderDesk is the coordinators' queue of submitted orders and their status
@@ -19,12 +18,22 @@ type OrderDesk struct {
 
 func NewOrderDesk(db *store.DB) *OrderDesk { return &OrderDesk{db: db} }
 
-// OrderQuery filters and pages the queue.
+// OrderQuery filters, sorts and pages the queue. Every field is a query
+// parameter as sent; List checks them.
 type OrderQuery struct {
 	Status      string
 	TerritoryID string
 	Cursor      string
 	Limit       int
+
+	Number        string
+	AccountID     string
+	RepID         string
+	SubmittedFrom string
+	SubmittedTo   string
+	MinTotal      string
+	MaxTotal      string
+	Sort          string
 }
 
 // OrderList is one page of the queue.
@@ -43,43 +52,34 @@ type TransitionInput struct {
 
 // List returns the caller's queue: orders that have been submitted (drafts are
 // still on the rep's device), of accounts in the caller's territories, oldest
-// submission first.
-func (d *OrderDesk) List(ctx context.Context, c Caller, q OrderQuery) (OrderList, error) {
+// submission first unless sorted otherwise, filtered by q.
+func (d *OrderDesk) List(ctx context.Context, c domain.Caller, q OrderQuery) (OrderList, error) {
 	if err := domain.Authorize(c.Role, domain.ActListOrders); err != nil {
 		return OrderList{}, err
 	}
-	if q.Status != "" && !slices.Contains(domain.OrderStatuses(), q.Status) {
-		return OrderList{}, badParam("status", "must be one of "+strings.Join(domain.OrderStatuses(), ", "))
+	var sel store.OrderQueue
+	if err := parseOrderFilters(q, &sel); err != nil {
+		return OrderList{}, err
 	}
-	if q.TerritoryID != "" && !domain.IsUUID(q.TerritoryID) {
-		return OrderList{}, badParam("territory_id", "must be a UUID")
-	}
-	after, err := decodeKeyset(q.Cursor)
-	if err != nil {
+	if err := applyCursor(&sel, sel.Sort, q.Cursor); err != nil {
 		return OrderList{}, err
 	}
 	limit := clampLimit(q.Limit)
+	sel.Limit = limit + 1
 	out := OrderList{Items: []domain.Order{}}
-	err = d.db.ReadTx(ctx, func(tx *store.Tx) error {
-		r, err := reachOf(tx, c)
+	err := d.db.ReadTx(ctx, func(tx *store.Tx) error {
+		r, err := reachWithin(tx, c, q.TerritoryID)
 		if err != nil {
 			return err
 		}
-		if r, err = narrow(tx, r, q.TerritoryID); err != nil {
-			return err
-		}
-		sel := store.OrderQueue{All: r.all, Territories: r.territories, Status: q.Status, Limit: limit + 1}
-		if after != nil {
-			sel.AfterSubmitted, sel.AfterID = &after.T, after.ID
-		}
+		sel.All, sel.Territories = r.All, r.Territories
 		items, err := store.ListOrderQueue(tx, sel)
 		if err != nil {
 			return err
 		}
 		if len(items) > limit {
 			items = items[:limit]
-			last := items[limit-1]
-			out.NextCursor = encodeKeyset(*last.SubmittedAt, last.ID)
+			out.NextCursor = encodeOrderCursor(sel.Sort, items[limit-1])
 		}
 		out.Items = items
 		return nil
@@ -87,26 +87,10 @@ func (d *OrderDesk) List(ctx context.Context, c Caller, q OrderQuery) (OrderList
 	return out, err
 }
 
-// narrow limits a reach to the subtree of territoryID, which must lie inside it.
-func narrow(tx *store.Tx, r reach, territoryID string) (reach, error) {
-	if territoryID == "" {
-		return r, nil
-	}
-	_, err := store.GetTerritory(tx, territoryID, false)
-	if domain.ErrorCode(err) == domain.CodeNotFound || (err == nil && !r.has(territoryID)) {
-		return r, domain.Errorf(domain.CodeNotFound, "territory not found")
-	}
-	if err != nil {
-		return r, err
-	}
-	sub, err := store.TerritorySubtree(tx, []string{territoryID})
-	return reach{territories: sub}, err
-}
-
 // Transition moves an order one arrow of its state machine. A stale
 // expected_version is a version_conflict: the coordinator looked at an order
 // that has changed since (a rep's edit, another coordinator).
-func (d *OrderDesk) Transition(ctx context.Context, c Caller, id string, in TransitionInput) (domain.Order, error) {
+func (d *OrderDesk) Transition(ctx context.Context, c domain.Caller, id string, in TransitionInput) (domain.Order, error) {
 	if err := domain.Authorize(c.Role, domain.ActTransitionOrder); err != nil {
 		return domain.Order{}, err
 	}
@@ -150,16 +134,27 @@ func (d *OrderDesk) Transition(ctx context.Context, c Caller, id string, in Tran
 		}
 		w := domain.RowWrite{Table: domain.TableOrders, Kind: domain.WriteUpdate, PrevOwner: cur.RepID, Owner: cur.RepID,
 			PrevStatus: cur.Status, Status: next.Status, Changed: domain.ChangedFields(cur, next)}
-		if err := domain.CheckWrite(domain.Actor{ID: c.UserID, Role: c.Role}, w); err != nil {
+		if err := domain.CheckWrite(c, w); err != nil {
 			return err
 		}
-		if err := engine.FinishOrder(tx, &next, cur.Status); err != nil {
+		if err := store.FinishOrder(tx, &next, cur.Status); err != nil {
 			return err
 		}
-		out, err = store.UpdateOrder(tx, acc, cur, fv, next)
-		return err
+		if out, err = store.UpdateOrder(tx, acc, cur, fv, next); err != nil {
+			return err
+		}
+		return store.RecordOrderChange(tx, changeBy(c), &cur, out)
 	})
 	return out, err
+}
+
+// changeBy is the caller as the order history records them.
+func changeBy(c domain.Caller) domain.OrderChangeBy {
+	via := c.Via
+	if via == "" {
+		via = domain.ViaAPI
+	}
+	return domain.OrderChangeBy{UserID: c.UserID, Role: c.Role, Via: via}
 }
 
 func checkTransitionInput(in TransitionInput) error {

@@ -27,7 +27,7 @@ type PlanInput struct {
 // Plan creates a planned visit. The account must be in the manager's
 // territories (else not found); the rep must be a rep working in them and able
 // to see the account, or the visit would never reach anyone's device.
-func (p *Planning) Plan(ctx context.Context, c Caller, in PlanInput) (domain.Visit, error) {
+func (p *Planning) Plan(ctx context.Context, c domain.Caller, in PlanInput) (domain.Visit, error) {
 	if err := domain.Authorize(c.Role, domain.ActPlanVisit); err != nil {
 		return domain.Visit{}, err
 	}
@@ -64,7 +64,7 @@ func (p *Planning) Plan(ctx context.Context, c Caller, in PlanInput) (domain.Vis
 		}
 		w := domain.RowWrite{Table: domain.TableVisits, Kind: domain.WriteCreate, Owner: v.RepID, Status: v.Status,
 			Changed: []string{"account_id", "rep_id", "planned_at"}}
-		if err := domain.CheckWrite(domain.Actor{ID: c.UserID, Role: c.Role}, w); err != nil {
+		if err := domain.CheckWrite(c, w); err != nil {
 			return err
 		}
 		if err := f.validate(domain.ValidateVisit(v)); err != nil {
@@ -78,12 +78,12 @@ func (p *Planning) Plan(ctx context.Context, c Caller, in PlanInput) (domain.Vis
 
 // checkPlannedRep: the rep exists, is a rep, works in one of the manager's
 // territories and sees the account (domain.CheckPlannedRep).
-func checkPlannedRep(tx *store.Tx, r reach, repID string, acc domain.Account) error {
+func checkPlannedRep(tx *store.Tx, r domain.Visibility, repID string, acc domain.Account) error {
 	u, err := store.GetUser(tx, repID, false)
 	if err != nil && domain.ErrorCode(err) != domain.CodeNotFound {
 		return err
 	}
-	rep := domain.PlannedRep{Found: err == nil, User: u.User, InPlannerScope: err == nil && r.hasAny(u.TerritoryIDs)}
+	rep := domain.PlannedRep{Found: err == nil, User: u.User, InPlannerScope: err == nil && r.SeesAny(u.TerritoryIDs)}
 	if err := domain.CheckPlannedRep(rep, acc); err != nil {
 		return err
 	}

@@ -3,75 +3,41 @@ package backoffice
 import (
 	"encoding/base64"
 	"encoding/json"
-	"slices"
 	"time"
 
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/store"
 )
 
-// Caller is who calls a back-office service: the authenticated user.
-type Caller struct {
-	UserID string
-	Role   domain.Role
+// reachOf is what c works on: the territories of the one visibility rule
+// (domain.Visible, docs/protocol.md §2) as stored now.
+func reachOf(tx *store.Tx, c domain.Caller) (domain.Visibility, error) {
+	return store.LoadVisibility(tx, store.VisibilityQuery{UserID: c.UserID})
 }
 
-// reach is the territories a back-office user works on (docs/protocol.md §2): all of
-// them, or the subtree below the territories assigned to them.
-type reach struct {
-	all         bool
-	territories []string // sorted; only when !all
-}
-
-// reachOf: directors and ops reach everything, and so does a coordinator with
-// no territory assigned; managers and other coordinators reach their subtree;
-// a rep reaches the territories assigned to them.
-func reachOf(tx *store.Tx, c Caller) (reach, error) {
-	if c.Role == domain.RoleDirector || c.Role == domain.RoleOps {
-		return reach{all: true}, nil
-	}
-	assigned, err := store.UserTerritories(tx, c.UserID)
+// reachWithin is c's reach narrowed to territoryID's subtree when a filter
+// names one; an unknown territory is not found, as one outside the reach is.
+func reachWithin(tx *store.Tx, c domain.Caller, territoryID string) (domain.Visibility, error) {
+	r, err := store.LoadVisibility(tx, store.VisibilityQuery{UserID: c.UserID, Focus: territoryID})
 	if err != nil {
-		return reach{}, err
+		return r, err
 	}
-	switch c.Role {
-	case domain.RoleCoordinator:
-		if len(assigned) == 0 {
-			return reach{all: true}, nil
-		}
-	case domain.RoleRep:
-		slices.Sort(assigned)
-		return reach{territories: assigned}, nil
+	n, verr := r.Within(territoryID)
+	if verr != nil {
+		return r, verr
 	}
-	sub, err := store.TerritorySubtree(tx, assigned)
-	if err != nil {
-		return reach{}, err
-	}
-	return reach{territories: sub}, nil
-}
-
-func (r reach) has(territoryID string) bool {
-	if r.all {
-		return true
-	}
-	_, ok := slices.BinarySearch(r.territories, territoryID)
-	return ok
-}
-
-// hasAny reports whether any of ids is reached.
-func (r reach) hasAny(ids []string) bool {
-	return slices.ContainsFunc(ids, r.has)
+	return n, nil
 }
 
 // accountInReach loads an account the caller works on; one outside the reach
 // is not found, so its existence does not leak.
-func accountInReach(tx *store.Tx, r reach, id string) (domain.Account, error) {
+func accountInReach(tx *store.Tx, r domain.Visibility, id string) (domain.Account, error) {
 	notFound := domain.Errorf(domain.CodeNotFound, "account not found")
 	if !domain.IsUUID(id) {
 		return domain.Account{}, notFound
 	}
 	acc, _, err := store.GetAccount(tx, id, false)
-	if domain.ErrorCode(err) == domain.CodeNotFound || (err == nil && !r.has(acc.TerritoryID)) {
+	if domain.ErrorCode(err) == domain.CodeNotFound || (err == nil && !r.Sees(acc.TerritoryID)) {
 		return domain.Account{}, notFound
 	}
 	return acc, err

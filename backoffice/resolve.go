@@ -15,10 +15,12 @@ import (
 // resolver and the conflict's original writer may make.
 type writer struct {
 	tx       *store.Tx
-	resolver domain.Actor
-	reach    reach // the resolver's
+	resolver domain.Caller
+	reach    domain.Visibility // the resolver's
 	origin   origin
 	currency string
+	// conflictID is the conflict being resolved, for the order history.
+	conflictID string
 }
 
 // origin is the conflict's original writer as the rules see them now: their
@@ -26,8 +28,8 @@ type writer struct {
 // recorded against (which the push already judged they could write to, or had
 // until lately).
 type origin struct {
-	actor   domain.Actor
-	reach   reach
+	actor   domain.Caller
+	reach   domain.Visibility
 	account *string
 }
 
@@ -35,23 +37,19 @@ type origin struct {
 // has no role, so no write passes their rules: only keep_server remains.
 func originOf(tx *store.Tx, rec store.ConflictRecord) (origin, error) {
 	o := origin{account: rec.AccountID}
-	u, err := store.GetUser(tx, rec.UserID, false)
-	if domain.ErrorCode(err) == domain.CodeNotFound {
-		return o, nil
-	}
-	if err != nil {
+	v, err := store.LoadVisibility(tx, store.VisibilityQuery{UserID: rec.UserID})
+	if err != nil || !v.Found {
 		return o, err
 	}
-	o.actor = domain.Actor{ID: u.ID, Role: u.Role}
-	o.reach, err = reachOf(tx, Caller{UserID: u.ID, Role: u.Role})
-	return o, err
+	o.actor, o.reach = domain.Caller{UserID: v.UserID, Role: v.Role}, v
+	return o, nil
 }
 
 // sees reports whether the writer could write against acc: the conflict's own
 // account, or one of their territories, or one they own.
 func (o origin) sees(acc domain.Account) bool {
-	return (o.account != nil && *o.account == acc.ID) || o.reach.has(acc.TerritoryID) ||
-		(acc.OwnerID != nil && *acc.OwnerID == o.actor.ID)
+	return (o.account != nil && *o.account == acc.ID) || o.reach.Sees(acc.TerritoryID) ||
+		(acc.OwnerID != nil && *acc.OwnerID == o.actor.UserID)
 }
 
 // owner is the user a row the resolution creates belongs to: a rep's rows are
@@ -59,7 +57,7 @@ func (o origin) sees(acc domain.Account) bool {
 // author_id from a rep are the server's), others' as recorded.
 func (w writer) owner(recorded string) string {
 	if w.origin.actor.Role == domain.RoleRep {
-		return w.origin.actor.ID
+		return w.origin.actor.UserID
 	}
 	return recorded
 }
@@ -225,7 +223,7 @@ func ignoring(keys ...string) map[string]bool {
 
 // inReach loads the account of a row; outside the resolver's reach the row is
 // not found, so its existence does not leak.
-func inReach(tx *store.Tx, r reach, accountID, what string) (domain.Account, error) {
+func inReach(tx *store.Tx, r domain.Visibility, accountID, what string) (domain.Account, error) {
 	acc, err := accountInReach(tx, r, accountID)
 	if domain.ErrorCode(err) == domain.CodeNotFound {
 		return acc, domain.Errorf(domain.CodeNotFound, "%s not found", what)

@@ -3,7 +3,6 @@ package backoffice
 import (
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/store"
-	"github.com/fieldsync/fieldsync/sync/engine"
 )
 
 // The per-table writes of a resolution follow the push rules of the sync
@@ -140,10 +139,19 @@ func (w writer) order(t target) (any, error) {
 	if err := checkOrderEditable(cur, next); err != nil {
 		return nil, err
 	}
-	if err := engine.FinishOrder(w.tx, &next, cur.Status); err != nil {
+	if err := store.FinishOrder(w.tx, &next, cur.Status); err != nil {
 		return nil, err
 	}
-	return store.UpdateOrder(w.tx, acc, cur, fv, next)
+	saved, err := store.UpdateOrder(w.tx, acc, cur, fv, next)
+	if err != nil {
+		return nil, err
+	}
+	return saved, store.RecordOrderChange(w.tx, w.orderChangeBy(), &cur, saved)
+}
+
+// orderChangeBy is the resolver as the order history records them.
+func (w writer) orderChangeBy() domain.OrderChangeBy {
+	return domain.OrderChangeBy{UserID: w.resolver.UserID, Role: w.resolver.Role, Via: domain.ViaResolution, ConflictID: w.conflictID}
 }
 
 func (w writer) createOrder(t target) (any, error) {
@@ -167,10 +175,14 @@ func (w writer) createOrder(t target) (any, error) {
 		Status: o.Status, Changed: set}, acc); err != nil {
 		return nil, err
 	}
-	if err := engine.FinishOrder(w.tx, &o, domain.OrderDraft); err != nil {
+	if err := store.FinishOrder(w.tx, &o, domain.OrderDraft); err != nil {
 		return nil, err
 	}
-	return store.CreateOrder(w.tx, acc, o)
+	saved, err := store.CreateOrder(w.tx, acc, o)
+	if err != nil {
+		return nil, err
+	}
+	return saved, store.RecordOrderChange(w.tx, w.orderChangeBy(), nil, saved)
 }
 
 func (w writer) note(t target) (any, error) {
@@ -239,7 +251,7 @@ func (w writer) account(t target) (any, error) {
 		return nil, domain.Errorf(domain.CodeForbidden, "accounts are not deleted; sales operations deactivate them")
 	}
 	cur, fv, err := store.GetAccount(w.tx, t.id, true)
-	if domain.ErrorCode(err) == domain.CodeNotFound || (err == nil && !w.reach.has(cur.TerritoryID)) {
+	if domain.ErrorCode(err) == domain.CodeNotFound || (err == nil && !w.reach.Sees(cur.TerritoryID)) {
 		return nil, domain.Errorf(domain.CodeNotFound, "account not found")
 	}
 	if err != nil {
@@ -270,7 +282,7 @@ func (w writer) checkVisitRep(repID string, acc domain.Account) error {
 		if err != nil && domain.ErrorCode(err) != domain.CodeNotFound {
 			return err
 		}
-		rep = domain.PlannedRep{Found: err == nil, User: u.User, InPlannerScope: err == nil && w.origin.reach.hasAny(u.TerritoryIDs)}
+		rep = domain.PlannedRep{Found: err == nil, User: u.User, InPlannerScope: err == nil && w.origin.reach.SeesAny(u.TerritoryIDs)}
 	}
 	if err := domain.CheckPlannedRep(rep, acc); err != nil {
 		return err

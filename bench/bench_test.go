@@ -33,7 +33,7 @@ func BenchmarkPull_InitialSync(b *testing.B) {
 			var rep struct{ ID string }
 			db.Gorm.Table("users").Select("id").Where("email = ?", s.RepEmail).Take(&rep)
 			eng := engine.New(db, engine.Config{}, nil, nil)
-			a := engine.Actor{UserID: rep.ID, Role: domain.RoleRep, DeviceID: "bench"}
+			a := domain.Caller{UserID: rep.ID, Role: domain.RoleRep, DeviceID: "bench"}
 			b.ResetTimer()
 			rows := 0
 			for i := 0; i < b.N; i++ {
@@ -104,7 +104,7 @@ func BenchmarkPush_VisitCreates(b *testing.B) {
 				wg.Add(1)
 				go func(w int) {
 					defer wg.Done()
-					a := engine.Actor{UserID: rep.ID, Role: domain.RoleRep, DeviceID: fmt.Sprintf("push-%d", w)}
+					a := domain.Caller{UserID: rep.ID, Role: domain.RoleRep, DeviceID: fmt.Sprintf("push-%d", w)}
 					rng := rand.New(rand.NewPCG(uint64(w), 9))
 					for i := w; i < b.N; i += 8 {
 						req := wire.PushRequest{Mutations: make([]wire.Mutation, 100)}

@@ -28,7 +28,7 @@ func BenchmarkGzipLevel_PullPage(b *testing.B) {
 	var rep struct{ ID string }
 	db.Gorm.Table("users").Select("id").Where("email = ?", s.RepEmail).Take(&rep)
 	eng := engine.New(db, engine.Config{}, nil, nil)
-	a := engine.Actor{UserID: rep.ID, Role: domain.RoleRep, DeviceID: "bench"}
+	a := domain.Caller{UserID: rep.ID, Role: domain.RoleRep, DeviceID: "bench"}
 	var pages [][]byte
 	plain := 0
 	for cursor := ""; ; {

@@ -37,7 +37,7 @@ func BenchmarkPull_OrgSize(b *testing.B) {
 		name := "accounts=" + itoa(accounts)
 		b.Run(name, func(b *testing.B) {
 			eng := engine.New(db, engine.Config{}, nil, nil)
-			a := engine.Actor{UserID: rep.ID, Role: domain.RoleRep, DeviceID: "bench-orgsize"}
+			a := domain.Caller{UserID: rep.ID, Role: domain.RoleRep, DeviceID: "bench-orgsize"}
 			rows := 0
 			for i := 0; i < b.N; i++ {
 				cursor := ""

@@ -35,6 +35,8 @@ type Options struct {
 	// sync for the cursor) on the first organisation size: the quick loop for
 	// chasing the empty-pull tail.
 	Only string
+	// Streams and StreamRounds size the --only stream measurement.
+	Streams, StreamRounds int
 	// Runs: how many times each repeated measurement runs (idle pulls, push,
 	// the raw read and the initial sync), after a warm-up that is not counted.
 	Runs int
@@ -71,6 +73,7 @@ type Result struct {
 	IdleP50s, IdleP99s      []time.Duration
 	PushRates, Raw8s, Raw1s []float64
 	LoadStart, LoadEnd      string // /proc/loadavg
+	Stream                  StreamFigures
 }
 
 // Run measures every organisation size in turn; the first one also gets the
@@ -78,6 +81,10 @@ type Result struct {
 func Run(ctx context.Context, opt Options) ([]Result, error) {
 	if opt.Runs < 1 {
 		opt.Runs = 3
+	}
+	if opt.Only == "stream" {
+		r, err := streamRun(ctx, opt)
+		return []Result{r}, err
 	}
 	var out []Result
 	for i, size := range opt.OrgSizes {
@@ -539,6 +546,12 @@ func Report(w io.Writer, opt Options, rs []Result) {
 	fmt.Fprintf(w, "Machine: %s, %d CPUs, %s/%s, %s; server and Postgres on loopback.\n\n", host, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version())
 	fmt.Fprintf(w, "Rep scope: %d accounts, %d visits, %d orders, %d notes (%d rows with the rep's user and territory).\n\n",
 		opt.Scope.Accounts, opt.Scope.Visits, opt.Scope.Orders, opt.Scope.Notes, rs[0].ScopeRows)
+	if opt.Only == "stream" {
+		f := rs[0].Stream
+		fmt.Fprintf(w, "Change stream: %d streams of one rep open; %d rounds of one visit pushed from another device of the rep. From sending the push to each stream's `changes` event (%d samples, %d missed): p50 %.1f ms, p99 %.1f ms, max %.1f ms; the push itself p50 %.1f ms; from the push's answer to the event p50 %.1f ms, p99 %.1f ms. Load average before %s, after %s.\n",
+			f.Streams, f.Rounds, f.Samples, f.Missed, ms(f.P50), ms(f.P99), ms(f.Max), ms(f.PushP50), ms(f.AfterP50), ms(f.AfterP99), rs[0].LoadStart, rs[0].LoadEnd)
+		return
+	}
 	if opt.Only == "idle" {
 		r := rs[0]
 		fmt.Fprintf(w, "Organisation of %d accounts outside the scope, seeded in %.0f s; raw pgx+JSON read %.0f rows/s.\n", r.OrgSize, r.SeedTime.Seconds(), r.RawReadRate)

@@ -23,7 +23,7 @@ type childServer struct {
 
 // startServer starts the server on a free loopback port, its log in a fresh
 // temporary directory (kept, for reading after a failed run).
-func startServer(ctx context.Context, bin, dsn string) (*childServer, error) {
+func startServer(ctx context.Context, bin, dsn string, env ...string) (*childServer, error) {
 	logDir, err := os.MkdirTemp("", "fieldsync-bench-")
 	if err != nil {
 		return nil, err
@@ -41,6 +41,7 @@ func startServer(ctx context.Context, bin, dsn string) (*childServer, error) {
 	cmd := exec.Command(bin, "serve")
 	cmd.Env = append(os.Environ(), "FIELDSYNC_DATABASE_URL="+dsn, "FIELDSYNC_ADDR="+addr,
 		"FIELDSYNC_LOG_LEVEL=warn", "FIELDSYNC_DB_MAX_CONNS=40")
+	cmd.Env = append(cmd.Env, env...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start server: %w", err)
@@ -67,18 +68,7 @@ func startServer(ctx context.Context, bin, dsn string) (*childServer, error) {
 
 // peakRSS is the server's peak resident memory (VmHWM) in bytes.
 func (s *childServer) peakRSS() (int64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
-	if err != nil {
-		return 0, err
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(line, "VmHWM:") {
-			f := strings.Fields(line)
-			kb, err := strconv.ParseInt(f[1], 10, 64)
-			return kb * 1024, err
-		}
-	}
-	return 0, fmt.Errorf("no VmHWM in /proc status")
+	return procStatusBytes(s.cmd.Process.Pid, "VmHWM:")
 }
 
 func (s *childServer) stop() {

@@ -11,8 +11,8 @@ import (
 	"github.com/fieldsync/fieldsync/wire"
 )
 
-// Login signs in and stores the token in the file, so a reopened Client stays
-// signed in. Signing in as another user than the file's previous one wipes the
+// Login signs in and keeps the token in the token store (Options.TokenStore),
+// so a reopened Client stays signed in. Signing in as another user than the file's previous one wipes the
 // mirror, cursor and conflicts; it is refused (and the new token logged out)
 // while the outbox still holds the previous user's unsynced changes.
 func (c *Client) Login(ctx context.Context, email, password string) (wire.UserInfo, error) {
@@ -31,14 +31,16 @@ func (c *Client) Login(ctx context.Context, email, password string) (wire.UserIn
 				return err
 			}
 		}
-		for k, v := range map[string]string{metaToken: resp.Token, metaUserID: resp.User.ID, metaRole: string(resp.User.Role)} {
+		for k, v := range map[string]string{metaUserID: resp.User.ID, metaRole: string(resp.User.Role)} {
 			if err := setMeta(tx, k, v); err != nil {
 				return err
 			}
 		}
-		return nil
+		// Last, inside the transaction: if it fails, the user change rolls back.
+		return c.opt.TokenStore.Save(resp.Token)
 	})
 	if err != nil {
+		_ = c.opt.TokenStore.Save(c.currentToken()) // the previous token, if Save ran before a failed commit
 		_ = c.callWith(ctx, resp.Token, http.MethodPost, "/v1/auth/logout", nil, nil)
 		return wire.UserInfo{}, err
 	}
@@ -77,7 +79,7 @@ func (c *Client) Logout(ctx context.Context) error {
 		return nil
 	}
 	callErr := c.callWith(ctx, token, http.MethodPost, "/v1/auth/logout", nil, nil)
-	if err := c.tx(ctx, func(tx *gorm.DB) error { return setMeta(tx, metaToken, "") }); err != nil {
+	if err := c.opt.TokenStore.Save(""); err != nil {
 		return err
 	}
 	c.mu.Lock()

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -29,6 +31,10 @@ type Options struct {
 	PullLimit  int              // changes per pull page; 0 lets the server choose
 	PushBatch  int              // mutations per push request; default 100, max 500
 	Clock      func() time.Time // default time.Now
+	// TokenStore keeps the device token out of the mirror file. Default: a
+	// FileTokenStore at the file's path + ".token", mode 0600. On phones, pass
+	// one over the Keychain or the Android Keystore (see TokenStore).
+	TokenStore TokenStore
 }
 
 // DefaultPushBatch is the push batch size when Options.PushBatch is 0.
@@ -54,7 +60,7 @@ type Client struct {
 // Meta keys of the local file.
 const (
 	metaCursor   = "cursor"
-	metaToken    = "token"
+	metaToken    = "token" // only in files of SDKs before TokenStore; moved out by init
 	metaDeviceID = "device_id"
 	metaUserID   = "user_id"
 	metaRole     = "role"
@@ -66,6 +72,9 @@ func Open(ctx context.Context, path string, opt Options) (*Client, error) {
 		return nil, errors.New("device: Options.ServerURL is required")
 	}
 	opt = withDefaults(opt)
+	if opt.TokenStore == nil {
+		opt.TokenStore = FileTokenStore{Path: path + ".token"}
+	}
 	db, err := gorm.Open(sqlite.Open(path+"?_journal_mode=WAL&_busy_timeout=10000&_txlock=immediate&_synchronous=NORMAL"), &gorm.Config{
 		TranslateError:         true,
 		SkipDefaultTransaction: true,
@@ -81,6 +90,11 @@ func Open(ctx context.Context, path string, opt Options) (*Client, error) {
 	// One connection: the file has one writer anyway, and readers never see a
 	// half-applied page because every page is one transaction on it.
 	sqlDB.SetMaxOpenConns(1)
+	// The mirror holds customer data: owner only, whatever the umask.
+	if err := os.Chmod(path, 0o600); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		_ = sqlDB.Close()
+		return nil, fmt.Errorf("open device file: %w", err)
+	}
 	c := &Client{db: db, http: opt.HTTPClient, baseURL: strings.TrimRight(opt.ServerURL, "/"), opt: opt}
 	if err := c.init(ctx); err != nil {
 		_ = sqlDB.Close()
@@ -104,9 +118,14 @@ func withDefaults(opt Options) Options {
 	return opt
 }
 
-// init migrates the file and loads (or creates) the identity it holds.
+// init migrates the file and loads (or creates) the identity it holds. A token
+// that an earlier SDK kept in the file moves to the token store.
 func (c *Client) init(ctx context.Context) error {
 	if err := migrate(ctx, c.db); err != nil {
+		return err
+	}
+	token, err := c.opt.TokenStore.Load()
+	if err != nil {
 		return err
 	}
 	return c.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
@@ -121,7 +140,18 @@ func (c *Client) init(ctx context.Context) error {
 		if c.deviceID == "" {
 			c.deviceID = uuid.NewString()
 		}
-		c.token, c.userID, c.role = meta[metaToken], meta[metaUserID], domain.Role(meta[metaRole])
+		if old := meta[metaToken]; old != "" {
+			if token == "" {
+				if err := c.opt.TokenStore.Save(old); err != nil {
+					return err
+				}
+				token = old
+			}
+			if err := tx.Exec(`DELETE FROM meta WHERE key = ?`, metaToken).Error; err != nil {
+				return fmt.Errorf("move token out of the file: %w", err)
+			}
+		}
+		c.token, c.userID, c.role = token, meta[metaUserID], domain.Role(meta[metaRole])
 		return setMeta(tx, metaDeviceID, c.deviceID)
 	})
 }

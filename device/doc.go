@@ -25,4 +25,38 @@
 // the row shows the server copy again; SyncReport.Rejected tells the app to
 // look. A network error, a 5xx or a 429 stops Sync with the outbox intact
 // (IsRetryable); retrying resends the same mutations byte for byte.
+//
+// Errors. Every error carries a code: domain.ErrorCode(err) is the contract's
+// code for an answer of the server (a *ServerError), the code of a rule the
+// SDK checked locally before queueing an edit (validation_failed,
+// illegal_transition, not_found...), or CodeNetwork ("network") when no
+// complete answer came back (a *NetworkError: no connection, a timeout, a cut
+// connection). Only a bug reports "internal".
+//
+// Reads and writes. Reads (Accounts, TodaysVisits, VisitsOn, Orders, ...) and
+// edits (PlanVisit, CheckIn, CheckOut, DraftOrder, ...) work offline on the
+// mirror. Fields the server computes are overwritten whatever the app sets:
+// an order line's unit price and the order's total (from the catalogue), a
+// visit's check-in distance. Discounts are percentages (domain.Percent, 1250 =
+// 12.5 %). Visit outcome codes are the Outcome constants or an app's own.
+//
+// The token. The device token is a bearer secret; it is kept by a TokenStore,
+// never in the mirror file: by default a file of mode 0600 beside it (the
+// mirror itself is made 0600 too). On iOS and Android give Options.TokenStore
+// an implementation over the Keychain or the Android Keystore; see TokenStore.
+//
+// Getting the SDK. The SDK is the package github.com/fieldsync/fieldsync/device
+// of the server's module; it needs cgo (SQLite). Where that module path is
+// served (the public repository, or a module proxy or private host with
+// GOPRIVATE set), an app runs
+//
+//	go get github.com/fieldsync/fieldsync/device@latest
+//
+// Otherwise, vendor it from a checkout of the repository next to the app:
+//
+//	go mod edit -require=github.com/fieldsync/fieldsync@v0.0.0 -replace=github.com/fieldsync/fieldsync=../fieldsync
+//	go mod tidy && go mod vendor   # vendor/ then holds device, domain and wire
+//
+// Example (example_test.go) is a rep's day against a server started in the
+// same process; it is run by the test suite, so it stays true.
 package device

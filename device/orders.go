@@ -9,8 +9,14 @@ import (
 )
 
 // DraftOrder starts an order for an account, optionally taken during a visit.
-// Lines are priced from the local catalogue for display; the server prices
-// them again on submit. The order's currency is its products' currency.
+//
+// In each line, set ProductID, Quantity and DiscountPct. DiscountPct is a
+// percentage, not a fraction: domain.Percent(1250) is 12.5 % (hundredths of a
+// percent; domain.ParsePercent("12.5") gives the same), from 0 to 100.
+// UnitPriceCents is OVERWRITTEN: the SDK sets it from the local catalogue for
+// display, and the server prices every line again from its catalogue, so a
+// price set by the app is never used. The order's total and currency are
+// computed the same way (its products' currency).
 func (c *Client) DraftOrder(ctx context.Context, accountID string, visitID *string, lines []domain.OrderLine, note string) (domain.Order, error) {
 	return create(ctx, c, domain.TableOrders, func(tx *gorm.DB) (map[string]any, error) {
 		if err := exists(tx, domain.TableAccounts, "account_id", accountID); err != nil {
@@ -37,6 +43,8 @@ func (c *Client) DraftOrder(ctx context.Context, accountID string, visitID *stri
 }
 
 // EditOrder changes a draft's lines (nil: unchanged) and note (nil: unchanged).
+// As in DraftOrder, each line's UnitPriceCents is overwritten from the
+// catalogue and DiscountPct is in percent (hundredths of a percent).
 func (c *Client) EditOrder(ctx context.Context, orderID string, lines []domain.OrderLine, note *string) (domain.Order, error) {
 	return update(ctx, c, domain.TableOrders, orderID, func(tx *gorm.DB, cur domain.Order) (map[string]any, error) {
 		if !domain.OrderEditable(cur.Status) {

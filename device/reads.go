@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"gorm.io/gorm"
 
@@ -114,6 +115,40 @@ func (c *Client) Account(ctx context.Context, id string) (domain.Account, error)
 // Visits lists an account's visits ("" for all), by planned time.
 func (c *Client) Visits(ctx context.Context, accountID string) ([]domain.Visit, error) {
 	return list[domain.Visit](ctx, c, domain.TableVisits, byAccount(accountID))
+}
+
+// VisitsOn lists the visits planned on the calendar day that contains day, in
+// day's location (a rep's day is a local day: pass a time in the rep's zone),
+// by planned time: every visit in scope, so a rep also sees the visits of the
+// other reps of their territories. Cancelled and completed visits are
+// included; filter on Status for what is still to do.
+func (c *Client) VisitsOn(ctx context.Context, day time.Time) ([]domain.Visit, error) {
+	y, m, d := day.Date()
+	from := time.Date(y, m, d, 0, 0, 0, 0, day.Location())
+	to := from.AddDate(0, 0, 1) // not +24h: a day of a DST change has 23 or 25
+	return list[domain.Visit](ctx, c, domain.TableVisits, func(q *gorm.DB) *gorm.DB {
+		// sort_key is planned_at in UTC at a fixed width (sortableTime).
+		return q.Where("sort_key >= ? AND sort_key < ?", sortableTime(from.Format(time.RFC3339Nano)),
+			sortableTime(to.Format(time.RFC3339Nano)))
+	})
+}
+
+// TodaysVisits lists the signed-in user's own visits planned today in the
+// device's local time zone (the day of Options.Clock in time.Local), by
+// planned time, whatever their status.
+func (c *Client) TodaysVisits(ctx context.Context) ([]domain.Visit, error) {
+	all, err := c.VisitsOn(ctx, c.opt.Clock().In(time.Local))
+	if err != nil {
+		return nil, err
+	}
+	me := c.UserID()
+	own := all[:0]
+	for _, v := range all {
+		if v.RepID == me {
+			own = append(own, v)
+		}
+	}
+	return own, nil
 }
 
 func (c *Client) Visit(ctx context.Context, id string) (domain.Visit, error) {

@@ -11,8 +11,9 @@ import (
 )
 
 // schemaVersion is stored in PRAGMA user_version; a file written by a newer SDK
-// is refused rather than misread.
-const schemaVersion = 1
+// is refused rather than misread. Version 2 adds the targets mirror, version
+// 3 the attachments mirror.
+const schemaVersion = 3
 
 // mirrorRow is one row of a synced table's local mirror. Row is the local view;
 // ServerRow the last copy the server sent (nil for a row created on this device
@@ -99,18 +100,29 @@ func schemaDDL() []string {
 			created_at DATETIME NOT NULL)`,
 	}
 	for _, t := range domain.SyncedTables {
-		ddl = append(ddl,
-			fmt.Sprintf(`CREATE TABLE %s (
+		ddl = append(ddl, mirrorDDL(t)...)
+	}
+	return ddl
+}
+
+// mirrorDDL creates the local mirror of one synced table.
+func mirrorDDL(t string) []string {
+	return []string{
+		fmt.Sprintf(`CREATE TABLE %s (
 				id TEXT PRIMARY KEY,
 				version INTEGER NOT NULL,
 				row TEXT NOT NULL,
 				server_row TEXT,
 				account_id TEXT,
 				sort_key TEXT NOT NULL DEFAULT '')`, t),
-			fmt.Sprintf(`CREATE INDEX %s_account ON %s (account_id, sort_key)`, t, t),
-		)
+		fmt.Sprintf(`CREATE INDEX %s_account ON %s (account_id, sort_key)`, t, t),
 	}
-	return ddl
+}
+
+// upgrades[v] brings a file of schema v to v+1.
+var upgrades = map[int][]string{
+	1: mirrorDDL(domain.TableTargets),
+	2: mirrorDDL(domain.TableAttachments),
 }
 
 // migrate creates the schema of a new file and refuses one from a newer SDK.
@@ -125,8 +137,17 @@ func migrate(ctx context.Context, db *gorm.DB) error {
 	case v > schemaVersion:
 		return fmt.Errorf("device file has schema %d, this SDK knows %d", v, schemaVersion)
 	}
+	stmts := schemaDDL()
+	if v > 0 {
+		// A file of an older SDK: its mirror is kept; the server resets its
+		// cursor anyway, because the tables of its scope changed.
+		stmts = nil
+		for ; v < schemaVersion; v++ {
+			stmts = append(stmts, upgrades[v]...)
+		}
+	}
 	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		for _, stmt := range schemaDDL() {
+		for _, stmt := range stmts {
 			if err := tx.Exec(stmt).Error; err != nil {
 				return fmt.Errorf("create schema: %w", err)
 			}

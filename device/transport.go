@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -36,6 +35,33 @@ func (e *ServerError) Unwrap() error { return e.Err }
 // rate limiting and server-side failures.
 func (e *ServerError) Retryable() bool {
 	return e.Status == http.StatusTooManyRequests || e.Status >= 500
+}
+
+// CodeNetwork is the code (domain.ErrorCode) of a NetworkError. It is the
+// device's own: the server never sends it.
+const CodeNetwork domain.Code = "network"
+
+// NetworkError is a request that got no complete answer: no connection, a
+// timeout, a connection cut while the answer was read. The server may or may
+// not have acted on it (a push may have been applied); resending is safe, since
+// pushes are idempotent. It unwraps both to the transport's error (a *url.Error,
+// a net.Error) and to a *domain.Error of code CodeNetwork, so
+// domain.ErrorCode(err) reports "network", never "internal".
+type NetworkError struct {
+	Op  string // "POST /v1/sync/push"
+	Err error
+}
+
+func (e *NetworkError) Error() string { return fmt.Sprintf("%s: network: %v", e.Op, e.Err) }
+
+func (e *NetworkError) Unwrap() []error {
+	return []error{e.Err, &domain.Error{Code: CodeNetwork, Message: e.Err.Error()}}
+}
+
+// IsNetworkError reports whether err is (or wraps) a NetworkError.
+func IsNetworkError(err error) bool {
+	var ne *NetworkError
+	return errors.As(err, &ne)
 }
 
 // errNotLoggedIn is returned by calls that need a token when there is none.
@@ -83,13 +109,14 @@ func (c *Client) callWith(ctx context.Context, token, method, path string, body,
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
+	op := method + " " + path
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return fmt.Errorf("%s %s: %w", method, path, err)
+		return &NetworkError{Op: op, Err: err}
 	}
 	defer resp.Body.Close()
 	if err := gunzipBody(resp); err != nil {
-		return fmt.Errorf("%s %s: %w", method, path, err)
+		return &NetworkError{Op: op, Err: err}
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return serverError(resp)
@@ -99,7 +126,12 @@ func (c *Client) callWith(ctx context.Context, token, method, path string, body,
 		return nil
 	}
 	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
-		return fmt.Errorf("decode %s %s: %w", method, path, err)
+		var syntax *json.SyntaxError
+		var typ *json.UnmarshalTypeError
+		if errors.As(err, &syntax) || errors.As(err, &typ) {
+			return fmt.Errorf("decode %s: %w", op, err) // the server's answer is wrong
+		}
+		return &NetworkError{Op: op, Err: err} // cut short: EOF, reset, timeout
 	}
 	return nil
 }
@@ -180,13 +212,13 @@ func codeForStatus(status int) domain.Code {
 }
 
 // IsRetryable reports whether err (from Sync or another call) is worth retrying
-// unchanged later: a network failure, a 5xx or a 429. The outbox is intact
-// after any of them, and resending is safe.
+// unchanged later: a network failure (NetworkError), a 5xx or a 429. The
+// outbox is intact after any of them, and resending is safe. A call the caller
+// cancelled is not retryable.
 func IsRetryable(err error) bool {
 	var se *ServerError
 	if errors.As(err, &se) {
 		return se.Retryable()
 	}
-	var ue *url.Error // what http.Client.Do returns for a network failure
-	return errors.As(err, &ue) && !errors.Is(err, context.Canceled)
+	return IsNetworkError(err) && !errors.Is(err, context.Canceled)
 }

@@ -26,7 +26,22 @@ func (c *Client) CheckIn(ctx context.Context, visitID string, at time.Time, lat,
 	})
 }
 
-// CheckOut completes a checked-in visit with its outcome code and report.
+// Outcome codes of a completed visit. The server stores any short code (at
+// most 64 characters, docs/protocol.md §7) and gives none a meaning, so an app
+// may add its own; these are the conventional ones, used by the demo and
+// generated organisations (fixtures).
+const (
+	OutcomeOrderTaken    = "order_taken"   // an order was taken during the visit
+	OutcomeFollowUp      = "follow_up"     // interest; the rep comes back or calls
+	OutcomeNoDecision    = "no_decision"   // met the buyer, nothing decided
+	OutcomeNotAvailable  = "not_available" // nobody to meet (closed, buyer away)
+	OutcomeMerchandising = "merchandising" // shelf and display work, no sale expected
+	OutcomeComplaint     = "complaint"     // the customer raised a complaint
+)
+
+// CheckOut completes a checked-in visit with its outcome code (one of the
+// Outcome constants, or an app's own code of at most 64 characters; "" for
+// none) and report (free text, at most 10,000 characters; "" for none).
 func (c *Client) CheckOut(ctx context.Context, visitID string, at time.Time, outcome, report string) (domain.Visit, error) {
 	return c.moveVisit(ctx, visitID, domain.VisitCompleted, map[string]any{
 		"checked_out_at": wireTime(at), "outcome": nullable(outcome), "report": nullable(report),

@@ -8,9 +8,10 @@ import (
 // Who may do what (docs/protocol.md §2), written once. Every path asks here: the
 // routes (Authorize, through the HTTP layer's RequireAction), push and visit
 // planning (CheckWrite), the order desk (CheckWrite) and conflict resolution
-// (CheckResolution). Scope, the rows a user reaches, is data and is decided
-// by the callers before these rules run: a row outside the caller's scope is
-// answered as a row that does not exist, never as forbidden.
+// (CheckResolution). Scope, the rows a user reaches, is the visibility rule's
+// (Visible, in visibility.go), asked by the callers before these rules run: a
+// row outside the caller's scope is answered as a row that does not exist,
+// never as forbidden.
 
 // Action is a route-level right of the role table.
 type Action string
@@ -28,6 +29,9 @@ const (
 	ActReportOrders     Action = "reports.orders"
 	ActReportSyncHealth Action = "reports.sync_health"
 	ActAdmin            Action = "admin"
+	ActSetTarget        Action = "targets.set"
+	ActReadTargets      Action = "targets.read"
+	ActReportKPIs       Action = "reports.kpis"
 )
 
 var allRoles = []Role{RoleRep, RoleCoordinator, RoleManager, RoleDirector, RoleOps}
@@ -48,6 +52,11 @@ var grants = map[Action][]Role{
 	ActReportOrders:     {RoleCoordinator, RoleManager, RoleDirector},
 	ActReportSyncHealth: {RoleManager, RoleDirector},
 	ActAdmin:            {RoleOps},
+	// Targets: the head of sales (director) and sales operations set them;
+	// managers read those of their subtree; reps read their own through sync.
+	ActSetTarget:   {RoleDirector, RoleOps},
+	ActReadTargets: {RoleManager, RoleDirector, RoleOps},
+	ActReportKPIs:  {RoleManager, RoleDirector},
 }
 
 // ActionRoles returns the roles granted a, in the order of the role table.
@@ -59,12 +68,6 @@ func Authorize(role Role, a Action) *Error {
 		return nil
 	}
 	return Errorf(CodeForbidden, "not allowed for role %s", role)
-}
-
-// Actor is a user as the write rules see them.
-type Actor struct {
-	ID   string
-	Role Role
 }
 
 // WriteKind is what a write does to its row.
@@ -101,6 +104,7 @@ var pushRights = map[Role]map[string][]WriteKind{
 		TableOrders:       {WriteCreate, WriteUpdate, WriteDelete},
 		TableAccountNotes: {WriteCreate, WriteUpdate, WriteDelete},
 		TableAccounts:     {WriteUpdate},
+		TableAttachments:  {WriteCreate, WriteUpdate, WriteDelete},
 	},
 	RoleManager: {TableVisits: {WriteCreate}},
 }
@@ -128,7 +132,7 @@ var deskFields = []string{"status", "reason"}
 // push rights, ownership, and the role's part of the state machines.
 // Validation and the legality of a transition are the row's rules, checked
 // by the writer's path for every role alike.
-func CheckWrite(a Actor, w RowWrite) *Error {
+func CheckWrite(a Caller, w RowWrite) *Error {
 	switch a.Role {
 	case RoleRep:
 		return checkRepWrite(a, w)
@@ -151,13 +155,13 @@ func CheckWrite(a Actor, w RowWrite) *Error {
 	return Errorf(CodeForbidden, "a %s may not %s %s", a.Role, w.Kind, w.Table)
 }
 
-func checkRepWrite(a Actor, w RowWrite) *Error {
+func checkRepWrite(a Caller, w RowWrite) *Error {
 	if err := MayPush(a.Role, w.Table, w.Kind); err != nil {
 		return err
 	}
 	switch w.Table {
-	case TableVisits, TableOrders, TableAccountNotes:
-		if (w.Kind != WriteCreate && w.PrevOwner != a.ID) || (w.Kind != WriteDelete && w.Owner != a.ID) {
+	case TableVisits, TableOrders, TableAccountNotes, TableAttachments:
+		if (w.Kind != WriteCreate && w.PrevOwner != a.UserID) || (w.Kind != WriteDelete && w.Owner != a.UserID) {
 			return Errorf(CodeForbidden, "a rep may change only their own %s", ownedNoun[w.Table])
 		}
 	case TableAccounts:
@@ -171,7 +175,7 @@ func checkRepWrite(a Actor, w RowWrite) *Error {
 	return nil
 }
 
-var ownedNoun = map[string]string{TableVisits: "visits", TableOrders: "orders", TableAccountNotes: "notes"}
+var ownedNoun = map[string]string{TableVisits: "visits", TableOrders: "orders", TableAccountNotes: "notes", TableAttachments: "attachments"}
 
 // checkOrderMove is the role's part of the order state machine; a create
 // starts from draft.
@@ -195,7 +199,7 @@ func checkOrderMove(role Role, w RowWrite) *Error {
 // pushed) and the resolver's (the tables their role resolves and their part
 // of the state machine: a manager's resolution moves no order through the
 // coordinator's transitions). Both rows' scopes are checked by the caller.
-func CheckResolution(resolver, writer Actor, w RowWrite) *Error {
+func CheckResolution(resolver, writer Caller, w RowWrite) *Error {
 	if err := MayResolve(resolver.Role, w.Table); err != nil {
 		return err
 	}

@@ -36,12 +36,12 @@ func TestAuthorize_RoleTable(t *testing.T) {
 }
 
 func TestCheckWrite(t *testing.T) {
-	rep := domain.Actor{ID: "r1", Role: domain.RoleRep}
-	mgr := domain.Actor{ID: "m1", Role: domain.RoleManager}
-	coord := domain.Actor{ID: "c1", Role: domain.RoleCoordinator}
+	rep := domain.Caller{UserID: "r1", Role: domain.RoleRep}
+	mgr := domain.Caller{UserID: "m1", Role: domain.RoleManager}
+	coord := domain.Caller{UserID: "c1", Role: domain.RoleCoordinator}
 	cases := []struct {
 		name string
-		a    domain.Actor
+		a    domain.Caller
 		w    domain.RowWrite
 		want domain.Code
 	}{
@@ -60,8 +60,8 @@ func TestCheckWrite(t *testing.T) {
 		{"ManagerNote", mgr, domain.RowWrite{Table: "account_notes", Kind: domain.WriteCreate, Owner: "m1"}, domain.CodeForbidden},
 		{"CoordinatorConfirms", coord, domain.RowWrite{Table: "orders", Kind: domain.WriteUpdate, PrevStatus: "submitted", Status: "confirmed", Changed: []string{"status"}}, ""},
 		{"CoordinatorEditsLines", coord, domain.RowWrite{Table: "orders", Kind: domain.WriteUpdate, PrevStatus: "submitted", Status: "submitted", Changed: []string{"lines"}}, domain.CodeForbidden},
-		{"DirectorNothing", domain.Actor{ID: "d", Role: domain.RoleDirector}, domain.RowWrite{Table: "visits", Kind: domain.WriteCreate, Status: "planned"}, domain.CodeForbidden},
-		{"OpsNothing", domain.Actor{ID: "o", Role: domain.RoleOps}, domain.RowWrite{Table: "orders", Kind: domain.WriteUpdate, PrevStatus: "submitted", Status: "confirmed"}, domain.CodeForbidden},
+		{"DirectorNothing", domain.Caller{UserID: "d", Role: domain.RoleDirector}, domain.RowWrite{Table: "visits", Kind: domain.WriteCreate, Status: "planned"}, domain.CodeForbidden},
+		{"OpsNothing", domain.Caller{UserID: "o", Role: domain.RoleOps}, domain.RowWrite{Table: "orders", Kind: domain.WriteUpdate, PrevStatus: "submitted", Status: "confirmed"}, domain.CodeForbidden},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -74,17 +74,17 @@ func TestCheckWrite(t *testing.T) {
 }
 
 func TestCheckResolution(t *testing.T) {
-	rep := domain.Actor{ID: "r1", Role: domain.RoleRep}
-	mgr := domain.Actor{ID: "m1", Role: domain.RoleManager}
-	coord := domain.Actor{ID: "c1", Role: domain.RoleCoordinator}
-	ops := domain.Actor{ID: "o1", Role: domain.RoleOps}
+	rep := domain.Caller{UserID: "r1", Role: domain.RoleRep}
+	mgr := domain.Caller{UserID: "m1", Role: domain.RoleManager}
+	coord := domain.Caller{UserID: "c1", Role: domain.RoleCoordinator}
+	ops := domain.Caller{UserID: "o1", Role: domain.RoleOps}
 	submit := domain.RowWrite{Table: "orders", Kind: domain.WriteUpdate, PrevOwner: "r1", Owner: "r1", PrevStatus: "draft", Status: "submitted"}
 	ship := domain.RowWrite{Table: "orders", Kind: domain.WriteUpdate, PrevOwner: "r1", Owner: "r1", PrevStatus: "confirmed", Status: "shipped"}
 	lines := domain.RowWrite{Table: "orders", Kind: domain.WriteUpdate, PrevOwner: "r1", Owner: "r1", PrevStatus: "draft", Status: "draft", Changed: []string{"lines"}}
 	visit := domain.RowWrite{Table: "visits", Kind: domain.WriteCreate, Owner: "r1", Status: "completed", Changed: []string{"report"}}
 	cases := []struct {
 		name             string
-		resolver, writer domain.Actor
+		resolver, writer domain.Caller
 		w                domain.RowWrite
 		want             domain.Code
 	}{
@@ -97,7 +97,7 @@ func TestCheckResolution(t *testing.T) {
 		{"VisitCreditedToAnother", mgr, rep, domain.RowWrite{Table: "visits", Kind: domain.WriteCreate, Owner: "r2", Status: "planned"}, domain.CodeForbidden},
 		{"NoteByAnother", mgr, rep, domain.RowWrite{Table: "account_notes", Kind: domain.WriteCreate, Owner: "m2"}, domain.CodeForbidden},
 		{"OpsResolve", ops, rep, lines, domain.CodeForbidden},
-		{"WriterGone", mgr, domain.Actor{}, lines, domain.CodeForbidden},
+		{"WriterGone", mgr, domain.Caller{}, lines, domain.CodeForbidden},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

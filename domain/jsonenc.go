@@ -15,7 +15,7 @@ import (
 // added to a row type and not here fails the build's tests, not a device.
 
 // AppendJSON appends the JSON encoding of row to b, byte for byte what
-// encoding/json.Marshal(row) produces. row must be one of the seven row types
+// encoding/json.Marshal(row) produces. row must be one of the row types
 // (value, not pointer); any other type falls back to json.Marshal.
 func AppendJSON(b []byte, row any) ([]byte, error) {
 	// A first pass only measures, so the row is written into one allocation
@@ -65,10 +65,36 @@ func (w *jsonWriter) row(row any) bool {
 		w.order(&r)
 	case AccountNote:
 		w.accountNote(&r)
+	case Target:
+		w.target(&r)
+	case Attachment:
+		w.attachment(&r)
 	default:
 		w.bad = true
 	}
 	return !w.bad
+}
+
+func (w *jsonWriter) target(r *Target) {
+	w.str(`{"id":`, r.ID)
+	w.optStr(`,"territory_id":`, r.TerritoryID)
+	w.optStr(`,"rep_id":`, r.RepID)
+	w.str(`,"period":`, r.Period)
+	w.str(`,"period_start":`, r.PeriodStart)
+	w.str(`,"period_end":`, r.PeriodEnd)
+	w.int(`,"revenue_cents":`, r.RevenueCents)
+	w.optInt(`,"visits":`, r.Visits)
+	w.optInt(`,"new_accounts":`, r.NewAccounts)
+	w.str(`,"updated_by":`, r.UpdatedBy)
+	w.meta(&r.Meta)
+}
+
+func (w *jsonWriter) optInt(key string, v *int64) {
+	if v == nil {
+		w.null(key)
+		return
+	}
+	w.int(key, *v)
 }
 
 func (w *jsonWriter) territory(r *Territory) {

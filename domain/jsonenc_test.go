@@ -106,6 +106,14 @@ func (g rowGen) time() time.Time {
 	return t
 }
 
+func (g rowGen) optInt() *int64 {
+	if g.r.IntN(3) == 0 {
+		return nil
+	}
+	v := g.r.Int64() - g.r.Int64()
+	return &v
+}
+
 func (g rowGen) optTime() *time.Time {
 	if g.r.IntN(3) == 0 {
 		return nil
@@ -179,6 +187,15 @@ func (g rowGen) row(table string) any {
 	case TableAccountNotes:
 		return AccountNote{ID: g.str(), AccountID: g.str(), AuthorID: g.str(), Body: g.str(),
 			ConflictOf: g.optStr(), Meta: g.meta()}
+	case TableTargets:
+		return Target{ID: g.str(), TerritoryID: g.optStr(), RepID: g.optStr(), Period: g.str(),
+			PeriodStart: g.str(), PeriodEnd: g.str(), RevenueCents: g.r.Int64() - g.r.Int64(),
+			Visits: g.optInt(), NewAccounts: g.optInt(), UpdatedBy: g.str(), Meta: g.meta()}
+	case TableAttachments:
+		return Attachment{ID: g.str(), ParentTable: g.str(), ParentID: g.str(), AccountID: g.str(), Kind: g.str(),
+			ContentType: g.str(), Size: g.r.Int64() - g.r.Int64(), SHA256: g.str(), CapturedAt: g.optTime(),
+			CapturedLat: g.optFloat(), CapturedLng: g.optFloat(), Caption: g.optStr(), UploaderID: g.str(),
+			Status: g.str(), Meta: g.meta()}
 	}
 	panic("no generator for " + table)
 }

@@ -17,7 +17,7 @@ const (
 // initial sync in this order never holds a row whose parent it has not seen.
 var SyncedTables = []string{
 	TableTerritories, TableUsers, TableProducts, TableAccounts,
-	TableVisits, TableOrders, TableAccountNotes,
+	TableVisits, TableOrders, TableAccountNotes, TableTargets, TableAttachments,
 }
 
 // IsSyncedTable reports whether name is one of the synced tables.
@@ -133,6 +133,11 @@ func OrderStatuses() []string {
 
 // OrderLine caps quantity at 1e6 and unit price at 1e10 cents so that the total of
 // a full order (500 lines) stays inside int64 with room to spare.
+//
+// A client sets ProductID, Quantity and DiscountPct. UnitPriceCents is set by
+// the server from the catalogue (and by the device SDK, for display): a value a
+// client sends is overwritten, never used. DiscountPct is in percent with two
+// decimals, 0 to 100: 12.5 on the wire is 12.5 %, held as Percent(1250).
 type OrderLine struct {
 	ProductID      string  `json:"product_id" validate:"required,uuid"`
 	Quantity       int64   `json:"quantity" validate:"gte=1,lte=1000000"`

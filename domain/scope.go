@@ -83,48 +83,32 @@ type Scope struct {
 	Tables []string
 }
 
-// ScopeInput is what ScopeFor needs to know of a user: role, the territories
-// assigned to them, the subtree below those (for managers) and the ancestors of
-// the visible territories (so a device can show the region a territory is in).
-type ScopeInput struct {
-	UserID    string
-	Role      Role
-	Assigned  []string // territories assigned to the user
-	Subtree   []string // assigned plus every territory below them
-	Ancestors []string // ancestors of the visible territories
-}
-
 // coordinatorTables: the order desk works on accounts and orders, not on visits
 // or notes.
 var coordinatorTables = []string{TableTerritories, TableUsers, TableProducts, TableAccounts, TableOrders}
 
-// ScopeFor derives a user's sync scope from the role table of the contract (docs/protocol.md §2).
-func ScopeFor(in ScopeInput) Scope {
-	var s Scope
-	s.Tables = SyncedTables
-	switch in.Role {
-	case RoleDirector, RoleOps:
+// ScopeFor derives a user's sync scope from their visibility (Visible, the
+// role table of docs/protocol.md §2): the keys of the territories they see,
+// the territory rows above them (so a device can show the region a territory
+// is in), their own user row, active products and, for a rep, the accounts
+// they own.
+func ScopeFor(v Visibility) Scope {
+	s := Scope{Tables: SyncedTables}
+	if v.Role == RoleCoordinator {
+		s.Tables = coordinatorTables
+	}
+	if v.All {
 		s.All = true
 		return s
-	case RoleCoordinator:
-		s.Tables = coordinatorTables
-		if len(in.Assigned) == 0 {
-			s.All = true
-			return s
-		}
 	}
-	visible := in.Assigned
-	if in.Role == RoleManager || in.Role == RoleCoordinator {
-		visible = in.Subtree
+	keys := []string{UserKey(v.UserID), KeyProducts}
+	if v.Role == RoleRep {
+		keys = append(keys, OwnerKey(v.UserID))
 	}
-	keys := []string{UserKey(in.UserID), KeyProducts}
-	if in.Role == RoleRep {
-		keys = append(keys, OwnerKey(in.UserID))
-	}
-	for _, t := range visible {
+	for _, t := range v.Territories {
 		keys = append(keys, TerritoryKey(t), TerritoryRowKey(t))
 	}
-	for _, t := range in.Ancestors {
+	for _, t := range v.Tree.Ancestors(v.Territories) {
 		keys = append(keys, TerritoryRowKey(t))
 	}
 	s.Keys = dedupSorted(keys)

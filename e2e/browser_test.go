@@ -11,6 +11,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/fixtures"
+	"github.com/fieldsync/fieldsync/reports"
 )
 
 func demoManager(t *testing.T) fixtures.Login {
@@ -89,8 +90,48 @@ func TestDashboard_Browser(t *testing.T) {
 		t.Errorf("bars: %d territories and %d reps shown, API has %d and %d",
 			territoryRows, repRows, len(cov.Territories), len(cov.Reps))
 	}
-	screenshot(t, ctx, "dashboard.png", 1280, 900)
-	screenshot(t, ctx, "dashboard-tablet.png", 768, 1024)
+	// The sales KPIs: those of the month of `to`, as of `to`, as the API gives them.
+	var kpi reports.KPIs
+	apiGet(t, base, login.Email, login.Password, "/v1/reports/kpis?as_of="+to, &kpi)
+	jsonOf := func(v any) string { b, _ := json.Marshal(v); return string(b) }
+	for id, w := range map[string]string{
+		"kpi-revenue-cents":                  jsonOf(kpi.Totals.RevenueCents),
+		"kpi-target-cents":                   jsonOf(kpi.Totals.TargetCents),
+		"kpi-attainment-pct":                 jsonOf(kpi.Totals.AttainmentPct),
+		"kpi-forecast-cents":                 jsonOf(kpi.Totals.ForecastCents),
+		"kpi-growth-pct":                     jsonOf(kpi.Totals.GrowthPct),
+		"kpi-year-over-year-pct":             jsonOf(kpi.Totals.YearOverYearPct),
+		"kpi-average-order-cents":            jsonOf(kpi.Totals.AverageOrderCents),
+		"kpi-revenue-per-account-cents":      jsonOf(kpi.Totals.RevenuePerAccountCents),
+		"kpi-conversion-pct":                 jsonOf(kpi.Totals.ConversionPct),
+		"kpi-new-accounts":                   jsonOf(kpi.Totals.NewAccounts),
+		"kpi-lost-accounts":                  jsonOf(kpi.Totals.LostAccounts),
+		"kpi-visits-per-rep-per-working-day": jsonOf(kpi.Totals.VisitsPerRepPerWorkingDay),
+	} {
+		attr := run(t, ctx, chromedp.AttributeValue(chromedp.CSS(`[data-testid="`+id+`"]`), "data-value"))
+		if !attr.Exists || attr.Value != w {
+			t.Errorf("%s: page says %q, API says %s", id, attr.Value, w)
+		}
+	}
+	if n := run(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll('[data-testid="kpi-territory-row"]').length`)); n != len(kpi.Territories) {
+		t.Errorf("%d KPI territory rows shown, API has %d", n, len(kpi.Territories))
+	}
+	if n := run(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll('[data-testid="map-label"]').length`)); n == 0 {
+		t.Error("the account map has no territory labels")
+	}
+	screenshot(t, ctx, "dashboard.png", 1366, 900)
+	screenshot(t, ctx, "dashboard-phone.png", 390, 844)
+	// At phone width the page never scrolls sideways, and every cell of the
+	// overdue list lies inside the viewport.
+	overflow := run(t, ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth - document.documentElement.clientWidth`))
+	if overflow > 0 {
+		t.Errorf("at 390 px the page is %d px wider than the screen", overflow)
+	}
+	outside := run(t, ctx, chromedp.Evaluate[int](`[...document.querySelectorAll('[data-testid="overdue-list"] td')].filter(td => { const r = td.getBoundingClientRect(); return r.width === 0 || r.left < 0 || r.right > document.documentElement.clientWidth + 0.5; }).length`))
+	cells := run(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll('[data-testid="overdue-list"] td').length`))
+	if cells == 0 || outside > 0 {
+		t.Errorf("at 390 px %d of %d overdue cells are cut off or hidden", outside, cells)
+	}
 }
 
 func formatPct(f float64) string {

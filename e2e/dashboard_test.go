@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -18,6 +17,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/fieldsync/fieldsync/fixtures"
 	"github.com/fieldsync/fieldsync/internal/apitest"
+	"github.com/fieldsync/fieldsync/internal/servetest"
 	"github.com/fieldsync/fieldsync/reports"
 	"github.com/fieldsync/fieldsync/server"
 	"github.com/fieldsync/fieldsync/store"
@@ -56,20 +56,8 @@ func startServer(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("server: %v", err)
-		}
-		_ = db.Close()
-	})
-	return "http://" + ln.Addr().String()
+	t.Cleanup(func() { cancel(); _ = db.Close() }) // after the server stops
+	return servetest.Start(t, srv)
 }
 
 // browserContext starts a fresh headless Chromium with no network chatter of
@@ -99,6 +87,14 @@ func browserContext(t *testing.T, chromium string) context.Context {
 // through the API, with a device token.
 func apiCoverage(t *testing.T, base, email, password, from, to string) reports.Coverage {
 	t.Helper()
+	var cov reports.Coverage
+	apiGet(t, base, email, password, "/v1/reports/coverage?from="+from+"&to="+to, &cov)
+	return cov
+}
+
+// apiGet signs in through the API with a device token and reads path into out.
+func apiGet(t *testing.T, base, email, password, path string, out any) {
+	t.Helper()
 	body, _ := json.Marshal(wire.LoginRequest{Email: email, Password: password, DeviceID: "e2e-api"})
 	client := apitest.Client(t) // every exchange checked against /openapi.json
 	resp, err := client.Post(base+"/v1/auth/login", "application/json", bytes.NewReader(body))
@@ -111,7 +107,7 @@ func apiCoverage(t *testing.T, base, email, password, from, to string) reports.C
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("API login: %d %v", resp.StatusCode, err)
 	}
-	req, _ := http.NewRequest("GET", base+"/v1/reports/coverage?from="+from+"&to="+to, nil)
+	req, _ := http.NewRequest("GET", base+path, nil)
 	req.Header.Set("Authorization", "Bearer "+login.Token)
 	resp, err = client.Do(req)
 	if err != nil {
@@ -119,11 +115,9 @@ func apiCoverage(t *testing.T, base, email, password, from, to string) reports.C
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	var cov reports.Coverage
-	if resp.StatusCode != 200 || json.Unmarshal(b, &cov) != nil {
-		t.Fatalf("GET coverage: %d %s", resp.StatusCode, b)
+	if resp.StatusCode != 200 || json.Unmarshal(b, out) != nil {
+		t.Fatalf("GET %s: %d %s", path, resp.StatusCode, b)
 	}
-	return cov
 }
 
 func artifactsDir(t *testing.T) string {

@@ -8,9 +8,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 )
 
-// Principal is the authenticated caller.
-type Principal = auth.Principal
-
 const localPrincipal = "fieldsync.principal"
 
 // Authenticate requires a valid device token in `Authorization: Bearer <token>`
@@ -39,9 +36,14 @@ func Authenticate(svc *auth.Service) fiber.Handler {
 // as the dashboard's session cookie).
 func SetPrincipal(c *fiber.Ctx, p auth.Principal) { c.Locals(localPrincipal, p) }
 
-// PrincipalOf returns the caller stored by Authenticate; the zero Principal
-// (empty UserID) on a route without authentication.
+// PrincipalOf returns the token stored by Authenticate; the zero Principal
+// (empty UserID) on a route without authentication. Only auth needs it
+// (Logout); everything else takes CallerOf.
 func PrincipalOf(c *fiber.Ctx) auth.Principal {
 	p, _ := c.Locals(localPrincipal).(auth.Principal)
 	return p
 }
+
+// CallerOf returns the caller of the request, as every service takes it: the
+// zero Caller (empty UserID) on a route without authentication.
+func CallerOf(c *fiber.Ctx) domain.Caller { return PrincipalOf(c).Caller }

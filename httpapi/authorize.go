@@ -10,7 +10,7 @@ import (
 // that could drift from the table. It must follow Authenticate.
 func RequireAction(a domain.Action) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		p := PrincipalOf(c)
+		p := CallerOf(c)
 		if p.UserID == "" {
 			return domain.Errorf(domain.CodeUnauthorized, "authentication required")
 		}

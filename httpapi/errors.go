@@ -36,6 +36,7 @@ var statusOf = map[domain.Code]int{
 	domain.CodeInternal:          http.StatusInternalServerError,
 
 	domain.CodeUnsupportedMediaType: http.StatusUnsupportedMediaType,
+	domain.CodeRangeNotSatisfiable:  http.StatusRequestedRangeNotSatisfiable,
 }
 
 // Status returns the HTTP status of a code; unknown codes are internal errors.

@@ -243,7 +243,7 @@ func TestRequireAction(t *testing.T) {
 	as := func(role domain.Role) fiber.Handler {
 		return func(c *fiber.Ctx) error {
 			if role != "" {
-				httpapi.SetPrincipal(c, auth.Principal{UserID: "u", Role: role, Kind: auth.KindDevice})
+				httpapi.SetPrincipal(c, auth.Principal{Caller: domain.Caller{UserID: "u", Role: role}, Kind: auth.KindDevice})
 			}
 			return c.Next()
 		}

@@ -33,11 +33,11 @@ func (h authHandlers) login(c *fiber.Ctx) error {
 	// The address becomes a rate-limiter key; behind a proxy header Fiber hands
 	// out a view of its reused buffer.
 	addr := strings.Clone(c.IP())
-	resp, err := h.auth.Login(c.UserContext(), req.Email, req.Password, req.DeviceID, req.DeviceName, addr)
+	tok, err := h.auth.Login(c.UserContext(), req.Email, req.Password, req.DeviceID, req.DeviceName, addr)
 	if err != nil {
 		return err
 	}
-	return c.JSON(resp)
+	return c.JSON(loginJSON(tok))
 }
 
 func (h authHandlers) logout(c *fiber.Ctx) error {
@@ -48,9 +48,9 @@ func (h authHandlers) logout(c *fiber.Ctx) error {
 }
 
 func (h authHandlers) me(c *fiber.Ctx) error {
-	resp, err := h.auth.Me(c.UserContext(), httpapi.PrincipalOf(c))
+	me, err := h.auth.Me(c.UserContext(), httpapi.CallerOf(c))
 	if err != nil {
 		return err
 	}
-	return c.JSON(resp)
+	return c.JSON(meJSON(me))
 }

@@ -321,7 +321,7 @@ func TestAuth_Me(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := e.svc.TouchDevice(context.Background(), p, &pulled, nil, nil); err != nil {
+		if err := e.svc.TouchDevice(context.Background(), p.Caller, &pulled, nil, nil); err != nil {
 			t.Fatal(err)
 		}
 		r := e.do("GET", "/v1/me", tok, nil)

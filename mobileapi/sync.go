@@ -5,26 +5,23 @@ import (
 
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/httpapi"
-	"github.com/fieldsync/fieldsync/sync/engine"
 	"github.com/fieldsync/fieldsync/wire"
 	"github.com/gofiber/fiber/v2"
 )
 
 type syncHandlers struct {
 	sync SyncService
+	deps Deps
 }
 
 func registerSync(r fiber.Router, d Deps) {
-	h := syncHandlers{sync: d.Sync}
+	h := syncHandlers{sync: d.Sync, deps: d}
 	authenticated := httpapi.Authenticate(d.Auth)
 	r.Get("/sync/pull", authenticated, h.pull)
+	r.Get("/sync/stream", authenticated, h.stream)
 	// The body is read only once the token is known good, and never past the
 	// contract's 1 MiB, sent or decoded.
 	r.Post("/sync/push", authenticated, httpapi.BodyLimit(wire.MaxPushBodyBytes), h.push)
-}
-
-func actor(p httpapi.Principal) engine.Actor {
-	return engine.Actor{UserID: p.UserID, Role: p.Role, DeviceID: p.DeviceID}
 }
 
 func (h syncHandlers) pull(c *fiber.Ctx) error {
@@ -34,7 +31,7 @@ func (h syncHandlers) pull(c *fiber.Ctx) error {
 	}
 	// Query values alias Fiber's buffer, which is reused after the handler.
 	cursor := strings.Clone(c.Query("cursor"))
-	resp, err := h.sync.Pull(c.UserContext(), actor(httpapi.PrincipalOf(c)), cursor, limit)
+	resp, err := h.sync.Pull(c.UserContext(), httpapi.CallerOf(c), cursor, limit)
 	if err != nil {
 		return err
 	}
@@ -57,7 +54,7 @@ func (h syncHandlers) push(c *fiber.Ctx) error {
 	if len(req.Mutations) > wire.MaxMutations {
 		return domain.Errorf(domain.CodeTooLarge, "%d mutations in one push; at most %d", len(req.Mutations), wire.MaxMutations)
 	}
-	p := httpapi.PrincipalOf(c)
+	p := httpapi.CallerOf(c)
 	if req.DeviceID != "" && req.DeviceID != p.DeviceID {
 		return &domain.Error{Code: domain.CodeBadRequest, Message: "device_id does not match the device this token was issued to",
 			Fields: []domain.FieldError{{Field: "device_id", Message: "must be the device of the token"}}}
@@ -72,7 +69,7 @@ func (h syncHandlers) push(c *fiber.Ctx) error {
 		return &domain.Error{Code: domain.CodeValidation, Message: "invalid push body",
 			Fields: []domain.FieldError{{Field: "results", Message: "must be lean or full"}}}
 	}
-	resp, err := h.sync.Push(c.UserContext(), actor(p), req)
+	resp, err := h.sync.Push(c.UserContext(), p, req)
 	if err != nil {
 		return err
 	}

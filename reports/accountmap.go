@@ -5,18 +5,22 @@ import (
 	"database/sql"
 	"fmt"
 
+	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/store"
 )
 
 // MapPoint is an active account with coordinates and how long ago it was last
 // visited, for the dashboard's plot.
 type MapPoint struct {
-	AccountID   string
-	Name        string
-	Class       string
-	Lat, Lng    float64
-	CadenceDays int
-	DaysSince   *int // null: never visited before `to`
+	AccountID string
+	// TerritoryID and TerritoryName label the territories on the map.
+	TerritoryID   string
+	TerritoryName string
+	Name          string
+	Class         string
+	Lat, Lng      float64
+	CadenceDays   int
+	DaysSince     *int // null: never visited before `to`
 }
 
 // Overdueness is days since the last visit over the cadence: ≤ 1 on time, > 1
@@ -29,18 +33,19 @@ func (m MapPoint) Overdueness() float64 {
 }
 
 type mapRow struct {
-	ID     string
-	Name   string
-	Class  string
-	Lat    float64
-	Lng    float64
-	LastIn nullTime
+	ID          string
+	TerritoryID string
+	Name        string
+	Class       string
+	Lat         float64
+	Lng         float64
+	LastIn      nullTime
 }
 
 // AccountMap returns up to limit active accounts of the scope that have
 // coordinates (the first by id: a stable sample when the scope is larger), and
 // whether there were more. Readers of the overdue report may read it.
-func (s *Service) AccountMap(ctx context.Context, c Caller, p Params, limit int) ([]MapPoint, bool, error) {
+func (s *Service) AccountMap(ctx context.Context, c domain.Caller, p Params, limit int) ([]MapPoint, bool, error) {
 	var out []MapPoint
 	more := false
 	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
@@ -48,7 +53,7 @@ func (s *Service) AccountMap(ctx context.Context, c Caller, p Params, limit int)
 		if err != nil || sc.empty() {
 			return err
 		}
-		q := `SELECT a.id AS id, a.name AS name, a.class AS class, a.lat AS lat, a.lng AS lng, ` + lastVisitBefore("a.id") + ` AS last_in
+		q := `SELECT a.id AS id, a.territory_id AS territory_id, a.name AS name, a.class AS class, a.lat AS lat, a.lng AS lng, ` + lastVisitBefore("a.id") + ` AS last_in
 FROM accounts a WHERE a.status = 'active' AND a.lat IS NOT NULL AND a.lng IS NOT NULL` + sc.scopeIn("a.territory_id") + `
 ORDER BY a.id LIMIT @limit`
 		var rows []mapRow
@@ -59,7 +64,7 @@ ORDER BY a.id LIMIT @limit`
 			rows, more = rows[:limit], true
 		}
 		for _, r := range rows {
-			pt := MapPoint{AccountID: r.ID, Name: r.Name, Class: r.Class, Lat: r.Lat, Lng: r.Lng,
+			pt := MapPoint{AccountID: r.ID, TerritoryID: r.TerritoryID, TerritoryName: sc.Tree.Name(r.TerritoryID), Name: r.Name, Class: r.Class, Lat: r.Lat, Lng: r.Lng,
 				CadenceDays: s.cadence.Days(r.Class)}
 			if r.LastIn.Valid {
 				d := daysBetween(day(r.LastIn.Time), p.To)

@@ -19,7 +19,7 @@ import (
 type benchEnv struct {
 	db       *store.DB
 	svc      *Service
-	director Caller
+	director domain.Caller
 	p        Params
 	big      string // the territory holding the most active accounts
 	region   string // the region above it
@@ -42,7 +42,7 @@ func openBench(b *testing.B) benchEnv {
 	if err := db.Gorm.Raw("SELECT id FROM users WHERE role = ? ORDER BY id LIMIT 1", domain.RoleDirector).Scan(&dir).Error; err != nil || dir.ID == "" {
 		b.Fatalf("no director in the loaded database: %v", err)
 	}
-	e.director = Caller{UserID: dir.ID, Role: domain.RoleDirector}
+	e.director = domain.Caller{UserID: dir.ID, Role: domain.RoleDirector}
 	var big struct{ TerritoryID, ParentID string }
 	if err := db.Gorm.Raw(`SELECT a.territory_id AS territory_id, t.parent_id AS parent_id FROM accounts a
 		JOIN territories t ON t.id = a.territory_id WHERE a.status = 'active'
@@ -121,17 +121,12 @@ func BenchmarkReports_Others(b *testing.B) {
 // explain logs EXPLAIN (ANALYZE, BUFFERS) of the coverage queries for p.
 func (e benchEnv) explain(b *testing.B, p Params) {
 	b.Helper()
-	sc := scope{all: true}
-	if p.TerritoryID != "" {
-		loaded, err := loadTerritories(e.db.Autocommit(context.Background()))
-		if err != nil {
-			b.Fatal(err)
-		}
-		sc = loaded
-		sc.all, sc.ids = false, sc.subtree([]string{p.TerritoryID})
+	sc, err := resolveScope(e.db.Autocommit(context.Background()), e.director, kindCoverage, p.TerritoryID)
+	if err != nil {
+		b.Fatal(err)
 	}
 	queries := e.svc.coverageQueries(sc, p)
-	err := e.db.ReadTx(context.Background(), func(tx *store.Tx) error {
+	err = e.db.ReadTx(context.Background(), func(tx *store.Tx) error {
 		if err := e.svc.reportMemory(tx); err != nil {
 			return err
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sort"
 
+	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/store"
 )
 
@@ -34,6 +35,13 @@ type RepCoverage struct {
 	Name         string   `json:"name"`
 	TerritoryIDs []string `json:"territory_ids"`
 	Metrics
+	// VisitsRequiredShare is the rep's share of their territories' required
+	// visits (each territory's divided by the reps assigned to it), and
+	// AttainmentSharePct their completed visits against it: reps sharing a
+	// territory add up to it. Metrics keep the contract's definition (the
+	// whole of the rep's territories), so both are there to read.
+	VisitsRequiredShare float64 `json:"visits_required_share"`
+	AttainmentSharePct  float64 `json:"attainment_share_pct"`
 }
 
 // Coverage is the coverage report.
@@ -54,6 +62,10 @@ type tally struct {
 	byClass                  map[string]int64 // active accounts per class
 	planned, completed       int64
 	orders, revenue          int64
+	// share, when set, replaces byClass for visits_required: a rep's share of
+	// their territories' required visits, shareNum ÷ (lcm × shareDen)
+	// (RepCoverage.VisitsRequiredShare).
+	shareNum, shareDen int64
 }
 
 func (t *tally) add(o tally) {
@@ -80,6 +92,9 @@ func (t tally) metrics(days int, cad Cadence) Metrics {
 	for class, n := range t.byClass {
 		required += n * int64(days) * (lcm / int64(cad.Days(class)))
 	}
+	if t.shareDen > 0 {
+		required, lcm = t.shareNum, lcm*t.shareDen
+	}
 	return Metrics{
 		Accounts:        t.active,
 		AccountsVisited: t.visited,
@@ -96,7 +111,7 @@ func (t tally) metrics(days int, cad Cadence) Metrics {
 }
 
 // Coverage computes the coverage report for the caller's scope.
-func (s *Service) Coverage(ctx context.Context, c Caller, p Params) (Coverage, error) {
+func (s *Service) Coverage(ctx context.Context, c domain.Caller, p Params) (Coverage, error) {
 	out := Coverage{From: Date(p.From), To: Date(p.To), Days: p.Days(), Currency: s.currency,
 		Cadence:     map[string]int{"A": s.cadence.A, "B": s.cadence.B, "C": s.cadence.C},
 		Territories: []TerritoryCoverage{}, Reps: []RepCoverage{}}
@@ -149,7 +164,7 @@ func (g gathered) assemble(sc scope, days int, cad Cadence) (Metrics, []Territor
 	terrs := make([]TerritoryCoverage, 0, len(g.byTerritory))
 	for id, t := range g.byTerritory {
 		total.add(*t)
-		terrs = append(terrs, TerritoryCoverage{TerritoryID: id, Name: sc.names[id], ParentID: sc.parents[id],
+		terrs = append(terrs, TerritoryCoverage{TerritoryID: id, Name: sc.name(id), ParentID: sc.Tree.Parent(id),
 			Metrics: t.metrics(days, cad)})
 	}
 	sort.Slice(terrs, func(i, j int) bool {
@@ -159,21 +174,53 @@ func (g gathered) assemble(sc scope, days int, cad Cadence) (Metrics, []Territor
 		return terrs[i].TerritoryID < terrs[j].TerritoryID
 	})
 	reps := make([]RepCoverage, 0, len(g.reps))
+	sharing := map[string]int64{} // territory → reps assigned to it
+	for _, r := range g.reps {
+		sharing[r.TerritoryID]++
+	}
+	lcm := cad.lcm()
 	for _, r := range groupReps(g.reps) {
 		var t tally
+		// A rep's share of each territory's required visits: the territory's
+		// divided by the reps assigned to it, so reps sharing a territory add
+		// up to it (docs/reports.md "Coverage").
+		den := int64(1)
+		for _, tid := range r.TerritoryIDs {
+			den = lcmOf(den, sharing[tid])
+		}
+		t.shareDen = den
 		for _, tid := range r.TerritoryIDs {
 			if a := g.byTerritory[tid]; a != nil {
 				t.active, t.visited, t.overdue = t.active+a.active, t.visited+a.visited, t.overdue+a.overdue
 				t.add(tally{byClass: a.byClass})
+				var req int64
+				for class, n := range a.byClass {
+					req += n * int64(days) * (lcm / int64(cad.Days(class)))
+				}
+				t.shareNum += req * (den / sharing[tid])
 			}
 		}
 		if v := g.byRep[r.RepID]; v != nil {
 			t.planned, t.completed, t.orders, t.revenue = v.planned, v.completed, v.orders, v.revenue
 		}
+		share := t.metrics(days, cad)
+		t.shareNum, t.shareDen = 0, 0
 		r.Metrics = t.metrics(days, cad)
+		r.VisitsRequiredShare, r.AttainmentSharePct = share.VisitsRequired, share.AttainmentPct
 		reps = append(reps, r)
 	}
 	return total.metrics(days, cad), terrs, reps
+}
+
+func lcmOf(a, b int64) int64 {
+	if b <= 0 {
+		return a
+	}
+	x, y := a, b
+	for y != 0 {
+		x, y = y, x%y
+	}
+	return a / x * b
 }
 
 func groupReps(rows []repRow) []RepCoverage {

@@ -202,14 +202,14 @@ func (w world) moveA5(tx *store.Tx, now time.Time) error {
 	return err
 }
 
-func (w world) caller(name string) Caller {
+func (w world) caller(name string) domain.Caller {
 	roles := map[string]domain.Role{"manager": domain.RoleManager, "director": domain.RoleDirector,
 		"coordinator": domain.RoleCoordinator, "ops": domain.RoleOps}
 	r, ok := roles[name]
 	if !ok {
 		r = domain.RoleRep
 	}
-	return Caller{UserID: w.id(name), Role: r}
+	return domain.Caller{UserID: w.id(name), Role: r}
 }
 
 func params(t *testing.T, from, to, territory string) Params {

@@ -12,7 +12,7 @@ import "database/sql"
 // the parameter @scope (scopeArgs); empty for an organisation-wide scope, which
 // needs no filter.
 func (s scope) scopeIn(col string) string {
-	if s.all {
+	if s.All {
 		return ""
 	}
 	return " AND " + col + " IN @scope"
@@ -22,8 +22,8 @@ func (s scope) scopeIn(col string) string {
 // organisation-wide scope, whose statements do not name it (a statement that
 // names no parameter takes none).
 func (s scope) scopeArgs() []any {
-	if s.all {
+	if s.All {
 		return nil
 	}
-	return []any{sql.Named("scope", s.ids)}
+	return []any{sql.Named("scope", s.Territories)}
 }

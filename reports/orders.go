@@ -63,7 +63,7 @@ GROUP BY territory_id, status
 HAVING SUM(orders) <> 0`
 
 // Orders computes the orders report for the caller's scope.
-func (s *Service) Orders(ctx context.Context, c Caller, p Params) (OrdersReport, error) {
+func (s *Service) Orders(ctx context.Context, c domain.Caller, p Params) (OrdersReport, error) {
 	out := OrdersReport{From: Date(p.From), To: Date(p.To), Currency: s.currency,
 		ByStatus: emptyStatuses(), Territories: []TerritoryOrders{}}
 	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
@@ -86,7 +86,7 @@ func assembleOrders(rows []orderAgg, sc scope, out *OrdersReport) []TerritoryOrd
 	for _, r := range rows {
 		t := byTerr[r.TerritoryID]
 		if t == nil {
-			t = &TerritoryOrders{TerritoryID: r.TerritoryID, Name: sc.names[r.TerritoryID], ByStatus: emptyStatuses()}
+			t = &TerritoryOrders{TerritoryID: r.TerritoryID, Name: sc.name(r.TerritoryID), ByStatus: emptyStatuses()}
 			byTerr[r.TerritoryID] = t
 		}
 		i := statusIndex(r.Status)

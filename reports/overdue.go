@@ -74,7 +74,7 @@ func decodeOverdueCursor(s string) (*overdueCursor, error) {
 
 // Overdue lists the overdue active accounts of the caller's scope as of p.To,
 // most overdue first. Limit is the page size.
-func (s *Service) Overdue(ctx context.Context, c Caller, p Params, cursor string, limit int) (OverduePage, error) {
+func (s *Service) Overdue(ctx context.Context, c domain.Caller, p Params, cursor string, limit int) (OverduePage, error) {
 	out := OverduePage{From: Date(p.From), To: Date(p.To), Items: []OverdueAccount{}}
 	cur, err := decodeOverdueCursor(cursor)
 	if err != nil {
@@ -103,7 +103,7 @@ func (s *Service) Overdue(ctx context.Context, c Caller, p Params, cursor string
 			return err
 		}
 		for i := range rows {
-			rows[i].TerritoryName = sc.names[rows[i].TerritoryID]
+			rows[i].TerritoryName = sc.name(rows[i].TerritoryID)
 		}
 		out.Items = rows
 		return nil

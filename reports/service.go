@@ -2,6 +2,7 @@ package reports
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/store"
@@ -47,6 +48,24 @@ type Service struct {
 	db       *store.DB
 	cadence  Cadence
 	currency string
+	// loc is the organisation's time zone: what a day, today and a period mean
+	// in the KPI report (UTC by default).
+	loc *time.Location
+}
+
+// WithLocation returns the service reading KPI days in loc.
+func (s *Service) WithLocation(loc *time.Location) *Service {
+	c := *s
+	c.loc = loc
+	return &c
+}
+
+// Location is the time zone the KPI report reads days in.
+func (s *Service) Location() *time.Location {
+	if s.loc == nil {
+		return time.UTC
+	}
+	return s.loc
 }
 
 // New returns a Service. The configuration validates cadences; a cadence below

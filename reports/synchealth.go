@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/store"
 )
 
@@ -63,7 +64,7 @@ LIMIT ?`
 // SyncHealth lists the devices of the users in the caller's scope (the users
 // assigned to its territories; everyone's for the organisation), revoked devices
 // left out, by user name.
-func (s *Service) SyncHealth(ctx context.Context, c Caller, p Params, cursor string, limit int) (SyncHealthPage, error) {
+func (s *Service) SyncHealth(ctx context.Context, c domain.Caller, p Params, cursor string, limit int) (SyncHealthPage, error) {
 	out := SyncHealthPage{Items: []DeviceHealth{}}
 	cond, args, err := deviceCursorCond(cursor)
 	if err != nil {
@@ -74,9 +75,9 @@ func (s *Service) SyncHealth(ctx context.Context, c Caller, p Params, cursor str
 		if err != nil || sc.empty() {
 			return err
 		}
-		if !sc.all {
+		if !sc.All {
 			cond += " AND d.user_id IN (SELECT ut.user_id FROM user_territories ut WHERE ut.territory_id IN ?)"
-			args = append(args, sc.ids)
+			args = append(args, sc.Territories)
 		}
 		var rows []deviceRow
 		if err := tx.Query(&rows, fmt.Sprintf(syncHealthSQL, cond), append(args, limit+1)...); err != nil {

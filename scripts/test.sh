@@ -66,9 +66,33 @@ else
   fi
 fi
 
+node_banner() {
+  cat >&2 <<'BANNER'
+
+##########################################################################
+##                                                                      ##
+##   RXDB TESTS SKIPPED: node/npm not found, so jstest/rxdb (RxDB 17    ##
+##   against a real server) did not run. Install nodejs and npm.        ##
+##                                                                      ##
+##########################################################################
+
+BANNER
+}
+
+# The real-library tests (jstest/*) need node and npm; without them they skip,
+# and on CI (CI=true) they fail.
+no_node=0
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  no_node=1
+  node_banner
+fi
+
 rc=0
 go test "${args[@]}" || rc=$?
 if [ "$skipped" = 1 ]; then
   banner
+fi
+if [ "$no_node" = 1 ]; then
+  node_banner
 fi
 exit "$rc"

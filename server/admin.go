@@ -9,6 +9,7 @@ import (
 	"github.com/fieldsync/fieldsync/backoffice"
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/httpapi"
+	"github.com/fieldsync/fieldsync/mobileapi"
 	"github.com/fieldsync/fieldsync/wire"
 	"github.com/gofiber/fiber/v2"
 )
@@ -35,6 +36,7 @@ func (s *Server) registerAdmin(r fiber.Router) {
 	g.Patch("/accounts/:id", update(h.admin.UpdateAccount))
 	g.Post("/products", create(h.admin.CreateProduct))
 	g.Patch("/products/:id", update(h.admin.UpdateProduct))
+	s.registerWebhooks(g)
 }
 
 // create serves a POST: decode the body, create, answer 201 with the row.
@@ -114,7 +116,7 @@ func (h adminHandlers) listDevices(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(deviceList{Items: devices})
+	return c.JSON(deviceList{Items: mobileapi.DevicesJSON(devices)})
 }
 
 // revokeDevice revokes every token of the device at once (a lost phone). Device

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -128,6 +129,7 @@ func matrixEntries() map[string]matrixEntry {
 		return matrixEntry{kinds: []rowKind{noRow}, want: onlyFor(all...), req: simple(method, path)}
 	}
 	dashboard := matrixEntry{exempt: "the dashboard signs in with its own form and cookie session (dashboard_test.go)"}
+	attachmentLane := matrixEntry{exempt: "the upload lane answers another user's upload, and downloads an attachment out of scope, exactly as an unknown one (attachments_test.go)"}
 	reportEntry := func(path string, roles ...domain.Role) matrixEntry {
 		return matrixEntry{kinds: []rowKind{other, out}, want: scoped(roles, domain.RoleDirector, domain.RoleOps),
 			req: func(m *matrix, _ domain.Role, k rowKind, _ string) probe {
@@ -157,6 +159,20 @@ func matrixEntries() map[string]matrixEntry {
 		"post /dashboard/login":        dashboard,
 		"post /dashboard/logout":       dashboard,
 		"get /dashboard/assets/{name}": dashboard,
+
+		// The order desk page shares the dashboard's session (desk_test.go).
+		"get /dashboard/desk":                         dashboard,
+		"post /dashboard/desk/orders/{id}/transition": dashboard,
+		"post /dashboard/desk/confirm":                dashboard,
+		"post /dashboard/desk/conflicts/{id}/resolve": dashboard,
+
+		// Attachments: rows are pushed (post /v1/sync/push above); the byte
+		// lane's own checks are tested in attachments_test.go.
+		"post /v1/attachments/uploads":            attachmentLane,
+		"patch /v1/attachments/uploads/{upload}":  attachmentLane,
+		"delete /v1/attachments/uploads/{upload}": attachmentLane,
+		"get /v1/attachments/{id}/content":        attachmentLane,
+		"get /v1/attachments/{id}/thumbnail":      attachmentLane,
 		"post /v1/auth/login": {kinds: []rowKind{noRow}, want: onlyFor(all...),
 			req: func(m *matrix, r domain.Role, _ rowKind, _ string) probe {
 				return probe{method: "POST", path: "/v1/auth/login", body: m.loginBody(m.who(r)), token: new(string)}
@@ -168,9 +184,28 @@ func matrixEntries() map[string]matrixEntry {
 			}},
 		"get /v1/me":        public("GET", "/v1/me"),
 		"get /v1/sync/pull": public("GET", "/v1/sync/pull?limit=5"),
+		// Every role syncs; what each may see or write is decided per row by
+		// the engine, as for pull and push (the RxDB rows: rxdb_test.go).
+		"get /v1/rxdb/{collection}/pull": public("GET", "/v1/rxdb/accounts/pull?batchSize=5"),
+		"post /v1/rxdb/{collection}/push": {kinds: []rowKind{noRow}, want: onlyFor(all...),
+			req: func(*matrix, domain.Role, rowKind, string) probe {
+				return probe{method: "POST", path: "/v1/rxdb/accounts/push", body: "[]"}
+			}},
+		"get /v1/sync/stream":              {exempt: "an endless event stream open to every role; stream_test.go opens it (and is refused past the bound)"},
+		"get /v1/rxdb/{collection}/stream": {exempt: "an endless event stream open to every role, like /v1/sync/stream"},
 		"post /v1/sync/push": {kinds: []rowKind{own, other, out}, variants: pushVariants,
 			want: pushWant, req: pushProbe, unknown: pushUnknown},
 		"get /v1/conflicts": public("GET", "/v1/conflicts"),
+		// WatermelonDB's sync (docs/protocol.md §9), open to every signed-in
+		// user like /v1/sync/*: a push is never refused as a whole; each record
+		// goes through the push engine and a refused one is listed in
+		// experimentalRejectedIds (sync/watermelon TestPush_SamePermissionsAsSyncPush
+		// holds the adapter to /v1/sync/push's answers).
+		"get /v1/watermelon/sync": public("GET", "/v1/watermelon/sync"),
+		"post /v1/watermelon/sync": {kinds: []rowKind{noRow}, want: onlyFor(all...),
+			req: func(*matrix, domain.Role, rowKind, string) probe {
+				return probe{method: "POST", path: "/v1/watermelon/sync", body: `{"changes":{}}`}
+			}},
 		"post /v1/conflicts/{id}/resolve": {kinds: []rowKind{own, other, out},
 			want: func(r domain.Role, k rowKind, v string) want {
 				if r == domain.RoleRep && k == own {
@@ -189,6 +224,19 @@ func matrixEntries() map[string]matrixEntry {
 				return probe{method: "POST", path: "/v1/conflicts/" + uuid.NewString() + "/resolve", body: `{"resolution":"keep_server"}`}
 			}},
 		"get /v1/orders": reportEntry("/v1/orders", domain.RoleCoordinator, domain.RoleManager, domain.RoleDirector, domain.RoleOps),
+		"get /v1/orders/{id}": {kinds: []rowKind{other, out},
+			want: scoped([]domain.Role{domain.RoleCoordinator, domain.RoleManager, domain.RoleDirector, domain.RoleOps},
+				domain.RoleDirector, domain.RoleOps),
+			req: func(m *matrix, _ domain.Role, k rowKind, _ string) probe {
+				id := m.outOrder
+				if k != out {
+					id = m.submittedOrder("rep1", m.acc1).ID
+				}
+				return probe{method: "GET", path: "/v1/orders/" + id}
+			},
+			unknown: func(*matrix, domain.Role, string) probe {
+				return probe{method: "GET", path: "/v1/orders/" + uuid.NewString()}
+			}},
 		"post /v1/orders/{id}/transition": {kinds: []rowKind{other, out},
 			want: scoped([]domain.Role{domain.RoleCoordinator}),
 			req: func(m *matrix, r domain.Role, k rowKind, _ string) probe {
@@ -216,7 +264,26 @@ func matrixEntries() map[string]matrixEntry {
 		"get /v1/reports/overdue":     reportEntry("/v1/reports/overdue", domain.RoleManager, domain.RoleDirector),
 		"get /v1/reports/orders":      reportEntry("/v1/reports/orders", domain.RoleCoordinator, domain.RoleManager, domain.RoleDirector),
 		"get /v1/reports/sync-health": reportEntry("/v1/reports/sync-health", domain.RoleManager, domain.RoleDirector),
-		"get /v1/admin/territories":   admin("GET", "/v1/admin/territories", func(*matrix) (string, string) { return "", "" }),
+		"get /v1/reports/kpis":        reportEntry("/v1/reports/kpis", domain.RoleManager, domain.RoleDirector),
+		"get /v1/targets":             reportEntry("/v1/targets", domain.RoleManager, domain.RoleDirector, domain.RoleOps),
+		"get /v1/targets/{id}/history": {kinds: []rowKind{other, out},
+			want: scoped([]domain.Role{domain.RoleManager, domain.RoleDirector, domain.RoleOps}, domain.RoleDirector, domain.RoleOps),
+			req: func(m *matrix, _ domain.Role, k rowKind, _ string) probe {
+				t := m.t1
+				if k == out {
+					t = m.t3
+				}
+				return probe{method: "GET", path: "/v1/targets/" + m.target(t) + "/history"}
+			},
+			unknown: func(*matrix, domain.Role, string) probe {
+				return probe{method: "GET", path: "/v1/targets/" + uuid.NewString() + "/history"}
+			}},
+		"put /v1/targets": {kinds: []rowKind{other}, want: onlyFor(domain.RoleDirector, domain.RoleOps),
+			req: func(m *matrix, _ domain.Role, _ rowKind, _ string) probe {
+				return probe{method: "PUT", path: "/v1/targets",
+					body: fmt.Sprintf(`{"territory_id":%q,"period":"2026-11","revenue_cents":%d}`, m.t1, m.seq())}
+			}},
+		"get /v1/admin/territories": admin("GET", "/v1/admin/territories", func(*matrix) (string, string) { return "", "" }),
 		"post /v1/admin/territories": admin("POST", "/v1/admin/territories", func(m *matrix) (string, string) {
 			return "", fmt.Sprintf(`{"name":"Matrix %d"}`, m.seq())
 		}),
@@ -244,6 +311,17 @@ func matrixEntries() map[string]matrixEntry {
 		}),
 		"post /v1/admin/products": admin("POST", "/v1/admin/products", func(m *matrix) (string, string) {
 			return "", fmt.Sprintf(`{"sku":"M-%d","name":"Matrix","unit_price_cents":100,"currency":"EUR"}`, m.seq())
+		}),
+		"post /v1/admin/webhooks": admin("POST", "/v1/admin/webhooks", func(*matrix) (string, string) {
+			return "", `{"url":"https://erp.example.com/hooks","event_types":["order.confirmed"]}`
+		}),
+		"get /v1/admin/webhooks": admin("GET", "/v1/admin/webhooks", func(*matrix) (string, string) { return "", "" }),
+		"patch /v1/admin/webhooks/{id}": admin("PATCH", "/v1/admin/webhooks/{}", func(m *matrix) (string, string) {
+			return m.webhook(), `{"active":false}`
+		}),
+		"get /v1/admin/webhook-deliveries": admin("GET", "/v1/admin/webhook-deliveries", func(*matrix) (string, string) { return "", "" }),
+		"post /v1/admin/webhook-deliveries/{id}/replay": admin("POST", "/v1/admin/webhook-deliveries/{}/replay", func(m *matrix) (string, string) {
+			return m.delivery(), ""
 		}),
 		"patch /v1/admin/products/{id}": admin("PATCH", "/v1/admin/products/{}", func(m *matrix) (string, string) {
 			return m.product, `{"name":"Widget"}`
@@ -538,4 +616,17 @@ func contains2(ss []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// target returns the id of territory's target for 2026-11, setting it first.
+func (m *matrix) target(territory string) string {
+	m.t.Helper()
+	p, _ := domain.ParsePeriod("2026-11")
+	t, _, err := m.db.SetTarget(context.Background(), m.director, domain.Target{ID: uuid.NewString(),
+		TerritoryID: &territory, Period: p.Name, PeriodStart: p.Start.Format("2006-01-02"),
+		PeriodEnd: p.End.Format("2006-01-02"), RevenueCents: 100})
+	if err != nil {
+		m.t.Fatal(err)
+	}
+	return t.ID
 }

@@ -1,6 +1,8 @@
 package server
 
 import (
+	// The zone database is embedded, so FIELDSYNC_TIMEZONE works on images
+	// without /usr/share/zoneinfo.
 	"errors"
 	"flag"
 	"fmt"
@@ -9,8 +11,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	_ "time/tzdata"
 
 	"github.com/fieldsync/fieldsync/auth"
+	"github.com/fieldsync/fieldsync/mobileapi"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -25,6 +29,7 @@ type Config struct {
 	CadenceA        int           // FIELDSYNC_CADENCE_A: days between visits of class A accounts
 	CadenceB        int           // FIELDSYNC_CADENCE_B
 	CadenceC        int           // FIELDSYNC_CADENCE_C
+	TimeZone        string        // FIELDSYNC_TIMEZONE: IANA zone the KPI report reads days in (UTC)
 	BodyLimit       int           // FIELDSYNC_BODY_LIMIT: bytes; each route enforces its own, tighter limit (httpapi.BodyLimit)
 	ReadTimeout     time.Duration // FIELDSYNC_READ_TIMEOUT
 	WriteTimeout    time.Duration // FIELDSYNC_WRITE_TIMEOUT
@@ -43,18 +48,36 @@ type Config struct {
 	// ReportFoldInterval is how often the report deltas are folded into the
 	// day tables (store.FoldReportDeltas); 0 turns folding off.
 	ReportFoldInterval time.Duration // FIELDSYNC_REPORT_FOLD_INTERVAL
+
+	// StreamsPerUser bounds the change streams one user holds on one process:
+	// an RxDB app opens one per collection (seven), on a phone and a tablet.
+	StreamsPerUser int // FIELDSYNC_STREAMS_PER_USER
+	// Stream tunes heartbeats and token re-checks of change streams (tests
+	// shorten them).
+	Stream mobileapi.StreamConfig
+	// Attachments (docs/api.md, "Attachments"). BlobURL names the blob store:
+	// empty for the directory BlobDir, or s3://bucket?endpoint=URL&region=R
+	// with the keys in BlobAccessKey and BlobSecretKey. UploadDir stages
+	// uploads in progress (always a local directory).
+	BlobURL       string // FIELDSYNC_BLOB_URL
+	BlobDir       string // FIELDSYNC_BLOB_DIR
+	BlobAccessKey string // FIELDSYNC_BLOB_ACCESS_KEY, else AWS_ACCESS_KEY_ID
+	BlobSecretKey string // FIELDSYNC_BLOB_SECRET_KEY, else AWS_SECRET_ACCESS_KEY
+	UploadDir     string // FIELDSYNC_UPLOAD_DIR
 }
 
 // DefaultConfig is the configuration with nothing set.
 func DefaultConfig() Config {
 	return Config{
 		DatabaseURL: "fieldsync.db", DBMaxConns: 20, Addr: ":8080", Currency: "EUR", LogLevel: "info",
-		CadenceA: 7, CadenceB: 14, CadenceC: 30, BodyLimit: 2 << 20,
+		CadenceA: 7, CadenceB: 14, CadenceC: 30, BodyLimit: 2 << 20, TimeZone: "UTC",
 		ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second,
 		ShutdownTimeout: 30 * time.Second,
 		TokenTTL:        30 * 24 * time.Hour, BcryptCost: bcrypt.DefaultCost,
 		LoginFailuresPerEmail: 5, LoginFailuresPerAddr: 20, LoginFailureWindow: 15 * time.Minute,
 		ReportFoldInterval: 5 * time.Second,
+		StreamsPerUser:     16,
+		BlobDir:            "fieldsync-blobs", UploadDir: "fieldsync-uploads",
 	}
 }
 
@@ -71,6 +94,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	e.int("FIELDSYNC_CADENCE_A", &c.CadenceA)
 	e.int("FIELDSYNC_CADENCE_B", &c.CadenceB)
 	e.int("FIELDSYNC_CADENCE_C", &c.CadenceC)
+	e.str("FIELDSYNC_TIMEZONE", &c.TimeZone)
 	e.int("FIELDSYNC_BODY_LIMIT", &c.BodyLimit)
 	e.dur("FIELDSYNC_READ_TIMEOUT", &c.ReadTimeout)
 	e.dur("FIELDSYNC_WRITE_TIMEOUT", &c.WriteTimeout)
@@ -83,6 +107,14 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	e.int("FIELDSYNC_LOGIN_FAILURES_PER_ADDR", &c.LoginFailuresPerAddr)
 	e.dur("FIELDSYNC_LOGIN_FAILURE_WINDOW", &c.LoginFailureWindow)
 	e.dur("FIELDSYNC_REPORT_FOLD_INTERVAL", &c.ReportFoldInterval)
+	e.int("FIELDSYNC_STREAMS_PER_USER", &c.StreamsPerUser)
+	e.str("FIELDSYNC_BLOB_URL", &c.BlobURL)
+	e.str("FIELDSYNC_BLOB_DIR", &c.BlobDir)
+	e.str("FIELDSYNC_UPLOAD_DIR", &c.UploadDir)
+	e.str("AWS_ACCESS_KEY_ID", &c.BlobAccessKey)
+	e.str("AWS_SECRET_ACCESS_KEY", &c.BlobSecretKey)
+	e.str("FIELDSYNC_BLOB_ACCESS_KEY", &c.BlobAccessKey)
+	e.str("FIELDSYNC_BLOB_SECRET_KEY", &c.BlobSecretKey)
 	return c, errors.Join(e.errs...)
 }
 
@@ -120,20 +152,31 @@ func (e *envReader) dur(name string, dst *time.Duration) {
 }
 
 // RegisterFlags binds the serve flags to c; their defaults are c's current
-// values, so a flag given overrides the environment.
+// values, so a flag given overrides the environment. Each flag's help names
+// its environment variable; every setting ConfigFromEnv reads that an operator
+// tunes per run has a flag (TestRegisterFlags_NameTheirVariables).
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
-	fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL, "postgres:// URL or SQLite file path")
-	fs.StringVar(&c.Addr, "addr", c.Addr, "listen address")
-	fs.StringVar(&c.Currency, "currency", c.Currency, "default ISO 4217 currency of new orders")
-	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
-	fs.IntVar(&c.CadenceA, "cadence-a", c.CadenceA, "days between visits of class A accounts")
-	fs.IntVar(&c.CadenceB, "cadence-b", c.CadenceB, "days between visits of class B accounts")
-	fs.IntVar(&c.CadenceC, "cadence-c", c.CadenceC, "days between visits of class C accounts")
-	fs.IntVar(&c.BodyLimit, "body-limit", c.BodyLimit, "maximum request body in bytes")
-	fs.DurationVar(&c.TokenTTL, "token-ttl", c.TokenTTL, "lifetime of device tokens")
-	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "grace period for in-flight requests")
-	fs.StringVar(&c.ProxyHeader, "proxy-header", c.ProxyHeader, "header with the client address behind a trusted proxy")
-	fs.DurationVar(&c.ReportFoldInterval, "report-fold-interval", c.ReportFoldInterval, "how often report deltas are folded (0: never)")
+	fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL, "postgres:// URL or SQLite file path (env FIELDSYNC_DATABASE_URL)")
+	fs.IntVar(&c.DBMaxConns, "db-max-conns", c.DBMaxConns, "database connection pool size (env FIELDSYNC_DB_MAX_CONNS)")
+	fs.StringVar(&c.Addr, "addr", c.Addr, "listen address (env FIELDSYNC_ADDR)")
+	fs.StringVar(&c.Currency, "currency", c.Currency, "default ISO 4217 currency of new orders (env FIELDSYNC_CURRENCY)")
+	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (env FIELDSYNC_LOG_LEVEL)")
+	fs.IntVar(&c.CadenceA, "cadence-a", c.CadenceA, "days between visits of class A accounts (env FIELDSYNC_CADENCE_A)")
+	fs.IntVar(&c.CadenceB, "cadence-b", c.CadenceB, "days between visits of class B accounts (env FIELDSYNC_CADENCE_B)")
+	fs.IntVar(&c.CadenceC, "cadence-c", c.CadenceC, "days between visits of class C accounts (env FIELDSYNC_CADENCE_C)")
+	fs.StringVar(&c.TimeZone, "timezone", c.TimeZone, "IANA time zone of the organisation's days in the KPI report (env FIELDSYNC_TIMEZONE)")
+	fs.IntVar(&c.BodyLimit, "body-limit", c.BodyLimit, "maximum request body in bytes (env FIELDSYNC_BODY_LIMIT)")
+	fs.DurationVar(&c.ReadTimeout, "read-timeout", c.ReadTimeout, "longest time to read a request, body included (env FIELDSYNC_READ_TIMEOUT)")
+	fs.DurationVar(&c.WriteTimeout, "write-timeout", c.WriteTimeout, "longest time to write a response (env FIELDSYNC_WRITE_TIMEOUT)")
+	fs.DurationVar(&c.IdleTimeout, "idle-timeout", c.IdleTimeout, "how long an idle keep-alive connection stays open (env FIELDSYNC_IDLE_TIMEOUT)")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "grace period for in-flight requests on SIGTERM (env FIELDSYNC_SHUTDOWN_TIMEOUT)")
+	fs.DurationVar(&c.TokenTTL, "token-ttl", c.TokenTTL, "lifetime of device tokens (env FIELDSYNC_TOKEN_TTL)")
+	fs.StringVar(&c.ProxyHeader, "proxy-header", c.ProxyHeader, "header with the client address behind a trusted proxy (env FIELDSYNC_PROXY_HEADER)")
+	fs.DurationVar(&c.ReportFoldInterval, "report-fold-interval", c.ReportFoldInterval, "how often report deltas are folded, 0: never (env FIELDSYNC_REPORT_FOLD_INTERVAL)")
+	fs.IntVar(&c.StreamsPerUser, "streams-per-user", c.StreamsPerUser, "change streams one user may hold open on this server (env FIELDSYNC_STREAMS_PER_USER)")
+	fs.StringVar(&c.BlobURL, "blob-url", c.BlobURL, "attachment blob store: empty for --blob-dir, or s3://bucket?endpoint=URL (env FIELDSYNC_BLOB_URL)")
+	fs.StringVar(&c.BlobDir, "blob-dir", c.BlobDir, "directory of attachment blobs when --blob-url is empty (env FIELDSYNC_BLOB_DIR)")
+	fs.StringVar(&c.UploadDir, "upload-dir", c.UploadDir, "directory staging attachment uploads in progress (env FIELDSYNC_UPLOAD_DIR)")
 }
 
 // Validate reports every invalid setting at once.
@@ -153,6 +196,8 @@ func (c Config) Validate() error {
 	// (over the cadences' common multiple) far inside int64.
 	check(c.CadenceA > 0 && c.CadenceB > 0 && c.CadenceC > 0 && max(c.CadenceA, c.CadenceB, c.CadenceC) <= 366,
 		"cadences must be between 1 and 366 days")
+	_, tzErr := time.LoadLocation(c.TimeZone)
+	check(c.TimeZone != "" && tzErr == nil, "time zone %q is not an IANA time zone", c.TimeZone)
 	check(c.BodyLimit >= 1<<20, "body limit must be at least 1 MiB (a push may carry 1 MiB of JSON)")
 	check(c.TokenTTL > 0, "token TTL must be positive")
 	check(c.BcryptCost >= bcrypt.MinCost && c.BcryptCost <= bcrypt.MaxCost, "bcrypt cost out of range")

@@ -24,12 +24,6 @@ func (s *Server) registerConflicts(r fiber.Router) {
 		httpapi.BodyLimit(wire.MaxPushBodyBytes), h.resolve) // a custom row is as large as a pushed one
 }
 
-// officeCaller is the authenticated caller as the back-office services see it.
-func officeCaller(c *fiber.Ctx) backoffice.Caller {
-	p := httpapi.PrincipalOf(c)
-	return backoffice.Caller{UserID: p.UserID, Role: p.Role}
-}
-
 func (h conflictHandlers) list(c *fiber.Ctx) error {
 	limit, err := httpapi.QueryLimit(c, 100, 1000)
 	if err != nil {
@@ -40,7 +34,7 @@ func (h conflictHandlers) list(c *fiber.Ctx) error {
 		return err
 	}
 	q := backoffice.ConflictQuery{Status: v[0], Table: v[1], Cursor: v[2], Limit: limit}
-	page, err := h.svc.List(c.UserContext(), officeCaller(c), q)
+	page, err := h.svc.List(c.UserContext(), httpapi.CallerOf(c), q)
 	if err != nil {
 		return err
 	}
@@ -56,7 +50,7 @@ func (h conflictHandlers) resolve(c *fiber.Ctx) error {
 	if err := httpapi.DecodeJSON(c, &in); err != nil {
 		return err
 	}
-	out, err := h.svc.Resolve(c.UserContext(), officeCaller(c), id, in)
+	out, err := h.svc.Resolve(c.UserContext(), httpapi.CallerOf(c), id, in)
 	if err != nil {
 		return err
 	}

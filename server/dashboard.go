@@ -52,6 +52,7 @@ func (s *Server) registerDashboard(app *fiber.App) {
 	g.Post("/login", httpapi.BodyLimit(formBodyLimit), readForm, d.login)
 	g.Post("/logout", httpapi.BodyLimit(formBodyLimit), readForm, d.logout)
 	g.Get("/assets/:name", serveAsset)
+	d.registerDesk(g)
 }
 
 // formBodyLimit caps the dashboard's forms (email, password, CSRF token); the
@@ -97,7 +98,7 @@ func (d *dashboard) session(c *fiber.Ctx) (auth.Principal, string, bool) {
 		return auth.Principal{}, "", false
 	}
 	p, csrf, err := d.s.Auth.VerifySession(c.UserContext(), strings.Clone(tok))
-	if err != nil || !dashboardRole(p.Role) {
+	if err != nil || !signInRole(p.Role) {
 		return auth.Principal{}, "", false
 	}
 	return p, csrf, true
@@ -108,18 +109,21 @@ func (d *dashboard) page(c *fiber.Ctx) error {
 	if !ok {
 		return d.loginForm(c, fiber.StatusOK, "")
 	}
+	if !dashboardRole(p.Role) {
+		return c.Redirect(deskPath, fiber.StatusSeeOther) // a coordinator's page is the desk
+	}
 	params, err := reports.ParseParams(d.s.DB.Now(), strings.Clone(c.Query("from")), strings.Clone(c.Query("to")),
 		strings.Clone(c.Query("territory_id")))
 	if err != nil {
 		params, _ = reports.ParseParams(d.s.DB.Now(), "", "", "")
 	}
-	v, err := d.buildView(c, p, params)
+	v, err := d.buildView(c, p.Caller, params)
 	if err != nil {
 		if domain.ErrorCode(err) != domain.CodeNotFound {
 			return err
 		}
 		params.TerritoryID = ""
-		if v, err = d.buildView(c, p, params); err != nil {
+		if v, err = d.buildView(c, p.Caller, params); err != nil {
 			return err
 		}
 	}
@@ -165,14 +169,17 @@ func (d *dashboard) login(c *fiber.Ctx) error {
 	case err != nil:
 		return err
 	}
-	if !dashboardRole(sess.User.Role) {
+	if !signInRole(sess.User.Role) {
 		if p, _, verr := d.s.Auth.VerifySession(c.UserContext(), sess.Token); verr == nil {
 			_ = d.s.Auth.Logout(c.UserContext(), p)
 		}
-		return d.loginForm(c, fiber.StatusForbidden, "The dashboard is for sales managers and the head of sales.")
+		return d.loginForm(c, fiber.StatusForbidden, "The dashboard is for sales managers, the head of sales and the order desk.")
 	}
 	d.setCookie(c, sessionCookie, sess.Token, sess.ExpiresAt)
 	c.ClearCookie(loginCSRFCookie)
+	if !dashboardRole(sess.User.Role) {
+		return c.Redirect(deskPath, fiber.StatusSeeOther)
+	}
 	return c.Redirect(dashboardPath, fiber.StatusSeeOther)
 }
 

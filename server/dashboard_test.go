@@ -15,11 +15,13 @@ import (
 	"github.com/fieldsync/fieldsync/internal/testdb"
 	"github.com/fieldsync/fieldsync/reports"
 	"github.com/fieldsync/fieldsync/store"
+	"github.com/gofiber/fiber/v2"
 )
 
-// browser is a minimal cookie-keeping client over the app.
+// browser is a minimal cookie-keeping client over the app (the dashboard's
+// and the desk's forms).
 type browser struct {
-	e       *reportEnv
+	app     *fiber.App
 	cookies map[string]*http.Cookie
 }
 
@@ -36,7 +38,7 @@ func (b *browser) send(t *testing.T, method, path string, form url.Values) (*htt
 	for _, c := range b.cookies {
 		req.AddCookie(c)
 	}
-	resp, out := apitest.Fiber(t, b.e.srv.App, req)
+	resp, out := apitest.Fiber(t, b.app, req)
 	for _, c := range resp.Cookies() {
 		b.cookies[c.Name] = c
 	}
@@ -74,7 +76,7 @@ func TestDashboard(t *testing.T) {
 		e := newReportEnv(t, db)
 
 		t.Run("LoginFormAndHeaders", func(t *testing.T) {
-			b := &browser{e: e, cookies: map[string]*http.Cookie{}}
+			b := &browser{app: e.srv.App, cookies: map[string]*http.Cookie{}}
 			resp, page := b.send(t, "GET", "/dashboard", nil)
 			if resp.StatusCode != 200 || !strings.Contains(page, `action="/dashboard/login"`) {
 				t.Fatalf("GET /dashboard = %d, want the login form", resp.StatusCode)
@@ -96,7 +98,7 @@ func TestDashboard(t *testing.T) {
 		})
 
 		t.Run("LoginWithoutCSRF/ErrForbidden", func(t *testing.T) {
-			b := &browser{e: e, cookies: map[string]*http.Cookie{}}
+			b := &browser{app: e.srv.App, cookies: map[string]*http.Cookie{}}
 			b.send(t, "GET", "/dashboard", nil)
 			resp, _ := b.send(t, "POST", "/dashboard/login", url.Values{"csrf": {"forged"},
 				"email": {"manager@demo.fieldsync.dev"}, "password": {"demo-manager-pass"}})
@@ -106,7 +108,7 @@ func TestDashboard(t *testing.T) {
 		})
 
 		t.Run("WrongPassword/ErrUnauthorized", func(t *testing.T) {
-			b := &browser{e: e, cookies: map[string]*http.Cookie{}}
+			b := &browser{app: e.srv.App, cookies: map[string]*http.Cookie{}}
 			resp, page := b.signIn(t, "manager@demo.fieldsync.dev", "wrong password")
 			if resp.StatusCode != 401 || !strings.Contains(page, "Invalid email or password") {
 				t.Fatalf("wrong password = %d", resp.StatusCode)
@@ -114,7 +116,7 @@ func TestDashboard(t *testing.T) {
 		})
 
 		t.Run("Rep/ErrForbidden", func(t *testing.T) {
-			b := &browser{e: e, cookies: map[string]*http.Cookie{}}
+			b := &browser{app: e.srv.App, cookies: map[string]*http.Cookie{}}
 			resp, _ := b.signIn(t, "rep@demo.fieldsync.dev", "demo-rep-pass")
 			if resp.StatusCode != 403 || (b.cookies["fs_session"] != nil && b.cookies["fs_session"].Value != "") {
 				t.Fatalf("rep sign-in = %d, want 403 without a session", resp.StatusCode)
@@ -122,7 +124,7 @@ func TestDashboard(t *testing.T) {
 		})
 
 		t.Run("ManagerSeesTheAPINumbers", func(t *testing.T) {
-			b := &browser{e: e, cookies: map[string]*http.Cookie{}}
+			b := &browser{app: e.srv.App, cookies: map[string]*http.Cookie{}}
 			resp, _ := b.signIn(t, "manager@demo.fieldsync.dev", "demo-manager-pass")
 			sess := b.cookies["fs_session"]
 			if resp.StatusCode != 303 || sess == nil || !sess.HttpOnly || sess.SameSite != http.SameSiteStrictMode {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/json"
 	"fmt"
 	"html/template"
 	"math"
@@ -8,8 +9,8 @@ import (
 	"time"
 
 	"github.com/fieldsync/fieldsync/auth"
+	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/reports"
-	"github.com/fieldsync/fieldsync/wire"
 	"github.com/gofiber/fiber/v2"
 )
 
@@ -22,7 +23,7 @@ const (
 
 // dashView is everything page.html shows.
 type dashView struct {
-	User        wire.UserInfo
+	User        auth.User
 	CSRF        string
 	From, To    string
 	TerritoryID string
@@ -33,13 +34,17 @@ type dashView struct {
 	OrderBar    []barSegment
 	Devices     []deviceView
 	Map         mapView
+	KPI         reports.KPIs
+	// OrdersOutside are the orders of the status table the headline does not
+	// count (drafts, cancelled, rejected), so the page can reconcile the two.
+	OrdersDraft, OrdersCancelled, OrdersRejected int64
 }
 
-func (d *dashboard) buildView(c *fiber.Ctx, p auth.Principal, params reports.Params) (dashView, error) {
-	ctx, who := c.UserContext(), reports.Caller{UserID: p.UserID, Role: p.Role}
+func (d *dashboard) buildView(c *fiber.Ctx, who domain.Caller, params reports.Params) (dashView, error) {
+	ctx := c.UserContext()
 	v := dashView{From: reports.Date(params.From).String(), To: reports.Date(params.To).String(), TerritoryID: params.TerritoryID}
 	var err error
-	if v.User, err = d.s.Auth.User(ctx, p.UserID); err != nil {
+	if v.User, err = d.s.Auth.User(ctx, who.UserID); err != nil {
 		return v, err
 	}
 	if v.Territories, err = d.reports.ScopeTerritories(ctx, who); err != nil {
@@ -48,6 +53,12 @@ func (d *dashboard) buildView(c *fiber.Ctx, p auth.Principal, params reports.Par
 	if v.Cov, err = d.reports.Coverage(ctx, who, params); err != nil {
 		return v, err
 	}
+	// A rep row shows the rep's share of shared territories, so it reads like
+	// its territory's row (the API carries both: docs/reports.md).
+	for i := range v.Cov.Reps {
+		r := &v.Cov.Reps[i]
+		r.VisitsRequired, r.AttainmentPct = r.VisitsRequiredShare, r.AttainmentSharePct
+	}
 	if v.Overdue, err = d.reports.Overdue(ctx, who, params, "", dashOverdueRows); err != nil {
 		return v, err
 	}
@@ -55,6 +66,24 @@ func (d *dashboard) buildView(c *fiber.Ctx, p auth.Principal, params reports.Par
 		return v, err
 	}
 	v.OrderBar = orderBar(v.Orders)
+	for _, st := range v.Orders.ByStatus {
+		switch st.Status {
+		case "draft":
+			v.OrdersDraft = st.Count
+		case "cancelled":
+			v.OrdersCancelled = st.Count
+		case "rejected":
+			v.OrdersRejected = st.Count
+		}
+	}
+	// The sales KPIs are those of the month of `to`, read as of `to`.
+	kp, err := reports.ParseKPIParams(d.s.DB.Now(), "", reports.Date(params.To).String(), params.TerritoryID)
+	if err != nil {
+		return v, err
+	}
+	if v.KPI, err = d.reports.KPIs(ctx, who, kp); err != nil {
+		return v, err
+	}
 	health, err := d.reports.SyncHealth(ctx, who, params, "", dashDevices)
 	if err != nil {
 		return v, err
@@ -133,9 +162,16 @@ type mapDot struct {
 }
 
 type mapView struct {
-	Dots  []mapDot
-	More  bool
-	Count int
+	Dots   []mapDot
+	Labels []mapLabel
+	More   bool
+	Count  int
+}
+
+// mapLabel names a territory at the middle of its accounts' dots.
+type mapLabel struct {
+	X, Y float64
+	Name string
 }
 
 // project maps lat/lng onto the SVG with an equirectangular projection scaled
@@ -155,9 +191,31 @@ func project(points []reports.MapPoint, more bool) mapView {
 	scale := math.Min((mapW-2*mapPad)/spanX, (mapH-2*mapPad)/spanY)
 	offX := (mapW - spanX*scale) / 2
 	offY := (mapH - spanY*scale) / 2
+	type sum struct {
+		x, y float64
+		n    int
+		name string
+	}
+	centres := map[string]*sum{}
+	var order []string
 	for _, p := range points {
-		v.Dots = append(v.Dots, mapDot{X: round1(offX + (p.Lng-minLng)*k*scale), Y: round1(offY + (maxLat-p.Lat)*scale),
-			Level: level(p), Title: dotTitle(p)})
+		d := mapDot{X: round1(offX + (p.Lng-minLng)*k*scale), Y: round1(offY + (maxLat-p.Lat)*scale),
+			Level: level(p), Title: dotTitle(p)}
+		v.Dots = append(v.Dots, d)
+		c := centres[p.TerritoryID]
+		if c == nil {
+			c = &sum{name: p.TerritoryName}
+			centres[p.TerritoryID] = c
+			order = append(order, p.TerritoryID)
+		}
+		c.x, c.y, c.n = c.x+d.X, c.y+d.Y, c.n+1
+	}
+	for _, id := range order {
+		c := centres[id]
+		// Above the cloud's middle, kept inside the frame.
+		x := math.Min(math.Max(c.x/float64(c.n), 60), mapW-60)
+		y := math.Max(c.y/float64(c.n)-22, 14)
+		v.Labels = append(v.Labels, mapLabel{X: round1(x), Y: round1(y), Name: c.name})
 	}
 	return v
 }
@@ -192,7 +250,32 @@ var viewFuncs = template.FuncMap{
 		return strings.Repeat("\u00a0\u00a0", depth)
 	},
 	"deref": func(p *int) int { return *p },
-	"dict":  dict,
+	"pct": func(p *float64) string {
+		if p == nil {
+			return "–"
+		}
+		return fmt.Sprintf("%.1f%%", *p)
+	},
+	"pctv": func(p *float64) string { // data-value: JSON, null when undefined
+		if p == nil {
+			return "null"
+		}
+		b, _ := json.Marshal(*p)
+		return string(b)
+	},
+	"moneyp": func(p *int64) string {
+		if p == nil {
+			return "–"
+		}
+		return money(*p)
+	},
+	"int64v": func(p *int64) string {
+		if p == nil {
+			return "null"
+		}
+		return fmt.Sprint(*p)
+	},
+	"dict": dict,
 }
 
 // dict builds a map from alternating keys and values, to pass several values to

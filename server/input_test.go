@@ -173,7 +173,7 @@ func TestInput_DashboardLoginBadText(t *testing.T) {
 	testdb.Dialects(t, func(t *testing.T, db *store.DB) {
 		e := newReportEnv(t, db)
 		for _, email := range []string{"manager" + string(rune(0)) + "@demo.fieldsync.dev", "manager\xff@demo.fieldsync.dev"} {
-			b := &browser{e: e, cookies: map[string]*http.Cookie{}}
+			b := &browser{app: e.srv.App, cookies: map[string]*http.Cookie{}}
 			if resp, _ := b.signIn(t, email, "demo-manager-pass"); resp.StatusCode != 401 {
 				t.Errorf("dashboard login as %q = %d, want 401", email, resp.StatusCode)
 			}

@@ -8,7 +8,6 @@ import (
 
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/store"
-	"github.com/fieldsync/fieldsync/sync/engine"
 	"github.com/fieldsync/fieldsync/wire"
 	"github.com/google/uuid"
 	"golang.org/x/crypto/bcrypt"
@@ -127,12 +126,12 @@ func (o *office) failsAs(who, method, path, body string, status int, code domain
 	return d
 }
 
-func (o *office) actor(who string) engine.Actor {
+func (o *office) actor(who string) domain.Caller {
 	role := domain.RoleRep
 	if who == "mgr" || who == "mgr2" {
 		role = domain.RoleManager
 	}
-	return engine.Actor{UserID: o.ids[who], Role: role, DeviceID: "dev-" + who}
+	return domain.Caller{UserID: o.ids[who], Role: role, DeviceID: "dev-" + who}
 }
 
 // push sends mutations from the named user's device straight to the engine.

@@ -19,6 +19,7 @@ func (s *Server) registerOrders(r fiber.Router) {
 	authn := httpapi.Authenticate(s.Auth)
 	r.Get("/orders", authn,
 		httpapi.RequireAction(domain.ActListOrders), h.list)
+	r.Get("/orders/:id", authn, httpapi.RequireAction(domain.ActListOrders), h.get)
 	r.Post("/orders/:id/transition", authn, httpapi.RequireAction(domain.ActTransitionOrder), h.transition)
 }
 
@@ -27,16 +28,30 @@ func (h orderHandlers) list(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	v, err := httpapi.Queries(c, "status", "territory_id", "cursor")
+	v, err := httpapi.Queries(c, "status", "territory_id", "cursor", "number", "account_id", "rep_id",
+		"submitted_from", "submitted_to", "min_total_cents", "max_total_cents", "sort")
 	if err != nil {
 		return err
 	}
-	q := backoffice.OrderQuery{Status: v[0], TerritoryID: v[1], Cursor: v[2], Limit: limit}
-	page, err := h.desk.List(c.UserContext(), officeCaller(c), q)
+	q := backoffice.OrderQuery{Status: v[0], TerritoryID: v[1], Cursor: v[2], Limit: limit, Number: v[3],
+		AccountID: v[4], RepID: v[5], SubmittedFrom: v[6], SubmittedTo: v[7], MinTotal: v[8], MaxTotal: v[9], Sort: v[10]}
+	page, err := h.desk.List(c.UserContext(), httpapi.CallerOf(c), q)
 	if err != nil {
 		return err
 	}
 	return c.JSON(page)
+}
+
+func (h orderHandlers) get(c *fiber.Ctx) error {
+	id, err := httpapi.ParamUUID(c, "id")
+	if err != nil {
+		return err
+	}
+	out, err := h.desk.Get(c.UserContext(), httpapi.CallerOf(c), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(out)
 }
 
 func (h orderHandlers) transition(c *fiber.Ctx) error {
@@ -48,7 +63,7 @@ func (h orderHandlers) transition(c *fiber.Ctx) error {
 	if err := httpapi.DecodeJSON(c, &in); err != nil {
 		return err
 	}
-	out, err := h.desk.Transition(c.UserContext(), officeCaller(c), id, in)
+	out, err := h.desk.Transition(c.UserContext(), httpapi.CallerOf(c), id, in)
 	if err != nil {
 		return err
 	}

@@ -108,6 +108,18 @@ func TestOrderDesk_Queue(t *testing.T) {
 			o.failsAs("mgr", "GET", "/v1/orders?territory_id="+o.t3, "", 404, domain.CodeNotFound)
 			o.failsAs("coord1", "GET", "/v1/orders?territory_id="+o.r, "", 404, domain.CodeNotFound)
 		})
+		// An unknown territory answers like one outside the scope, for the
+		// organisation-wide roles too (docs/api.md, "Who sees which territories").
+		t.Run("ErrTerritoryUnknown", func(t *testing.T) {
+			o := o.in(t)
+			outside := o.failsAs("mgr", "GET", "/v1/orders?territory_id="+o.t3, "", 404, domain.CodeNotFound)
+			for _, who := range []string{"mgr", "director", "coordAll", "coord1"} {
+				got := o.failsAs(who, "GET", "/v1/orders?territory_id="+uuid.NewString(), "", 404, domain.CodeNotFound)
+				if got.Message != outside.Message || len(got.Fields) != len(outside.Fields) {
+					t.Errorf("%s: unknown territory answers %+v, out of scope %+v", who, got, outside)
+				}
+			}
+		})
 		t.Run("ErrBadParams", func(t *testing.T) {
 			o := o.in(t)
 			o.failsAs("coordAll", "GET", "/v1/orders?status=lost", "", 400, domain.CodeBadRequest)

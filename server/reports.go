@@ -1,6 +1,8 @@
 package server
 
 import (
+	"time"
+
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/httpapi"
 	"github.com/fieldsync/fieldsync/reports"
@@ -14,7 +16,12 @@ type reportHandlers struct {
 }
 
 func (s *Server) reports() *reports.Service {
-	return reports.New(s.DB, reports.Cadence{A: s.Cfg.CadenceA, B: s.Cfg.CadenceB, C: s.Cfg.CadenceC}, s.Cfg.Currency)
+	svc := reports.New(s.DB, reports.Cadence{A: s.Cfg.CadenceA, B: s.Cfg.CadenceB, C: s.Cfg.CadenceC}, s.Cfg.Currency)
+	// Validate checked the zone; an empty one (a Config built by hand) is UTC.
+	if loc, err := time.LoadLocation(s.Cfg.TimeZone); err == nil {
+		svc = svc.WithLocation(loc)
+	}
+	return svc
 }
 
 // registerReports adds /reports under r (the /v1 group). Managers and directors
@@ -27,14 +34,28 @@ func (s *Server) registerReports(r fiber.Router) {
 	g.Get("/overdue", httpapi.RequireAction(domain.ActReportOverdue), h.overdue)
 	g.Get("/orders", httpapi.RequireAction(domain.ActReportOrders), h.orders)
 	g.Get("/sync-health", httpapi.RequireAction(domain.ActReportSyncHealth), h.syncHealth)
+	g.Get("/kpis", httpapi.RequireAction(domain.ActReportKPIs), h.kpis)
 }
 
-func caller(c *fiber.Ctx) reports.Caller {
-	p := httpapi.PrincipalOf(c)
-	return reports.Caller{UserID: p.UserID, Role: p.Role}
+// kpis answers the KPI report (docs/reports.md "KPIs"): period, as_of and
+// territory_id instead of from and to.
+func (h reportHandlers) kpis(c *fiber.Ctx) error {
+	v, err := httpapi.Queries(c, "period", "as_of", "territory_id")
+	if err != nil {
+		return err
+	}
+	p, err := reports.ParseKPIParams(h.s.DB.Now().In(h.svc.Location()), v[0], v[1], v[2])
+	if err != nil {
+		return err
+	}
+	out, err := h.svc.KPIs(c.UserContext(), httpapi.CallerOf(c), p)
+	if err != nil {
+		return err
+	}
+	return c.JSON(out)
 }
 
-// reportParams reads from, to and territory_id; the strings are copied because
+// params reads from, to and territory_id; the strings are copied because
 // Fiber reuses its buffers after the handler returns.
 func (h reportHandlers) params(c *fiber.Ctx) (reports.Params, error) {
 	v, err := httpapi.Queries(c, "from", "to", "territory_id")
@@ -49,7 +70,7 @@ func (h reportHandlers) coverage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	out, err := h.svc.Coverage(c.UserContext(), caller(c), p)
+	out, err := h.svc.Coverage(c.UserContext(), httpapi.CallerOf(c), p)
 	if err != nil {
 		return err
 	}
@@ -69,7 +90,7 @@ func (h reportHandlers) overdue(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	out, err := h.svc.Overdue(c.UserContext(), caller(c), p, cursor, limit)
+	out, err := h.svc.Overdue(c.UserContext(), httpapi.CallerOf(c), p, cursor, limit)
 	if err != nil {
 		return err
 	}
@@ -81,7 +102,7 @@ func (h reportHandlers) orders(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	out, err := h.svc.Orders(c.UserContext(), caller(c), p)
+	out, err := h.svc.Orders(c.UserContext(), httpapi.CallerOf(c), p)
 	if err != nil {
 		return err
 	}
@@ -101,7 +122,7 @@ func (h reportHandlers) syncHealth(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	out, err := h.svc.SyncHealth(c.UserContext(), caller(c), p, cursor, limit)
+	out, err := h.svc.SyncHealth(c.UserContext(), httpapi.CallerOf(c), p, cursor, limit)
 	if err != nil {
 		return err
 	}

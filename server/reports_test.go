@@ -85,13 +85,13 @@ func (e *reportEnv) get(t *testing.T, role domain.Role, path string, out any) {
 	}
 }
 
-func (e *reportEnv) managerCaller(t *testing.T) reports.Caller {
+func (e *reportEnv) managerCaller(t *testing.T) domain.Caller {
 	t.Helper()
 	u, err := store.GetUserByEmail(e.db.Autocommit(context.Background()), "manager@demo.fieldsync.dev")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return reports.Caller{UserID: u.ID, Role: u.Role}
+	return domain.Caller{UserID: u.ID, Role: u.Role}
 }
 
 const period = "from=2026-02-21&to=2026-03-20"

@@ -10,10 +10,12 @@ import (
 	"log/slog"
 	"net"
 
+	"github.com/fieldsync/fieldsync/attachments"
 	"github.com/fieldsync/fieldsync/auth"
 	"github.com/fieldsync/fieldsync/httpapi"
 	"github.com/fieldsync/fieldsync/store"
 	"github.com/fieldsync/fieldsync/sync/engine"
+	"github.com/fieldsync/fieldsync/sync/stream"
 	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -27,7 +29,12 @@ type Server struct {
 	Logger  *slog.Logger
 	Metrics *Metrics
 	Sync    *engine.Engine
-	App     *fiber.App
+	// Hub fans committed changes out to the open change streams.
+	Hub *stream.Hub
+	App *fiber.App
+	// Attachments is the byte lane of attachments (uploads, downloads).
+	Attachments *attachments.Service
+	tus         *attachments.TusHandler
 }
 
 // New builds the application on an open, migrated database.
@@ -41,6 +48,18 @@ func New(cfg Config, db *store.DB, logger *slog.Logger) (*Server, error) {
 	}
 	s := &Server{Cfg: cfg, DB: db, Auth: authSvc, Logger: logger, Metrics: NewMetrics()}
 	s.Sync = newSyncEngine(s)
+	s.Hub = stream.NewHub(cfg.StreamsPerUser)
+	// SQLite: one process owns the database, commits are published in
+	// process. Postgres: every instance LISTENs (Serve), its own commits too.
+	if db.Dialect == store.SQLite {
+		db.OnCommit(s.Hub.Publish)
+	}
+	if s.Attachments, err = newAttachments(context.Background(), cfg, db, s.Sync, logger); err != nil {
+		return nil, err
+	}
+	if s.tus, err = s.Attachments.Tus(); err != nil {
+		return nil, err
+	}
 	// The connection pool's waits (go_sql_wait_count_total,
 	// go_sql_wait_duration_seconds_total): a pull that queues for a connection
 	// shows here, not in fieldsync_pull_stage_seconds alone.
@@ -94,6 +113,12 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	bg, stopBackground := context.WithCancel(ctx)
 	defer stopBackground()
 	go s.foldReportDeltas(bg)
+	listenDone := make(chan struct{})
+	go func() {
+		defer close(listenDone)
+		s.DB.ListenChanges(bg, s.Logger, s.Hub.Publish, s.Hub.WakeAll)
+	}()
+	go s.dispatchWebhooks(bg)
 	s.Sync.DeferPullStamps()
 	stampsDone := make(chan struct{})
 	go func() { defer close(stampsDone); s.flushPullStamps(bg) }()
@@ -106,11 +131,14 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.Logger.InfoContext(ctx, "shutting down", "grace", s.Cfg.ShutdownTimeout.String())
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.Cfg.ShutdownTimeout)
 	defer cancel()
+	// Streams never finish by themselves: end them, or shutdown waits for them.
+	s.Hub.Close()
 	if err := s.App.ShutdownWithContext(sctx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	stopBackground()
 	<-stampsDone
+	<-listenDone
 	// The last queued stamps, once no request can queue more.
 	if err := s.Sync.FlushPullStamps(sctx); err != nil {
 		s.Logger.WarnContext(ctx, "flush pull stamps", "err", err)

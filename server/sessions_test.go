@@ -25,7 +25,7 @@ type signedIn struct {
 func (e *adminEnv) signInEverywhere(email string, territories ...string) signedIn {
 	e.t.Helper()
 	id := e.user(email, domain.RoleManager, territories...)
-	b := &browser{e: &reportEnv{db: e.db, srv: e.srv}, cookies: map[string]*http.Cookie{}}
+	b := &browser{app: e.srv.App, cookies: map[string]*http.Cookie{}}
 	if resp, _ := b.signIn(e.t, email, "password1"); resp.StatusCode != http.StatusSeeOther {
 		e.t.Fatalf("dashboard sign-in of %s: %d", email, resp.StatusCode)
 	}
@@ -206,7 +206,7 @@ func TestDashboard_RateLimitRetryAfter(t *testing.T) {
 	testdb.Dialects(t, func(t *testing.T, db *store.DB) {
 		e := newAdminEnv(t, db)
 		e.user("limited@example.com", domain.RoleManager)
-		b := &browser{e: &reportEnv{db: db, srv: e.srv}, cookies: map[string]*http.Cookie{}}
+		b := &browser{app: e.srv.App, cookies: map[string]*http.Cookie{}}
 		var resp *http.Response
 		for range server.DefaultConfig().LoginFailuresPerEmail + 1 {
 			resp, _ = b.signIn(t, "limited@example.com", "wrong password")

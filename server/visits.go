@@ -24,7 +24,7 @@ func (h visitHandlers) plan(c *fiber.Ctx) error {
 	if err := httpapi.DecodeJSON(c, &in); err != nil {
 		return err
 	}
-	v, err := h.planning.Plan(c.UserContext(), officeCaller(c), in)
+	v, err := h.planning.Plan(c.UserContext(), httpapi.CallerOf(c), in)
 	if err != nil {
 		return err
 	}

@@ -93,10 +93,20 @@ func (t accountTable[D, R]) update(tx *Tx, acc domain.Account, old D, fv domain.
 // delete removes row and logs its tombstone, one version past it, under acc's
 // keys.
 func (t accountTable[D, R]) delete(tx *Tx, acc domain.Account, row D) error {
-	id := t.id(row)
-	if err := tx.g.Where("id = ?", id).Delete(new(R)).Error; err != nil {
-		return fmt.Errorf("delete %s %s: %w", t.name, id, Translate(err, t.name))
+	return deleteRow(tx, t.name, new(R), t.id(row), t.meta(&row).Version+1, domain.AccountKeys(acc.TerritoryID, acc.OwnerID))
+}
+
+// deleteRow deletes the row id of table (model is its GORM model) and logs
+// its tombstone at version under keys. A deleted visit, order or note takes
+// its attachments with it (attachments.go).
+func deleteRow(tx *Tx, table string, model any, id string, version int64, keys []string) error {
+	if err := tx.g.Where("id = ?", id).Delete(model).Error; err != nil {
+		return fmt.Errorf("delete %s %s: %w", table, id, Translate(err, table))
 	}
-	return LogChange(tx, Change{Table: t.name, RowID: id, Version: t.meta(&row).Version + 1, Deleted: true,
-		Keys: domain.AccountKeys(acc.TerritoryID, acc.OwnerID)})
+	if table != domain.TableAttachments {
+		if err := deleteAttachmentsOf(tx, table, id, keys); err != nil {
+			return err
+		}
+	}
+	return LogChange(tx, Change{Table: table, RowID: id, Version: version, Deleted: true, Keys: keys})
 }

@@ -144,6 +144,7 @@ func RevokeToken(tx *Tx, hash string) error {
 	if err != nil {
 		return fmt.Errorf("revoke token: %w", err)
 	}
+	NoteKeys(tx, TokenNoteKey+hash)
 	return nil
 }
 
@@ -164,6 +165,7 @@ func RevokeDevice(tx *Tx, deviceID string) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("revoke tokens of device %s: %w", deviceID, err)
 	}
+	NoteKeys(tx, DeviceNoteKey+deviceID)
 	return true, nil
 }
 
@@ -230,6 +232,7 @@ func RevokeUserTokens(tx *Tx, userID string) error {
 		Update("revoked_at", tx.now).Error; err != nil {
 		return fmt.Errorf("revoke devices of user %s: %w", userID, err)
 	}
+	NoteKeys(tx, domain.UserKey(userID))
 	return nil
 }
 

@@ -75,6 +75,9 @@ func LogChange(tx *Tx, c Change) error {
 			}
 		}
 	}
+	// Devices that lost the row must hear of it too: they get its delete.
+	NoteKeys(tx, lost...)
+	NoteKeys(tx, c.Keys...)
 	entries := make([]ChangeEntry, 0, len(lost)+len(c.Keys))
 	for _, k := range lost {
 		entries = append(entries, entry(c, k, OpDelete, ReasonOutOfScope, tx.now))
@@ -103,11 +106,12 @@ func entry(c Change, key, op, reason string, now time.Time) ChangeEntry {
 	return e
 }
 
-// LogChanges writes the entries of many rows at once. It is for bulk loads of new
-// rows (fixtures): every row must be new.
+// LogChanges writes the entries of many rows at once: bulk loads (fixtures)
+// and the deferred creates of a push. Every row must be new.
 func LogChanges(tx *Tx, cs []Change) error {
 	var entries []ChangeEntry
 	for _, c := range cs {
+		NoteKeys(tx, c.Keys...)
 		for _, k := range c.Keys {
 			entries = append(entries, entry(c, k, OpUpsert, "", tx.now))
 		}
@@ -129,7 +133,7 @@ func relogDependents(tx *Tx, accountID string, keys []string) error {
 		ID      string
 		Version int64
 	}
-	for _, table := range []string{domain.TableVisits, domain.TableOrders, domain.TableAccountNotes} {
+	for _, table := range []string{domain.TableVisits, domain.TableOrders, domain.TableAccountNotes, domain.TableAttachments} {
 		var deps []dep
 		if err := tx.g.Table(table).Select("id", "version").Where("account_id = ?", accountID).
 			Find(&deps).Error; err != nil {

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/fieldsync/fieldsync/domain"
 )
 
 // Conflict statuses and resolutions.
@@ -54,6 +56,9 @@ func JSONText(v any) *string {
 func CreateConflict(tx *Tx, c ConflictRecord) error {
 	if err := tx.g.Create(&c).Error; err != nil {
 		return fmt.Errorf("create conflict: %w", err)
+	}
+	if c.Status == ConflictOpen {
+		return queueConflictWebhook(tx, domain.EventConflictOpened, c)
 	}
 	return nil
 }

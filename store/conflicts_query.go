@@ -70,7 +70,11 @@ func ResolveConflict(tx *Tx, id, resolution, by string) error {
 	if res.RowsAffected == 0 {
 		return domain.Errorf(domain.CodeAlreadyResolved, "conflict is already resolved")
 	}
-	return nil
+	var c ConflictRecord
+	if err := tx.g.Where("id = ?", id).Take(&c).Error; err != nil {
+		return fmt.Errorf("resolved conflict %s: %w", id, err)
+	}
+	return queueConflictWebhook(tx, domain.EventConflictResolved, c)
 }
 
 func (f ConflictFilter) apply(q *gorm.DB) *gorm.DB {

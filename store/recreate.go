@@ -63,4 +63,5 @@ func recreate(tx *Tx, table, id string, row func(version int64) any, keys []stri
 }
 
 // what names a table's row in error messages.
-var what = map[string]string{domain.TableVisits: "visit", domain.TableOrders: "order", domain.TableAccountNotes: "account note"}
+var what = map[string]string{domain.TableVisits: "visit", domain.TableOrders: "order", domain.TableAccountNotes: "account note",
+	domain.TableAttachments: "attachment"}

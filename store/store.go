@@ -37,6 +37,10 @@ type DB struct {
 	Dialect Dialect
 	// Now is the one clock of the store; tests may replace it.
 	Now func() time.Time
+	// dsn reopens the database for the change listener (ListenChanges).
+	dsn string
+	// onCommit receives the keys of each committed transaction (SQLite).
+	onCommit func(keys []string)
 }
 
 // Options tune Open.
@@ -93,7 +97,7 @@ func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
 		_ = sqlDB.Close()
 		return nil, fmt.Errorf("ping %s database: %w", dialect, err)
 	}
-	return &DB{Gorm: g, Dialect: dialect, Now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }}, nil
+	return &DB{Gorm: g, Dialect: dialect, dsn: dsn, Now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }}, nil
 }
 
 // sqliteDSN turns a file path into a DSN with the settings Fieldsync relies on:
@@ -256,6 +260,9 @@ type Tx struct {
 	g       *gorm.DB
 	dialect Dialect
 	now     time.Time
+	// pending collects the scope keys a transaction from InTx touched
+	// (NoteKeys), announced when it commits; nil elsewhere.
+	pending *pendingKeys
 }
 
 // Now is the time of this unit of work, read once from the store's clock when
@@ -277,9 +284,28 @@ func (tx *Tx) At(now time.Time) *Tx {
 func (db *DB) wrap(g *gorm.DB) *Tx { return &Tx{g: g, dialect: db.Dialect, now: db.Now()} }
 
 // InTx runs fn in one transaction on ctx: committed when fn returns nil,
-// rolled back otherwise.
+// rolled back otherwise. The scope keys the transaction touched (NoteKeys)
+// are announced when it commits: on Postgres by pg_notify inside it, on
+// SQLite to the OnCommit function after it.
 func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
-	return db.Gorm.WithContext(ctx).Transaction(func(g *gorm.DB) error { return fn(db.wrap(g)) })
+	pending := &pendingKeys{}
+	var keys []string
+	err := db.Gorm.WithContext(ctx).Transaction(func(g *gorm.DB) error {
+		tx := db.wrap(g)
+		tx.pending = pending
+		if err := fn(tx); err != nil {
+			return err
+		}
+		keys = pending.list()
+		if len(keys) > 0 && db.Dialect == Postgres {
+			return notifyKeys(tx, keys)
+		}
+		return nil
+	})
+	if err == nil && len(keys) > 0 && db.onCommit != nil {
+		db.onCommit(keys)
+	}
+	return err
 }
 
 // ReadTx runs fn on a consistent snapshot where the dialect offers one cheaply.

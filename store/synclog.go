@@ -35,7 +35,7 @@ type LogQuery struct {
 	// Bound is the Postgres position bound from PullBound: only entries of
 	// transactions below it are read. Zero falls back to the snapshot's xmin.
 	Bound uint64
-	// NaiveSeq orders by seq alone with no xmin bound: the broken cursor the
+	// NaiveSeq orders by seq alone with no xid bound: the broken cursor the
 	// README's "Never skipping a change" describes. Only the test that proves the xid bound matters sets it.
 	NaiveSeq bool
 }
@@ -52,7 +52,7 @@ type logRow struct {
 }
 
 // ReadLog returns up to q.Limit entries after q.After in delivery order. On
-// Postgres only entries of transactions below the snapshot's xmin are returned:
+// Postgres only entries of transactions below q.Bound (PullBound) are returned:
 // every such transaction has finished, so no entry can later appear behind the
 // returned positions. tx should be a repeatable-read transaction so the rows read
 // afterwards come from the same snapshot.

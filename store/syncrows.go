@@ -153,6 +153,10 @@ func versionOf(row any) int64 {
 		return r.Version
 	case domain.AccountNote:
 		return r.Version
+	case domain.Target:
+		return r.Version
+	case domain.Attachment:
+		return r.Version
 	}
 	return 0
 }
@@ -212,6 +216,15 @@ var fetchers = map[string]fetcher{
 			err := s.Scan(&r.ID, &r.AccountID, &r.AuthorID, &r.Body, &r.ConflictOf, &r.Version, &r.UpdatedAt)
 			return r.ID, r.AccountID, r.domain(), nil, err
 		}},
+	domain.TableTargets: {"id, territory_id, rep_id, period, period_start, period_end, revenue_cents, visits, new_accounts, updated_by, version, updated_at",
+		func(s scanner) (string, string, any, []string, error) {
+			var r targetRow
+			err := s.Scan(&r.ID, &r.TerritoryID, &r.RepID, &r.Period, &r.PeriodStart, &r.PeriodEnd, &r.RevenueCents,
+				&r.Visits, &r.NewAccounts, &r.UpdatedBy, &r.Version, &r.UpdatedAt)
+			t := r.domain()
+			return r.ID, "", t, domain.TargetKeys(t), err
+		}},
+	domain.TableAttachments: {attachmentColumns, scanAttachment},
 }
 
 // ---- push idempotency

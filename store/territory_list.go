@@ -23,3 +23,12 @@ func ListTerritories(tx *Tx, after string, limit int) ([]domain.Territory, error
 	}
 	return out, nil
 }
+
+// CountTerritories counts the territories: none means an empty organisation.
+func CountTerritories(tx *Tx) (int64, error) {
+	var n int64
+	if err := tx.g.Table("territories").Count(&n).Error; err != nil {
+		return 0, fmt.Errorf("count territories: %w", err)
+	}
+	return n, nil
+}

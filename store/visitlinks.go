@@ -26,7 +26,11 @@ func unlinkOrders(tx *Tx, visitID string) error {
 		}
 		next := old
 		next.VisitID = nil
-		if _, err := UpdateOrder(tx, acc, old, domain.DecodeFieldVersions(r.FieldVersions), next); err != nil {
+		saved, err := UpdateOrder(tx, acc, old, domain.DecodeFieldVersions(r.FieldVersions), next)
+		if err != nil {
+			return err
+		}
+		if err := RecordOrderChange(tx, domain.OrderChangeBy{Via: domain.ViaSystem}, &old, saved); err != nil {
 			return err
 		}
 	}

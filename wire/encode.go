@@ -8,8 +8,12 @@ import (
 
 // AppendJSON appends r encoded exactly as encoding/json would, without its
 // reflection and without re-validating every row: pull pages are the hottest
-// output of the server. Rows must be compact JSON as encoding/json writes it
-// (HTML-escaped), which is how the store produces them.
+// output of the server. One deliberate difference: a nil Changes is written as
+// [] (encoding/json writes null), since the contract's list is never null.
+// Rows must be compact JSON as encoding/json writes it (HTML-escaped), which is
+// how the store produces them. drift_test.go compares this encoder with
+// json.Marshal on randomly filled values; a field added to Change or
+// PullResponse must be added here too (see docs/development.md).
 func (r PullResponse) AppendJSON(b []byte) []byte {
 	b = append(b, `{"changes":[`...)
 	for i, c := range r.Changes {
@@ -58,8 +62,9 @@ func appendString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-// AppendJSON appends r encoded exactly as encoding/json would; rows must be
-// compact JSON as encoding/json writes it (they come from the store).
+// AppendJSON appends r encoded exactly as encoding/json would, except that a
+// nil Results is written as [] (never null); rows must be compact JSON as
+// encoding/json writes it (they come from the store).
 func (r PushResponse) AppendJSON(b []byte) []byte {
 	b = append(b, `{"results":[`...)
 	for i, m := range r.Results {

@@ -31,7 +31,7 @@ func runAggregates(ctx context.Context, args []string, stdout io.Writer) error {
 	if help, err := parseFlags(fs, args[1:], stdout); help || err != nil {
 		return err
 	}
-	db, _, err := openMigrated(ctx, *cfg, quietLogger())
+	db, _, err := openExisting(ctx, *cfg, quietLogger())
 	if err != nil {
 		return err
 	}

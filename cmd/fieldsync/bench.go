@@ -31,15 +31,25 @@ func runBench(ctx context.Context, args []string, stdout io.Writer) error {
 	idleFor := fs.Duration("idle-for", 10*time.Second, "how long devices poll with empty pulls")
 	wirePushes := fs.Int("wire-pushes", 100, "pushes of 100 visit creates whose bytes on the wire are counted, per shape")
 	runs := fs.Int("runs", 3, "runs of each repeated measurement (raw read, initial sync, idle pulls, push), after an uncounted warm-up")
-	only := fs.String("only", "", `"idle": run only the idle-pull measurement (on the first --org-accounts size) and print the server's fieldsync_pull_* histograms`)
+	only := fs.String("only", "", `"idle": run only the idle-pull measurement (on the first --org-accounts size) and print the server's fieldsync_pull_* histograms; "stream": run only the change-stream measurement (--streams, --stream-rounds)`)
+	streams := fs.Int("streams", 1000, "change streams held open for --only stream")
+	streamRounds := fs.Int("stream-rounds", 20, "writes whose notification latency --only stream measures")
+	soak := fs.Duration("soak", 0, "instead of the measurements: hold a mixed load (pushers, pullers, report and dashboard readers) this long, print RSS, goroutines, connections and p50/p99 per interval, and fail if they keep growing")
+	soakInterval := fs.Duration("soak-interval", time.Minute, "soak: one report row per interval")
+	soakPushers := fs.Int("soak-pushers", 8, "soak: devices pushing 20 visit creates a second each")
+	soakPullers := fs.Int("soak-pullers", 100, "soak: devices pulling every 2 s")
+	soakReaders := fs.Int("soak-readers", 2, "soak: managers reading two reports and the dashboard every 5 s")
 	if help, err := parseFlags(fs, args, stdout); help || err != nil {
 		return err
 	}
 	if *pg == "" {
 		return fmt.Errorf("%w: fieldsync bench needs --postgres", errUsage)
 	}
-	if *only != "" && *only != "idle" {
-		return fmt.Errorf("%w: --only %q (known: idle)", errUsage, *only)
+	if *only != "" && *only != "idle" && *only != "stream" {
+		return fmt.Errorf("%w: --only %q (known: idle, stream)", errUsage, *only)
+	}
+	if *streams < 1 || *streamRounds < 1 {
+		return fmt.Errorf("%w: --streams and --stream-rounds must be at least 1", errUsage)
 	}
 	var sizes []int
 	for _, s := range strings.Split(*orgs, ",") {
@@ -53,10 +63,26 @@ func runBench(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	scope := bench.Dataset{Accounts: *accounts, Visits: *visits, Orders: *orders, Notes: *notes, VisitsPerOrgAccount: *orgVisits}
+	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	if *soak > 0 {
+		scope.OrgAccounts = sizes[0]
+		sopt := bench.SoakOptions{PostgresURL: *pg, ServerBinary: self, Scope: scope, For: *soak, Interval: *soakInterval,
+			Pushers: *soakPushers, Pullers: *soakPullers, Readers: *soakReaders, Seed: 1, Logger: logger}
+		res, err := bench.Soak(ctx, sopt)
+		if err != nil {
+			return fmt.Errorf("soak: %w", err)
+		}
+		bench.SoakReport(stdout, sopt, res)
+		if len(res.Verdict) > 0 {
+			return fmt.Errorf("soak failed: %s", strings.Join(res.Verdict, "; "))
+		}
+		return nil
+	}
 	opt := bench.Options{PostgresURL: *pg, ServerBinary: self, OrgSizes: sizes,
-		Scope:   bench.Dataset{Accounts: *accounts, Visits: *visits, Orders: *orders, Notes: *notes, VisitsPerOrgAccount: *orgVisits},
-		Devices: *devices, PushDevices: *pushDevices, PushFor: *pushFor, IdleFor: *idleFor, Seed: 1, WirePushes: *wirePushes, Only: *only, Runs: *runs,
-		Logger: slog.New(slog.NewTextHandler(os.Stderr, nil))}
+		Scope:   scope,
+		Devices: *devices, PushDevices: *pushDevices, PushFor: *pushFor, IdleFor: *idleFor, Seed: 1, WirePushes: *wirePushes, Only: *only, Runs: *runs, Streams: *streams, StreamRounds: *streamRounds,
+		Logger: logger}
 	results, err := bench.Run(ctx, opt)
 	if err != nil {
 		return fmt.Errorf("bench: %w", err)

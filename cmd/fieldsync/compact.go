@@ -7,6 +7,9 @@ import (
 	"io"
 	"time"
 
+	"github.com/fieldsync/fieldsync/attachments"
+	"github.com/fieldsync/fieldsync/blob"
+	"github.com/fieldsync/fieldsync/server"
 	"github.com/fieldsync/fieldsync/store"
 )
 
@@ -20,13 +23,15 @@ func runCompact(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	retain := fs.Duration("retain", 90*24*time.Hour, "keep tombstones younger than this")
+	blobRetain := fs.Duration("blob-retain", 30*24*time.Hour, "keep the bytes of deleted attachments this long")
+	uploadTTL := fs.Duration("upload-ttl", 7*24*time.Hour, "expire uploads untouched this long")
 	if help, err := parseFlags(fs, args, stdout); help || err != nil {
 		return err
 	}
 	if *retain < time.Hour {
 		return fmt.Errorf("%w: compact: --retain must be at least 1h", errUsage)
 	}
-	db, _, err := openMigrated(ctx, *cfg, quietLogger())
+	db, _, err := openExisting(ctx, *cfg, quietLogger())
 	if err != nil {
 		return err
 	}
@@ -39,5 +44,27 @@ func runCompact(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("compact: %w", err)
 	}
-	return printf(stdout, "removed %d tombstone(s) older than %s\n", removed, *retain)
+	if err := printf(stdout, "removed %d tombstone(s) older than %s\n", removed, *retain); err != nil {
+		return err
+	}
+	return compactAttachments(ctx, *cfg, db, *blobRetain, *uploadTTL, stdout)
+}
+
+// compactAttachments removes the blobs no attachment has named for
+// blobRetain and the uploads untouched for uploadTTL.
+func compactAttachments(ctx context.Context, cfg server.Config, db *store.DB, blobRetain, uploadTTL time.Duration, stdout io.Writer) error {
+	blobs, err := blob.Open(ctx, cfg.BlobURL, cfg.BlobDir, blob.S3Credentials{AccessKey: cfg.BlobAccessKey, SecretKey: cfg.BlobSecretKey})
+	if err != nil {
+		return fmt.Errorf("compact: %w", err)
+	}
+	svc := attachments.New(db, blobs, nil, attachments.Config{StagingDir: cfg.UploadDir}, quietLogger())
+	nb, err := svc.CompactBlobs(ctx, db.Now().Add(-blobRetain))
+	if err != nil {
+		return fmt.Errorf("compact: %w", err)
+	}
+	nu, err := svc.ExpireUploads(ctx, db.Now().Add(-uploadTTL))
+	if err != nil {
+		return fmt.Errorf("compact: %w", err)
+	}
+	return printf(stdout, "removed %d attachment blob(s) unused for %s and %d upload(s) untouched for %s\n", nb, blobRetain, nu, uploadTTL)
 }

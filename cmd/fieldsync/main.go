@@ -21,7 +21,7 @@ const usage = `usage: fieldsync <command> [flags]
 
 commands:
   serve      apply pending migrations and serve the API (SIGTERM drains in-flight requests)
-  migrate    apply pending migrations and print how many ran
+  migrate    apply pending migrations and print how many ran (creates a missing SQLite file)
   seed       generate a deterministic sales organisation (--demo prints demo logins)
   user add   create a user: --email E --name N --role R --password P [--territory ID]...
   compact    drop change-log tombstones older than --retain (default 90 days)
@@ -29,7 +29,39 @@ commands:
              compare the report tables with the base tables, or recompute them
   bench      load-test a server against a raw pgx baseline on a Postgres cluster (docs/benchmarks.md)
 
-Run "fieldsync <command> -h" for the flags of a command.`
+Run "fieldsync <command> -h" for the flags of a command; a flag overrides its
+environment variable.
+
+environment:
+  FIELDSYNC_DATABASE_URL   postgres://user:pass@host/db URL, or a SQLite file path (default fieldsync.db);
+                           serve creates a missing SQLite file and warns that it is empty
+  FIELDSYNC_CREATE_DB      false: serve refuses a missing SQLite file instead (default true)
+  FIELDSYNC_ADDR           listen address (default :8080; make run uses 127.0.0.1:8080)
+  FIELDSYNC_LOG_LEVEL      debug, info, warn or error (JSON logs on stderr)
+  FIELDSYNC_CURRENCY       default currency of new orders (EUR)
+  FIELDSYNC_CADENCE_A, FIELDSYNC_CADENCE_B, FIELDSYNC_CADENCE_C
+                           days between required visits per account class (7, 14, 30)
+  FIELDSYNC_DB_MAX_CONNS   connection pool size (20)
+  FIELDSYNC_BODY_LIMIT     largest request body in bytes
+  FIELDSYNC_READ_TIMEOUT, FIELDSYNC_WRITE_TIMEOUT, FIELDSYNC_IDLE_TIMEOUT, FIELDSYNC_SHUTDOWN_TIMEOUT
+                           HTTP timeouts (durations like 30s; defaults in "fieldsync serve -h")
+  FIELDSYNC_PROXY_HEADER   header holding the client address behind a trusted proxy
+  FIELDSYNC_TOKEN_TTL      lifetime of device tokens (720h)
+  FIELDSYNC_TIMEZONE       IANA time zone of the organisation's days in the KPI report (UTC)
+  FIELDSYNC_STREAMS_PER_USER
+                           change streams one user may hold open per server (16)
+  FIELDSYNC_BLOB_URL       attachment store: empty for FIELDSYNC_BLOB_DIR, or s3://bucket?endpoint=URL
+  FIELDSYNC_BLOB_DIR       directory of attachment blobs (fieldsync-blobs)
+  FIELDSYNC_UPLOAD_DIR     directory staging attachment uploads in progress (fieldsync-uploads)
+  FIELDSYNC_BLOB_ACCESS_KEY, FIELDSYNC_BLOB_SECRET_KEY (else AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)
+                           S3 credentials
+  FIELDSYNC_BCRYPT_COST    password hashing cost
+  FIELDSYNC_LOGIN_FAILURES_PER_EMAIL, FIELDSYNC_LOGIN_FAILURES_PER_ADDR, FIELDSYNC_LOGIN_FAILURE_WINDOW
+                           failed-login rate limits (5, 20, 15m)
+  FIELDSYNC_REPORT_FOLD_INTERVAL
+                           how often report deltas are folded (5s; 0: never)
+  FIELDSYNC_BENCH_POSTGRES_URL
+                           bench: the Postgres cluster to load`
 
 // errUsage marks a mistake on the command line (exit status 2).
 var errUsage = errors.New("usage")

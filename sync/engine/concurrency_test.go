@@ -6,6 +6,7 @@ import (
 	gosync "sync"
 	"testing"
 
+	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/internal/testdb"
 	"github.com/fieldsync/fieldsync/store"
 	"github.com/fieldsync/fieldsync/sync/engine"
@@ -113,67 +114,72 @@ func TestPull_ConcurrentWritersNothingSkipped(t *testing.T) {
 // TestPull_OutOfOrderCommit forces the interleaving that a plain sequence
 // cursor gets wrong on Postgres: push A takes its log position, push B takes a
 // later one and commits, a device pulls, and only then A commits. The pull
-// cursor must still deliver A; the naive seq-only cursor (the negative control)
-// must skip it, which shows the test can see the defect. SQLite's single writer
-// cannot interleave this way, so the test is Postgres-only.
-func TestPull_OutOfOrderCommit(t *testing.T) {
-	for _, naive := range []bool{false, true} {
-		t.Run(fmt.Sprintf("naive=%v", naive), func(t *testing.T) {
-			o := newOrg(t, testdb.Open(t, store.Postgres))
-			if naive {
-				engine.SetNaiveSeqCursor(o.eng)
-			}
-			ctx := context.Background()
-			puller := o.actor(o.rep1)
-			puller.DeviceID = "puller"
-			m := newMirror()
-			o.syncAll(t, m, o.rep1)
+// cursor must still deliver A. SQLite's single writer cannot interleave this
+// way, so the test is Postgres-only.
+func TestPull_OutOfOrderCommit(t *testing.T) { outOfOrderCommit(t, false) }
 
-			entered, release := make(chan struct{}), make(chan struct{})
-			engine.SetPushHook(o.eng, func(at engine.PushPoint, a engine.Actor, _ error) {
-				if at == engine.PushCommit && a.DeviceID == "device-a" {
-					close(entered)
-					<-release
-				}
-			})
-			defer engine.SetPushHook(o.eng, nil)
-			push := func(device, id, day string) error {
-				a := o.actor(o.rep1)
-				a.DeviceID = device
-				_, err := o.eng.Push(ctx, a, wire.PushRequest{Mutations: []wire.Mutation{
-					mut("visits", "upsert", id, 0, map[string]any{"account_id": o.acc1, "planned_at": day + "T09:00:00Z"})}})
-				return err
-			}
-			idA, idB := uuid.NewString(), uuid.NewString()
-			doneA := make(chan error, 1)
-			go func() { doneA <- push("device-a", idA, "2026-11-02") }()
-			<-entered // A holds its log position, uncommitted
-			if err := push("device-b", idB, "2026-11-03"); err != nil {
-				close(release)
-				t.Fatalf("push B: %v", err)
-			}
-			for {
-				resp, err := o.eng.Pull(ctx, puller, m.cursor, 50)
-				if err != nil {
-					close(release)
-					t.Fatalf("pull while A is open: %v", err)
-				}
-				m.apply(resp)
-				if !resp.HasMore {
-					break
-				}
-			}
+// TestPull_NaiveSeqCursorSkips is the negative control of the test above: the
+// same forced interleaving against a seq-only cursor must lose A, which shows
+// the test can see the defect. The interleaving is held by the push hook (A
+// waits, uncommitted, on a channel until the pull is done), never by timing,
+// so a busy machine only makes it slower.
+func TestPull_NaiveSeqCursorSkips(t *testing.T) { outOfOrderCommit(t, true) }
+
+func outOfOrderCommit(t *testing.T, naive bool) {
+	o := newOrg(t, testdb.Open(t, store.Postgres))
+	if naive {
+		engine.SetNaiveSeqCursor(o.eng)
+	}
+	ctx := context.Background()
+	puller := o.actor(o.rep1)
+	puller.DeviceID = "puller"
+	m := newMirror()
+	o.syncAll(t, m, o.rep1)
+
+	entered, release := make(chan struct{}), make(chan struct{})
+	var once gosync.Once // a retried commit must not close entered twice
+	engine.SetPushHook(o.eng, func(at engine.PushPoint, a domain.Caller, _ error) {
+		if at == engine.PushCommit && a.DeviceID == "device-a" {
+			once.Do(func() { close(entered) })
+			<-release
+		}
+	})
+	defer engine.SetPushHook(o.eng, nil)
+	push := func(device, id, day string) error {
+		a := o.actor(o.rep1)
+		a.DeviceID = device
+		_, err := o.eng.Push(ctx, a, wire.PushRequest{Mutations: []wire.Mutation{
+			mut("visits", "upsert", id, 0, map[string]any{"account_id": o.acc1, "planned_at": day + "T09:00:00Z"})}})
+		return err
+	}
+	idA, idB := uuid.NewString(), uuid.NewString()
+	doneA := make(chan error, 1)
+	go func() { doneA <- push("device-a", idA, "2026-11-02") }()
+	<-entered // A holds its log position, uncommitted
+	if err := push("device-b", idB, "2026-11-03"); err != nil {
+		close(release)
+		t.Fatalf("push B: %v", err)
+	}
+	for {
+		resp, err := o.eng.Pull(ctx, puller, m.cursor, 50)
+		if err != nil {
 			close(release)
-			if err := <-doneA; err != nil {
-				t.Fatalf("push A: %v", err)
-			}
-			o.syncAll(t, m, o.rep1)
-			if !m.has("visits", idB) {
-				t.Fatalf("B never arrived")
-			}
-			if got := m.has("visits", idA); got == naive {
-				t.Fatalf("naive=%v: A arrived = %v; the cursor must deliver a change that committed after a later one, and the naive cursor must not", naive, got)
-			}
-		})
+			t.Fatalf("pull while A is open: %v", err)
+		}
+		m.apply(resp)
+		if !resp.HasMore {
+			break
+		}
+	}
+	close(release)
+	if err := <-doneA; err != nil {
+		t.Fatalf("push A: %v", err)
+	}
+	o.syncAll(t, m, o.rep1)
+	if !m.has("visits", idB) {
+		t.Fatalf("B never arrived")
+	}
+	if got := m.has("visits", idA); got == naive {
+		t.Fatalf("naive=%v: A arrived = %v; the cursor must deliver a change that committed after a later one, and the naive cursor must not", naive, got)
 	}
 }

@@ -12,13 +12,6 @@ import (
 	"github.com/fieldsync/fieldsync/store"
 )
 
-// Actor is who pulls or pushes: the authenticated user on one device.
-type Actor struct {
-	UserID   string
-	Role     domain.Role
-	DeviceID string
-}
-
 // Observer receives counts for metrics; the server wires it to Prometheus.
 type Observer interface {
 	ChangesServed(n int)
@@ -61,7 +54,7 @@ type Engine struct {
 	// pushHook, when set, is called at points of every push transaction
 	// (PushLocked, PushCommit, PushRetry); tests use it to hold pushes at
 	// those points and force interleavings.
-	pushHook func(point PushPoint, a Actor, err error)
+	pushHook func(point PushPoint, a domain.Caller, err error)
 }
 
 // PushPoint names a point of a push transaction where a test hook runs.

@@ -75,12 +75,12 @@ func (o *org) write(t testing.TB, fn func(tx *store.Tx, now time.Time) error) {
 	}
 }
 
-func (o *org) actor(user string) engine.Actor {
+func (o *org) actor(user string) domain.Caller {
 	role := domain.RoleRep
 	if user == o.mgr {
 		role = domain.RoleManager
 	}
-	return engine.Actor{UserID: user, Role: role, DeviceID: "dev-" + user[:8]}
+	return domain.Caller{UserID: user, Role: role, DeviceID: "dev-" + user[:8]}
 }
 
 // mirror applies pull pages the way docs/protocol.md §4.1 tells a device to.

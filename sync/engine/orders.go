@@ -56,6 +56,9 @@ func (p *pusher) order(m wire.Mutation) (wire.MutationResult, error) {
 		status = wire.StatusMerged // the link to a deleted visit was dropped
 	}
 	saved, err := store.UpdateOrder(p.tx, acc, cur, fv, result)
+	if err == nil {
+		err = p.recordOrder(&cur, saved)
+	}
 	if err != nil {
 		return wire.MutationResult{}, err
 	}
@@ -94,6 +97,9 @@ func (p *pusher) createOrder(m wire.Mutation) (wire.MutationResult, error) {
 		return wire.MutationResult{}, err
 	}
 	saved, err := store.CreateOrder(p.tx, acc, o)
+	if err == nil {
+		err = p.recordOrder(nil, saved)
+	}
 	if err != nil {
 		return wire.MutationResult{}, err
 	}
@@ -107,94 +113,10 @@ func (p *pusher) createOrder(m wire.Mutation) (wire.MutationResult, error) {
 	return res, nil
 }
 
-// finishOrder prices and validates an order about to be written (FinishOrder).
+// finishOrder prices, numbers and validates an order about to be written
+// (store.FinishOrder, as every writer of orders does).
 func (p *pusher) finishOrder(o *domain.Order, from string) error {
-	return FinishOrder(p.tx, o, from)
-}
-
-// FinishOrder prices, numbers and validates an order about to be written from
-// status from, for every writer (push, the desk, conflict resolution). Draft
-// lines are priced from the catalogue on every write so the rep sees real
-// totals offline after the next sync; submitting freezes prices, takes the next
-// organisation-wide number and stamps the time; the total is always the
-// server's.
-func FinishOrder(tx *store.Tx, o *domain.Order, from string) error {
-	if o.VisitID != nil {
-		if err := checkOrderVisit(tx, o); err != nil {
-			return err
-		}
-	}
-	if domain.OrderEditable(from) {
-		if err := PriceOrder(tx, o); err != nil {
-			return err
-		}
-	}
-	if from == domain.OrderDraft && o.Status == domain.OrderSubmitted {
-		if len(o.Lines) == 0 {
-			return domain.Invalid(domain.FieldError{Field: "lines", Message: "an order needs at least one line to be submitted"})
-		}
-		n, err := store.NextOrderNumber(tx)
-		if err != nil {
-			return err
-		}
-		now := tx.Now()
-		o.Number, o.SubmittedAt = &n, &now
-	}
-	o.TotalCents = domain.OrderTotal(o.Lines)
-	if verr := domain.ValidateOrder(*o); verr != nil {
-		return verr
-	}
-	return nil
-}
-
-// PriceOrder sets each line's unit price from the catalogue. Products must exist,
-// be active and share the order's currency.
-func PriceOrder(tx *store.Tx, o *domain.Order) error {
-	if len(o.Lines) == 0 {
-		return nil
-	}
-	ids := make([]string, 0, len(o.Lines))
-	for _, l := range o.Lines {
-		if domain.IsUUID(l.ProductID) {
-			ids = append(ids, l.ProductID)
-		}
-	}
-	products, err := store.GetProducts(tx, ids)
-	if err != nil {
-		return err
-	}
-	lines, perr := domain.PriceLines(o.Lines, products)
-	if perr != nil {
-		return perr
-	}
-	if perr := domain.CheckCurrency(*o, products); perr != nil {
-		return perr
-	}
-	o.Lines = lines
-	return nil
-}
-
-// checkOrderVisit: an order's visit is a visit of its account. A link to a
-// visit that was deleted is cleared instead of refused (store/visitlinks.go):
-// a device may have linked the order offline before it heard of the delete,
-// and refusing would lose the order, or leave an order unlinked by an older
-// server stuck forever.
-func checkOrderVisit(tx *store.Tx, o *domain.Order) error {
-	v, _, err := store.GetVisit(tx, *o.VisitID, false)
-	if domain.ErrorCode(err) == domain.CodeNotFound {
-		gone, derr := store.WasDeleted(tx, domain.TableVisits, *o.VisitID)
-		if derr != nil {
-			return derr
-		}
-		if gone {
-			o.VisitID = nil
-			return nil
-		}
-	}
-	if domain.ErrorCode(err) == domain.CodeNotFound || (err == nil && v.AccountID != o.AccountID) {
-		return domain.Invalid(domain.FieldError{Field: "visit_id", Message: "must be a visit of the same account"})
-	}
-	return err
+	return store.FinishOrder(p.tx, o, from)
 }
 
 func (p *pusher) deleteOrder(m wire.Mutation, acc domain.Account, cur domain.Order, fv domain.FieldVersions) (wire.MutationResult, error) {

@@ -15,7 +15,6 @@ import (
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/internal/testdb"
 	"github.com/fieldsync/fieldsync/store"
-	"github.com/fieldsync/fieldsync/sync/engine"
 	"github.com/fieldsync/fieldsync/wire"
 	"github.com/google/uuid"
 )
@@ -50,7 +49,7 @@ type attempt struct {
 
 // device is what one device of the rep last saw: row id -> table and version.
 type device struct {
-	actor engine.Actor
+	actor domain.Caller
 	known map[string]knownRow
 	sent  []wire.Mutation
 	first map[string]wire.MutationResult // mutation id -> first answer
@@ -66,7 +65,7 @@ type world struct {
 	o        *org
 	rnd      *rand.Rand
 	desk     *backoffice.OrderDesk
-	coord    backoffice.Caller
+	coord    domain.Caller
 	devices  [2]*device
 	attempts []attempt
 	created  map[string]string // row id -> table, for creates applied
@@ -76,14 +75,14 @@ type world struct {
 func newWorld(t *testing.T, db *store.DB, seed uint64) *world {
 	o := newOrg(t, db)
 	w := &world{t: t, o: o, rnd: rand.New(rand.NewPCG(seed, 0x5eed)), desk: backoffice.NewOrderDesk(db),
-		coord: backoffice.Caller{UserID: uuid.NewString(), Role: domain.RoleCoordinator}, created: map[string]string{}}
+		coord: domain.Caller{UserID: uuid.NewString(), Role: domain.RoleCoordinator}, created: map[string]string{}}
 	o.write(t, func(tx *store.Tx, now time.Time) error {
 		_, err := store.CreateUser(tx, store.UserRecord{Email: w.coord.UserID + "@x.io", PasswordHash: "x",
 			User: domain.User{ID: w.coord.UserID, Name: "Desk", Role: domain.RoleCoordinator}})
 		return err
 	})
 	for i := range w.devices {
-		w.devices[i] = &device{actor: engine.Actor{UserID: o.rep1, Role: domain.RoleRep, DeviceID: fmt.Sprintf("device-%d", i)},
+		w.devices[i] = &device{actor: domain.Caller{UserID: o.rep1, Role: domain.RoleRep, DeviceID: fmt.Sprintf("device-%d", i)},
 			known: map[string]knownRow{}, first: map[string]wire.MutationResult{}}
 	}
 	return w

@@ -15,10 +15,25 @@ import (
 // Pull returns the next page of changes for the actor after cursor (empty: an
 // initial sync). It never fails on a bad cursor: an unknown, foreign, compacted or
 // malformed cursor gets a reset and the first page of an initial sync.
-func (e *Engine) Pull(ctx context.Context, a Actor, cursor string, limit int) (wire.PullResponse, error) {
+func (e *Engine) Pull(ctx context.Context, a domain.Caller, cursor string, limit int) (wire.PullResponse, error) {
+	return e.pull(ctx, a, "", cursor, limit)
+}
+
+// PullTable is Pull restricted to one synced table: the page holds at most
+// limit changes, all of that table, and its cursor is a position in that
+// table's changes only (the RxDB adapter keeps one per collection). A table
+// the actor's role does not receive answers no changes.
+func (e *Engine) PullTable(ctx context.Context, a domain.Caller, table, cursor string, limit int) (wire.PullResponse, error) {
+	if table == "" {
+		return wire.PullResponse{}, errors.New("pull table: no table")
+	}
+	return e.pull(ctx, a, table, cursor, limit)
+}
+
+func (e *Engine) pull(ctx context.Context, a domain.Caller, table, cursor string, limit int) (wire.PullResponse, error) {
 	limit = min(max(limit, 1), wire.MaxPullLimit)
 	var st pullTimes
-	resp, err := e.pullPage(ctx, a, cursor, limit, &st)
+	resp, err := e.pullPage(ctx, a, table, cursor, limit, &st)
 	var missing errNewScope
 	if errors.As(err, &missing) {
 		// First pull under this scope: store its snapshot (a write, so outside the
@@ -26,7 +41,7 @@ func (e *Engine) Pull(ctx context.Context, a Actor, cursor string, limit int) (w
 		if _, err := store.ScopeID(e.db.Autocommit(ctx), a.UserID, missing.scope); err != nil {
 			return wire.PullResponse{}, fmt.Errorf("pull: %w", err)
 		}
-		resp, err = e.pullPage(ctx, a, cursor, limit, &st)
+		resp, err = e.pullPage(ctx, a, table, cursor, limit, &st)
 	}
 	if err != nil {
 		return wire.PullResponse{}, fmt.Errorf("pull: %w", err)
@@ -50,7 +65,7 @@ func (e *Engine) Pull(ctx context.Context, a Actor, cursor string, limit int) (w
 // within the same second, holding the pool's connections across four round
 // trips each, and the polls queued behind them for up to two seconds: the
 // one-per-cent tail of docs/benchmarks.md, "The empty-pull tail".
-func (e *Engine) stampPull(ctx context.Context, a Actor) {
+func (e *Engine) stampPull(ctx context.Context, a domain.Caller) {
 	now := e.db.Now()
 	if e.stamps.take(a.UserID, a.DeviceID, now) {
 		return // fresh, or queued for FlushPullStamps
@@ -176,7 +191,8 @@ func (errNewScope) Error() string { return "scope snapshot not stored yet" }
 
 // pullPage builds one page on one snapshot: the scope, the cursor checks, the
 // log entries and the rows all come from the same consistent view.
-func (e *Engine) pullPage(ctx context.Context, a Actor, cursor string, limit int, times *pullTimes) (wire.PullResponse, error) {
+// table, when set, narrows the page to that table (PullTable).
+func (e *Engine) pullPage(ctx context.Context, a domain.Caller, table, cursor string, limit int, times *pullTimes) (wire.PullResponse, error) {
 	var resp wire.PullResponse
 	t0 := time.Now()
 	bound, err := store.PullBound(e.db.Autocommit(ctx))
@@ -201,6 +217,15 @@ func (e *Engine) pullPage(ctx context.Context, a Actor, cursor string, limit int
 		st, reset, err := e.resume(tx, a.UserID, cursor, scope, scopeID)
 		if err != nil {
 			return err
+		}
+		if table != "" {
+			// Narrowed after the cursor checks: the stored scope snapshot
+			// stays the user's whole scope, shared with every other cursor.
+			if !scope.HasTable(table) {
+				resp = wire.PullResponse{Cursor: e.cursor.encode(st), Reset: reset}
+				return nil
+			}
+			scope.Tables = []string{table}
 		}
 		p := &page{e: e, tx: tx, scope: scope, st: st, limit: limit, bound: bound}
 		if err := p.fill(); err != nil {

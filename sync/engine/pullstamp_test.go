@@ -5,13 +5,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/internal/testdb"
 	"github.com/fieldsync/fieldsync/store"
-	"github.com/fieldsync/fieldsync/sync/engine"
 )
 
 // lastPull reads the device's stored last-pull stamp.
-func lastPull(t *testing.T, db *store.DB, a engine.Actor) *time.Time {
+func lastPull(t *testing.T, db *store.DB, a domain.Caller) *time.Time {
 	t.Helper()
 	ds, err := store.ListDevices(db.Autocommit(context.Background()), a.UserID)
 	if err != nil {
@@ -76,7 +76,7 @@ func TestPull_DeferredStampsWaitForFlush(t *testing.T) {
 		now := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
 		db.Now = func() time.Time { return now }
 		a1, a2 := o.actor(o.rep1), o.actor(o.rep2)
-		for _, a := range []engine.Actor{a1, a2} {
+		for _, a := range []domain.Caller{a1, a2} {
 			if err := store.UpsertDevice(db.Autocommit(context.Background()), a.UserID, a.DeviceID, nil); err != nil {
 				t.Fatal(err)
 			}

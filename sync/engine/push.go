@@ -20,7 +20,7 @@ const pushAttempts = 3
 // commit. A replayed mutation_id returns its stored result and changes nothing
 // (replays). Only an internal failure fails the request; then nothing of it is
 // kept and the device resends the batch.
-func (e *Engine) Push(ctx context.Context, a Actor, req wire.PushRequest) (wire.PushResponse, error) {
+func (e *Engine) Push(ctx context.Context, a domain.Caller, req wire.PushRequest) (wire.PushResponse, error) {
 	var results []wire.MutationResult
 	err := e.retryPush(ctx, a, func(tx *store.Tx) error {
 		var err error
@@ -44,7 +44,7 @@ func (e *Engine) Push(ctx context.Context, a Actor, req wire.PushRequest) (wire.
 // completing visits of the same accounts in opposite orders, say) aborts the
 // whole transaction before anything commits, so the request is applied again,
 // as the device would resend it, instead of answering 500.
-func (e *Engine) retryPush(ctx context.Context, a Actor, apply func(tx *store.Tx) error) error {
+func (e *Engine) retryPush(ctx context.Context, a domain.Caller, apply func(tx *store.Tx) error) error {
 	for attempt := 1; ; attempt++ {
 		err := e.db.InTx(ctx, apply)
 		if err == nil || attempt == pushAttempts || !store.IsRetryable(err) || ctx.Err() != nil {
@@ -58,7 +58,7 @@ func (e *Engine) retryPush(ctx context.Context, a Actor, apply func(tx *store.Tx
 
 // pushBatch applies one request in tx and returns a result per mutation, in
 // the mutations' order.
-func (e *Engine) pushBatch(tx *store.Tx, a Actor, req wire.PushRequest) ([]wire.MutationResult, error) {
+func (e *Engine) pushBatch(tx *store.Tx, a domain.Caller, req wire.PushRequest) ([]wire.MutationResult, error) {
 	// First, before any other lock (store/locks.go): a resend of this request
 	// that overlaps it waits here, then reads the results this one stored
 	// instead of applying the mutations again. A retry is a new transaction and
@@ -127,7 +127,7 @@ func (e *Engine) pushBatch(tx *store.Tx, a Actor, req wire.PushRequest) ([]wire.
 type replays map[string]json.RawMessage
 
 // loadReplays reads the stored results of the batch's mutation ids.
-func loadReplays(tx *store.Tx, a Actor, muts []wire.Mutation) (replays, error) {
+func loadReplays(tx *store.Tx, a domain.Caller, muts []wire.Mutation) (replays, error) {
 	ids := make([]string, 0, len(muts))
 	for _, m := range muts {
 		if domain.IsUUID(m.MutationID) {
@@ -166,7 +166,7 @@ func (r replays) remember(mutationID string, res wire.MutationResult) (store.Pus
 type pusher struct {
 	e     *Engine
 	tx    *store.Tx
-	a     Actor
+	a     domain.Caller
 	scope domain.Scope
 	// accounts caches the accounts read by this request: a batch of visits is
 	// usually a day at a handful of customers.
@@ -288,6 +288,8 @@ func (p *pusher) apply(m wire.Mutation) (wire.MutationResult, error) {
 		return p.note(m)
 	case domain.TableAccounts:
 		return p.account(m)
+	case domain.TableAttachments:
+		return p.attachment(m)
 	}
 	return wire.MutationResult{}, domain.Errorf(domain.CodeForbidden, "%s are read-only on devices", m.Table)
 }
@@ -305,7 +307,7 @@ func pushKind(m wire.Mutation) domain.WriteKind {
 	return domain.WriteCreate
 }
 
-func (p *pusher) actor() domain.Actor { return domain.Actor{ID: p.a.UserID, Role: p.a.Role} }
+func (p *pusher) actor() domain.Caller { return p.a }
 
 // unseen answers a mutation of an existing row outside the pusher's scope
 // exactly as the same mutation of a row that does not exist: a delete is

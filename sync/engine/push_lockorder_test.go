@@ -70,14 +70,14 @@ func TestPush_LockOrder(t *testing.T) {
 
 // stepPair runs the interleaving of TestPush_LockOrder and returns how many
 // push transactions failed for a transient reason and ran again.
-func stepPair(t *testing.T, o *org, a, b engine.Actor, ma, mb []wire.Mutation) int {
+func stepPair(t *testing.T, o *org, a, b domain.Caller, ma, mb []wire.Mutation) int {
 	t.Helper()
 	ctx := context.Background()
 	var retries atomic.Int32
 	aAt, bAt := make(chan struct{}), make(chan struct{})
 	aGo, bGo := make(chan struct{}), make(chan struct{})
 	var aOnce, bOnce gosync.Once
-	engine.SetPushHook(o.eng, func(at engine.PushPoint, who engine.Actor, err error) {
+	engine.SetPushHook(o.eng, func(at engine.PushPoint, who domain.Caller, err error) {
 		switch {
 		case at == engine.PushRetry:
 			retries.Add(1)
@@ -94,7 +94,7 @@ func stepPair(t *testing.T, o *org, a, b engine.Actor, ma, mb []wire.Mutation) i
 	defer releaseB()
 	defer releaseA()
 
-	run := func(who engine.Actor, muts []wire.Mutation, done chan<- error) {
+	run := func(who domain.Caller, muts []wire.Mutation, done chan<- error) {
 		resp, err := o.eng.Push(ctx, who, wire.PushRequest{Mutations: muts})
 		for i, r := range resp.Results {
 			if err == nil && r.Status != wire.StatusApplied && r.Status != wire.StatusMerged {
@@ -199,7 +199,7 @@ func TestPush_Burst(t *testing.T) {
 		seconds, _ = strconv.Atoi(v)
 	}
 	var retries, deadlocks atomic.Int64
-	engine.SetPushHook(o.eng, func(at engine.PushPoint, _ engine.Actor, err error) {
+	engine.SetPushHook(o.eng, func(at engine.PushPoint, _ domain.Caller, err error) {
 		if at == engine.PushRetry {
 			retries.Add(1)
 			if store.IsDeadlock(err) {
@@ -248,7 +248,7 @@ func burst(t *testing.T, o *org, reps, accounts []string, rounds int, d time.Dur
 		go func() {
 			defer wg.Done()
 			rng := rand.New(rand.NewPCG(uint64(i), 7))
-			a := engine.Actor{UserID: rep, Role: domain.RoleRep, DeviceID: fmt.Sprintf("burst-%d", i)}
+			a := domain.Caller{UserID: rep, Role: domain.RoleRep, DeviceID: fmt.Sprintf("burst-%d", i)}
 			<-start
 			for n := 0; d > 0 && time.Now().Before(stop) || d == 0 && n < rounds; n++ {
 				muts := burstBatch(rng, o, accounts, n)
@@ -317,7 +317,7 @@ func TestOrderDesk_LocksAccountBeforeOrder(t *testing.T) {
 	db := testdb.Open(t, store.Postgres)
 	o := newOrg(t, db)
 	ctx := context.Background()
-	coord := backoffice.Caller{UserID: uuid.NewString(), Role: domain.RoleCoordinator}
+	coord := domain.Caller{UserID: uuid.NewString(), Role: domain.RoleCoordinator}
 	o.write(t, func(tx *store.Tx, now time.Time) error {
 		_, err := store.CreateUser(tx, store.UserRecord{Email: "desk@x.io", PasswordHash: "x",
 			User: domain.User{ID: coord.UserID, Name: "Desk", Role: domain.RoleCoordinator}})
@@ -377,7 +377,7 @@ func TestResolve_LocksAccountBeforeRow(t *testing.T) {
 	base := lockWaiters(t, o)
 	done := make(chan error, 1)
 	go func() {
-		_, err := backoffice.NewConflicts(db, "EUR").Resolve(ctx, backoffice.Caller{UserID: o.mgr, Role: domain.RoleManager},
+		_, err := backoffice.NewConflicts(db, "EUR").Resolve(ctx, domain.Caller{UserID: o.mgr, Role: domain.RoleManager},
 			resp.Results[0].ConflictID, backoffice.ResolveInput{Resolution: backoffice.TakeDevice})
 		done <- err
 	}()

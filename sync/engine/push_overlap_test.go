@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/internal/testdb"
 	"github.com/fieldsync/fieldsync/store"
 	"github.com/fieldsync/fieldsync/sync/engine"
@@ -83,13 +84,13 @@ func TestPush_OverlappingResendReplays(t *testing.T) {
 // lets the first commit. On SQLite the first holds the single write lock, so
 // the resend queues in its BEGIN IMMEDIATE or has not begun yet: either way it
 // starts after the commit. It returns both answers.
-func overlap(t *testing.T, o *org, a engine.Actor, req wire.PushRequest) (first, second []wire.MutationResult) {
+func overlap(t *testing.T, o *org, a domain.Caller, req wire.PushRequest) (first, second []wire.MutationResult) {
 	t.Helper()
 	ctx := context.Background()
 	var armed atomic.Bool
 	armed.Store(true)
 	entered, release := make(chan struct{}), make(chan struct{})
-	engine.SetPushHook(o.eng, func(at engine.PushPoint, _ engine.Actor, _ error) {
+	engine.SetPushHook(o.eng, func(at engine.PushPoint, _ domain.Caller, _ error) {
 		if at == engine.PushCommit && armed.CompareAndSwap(true, false) {
 			close(entered)
 			<-release

@@ -6,9 +6,9 @@ import (
 	gosync "sync"
 	"testing"
 
+	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/internal/testdb"
 	"github.com/fieldsync/fieldsync/store"
-	"github.com/fieldsync/fieldsync/sync/engine"
 	"github.com/fieldsync/fieldsync/wire"
 	"github.com/google/uuid"
 )
@@ -22,7 +22,7 @@ func TestPush_DeadlockRetried(t *testing.T) {
 	db := testdb.Open(t, store.Postgres)
 	o := newOrg(t, db)
 	ctx := context.Background()
-	planned := func(a engine.Actor, account string) string {
+	planned := func(a domain.Caller, account string) string {
 		id := uuid.NewString()
 		resp, err := o.eng.Push(ctx, a, wire.PushRequest{Mutations: []wire.Mutation{mut("visits", "upsert", id, 0,
 			map[string]any{"account_id": account, "planned_at": "2026-11-23T09:00:00Z"})}})
@@ -46,7 +46,7 @@ func TestPush_DeadlockRetried(t *testing.T) {
 		var wg gosync.WaitGroup
 		errs := make([]error, 2)
 		for i, req := range []struct {
-			a    engine.Actor
+			a    domain.Caller
 			muts []wire.Mutation
 		}{
 			{devA, []wire.Mutation{complete(a1, round), complete(a2, round)}},

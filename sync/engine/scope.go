@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/store"
@@ -20,25 +19,15 @@ func (e *Engine) Scope(ctx context.Context, userID string) (domain.Scope, error)
 	return s, err
 }
 
+// resolveScope is the sync scope of the one visibility rule (domain.Visible,
+// domain.ScopeFor); a user who does not exist has none.
 func resolveScope(tx *store.Tx, userID string) (domain.Scope, error) {
-	u, err := store.GetUser(tx, userID, false)
+	v, err := store.LoadVisibility(tx, store.VisibilityQuery{UserID: userID})
 	if err != nil {
 		return domain.Scope{}, err
 	}
-	in := domain.ScopeInput{UserID: userID, Role: u.Role, Assigned: u.TerritoryIDs}
-	if u.Role == domain.RoleDirector || u.Role == domain.RoleOps ||
-		(u.Role == domain.RoleCoordinator && len(u.TerritoryIDs) == 0) {
-		return domain.ScopeFor(in), nil
+	if !v.Found {
+		return domain.Scope{}, domain.Errorf(domain.CodeNotFound, "user not found")
 	}
-	visible := u.TerritoryIDs
-	if u.Role == domain.RoleManager || u.Role == domain.RoleCoordinator {
-		if visible, err = store.TerritorySubtree(tx, u.TerritoryIDs); err != nil {
-			return domain.Scope{}, fmt.Errorf("scope of %s: %w", userID, err)
-		}
-		in.Subtree = visible
-	}
-	if in.Ancestors, err = store.TerritoryAncestors(tx, visible); err != nil {
-		return domain.Scope{}, fmt.Errorf("scope of %s: %w", userID, err)
-	}
-	return domain.ScopeFor(in), nil
+	return domain.ScopeFor(v), nil
 }

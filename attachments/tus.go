@@ -1,0 +1,158 @@
+package attachments
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/fieldsync/fieldsync/domain"
+	"github.com/tus/tusd/v2/pkg/filestore"
+	tusd "github.com/tus/tusd/v2/pkg/handler"
+	"github.com/tus/tusd/v2/pkg/memorylocker"
+	expslog "golang.org/x/exp/slog"
+)
+
+// Uploads use the tus protocol (tus.io, v1.0.0 with the creation and
+// termination extensions) through tusd: mobile platforms have maintained tus
+// clients (TUSKit for iOS, tus-android-client, tus-js-client), and tusd
+// implements the offsets, locking and resumption the lane needs. tusd stages
+// each upload in a local file (its filestore), streaming, so memory stays
+// flat whatever the file size; once the last byte is in, finish verifies and
+// moves the bytes to the blob store.
+
+// Uploader is the authenticated caller of the upload lane.
+type Uploader struct {
+	UserID   string
+	DeviceID string
+}
+
+type uploaderKey struct{}
+
+// WithUploader returns ctx carrying u, for the tus hooks.
+func WithUploader(ctx context.Context, u Uploader) context.Context {
+	return context.WithValue(ctx, uploaderKey{}, u)
+}
+
+func uploaderOf(ctx context.Context) (Uploader, bool) {
+	u, ok := ctx.Value(uploaderKey{}).(Uploader)
+	return u, ok && u.UserID != ""
+}
+
+// Upload metadata keys kept on a staged upload (tus Upload-Metadata): the
+// attachment the client names, and the user who created the upload.
+const (
+	MetaAttachmentID = "attachment_id"
+	metaUserID       = "user_id"
+)
+
+// TusHandler is the tus server of the lane.
+type TusHandler struct {
+	*tusd.UnroutedHandler
+	store filestore.FileStore
+}
+
+// Tus builds the tus handler. Routes must pass each request through
+// WithUploader and check OwnsUpload for requests naming an upload.
+func (s *Service) Tus() (*TusHandler, error) {
+	fs := filestore.New(s.cfg.StagingDir)
+	composer := tusd.NewStoreComposer()
+	fs.UseIn(composer)
+	memorylocker.New().UseIn(composer)
+	h, err := tusd.NewUnroutedHandler(tusd.Config{
+		StoreComposer:             composer,
+		BasePath:                  s.cfg.BasePath,
+		MaxSize:                   domain.MaxAttachmentSize(),
+		DisableDownload:           true, // bytes go out through the download routes, with scope checks
+		DisableConcatenation:      true,
+		Cors:                      &tusd.CorsConfig{Disable: true},
+		Logger:                    expslog.New(discard{}),
+		PreUploadCreateCallback:   s.preCreate,
+		PreFinishResponseCallback: s.preFinish,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("attachments: tus handler: %w", err)
+	}
+	return &TusHandler{UnroutedHandler: h, store: fs}, nil
+}
+
+// OwnsUpload reports whether the upload id exists and was created by userID;
+// anything else is answered as an unknown upload.
+func (t *TusHandler) OwnsUpload(ctx context.Context, id, userID string) bool {
+	up, err := t.store.GetUpload(ctx, id)
+	if err != nil {
+		return false
+	}
+	info, err := up.GetInfo(ctx)
+	return err == nil && info.MetaData[metaUserID] == userID
+}
+
+// preCreate admits an upload only for a pending attachment row of the caller
+// whose size is the declared Upload-Length; it keeps only the metadata the
+// lane needs (a file name the app sent is not stored).
+func (s *Service) preCreate(hook tusd.HookEvent) (tusd.HTTPResponse, tusd.FileInfoChanges, error) {
+	var none tusd.FileInfoChanges
+	u, ok := uploaderOf(hook.Context)
+	if !ok {
+		return tusd.HTTPResponse{}, none, tusError(http.StatusUnauthorized, domain.CodeUnauthorized, "missing bearer token", nil)
+	}
+	id := hook.Upload.MetaData[MetaAttachmentID]
+	if !domain.IsUUID(id) {
+		return tusd.HTTPResponse{}, none, tusError(http.StatusBadRequest, domain.CodeBadRequest,
+			"Upload-Metadata must name the attachment_id (a UUID)", nil)
+	}
+	target, err := s.db.GetUploadTarget(hook.Context, id)
+	if domain.ErrorCode(err) == domain.CodeNotFound || (err == nil && target.Attachment.UploaderID != u.UserID) {
+		// Someone else's attachment is answered as an unknown one.
+		return tusd.HTTPResponse{}, none, tusError(http.StatusNotFound, domain.CodeNotFound, "attachment not found: push its row first", nil)
+	}
+	if err != nil {
+		return tusd.HTTPResponse{}, none, err
+	}
+	a := target.Attachment
+	if a.Status == domain.AttachmentStored {
+		return tusd.HTTPResponse{}, none, tusError(http.StatusConflict, CodeAttachmentStored, "the attachment's bytes are already stored", nil)
+	}
+	if hook.Upload.SizeIsDeferred || hook.Upload.Size != a.Size {
+		return tusd.HTTPResponse{}, none, tusError(http.StatusUnprocessableEntity, domain.CodeValidation,
+			"Upload-Length must equal the attachment's size",
+			[]domain.FieldError{{Field: "Upload-Length", Message: "must be " + strconv.FormatInt(a.Size, 10)}})
+	}
+	return tusd.HTTPResponse{}, tusd.FileInfoChanges{MetaData: tusd.MetaData{MetaAttachmentID: id, metaUserID: u.UserID}}, nil
+}
+
+// Error codes of the upload lane beyond the contract's.
+const (
+	// CodeChecksumMismatch: the finished upload's sha256 is not the row's.
+	CodeChecksumMismatch domain.Code = "checksum_mismatch"
+	// CodeAttachmentStored: the attachment's bytes are already stored.
+	CodeAttachmentStored domain.Code = "attachment_stored"
+)
+
+// tusError is an error tusd answers with the contract's error body.
+func tusError(status int, code domain.Code, msg string, fields []domain.FieldError) tusd.Error {
+	detail := map[string]any{"code": code, "message": msg}
+	if len(fields) > 0 {
+		detail["fields"] = fields
+	}
+	b, _ := json.Marshal(map[string]any{"error": detail}) // plain maps always marshal
+	return tusd.Error{ErrorCode: string(code), Message: msg, HTTPResponse: tusd.HTTPResponse{
+		StatusCode: status, Body: string(b), Header: tusd.HTTPHeader{"Content-Type": "application/json"}}}
+}
+
+// IsTusError reports whether err carries its own response.
+func IsTusError(err error) bool {
+	var e tusd.Error
+	return errors.As(err, &e)
+}
+
+// discard is a slog handler that drops tusd's own logs: the server logs
+// each request itself.
+type discard struct{}
+
+func (discard) Enabled(context.Context, expslog.Level) bool  { return false }
+func (discard) Handle(context.Context, expslog.Record) error { return nil }
+func (d discard) WithAttrs([]expslog.Attr) expslog.Handler   { return d }
+func (d discard) WithGroup(string) expslog.Handler           { return d }

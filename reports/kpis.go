@@ -1,0 +1,536 @@
+package reports
+
+import (
+	"context"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/fieldsync/fieldsync/domain"
+	"github.com/fieldsync/fieldsync/store"
+)
+
+// KPIMetrics are the figures of one territory (with its subtree), one rep or
+// the whole scope for a period (docs/reports.md "KPIs"). Pointers are null
+// where a figure is undefined (no target, nothing to compare with).
+type KPIMetrics struct {
+	RevenueCents               int64    `json:"revenue_cents"`
+	TargetCents                *int64   `json:"target_cents"`
+	AttainmentPct              *float64 `json:"attainment_pct"`
+	ForecastCents              int64    `json:"forecast_cents"`
+	ForecastAttainmentPct      *float64 `json:"forecast_attainment_pct"`
+	PreviousRevenueCents       int64    `json:"previous_revenue_cents"`
+	GrowthPct                  *float64 `json:"growth_pct"`
+	YearAgoRevenueCents        int64    `json:"year_ago_revenue_cents"`
+	YearOverYearPct            *float64 `json:"year_over_year_pct"`
+	Orders                     int64    `json:"orders"`
+	AverageOrderCents          int64    `json:"average_order_cents"`
+	OrderingAccounts           int64    `json:"ordering_accounts"`
+	RevenuePerAccountCents     int64    `json:"revenue_per_account_cents"`
+	OrdersSubmitted            int64    `json:"orders_submitted"`
+	OrdersConfirmed            int64    `json:"orders_confirmed"`
+	ConversionPct              float64  `json:"conversion_pct"`
+	NewAccounts                int64    `json:"new_accounts"`
+	NewAccountsTarget          *int64   `json:"new_accounts_target"`
+	LostAccounts               int64    `json:"lost_accounts"`
+	VisitsCompleted            int64    `json:"visits_completed"`
+	VisitsTarget               *int64   `json:"visits_target"`
+	Reps                       int64    `json:"reps"`
+	VisitsPerRepPerWorkingDay  float64  `json:"visits_per_rep_per_working_day"`
+	PreviousOrders             int64    `json:"previous_orders"`
+	PreviousOrderingAccounts   int64    `json:"previous_ordering_accounts"`
+	PreviousAverageOrderCents  int64    `json:"previous_average_order_cents"`
+	PreviousRevenuePerAccCents int64    `json:"previous_revenue_per_account_cents"`
+}
+
+// TerritoryKPIs is one territory's row: its figures cover it and every
+// territory below it.
+type TerritoryKPIs struct {
+	TerritoryID string  `json:"territory_id"`
+	Name        string  `json:"name"`
+	ParentID    *string `json:"parent_id"`
+	KPIMetrics
+}
+
+// RepKPIs is one rep's row: their own orders and visits on the scope's accounts.
+type RepKPIs struct {
+	RepID        string   `json:"rep_id"`
+	Name         string   `json:"name"`
+	TerritoryIDs []string `json:"territory_ids"`
+	KPIMetrics
+}
+
+// KPIs is the KPI report.
+type KPIs struct {
+	Period             string          `json:"period"`
+	PeriodStart        Date            `json:"period_start"`
+	PeriodEnd          Date            `json:"period_end"`
+	AsOf               Date            `json:"as_of"`
+	Days               int             `json:"days"`
+	DaysElapsed        int             `json:"days_elapsed"`
+	WorkingDays        int             `json:"working_days"`
+	WorkingDaysElapsed int             `json:"working_days_elapsed"`
+	Previous           string          `json:"previous_period"`
+	YearAgo            string          `json:"year_ago_period"`
+	Currency           string          `json:"currency"`
+	Totals             KPIMetrics      `json:"totals"`
+	Territories        []TerritoryKPIs `json:"territories"`
+	Reps               []RepKPIs       `json:"reps"`
+}
+
+// KPIParams are the parameters of the KPI report: the period, the day the
+// report is read as of (figures count up to its end) and the territory.
+type KPIParams struct {
+	Period      domain.Period
+	AsOf        time.Time
+	TerritoryID string
+}
+
+// ParseKPIParams reads `period` (default: the month of as_of), `as_of`
+// (default: today; a day inside or after the period) and `territory_id`.
+//
+// Dates are calendar dates (held as UTC midnights); now is read on the clock
+// of its location, so "today" is the organisation's day when now is in the
+// organisation's time zone.
+func ParseKPIParams(now time.Time, period, asOf, territoryID string) (KPIParams, error) {
+	var p KPIParams
+	p.AsOf = time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	if asOf != "" {
+		var err error
+		if p.AsOf, err = parseDate("as_of", asOf); err != nil {
+			return p, err
+		}
+	}
+	if period == "" {
+		period = p.AsOf.Format("2006-01")
+	}
+	var err error
+	if p.Period, err = domain.ParsePeriod(period); err != nil {
+		return p, badParam("period", err.Error())
+	}
+	if p.AsOf.Before(p.Period.Start) {
+		return p, badParam("as_of", "must not be before the period's first day")
+	}
+	if territoryID != "" {
+		if !domain.IsUUID(territoryID) {
+			return p, badParam("territory_id", "must be a UUID")
+		}
+		p.TerritoryID = territoryID
+	}
+	return p, nil
+}
+
+// window is a half-open interval of instants.
+type window struct{ from, to time.Time }
+
+func (w window) eq(o window) bool { return w.from.Equal(o.from) && w.to.Equal(o.to) }
+
+// kpiTally holds the unrounded inputs of KPIMetrics. Account sets are kept as
+// sets: an account belongs to one territory, but a rep row gathers accounts of
+// several.
+type kpiTally struct {
+	revenue, orders, submitted, confirmed int64
+	buyers                                map[string]bool
+	prevRevenue, prevOrders               int64
+	prevBuyers                            map[string]bool // whole previous period: lost accounts
+	prevLikeRevenue, prevLikeOrders       int64
+	prevLikeBuyers                        map[string]bool
+	yearRevenue                           int64
+	visits                                int64
+	reps                                  map[string]bool
+	target                                *domain.Target
+	targetSum                             *int64 // territories: the targets of the highest targeted sub-territories
+}
+
+func newTally() *kpiTally {
+	return &kpiTally{buyers: map[string]bool{}, prevBuyers: map[string]bool{}, prevLikeBuyers: map[string]bool{},
+		reps: map[string]bool{}}
+}
+
+func (t *kpiTally) addFrom(o *kpiTally) {
+	t.revenue += o.revenue
+	t.orders += o.orders
+	t.submitted += o.submitted
+	t.confirmed += o.confirmed
+	t.prevRevenue += o.prevRevenue
+	t.prevOrders += o.prevOrders
+	t.prevLikeRevenue += o.prevLikeRevenue
+	t.prevLikeOrders += o.prevLikeOrders
+	t.yearRevenue += o.yearRevenue
+	t.visits += o.visits
+	for _, m := range [][2]map[string]bool{{t.buyers, o.buyers}, {t.prevBuyers, o.prevBuyers},
+		{t.prevLikeBuyers, o.prevLikeBuyers}, {t.reps, o.reps}} {
+		for k := range m[1] {
+			m[0][k] = true
+		}
+	}
+}
+
+// counted: the orders coverage counts (submitted, neither cancelled nor rejected).
+func counted(status string) bool {
+	return status != domain.OrderCancelled && status != domain.OrderRejected && status != domain.OrderDraft
+}
+
+// confirmedStatus: orders that reached confirmed and stayed on the way to delivery.
+func confirmedStatus(status string) bool {
+	return status == domain.OrderConfirmed || status == domain.OrderShipped || status == domain.OrderDelivered
+}
+
+func pctPtr(num, den int64) *float64 {
+	if den == 0 {
+		return nil
+	}
+	v := ratio(100*num, den, 1)
+	return &v
+}
+
+func cents(num, den int64) int64 { return int64(ratio(num, den, 0)) }
+
+func growth(cur, prev int64) *float64 {
+	if prev == 0 {
+		return nil
+	}
+	return pctPtr(cur-prev, prev)
+}
+
+func (t *kpiTally) metrics(k *kpiFrame, newAccounts map[string]bool) KPIMetrics {
+	m := KPIMetrics{RevenueCents: t.revenue, Orders: t.orders, OrdersSubmitted: t.submitted,
+		OrdersConfirmed: t.confirmed, ConversionPct: ratio(100*t.confirmed, t.submitted, 1),
+		OrderingAccounts: int64(len(t.buyers)), VisitsCompleted: t.visits, Reps: int64(len(t.reps)),
+		YearAgoRevenueCents: t.yearRevenue, PreviousRevenueCents: t.prevLikeRevenue,
+		PreviousOrders: t.prevLikeOrders, PreviousOrderingAccounts: int64(len(t.prevLikeBuyers))}
+	m.AverageOrderCents = cents(t.revenue, t.orders)
+	m.RevenuePerAccountCents = cents(t.revenue, int64(len(t.buyers)))
+	m.PreviousAverageOrderCents = cents(t.prevLikeRevenue, t.prevLikeOrders)
+	m.PreviousRevenuePerAccCents = cents(t.prevLikeRevenue, int64(len(t.prevLikeBuyers)))
+	m.GrowthPct = growth(t.revenue, t.prevLikeRevenue)
+	m.YearOverYearPct = growth(t.revenue, t.yearRevenue)
+	if k.elapsed >= k.days {
+		m.ForecastCents = t.revenue
+	} else {
+		m.ForecastCents = cents(t.revenue*int64(k.days), int64(k.elapsed))
+	}
+	for a := range t.buyers {
+		if newAccounts[a] {
+			m.NewAccounts++
+		}
+	}
+	for a := range t.prevBuyers {
+		if !t.buyers[a] {
+			m.LostAccounts++
+		}
+	}
+	repDays := int64(len(t.reps)) * int64(k.workingElapsed)
+	if t.reps == nil { // a rep row: one rep
+		repDays = int64(k.workingElapsed)
+	}
+	m.VisitsPerRepPerWorkingDay = ratio(t.visits, repDays, 2)
+	switch {
+	case t.target != nil:
+		m.TargetCents = &t.target.RevenueCents
+		m.VisitsTarget, m.NewAccountsTarget = t.target.Visits, t.target.NewAccounts
+	case t.targetSum != nil:
+		m.TargetCents = t.targetSum
+	}
+	if m.TargetCents != nil {
+		m.AttainmentPct = pctPtr(m.RevenueCents, *m.TargetCents)
+		m.ForecastAttainmentPct = pctPtr(m.ForecastCents, *m.TargetCents)
+	}
+	return m
+}
+
+// kpiFrame is the calendar of one report.
+type kpiFrame struct {
+	days, elapsed, workingDays, workingElapsed int
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+func workingDays(from, to time.Time) int { // [from, to)
+	n := 0
+	for d := from; d.Before(to); d = d.AddDate(0, 0, 1) {
+		if wd := d.Weekday(); wd != time.Saturday && wd != time.Sunday {
+			n++
+		}
+	}
+	return n
+}
+
+// KPIs answers GET /v1/reports/kpis.
+func (s *Service) KPIs(ctx context.Context, c domain.Caller, p KPIParams) (KPIs, error) {
+	var sc scope
+	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
+		var err error
+		sc, err = resolveScope(tx, c, kindKPIs, p.TerritoryID)
+		return err
+	})
+	if err != nil {
+		return KPIs{}, err
+	}
+	var terrs []string // nil: everything
+	if !sc.All {
+		terrs = sc.Territories
+	}
+	P := p.Period
+	end := P.End.AddDate(0, 0, 1)
+	cutoff := minTime(p.AsOf.AddDate(0, 0, 1), end) // figures count up to the end of as_of
+	prev, year := P.Previous(), P.YearBefore()
+	k := &kpiFrame{days: P.Days(), elapsed: int(cutoff.Sub(P.Start).Hours() / 24),
+		workingDays: workingDays(P.Start, end), workingElapsed: workingDays(P.Start, cutoff)}
+	complete := k.elapsed >= k.days
+	like := func(q domain.Period) window {
+		qEnd := q.End.AddDate(0, 0, 1)
+		if complete {
+			return window{q.Start, qEnd}
+		}
+		return window{q.Start, minTime(q.Start.AddDate(0, 0, k.elapsed), qEnd)}
+	}
+	cur := window{P.Start, cutoff}
+	prevFull := window{prev.Start, prev.End.AddDate(0, 0, 1)}
+	prevLike, yearLike := like(prev), like(year)
+	// The windows are calendar dates; the organisation's time zone turns
+	// each into the instant its day starts there (23 or 25 hours apart
+	// around a daylight-saving change).
+	loc := s.Location()
+	at := func(d time.Time) time.Time { return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, loc) }
+	local := func(w window) window { return window{at(w.from), at(w.to)} }
+
+	out := KPIs{Period: P.Name, PeriodStart: Date(P.Start), PeriodEnd: Date(P.End), AsOf: Date(p.AsOf),
+		Days: k.days, DaysElapsed: k.elapsed, WorkingDays: k.workingDays, WorkingDaysElapsed: k.workingElapsed,
+		Previous: prev.Name, YearAgo: year.Name, Currency: s.currency,
+		Territories: []TerritoryKPIs{}, Reps: []RepKPIs{}}
+	if sc.empty() {
+		out.Totals = newTally().metrics(k, nil)
+		return out, nil
+	}
+
+	leaf := map[string]*kpiTally{} // territory → its own accounts' figures
+	rep := map[string]*kpiTally{}
+	get := func(m map[string]*kpiTally, id string) *kpiTally {
+		t := m[id]
+		if t == nil {
+			t = newTally()
+			m[id] = t
+		}
+		return t
+	}
+	repOnly := func(id string) *kpiTally { t := get(rep, id); t.reps = nil; return t }
+
+	groups, err := s.db.KPIOrders(ctx, terrs, at(cur.from), at(cur.to))
+	if err != nil {
+		return KPIs{}, err
+	}
+	var buyers []string
+	seen := map[string]bool{}
+	for _, g := range groups {
+		lt, rt := get(leaf, g.TerritoryID), repOnly(g.RepID)
+		for _, t := range []*kpiTally{lt, rt} {
+			t.submitted += g.Orders
+			if confirmedStatus(g.Status) {
+				t.confirmed += g.Orders
+			}
+			if counted(g.Status) {
+				t.orders += g.Orders
+				t.revenue += g.Cents
+				t.buyers[g.AccountID] = true
+			}
+		}
+		if counted(g.Status) && !seen[g.AccountID] {
+			seen[g.AccountID] = true
+			buyers = append(buyers, g.AccountID)
+		}
+	}
+	prior, err := s.db.KPIPriorBuyers(ctx, buyers, at(P.Start))
+	if err != nil {
+		return KPIs{}, err
+	}
+	newAccounts := map[string]bool{}
+	for _, a := range buyers {
+		if !prior[a] {
+			newAccounts[a] = true
+		}
+	}
+	type pass struct {
+		w   window
+		add func(t *kpiTally, g store.KPIOrderGroup)
+	}
+	passes := []pass{
+		{prevFull, func(t *kpiTally, g store.KPIOrderGroup) {
+			t.prevRevenue += g.Cents
+			t.prevOrders += g.Orders
+			t.prevBuyers[g.AccountID] = true
+			if prevLike.eq(prevFull) {
+				t.prevLikeRevenue += g.Cents
+				t.prevLikeOrders += g.Orders
+				t.prevLikeBuyers[g.AccountID] = true
+			}
+		}},
+		{yearLike, func(t *kpiTally, g store.KPIOrderGroup) { t.yearRevenue += g.Cents }},
+	}
+	if !prevLike.eq(prevFull) {
+		passes = append(passes, pass{prevLike, func(t *kpiTally, g store.KPIOrderGroup) {
+			t.prevLikeRevenue += g.Cents
+			t.prevLikeOrders += g.Orders
+			t.prevLikeBuyers[g.AccountID] = true
+		}})
+	}
+	for _, ps := range passes {
+		w := local(ps.w)
+		gs, err := s.db.KPIOrders(ctx, terrs, w.from, w.to)
+		if err != nil {
+			return KPIs{}, err
+		}
+		for _, g := range gs {
+			if counted(g.Status) {
+				ps.add(get(leaf, g.TerritoryID), g)
+				ps.add(repOnly(g.RepID), g)
+			}
+		}
+	}
+	visits, err := s.db.KPIVisits(ctx, terrs, at(cur.from), at(cur.to))
+	if err != nil {
+		return KPIs{}, err
+	}
+	for _, v := range visits {
+		get(leaf, v.TerritoryID).visits += v.Visits
+		repOnly(v.RepID).visits += v.Visits
+	}
+	assigned, err := s.db.KPIAssignedReps(ctx, terrs)
+	if err != nil {
+		return KPIs{}, err
+	}
+	repTerrs := map[string][]string{}
+	names := map[string]string{}
+	for _, a := range assigned {
+		get(leaf, a.TerritoryID).reps[a.UserID] = true
+		repTerrs[a.UserID] = append(repTerrs[a.UserID], a.TerritoryID)
+		names[a.UserID] = a.Name
+		repOnly(a.UserID)
+	}
+	var unnamed []string
+	for id := range rep {
+		if _, ok := names[id]; !ok {
+			unnamed = append(unnamed, id)
+		}
+	}
+	more, err := s.db.UserNames(ctx, unnamed)
+	if err != nil {
+		return KPIs{}, err
+	}
+	for id, n := range more {
+		names[id] = n
+	}
+	targets, err := s.db.TargetsOfPeriod(ctx, P.Name)
+	if err != nil {
+		return KPIs{}, err
+	}
+	terrTarget := map[string]*domain.Target{}
+	for i := range targets {
+		t := &targets[i]
+		switch {
+		case t.RepID != nil:
+			if r, ok := rep[*t.RepID]; ok {
+				r.target = t
+			}
+		case t.TerritoryID != nil && sc.has(*t.TerritoryID):
+			terrTarget[*t.TerritoryID] = t
+		}
+	}
+
+	// Roll each territory's own figures up into its ancestors inside the scope.
+	inScope := func(id string) bool { return sc.has(id) }
+	roll := map[string]*kpiTally{}
+	for id, t := range leaf {
+		if !inScope(id) {
+			continue
+		}
+		for a := &id; a != nil && inScope(*a); a = sc.Tree.Parent(*a) {
+			get(roll, *a).addFrom(t)
+		}
+	}
+	for id := range terrTarget {
+		for a := &id; a != nil && inScope(*a); a = sc.Tree.Parent(*a) {
+			get(roll, *a)
+		}
+	}
+	// A territory's target is its own, else the sum of the targets of the
+	// highest targeted territories below it.
+	var targetOf func(id string) *int64
+	targetOf = func(id string) *int64 {
+		if t := terrTarget[id]; t != nil {
+			return &t.RevenueCents
+		}
+		var sum *int64
+		for _, kid := range sc.Tree.Children(id) {
+			if !inScope(kid) {
+				continue
+			}
+			if v := targetOf(kid); v != nil {
+				if sum == nil {
+					sum = new(int64)
+				}
+				*sum += *v
+			}
+		}
+		return sum
+	}
+	total := newTally()
+	var roots []string
+	for id, t := range roll {
+		t.target = terrTarget[id]
+		if t.target == nil {
+			t.targetSum = targetOf(id)
+		}
+		if par := sc.Tree.Parent(id); par == nil || !inScope(*par) {
+			roots = append(roots, id)
+		}
+	}
+	for _, id := range roots {
+		total.addFrom(roll[id])
+		if v := targetOf(id); v != nil {
+			if total.targetSum == nil {
+				total.targetSum = new(int64)
+			}
+			*total.targetSum += *v
+		}
+	}
+	// Reps' days: every rep of a rep row counts, assigned in the scope or not.
+	for id := range rep {
+		total.reps[id] = true
+	}
+	out.Totals = total.metrics(k, newAccounts)
+	ids := make([]string, 0, len(roll))
+	for id := range roll {
+		ids = append(ids, id)
+	}
+	sc.sortByName(ids)
+	for _, id := range ids {
+		out.Territories = append(out.Territories, TerritoryKPIs{TerritoryID: id, Name: sc.Tree.Name(id),
+			ParentID: sc.Tree.Parent(id), KPIMetrics: roll[id].metrics(k, newAccounts)})
+	}
+	repIDs := make([]string, 0, len(rep))
+	for id := range rep {
+		repIDs = append(repIDs, id)
+	}
+	sort.Slice(repIDs, func(i, j int) bool {
+		if names[repIDs[i]] != names[repIDs[j]] {
+			return names[repIDs[i]] < names[repIDs[j]]
+		}
+		return repIDs[i] < repIDs[j]
+	})
+	for _, id := range repIDs {
+		ts := repTerrs[id]
+		if ts == nil {
+			ts = []string{}
+		}
+		slices.Sort(ts)
+		out.Reps = append(out.Reps, RepKPIs{RepID: id, Name: names[id], TerritoryIDs: ts,
+			KPIMetrics: rep[id].metrics(k, newAccounts)})
+	}
+	return out, nil
+}

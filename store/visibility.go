@@ -1,0 +1,98 @@
+package store
+
+import (
+	"fmt"
+
+	"github.com/fieldsync/fieldsync/domain"
+)
+
+// VisibilityQuery says whose visibility LoadVisibility resolves and how much
+// of the territory tree it loads beside the user's own part.
+type VisibilityQuery struct {
+	UserID string
+	// Focus is a territory the caller names (a territory_id filter); its
+	// subtree is loaded too, so Visibility.Within can narrow to it.
+	Focus string
+	// WholeTree loads every territory, for callers that name or walk
+	// territories outside the user's part (the reports show names).
+	WholeTree bool
+}
+
+// LoadVisibility loads what domain.Visible needs to know of a user, in tx
+// (their role and territories as stored now, and the territory tree around
+// them), and applies the rule. It is the one way sync, the back office and
+// reports learn what a user sees.
+func LoadVisibility(tx *Tx, q VisibilityQuery) (domain.Visibility, error) {
+	v, err := loadViewer(tx, q.UserID)
+	if err != nil {
+		return domain.Visibility{}, err
+	}
+	var roots []string
+	if v.Found && v.Role != domain.RoleDirector && v.Role != domain.RoleOps {
+		roots = append(roots, v.Assigned...)
+	}
+	if domain.IsUUID(q.Focus) {
+		roots = append(roots, q.Focus)
+	}
+	nodes, err := territoryNodes(tx, roots, q.WholeTree)
+	if err != nil {
+		return domain.Visibility{}, fmt.Errorf("visibility of %s: %w", q.UserID, err)
+	}
+	return domain.Visible(v, domain.NewTerritoryTree(nodes)), nil
+}
+
+// loadViewer reads a user's role and territories with one query.
+func loadViewer(tx *Tx, userID string) (domain.Viewer, error) {
+	v := domain.Viewer{UserID: userID}
+	if !domain.IsUUID(userID) {
+		return v, nil // no user has such an id, and Postgres would refuse it
+	}
+	var rows []struct {
+		Role        string
+		TerritoryID *string
+	}
+	err := tx.g.Raw(`SELECT u.role, ut.territory_id FROM users u
+		LEFT JOIN user_territories ut ON ut.user_id = u.id
+		WHERE u.id = ? ORDER BY ut.territory_id`, userID).Scan(&rows).Error
+	if err != nil {
+		return v, fmt.Errorf("viewer %s: %w", userID, err)
+	}
+	for _, r := range rows {
+		v.Found, v.Role = true, domain.Role(r.Role)
+		if r.TerritoryID != nil {
+			v.Assigned = append(v.Assigned, *r.TerritoryID)
+		}
+	}
+	return v, nil
+}
+
+// territoryNodes loads the territories at and below roots and every territory
+// above them, or the whole tree.
+func territoryNodes(tx *Tx, roots []string, whole bool) ([]domain.TerritoryNode, error) {
+	var rows []territoryRow
+	var err error
+	switch {
+	case whole:
+		err = tx.g.Select("id", "name", "parent_id").Find(&rows).Error
+	case len(roots) > 0:
+		err = tx.g.Raw(`WITH RECURSIVE sub(id) AS (
+			SELECT id FROM territories WHERE id IN @roots
+			UNION
+			SELECT t.id FROM territories t JOIN sub ON t.parent_id = sub.id),
+		anc(id) AS (
+			SELECT parent_id FROM territories WHERE id IN @roots AND parent_id IS NOT NULL
+			UNION
+			SELECT t.parent_id FROM territories t JOIN anc ON t.id = anc.id WHERE t.parent_id IS NOT NULL)
+		SELECT id, name, parent_id FROM territories
+		WHERE id IN (SELECT id FROM sub) OR id IN (SELECT id FROM anc)`,
+			map[string]any{"roots": roots}).Scan(&rows).Error
+	}
+	if err != nil {
+		return nil, fmt.Errorf("territory tree: %w", err)
+	}
+	nodes := make([]domain.TerritoryNode, len(rows))
+	for i, r := range rows {
+		nodes[i] = domain.TerritoryNode{ID: r.ID, Name: r.Name, ParentID: r.ParentID}
+	}
+	return nodes, nil
+}
