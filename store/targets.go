@@ -109,7 +109,7 @@ func eqInt(a, b *int64) bool { return (a == nil) == (b == nil) && (a == nil || *
 func lockTarget(tx *Tx, subject, period string) (targetRow, bool, error) {
 	var rows []targetRow
 	q := tx.g.Where("subject = ? AND period = ?", subject, period)
-	if tx.g.Dialector.Name() == "postgres" {
+	if tx.dialect == Postgres {
 		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
 	}
 	if err := q.Find(&rows).Error; err != nil {

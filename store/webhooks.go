@@ -192,7 +192,7 @@ func claimDeliveries(tx *Tx, lease time.Duration, limit int) ([]Claim, error) {
 		Where(`NOT EXISTS (SELECT 1 FROM webhook_deliveries e WHERE e.endpoint_id = webhook_deliveries.endpoint_id
 			AND e.subject = webhook_deliveries.subject AND e.event_seq < webhook_deliveries.event_seq AND e.status = ?)`, domain.DeliveryPending).
 		Order("event_seq, id").Limit(limit)
-	if tx.g.Dialector.Name() == "postgres" {
+	if tx.dialect == Postgres {
 		q = q.Clauses(clause.Locking{Strength: "UPDATE", Options: "SKIP LOCKED"})
 	}
 	var rows []webhookDeliveryRow
