@@ -6,7 +6,6 @@ import (
 
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/store"
-	"gorm.io/gorm"
 )
 
 // ERPImport takes the ERP's word that an order shipped or was delivered
@@ -42,7 +41,7 @@ func (e *ERPImport) Report(ctx context.Context, k domain.Integration, r domain.E
 		return ERPApplied{}, err
 	}
 	var out ERPApplied
-	err := e.db.Tx(ctx, func(tx *gorm.DB) error {
+	err := e.db.InTx(ctx, func(tx *store.Tx) error {
 		// The account, then the order, as every writer locks them
 		// (store/locks.go), before the reference is looked up: a repeated
 		// report sent while the first is in flight waits for the first's
@@ -75,7 +74,7 @@ func (e *ERPImport) Report(ctx context.Context, k domain.Integration, r domain.E
 }
 
 // apply moves cur, the order locked by the caller, as r reports.
-func (e *ERPImport) apply(tx *gorm.DB, k domain.Integration, r domain.ERPReport, cur domain.Order, fv domain.FieldVersions) (ERPApplied, error) {
+func (e *ERPImport) apply(tx *store.Tx, k domain.Integration, r domain.ERPReport, cur domain.Order, fv domain.FieldVersions) (ERPApplied, error) {
 	if err := domain.CheckERPOrderMove(cur.Status, r.Status); err != nil {
 		return ERPApplied{}, err
 	}
@@ -85,19 +84,18 @@ func (e *ERPImport) apply(tx *gorm.DB, k domain.Integration, r domain.ERPReport,
 	}
 	next := cur
 	next.Status = r.Status
-	now := e.db.Now()
-	if err := store.FinishOrder(tx, now, &next, cur.Status); err != nil {
+	if err := store.FinishOrder(tx, &next, cur.Status); err != nil {
 		return ERPApplied{}, err
 	}
-	saved, err := store.UpdateOrder(tx, now, acc, cur, fv, next)
+	saved, err := store.UpdateOrder(tx, acc, cur, fv, next)
 	if err != nil {
 		return ERPApplied{}, err
 	}
 	by := domain.OrderChangeBy{Via: domain.ViaERP, ActorName: k.Name, ERPRef: r.ERPRef, ReportedAt: r.ERPTime()}
-	if err := store.RecordOrderChange(tx, now, by, &cur, saved); err != nil {
+	if err := store.RecordOrderChange(tx, by, &cur, saved); err != nil {
 		return ERPApplied{}, err
 	}
-	if err := store.RecordERPReport(tx, now, k.KeyID, store.ERPReportRecord{Report: r, OrderVersion: saved.Version}); err != nil {
+	if err := store.RecordERPReport(tx, k.KeyID, store.ERPReportRecord{Report: r, OrderVersion: saved.Version}); err != nil {
 		return ERPApplied{}, err
 	}
 	return ERPApplied{ERPRef: r.ERPRef, OrderID: saved.ID, Status: saved.Status, Version: saved.Version}, nil

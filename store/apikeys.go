@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/fieldsync/fieldsync/domain"
-	"gorm.io/gorm"
 )
 
 // Integrations' API keys (docs/api.md, "ERP status import"): only the hash of
@@ -34,8 +33,9 @@ func (r apiKeyRow) domain() domain.APIKey {
 
 // CreateAPIKey stores a new key under the hash of its secret.
 func (db *DB) CreateAPIKey(ctx context.Context, k domain.APIKey, hash string) (domain.APIKey, error) {
-	r := apiKeyRow{ID: k.ID, Name: k.Name, Prefix: k.Prefix, KeyHash: hash, CreatedAt: db.Now().UTC()}
-	if err := db.Gorm.WithContext(ctx).Create(&r).Error; err != nil {
+	tx := db.Autocommit(ctx)
+	r := apiKeyRow{ID: k.ID, Name: k.Name, Prefix: k.Prefix, KeyHash: hash, CreatedAt: tx.Now().UTC()}
+	if err := tx.g.Create(&r).Error; err != nil {
 		return domain.APIKey{}, fmt.Errorf("create api key: %w", Translate(err, "api key"))
 	}
 	return r.domain(), nil
@@ -44,7 +44,7 @@ func (db *DB) CreateAPIKey(ctx context.Context, k domain.APIKey, hash string) (d
 // ListAPIKeys returns every key, revoked ones too, oldest first.
 func (db *DB) ListAPIKeys(ctx context.Context) ([]domain.APIKey, error) {
 	var rows []apiKeyRow
-	if err := db.Gorm.WithContext(ctx).Order("created_at, id").Find(&rows).Error; err != nil {
+	if err := db.Autocommit(ctx).g.Order("created_at, id").Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("list api keys: %w", err)
 	}
 	out := make([]domain.APIKey, len(rows))
@@ -57,14 +57,14 @@ func (db *DB) ListAPIKeys(ctx context.Context) ([]domain.APIKey, error) {
 // RevokeAPIKey revokes a key at once; revoking it again changes nothing.
 func (db *DB) RevokeAPIKey(ctx context.Context, id string) (domain.APIKey, error) {
 	var out domain.APIKey
-	err := db.Tx(ctx, func(tx *gorm.DB) error {
+	err := db.InTx(ctx, func(tx *Tx) error {
 		var r apiKeyRow
-		if err := tx.Where("id = ?", id).Take(&r).Error; err != nil {
+		if err := tx.g.Where("id = ?", id).Take(&r).Error; err != nil {
 			return Translate(err, "api key")
 		}
 		if r.RevokedAt == nil {
-			now := db.Now().UTC()
-			if err := tx.Model(&apiKeyRow{}).Where("id = ?", id).Update("revoked_at", now).Error; err != nil {
+			now := tx.Now().UTC()
+			if err := tx.g.Model(&apiKeyRow{}).Where("id = ?", id).Update("revoked_at", now).Error; err != nil {
 				return fmt.Errorf("revoke api key: %w", err)
 			}
 			r.RevokedAt = &now
@@ -78,7 +78,7 @@ func (db *DB) RevokeAPIKey(ctx context.Context, id string) (domain.APIKey, error
 // APIKeyByHash returns the key whose secret hashes to hash, revoked or not.
 func (db *DB) APIKeyByHash(ctx context.Context, hash string) (domain.APIKey, error) {
 	var r apiKeyRow
-	if err := db.Gorm.WithContext(ctx).Where("key_hash = ?", hash).Take(&r).Error; err != nil {
+	if err := db.Autocommit(ctx).g.Where("key_hash = ?", hash).Take(&r).Error; err != nil {
 		return domain.APIKey{}, Translate(err, "api key")
 	}
 	return r.domain(), nil

@@ -34,9 +34,9 @@ type ERPReportRecord struct {
 
 // GetERPReport returns the report recorded under ref; found is false when
 // there is none.
-func GetERPReport(tx *gorm.DB, ref string) (rec ERPReportRecord, found bool, err error) {
+func GetERPReport(tx *Tx, ref string) (rec ERPReportRecord, found bool, err error) {
 	var r erpReportRow
-	err = tx.Where("erp_ref = ?", ref).Take(&r).Error
+	err = tx.g.Where("erp_ref = ?", ref).Take(&r).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return rec, false, nil
 	}
@@ -48,13 +48,13 @@ func GetERPReport(tx *gorm.DB, ref string) (rec ERPReportRecord, found bool, err
 	return ERPReportRecord{Report: rep, OrderVersion: r.OrderVersion}, true, nil
 }
 
-// RecordERPReport keeps a report applied in tx. Two reports racing with one
+// RecordERPReport keeps a report applied in tx, stamped with its clock. Two reports racing with one
 // reference meet on the primary key: the second is a conflict.
-func RecordERPReport(tx *gorm.DB, now time.Time, keyID string, rec ERPReportRecord) error {
+func RecordERPReport(tx *Tx, keyID string, rec ERPReportRecord) error {
 	r := erpReportRow{ERPRef: rec.Report.ERPRef, OrderID: rec.Report.OrderID, Status: rec.Report.Status,
 		ShippedAt: rec.Report.ShippedAt, DeliveredAt: rec.Report.DeliveredAt, APIKeyID: keyID,
-		OrderVersion: rec.OrderVersion, CreatedAt: now.UTC()}
-	if err := tx.Create(&r).Error; err != nil {
+		OrderVersion: rec.OrderVersion, CreatedAt: tx.Now().UTC()}
+	if err := tx.g.Create(&r).Error; err != nil {
 		if errors.Is(err, gorm.ErrDuplicatedKey) {
 			return domain.Errorf(domain.CodeConflict, "erp_ref %s was already reported", rec.Report.ERPRef)
 		}
