@@ -48,7 +48,11 @@ func (h reportHandlers) kpis(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	out, err := h.svc.KPIs(c.UserContext(), httpapi.CallerOf(c), p)
+	lv, err := levelOf(c)
+	if err != nil {
+		return err
+	}
+	out, err := h.svc.KPIsLevel(c.UserContext(), httpapi.CallerOf(c), p, lv)
 	if err != nil {
 		return err
 	}
@@ -70,7 +74,11 @@ func (h reportHandlers) coverage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	out, err := h.svc.Coverage(c.UserContext(), httpapi.CallerOf(c), p)
+	lv, err := levelOf(c)
+	if err != nil {
+		return err
+	}
+	out, err := h.svc.CoverageLevel(c.UserContext(), httpapi.CallerOf(c), p, lv)
 	if err != nil {
 		return err
 	}
@@ -102,7 +110,11 @@ func (h reportHandlers) orders(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	out, err := h.svc.Orders(c.UserContext(), httpapi.CallerOf(c), p)
+	lv, err := levelOf(c)
+	if err != nil {
+		return err
+	}
+	out, err := h.svc.OrdersLevel(c.UserContext(), httpapi.CallerOf(c), p, lv)
 	if err != nil {
 		return err
 	}
@@ -127,4 +139,18 @@ func (h reportHandlers) syncHealth(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(out)
+}
+
+// levelOf reads depth, limit and cursor: one level of the territory tree and a
+// page of reps by default (docs/reports.md "Levels and pages").
+func levelOf(c *fiber.Ctx) (reports.Level, error) {
+	v, err := httpapi.Queries(c, "depth", "cursor")
+	if err != nil {
+		return reports.Level{}, err
+	}
+	limit, err := httpapi.QueryLimit(c, reports.DefaultRepLimit, reports.MaxRepLimit)
+	if err != nil {
+		return reports.Level{}, err
+	}
+	return reports.ParseLevel(v[0], limit, v[1])
 }
