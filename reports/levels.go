@@ -1,9 +1,14 @@
 package reports
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
+	"slices"
 	"strings"
+
+	"github.com/fieldsync/fieldsync/domain"
+	"gorm.io/gorm"
 )
 
 // Level asks for one level of the territory tree and one page of reps
@@ -174,4 +179,29 @@ func (l Level) pageRows(n int, key func(i int) (name, id string)) (lo, hi int, n
 		next = &s
 	}
 	return lo, hi, next
+}
+
+// Breadcrumbs lists the territories from the top of the caller's scope down to
+// territoryID, for the dashboard's drill-down; none for "" (the top level).
+// An unknown territory or one outside the scope is not found.
+func (s *Service) Breadcrumbs(ctx context.Context, c domain.Caller, territoryID string) ([]TerritoryRef, error) {
+	var out []TerritoryRef
+	err := s.db.ReadTx(ctx, func(tx *gorm.DB) error {
+		sc, err := resolveScope(tx, c, kindCoverage, "")
+		if err != nil || territoryID == "" {
+			return err
+		}
+		if !sc.has(territoryID) {
+			return domain.Errorf(domain.CodeNotFound, "territory not found")
+		}
+		for id := &territoryID; id != nil && sc.has(*id); id = sc.Tree.Parent(*id) {
+			out = append(out, TerritoryRef{ID: *id, Name: sc.name(*id)})
+		}
+		slices.Reverse(out)
+		for i := range out {
+			out[i].Depth = i
+		}
+		return nil
+	})
+	return out, err
 }

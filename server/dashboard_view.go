@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"math"
+	"net/url"
 	"strings"
 	"time"
 
@@ -17,9 +18,21 @@ import (
 // Limits of what one dashboard page shows; the API pages through the rest.
 const (
 	dashOverdueRows = 25
-	dashDevices     = 200
-	dashMapPoints   = 2000
+	dashDevices     = 50
+	dashMapPoints   = 1000
+	// dashRepRows and dashAccountRows page the rep and account lists: a
+	// director's scope holds tens of thousands of each (docs/reports.md
+	// "Levels and pages").
+	dashRepRows     = 50
+	dashAccountRows = 50
 )
+
+// dashPage is what the dashboard's drill-down reads from the query: the rep
+// whose accounts are listed, and the cursors of the pages shown.
+type dashPage struct {
+	RepID                            string
+	RepCursor, KPICursor, AccCursor string
+}
 
 // dashView is everything page.html shows.
 type dashView struct {
@@ -27,7 +40,13 @@ type dashView struct {
 	CSRF        string
 	From, To    string
 	TerritoryID string
-	Territories []reports.TerritoryRef
+	// Crumbs lead from the top of the caller's scope to the territory shown;
+	// Q is the period as a query string for the drill-down's links.
+	Crumbs      []reports.TerritoryRef
+	Q           template.URL
+	Page        dashPage
+	RepName     string
+	Accounts    *reports.AccountList
 	Cov         reports.Coverage
 	Overdue     reports.OverduePage
 	Orders      reports.OrdersReport
@@ -40,18 +59,34 @@ type dashView struct {
 	OrdersDraft, OrdersCancelled, OrdersRejected int64
 }
 
-func (d *dashboard) buildView(c *fiber.Ctx, who domain.Caller, params reports.Params) (dashView, error) {
+func (d *dashboard) buildView(c *fiber.Ctx, who domain.Caller, params reports.Params, pg dashPage) (dashView, error) {
 	ctx := c.UserContext()
-	v := dashView{From: reports.Date(params.From).String(), To: reports.Date(params.To).String(), TerritoryID: params.TerritoryID}
+	v := dashView{From: reports.Date(params.From).String(), To: reports.Date(params.To).String(), TerritoryID: params.TerritoryID,
+		Page: pg}
+	v.Q = template.URL(url.Values{"from": {v.From}, "to": {v.To}}.Encode()) // dates only: safe
 	var err error
 	if v.User, err = d.s.Auth.User(ctx, who.UserID); err != nil {
 		return v, err
 	}
-	if v.Territories, err = d.reports.ScopeTerritories(ctx, who); err != nil {
+	if v.Crumbs, err = d.reports.Breadcrumbs(ctx, who, params.TerritoryID); err != nil {
 		return v, err
 	}
-	if v.Cov, err = d.reports.Coverage(ctx, who, params); err != nil {
+	if v.Cov, err = d.reports.CoverageLevel(ctx, who, params, reports.Level{Limit: dashRepRows, Cursor: pg.RepCursor}); err != nil {
 		return v, err
+	}
+	// The accounts end the drill-down: a rep's, or those of a territory with
+	// no sub-territories.
+	if pg.RepID != "" || (params.TerritoryID != "" && len(v.Cov.Territories) == 0) {
+		al, err := d.reports.Accounts(ctx, who, params, pg.RepID, pg.AccCursor, dashAccountRows)
+		if err != nil {
+			return v, err
+		}
+		v.Accounts = &al
+		if pg.RepID != "" {
+			if u, err := d.s.Auth.User(ctx, pg.RepID); err == nil {
+				v.RepName = u.Name
+			}
+		}
 	}
 	// A rep row shows the rep's share of shared territories, so it reads like
 	// its territory's row (the API carries both: docs/reports.md).
@@ -62,7 +97,7 @@ func (d *dashboard) buildView(c *fiber.Ctx, who domain.Caller, params reports.Pa
 	if v.Overdue, err = d.reports.Overdue(ctx, who, params, "", dashOverdueRows); err != nil {
 		return v, err
 	}
-	if v.Orders, err = d.reports.Orders(ctx, who, params); err != nil {
+	if v.Orders, err = d.reports.OrdersLevel(ctx, who, params, reports.Level{Limit: dashRepRows}); err != nil {
 		return v, err
 	}
 	v.OrderBar = orderBar(v.Orders)
@@ -81,7 +116,7 @@ func (d *dashboard) buildView(c *fiber.Ctx, who domain.Caller, params reports.Pa
 	if err != nil {
 		return v, err
 	}
-	if v.KPI, err = d.reports.KPIs(ctx, who, kp); err != nil {
+	if v.KPI, err = d.reports.KPIsLevel(ctx, who, kp, reports.Level{Limit: dashRepRows, Cursor: pg.KPICursor}); err != nil {
 		return v, err
 	}
 	health, err := d.reports.SyncHealth(ctx, who, params, "", dashDevices)
