@@ -128,7 +128,7 @@ func (s *Service) Coverage(ctx context.Context, c domain.Caller, p Params) (Cove
 // scope (the children of p.TerritoryID, else the scope's top territories) and
 // one page of its reps; lv.All gives the whole tree.
 func (s *Service) CoverageLevel(ctx context.Context, c domain.Caller, p Params, lv Level) (Coverage, error) {
-	out := Coverage{Depth: lv.depth(),From: Date(p.From), To: Date(p.To), Days: p.Days(), Currency: s.currency,
+	out := Coverage{Depth: lv.depth(), From: Date(p.From), To: Date(p.To), Days: p.Days(), Currency: s.currency,
 		Cadence:     map[string]int{"A": s.cadence.A, "B": s.cadence.B, "C": s.cadence.C},
 		Territories: []TerritoryCoverage{}, Reps: []RepCoverage{}}
 	err := s.db.ReadTx(ctx, func(tx *gorm.DB) error {

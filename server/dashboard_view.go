@@ -30,7 +30,7 @@ const (
 // dashPage is what the dashboard's drill-down reads from the query: the rep
 // whose accounts are listed, and the cursors of the pages shown.
 type dashPage struct {
-	RepID                            string
+	RepID                           string
 	RepCursor, KPICursor, AccCursor string
 }
 
@@ -42,18 +42,18 @@ type dashView struct {
 	TerritoryID string
 	// Crumbs lead from the top of the caller's scope to the territory shown;
 	// Q is the period as a query string for the drill-down's links.
-	Crumbs      []reports.TerritoryRef
-	Q           template.URL
-	Page        dashPage
-	RepName     string
-	Accounts    *reports.AccountList
-	Cov         reports.Coverage
-	Overdue     reports.OverduePage
-	Orders      reports.OrdersReport
-	OrderBar    []barSegment
-	Devices     []deviceView
-	Map         mapView
-	KPI         reports.KPIs
+	Crumbs   []reports.TerritoryRef
+	Q        template.URL
+	Page     dashPage
+	RepName  string
+	Accounts *reports.AccountList
+	Cov      reports.Coverage
+	Overdue  reports.OverduePage
+	Orders   reports.OrdersReport
+	OrderBar []barSegment
+	Devices  []deviceView
+	Map      mapView
+	KPI      reports.KPIs
 	// OrdersOutside are the orders of the status table the headline does not
 	// count (drafts, cancelled, rejected), so the page can reconcile the two.
 	OrdersDraft, OrdersCancelled, OrdersRejected int64
