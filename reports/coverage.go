@@ -62,6 +62,10 @@ type Coverage struct {
 	Depth          string  `json:"depth"`
 	RepsTotal      int     `json:"reps_total"`
 	RepsNextCursor *string `json:"reps_next_cursor"`
+	// TerritoriesTotal counts the level's rows over every page;
+	// TerritoriesNextCursor pages them as reps_next_cursor pages reps.
+	TerritoriesTotal      int     `json:"territories_total"`
+	TerritoriesNextCursor *string `json:"territories_next_cursor"`
 }
 
 // tally holds the unrounded inputs of Metrics; tallies add up, metrics do not.
@@ -144,9 +148,9 @@ func (s *Service) CoverageLevel(ctx context.Context, c domain.Caller, p Params, 
 			return err
 		}
 		out.Totals, out.Territories, out.Reps = g.assemble(sc, p.Days(), s.cadence)
-		out.RepsTotal = len(out.Reps)
+		out.RepsTotal, out.TerritoriesTotal = len(out.Reps), len(out.Territories)
 		if !lv.All {
-			out.Territories = g.level(sc, p, p.Days(), s.cadence)
+			out.Territories, out.TerritoriesTotal, out.TerritoriesNextCursor = g.level(sc, p, p.Days(), s.cadence, lv.territories())
 			sortReps(out.Reps)
 			lo, hi, next := lv.pageRows(len(out.Reps), func(i int) (string, string) { return out.Reps[i].Name, out.Reps[i].RepID })
 			out.Reps, out.RepsNextCursor = out.Reps[lo:hi], next
@@ -240,8 +244,10 @@ func (g gathered) assemble(sc scope, days int, cad Cadence) (Metrics, []Territor
 
 // level adds each territory's tally into its level row (sc.levelRows): the
 // rows of one level of the tree, each with its whole subtree, in name order.
-func (g gathered) level(sc scope, p Params, days int, cad Cadence) []TerritoryCoverage {
-	rows := sc.levelRows(p.TerritoryID)
+func (g gathered) level(sc scope, p Params, days int, cad Cadence, page Level) ([]TerritoryCoverage, int, *string) {
+	all := sc.levelRows(p.TerritoryID)
+	lo, hi, next := page.pageRows(len(all), func(i int) (string, string) { return sc.name(all[i]), all[i] })
+	rows := all[lo:hi]
 	rowOf := sc.rowOf(rows)
 	sums := make(map[string]*tally, len(rows))
 	for _, r := range rows {
@@ -257,7 +263,7 @@ func (g gathered) level(sc scope, p Params, days int, cad Cadence) []TerritoryCo
 		out = append(out, TerritoryCoverage{TerritoryID: r, Name: sc.name(r), ParentID: sc.Tree.Parent(r),
 			Metrics: sums[r].metrics(days, cad)})
 	}
-	return out
+	return out, len(all), next
 }
 
 // sortReps orders reps by name, then id, as Go compares strings: the order

@@ -80,9 +80,11 @@ type KPIs struct {
 	Territories        []TerritoryKPIs `json:"territories"`
 	Reps               []RepKPIs       `json:"reps"`
 	// Depth, RepsTotal and RepsNextCursor: as in the coverage report.
-	Depth          string  `json:"depth"`
-	RepsTotal      int     `json:"reps_total"`
-	RepsNextCursor *string `json:"reps_next_cursor"`
+	Depth                 string  `json:"depth"`
+	RepsTotal             int     `json:"reps_total"`
+	RepsNextCursor        *string `json:"reps_next_cursor"`
+	TerritoriesTotal      int     `json:"territories_total"`
+	TerritoriesNextCursor *string `json:"territories_next_cursor"`
 }
 
 // KPIParams are the parameters of the KPI report: the period, the day the
@@ -527,7 +529,10 @@ func (s *Service) KPIsLevel(ctx context.Context, c domain.Caller, p KPIParams, l
 	} else {
 		// One level: every row of it, with figures or not (roll holds each
 		// territory's subtree already).
-		ids = sc.levelRows(p.TerritoryID)
+		all := sc.levelRows(p.TerritoryID)
+		lo, hi, next := lv.territories().pageRows(len(all), func(i int) (string, string) { return sc.name(all[i]), all[i] })
+		ids, out.TerritoriesNextCursor = all[lo:hi], next
+		out.TerritoriesTotal = len(all)
 		for _, id := range ids {
 			if roll[id] == nil {
 				t := get(roll, id)
@@ -536,6 +541,9 @@ func (s *Service) KPIsLevel(ctx context.Context, c domain.Caller, p KPIParams, l
 				}
 			}
 		}
+	}
+	if lv.All {
+		out.TerritoriesTotal = len(ids)
 	}
 	for _, id := range ids {
 		out.Territories = append(out.Territories, TerritoryKPIs{TerritoryID: id, Name: sc.Tree.Name(id),

@@ -24,6 +24,17 @@ type Level struct {
 	// the previous page ("" for the first).
 	Limit  int
 	Cursor string
+	// TerritoryLimit and TerritoryCursor page the level's territories the
+	// same way: a flat tree (the 1M fixture has 6,600 regions at its top)
+	// is as long as a rep list.
+	TerritoryLimit  int
+	TerritoryCursor string
+}
+
+// territories returns l's page of the territory rows instead of the reps'.
+func (l Level) territories() Level {
+	l.Limit, l.Cursor = l.TerritoryLimit, l.TerritoryCursor
+	return l
 }
 
 // WholeTree is the Level of the reports' original answer.
@@ -44,7 +55,7 @@ const (
 )
 
 // ParseLevel reads depth ("" or "1": one level; "all": the whole tree), limit
-// and cursor. Limit 0 means the default.
+// and cursor (reps). Limit 0 means the default.
 func ParseLevel(depth string, limit int, cursor string) (Level, error) {
 	var l Level
 	switch depth {
@@ -63,6 +74,21 @@ func ParseLevel(depth string, limit int, cursor string) (Level, error) {
 		return l, err
 	}
 	l.Cursor = cursor
+	l.TerritoryLimit = DefaultRepLimit
+	return l, nil
+}
+
+// WithTerritoryPage sets the territory page: limit (0: the default) and
+// cursor (territories_next_cursor of the previous page).
+func (l Level) WithTerritoryPage(limit int, cursor string) (Level, error) {
+	if limit <= 0 {
+		limit = DefaultRepLimit
+	}
+	l.TerritoryLimit = min(limit, MaxRepLimit)
+	if _, err := decodeRepCursor(cursor); err != nil {
+		return l, badParam("territory_cursor", "not a cursor of this report")
+	}
+	l.TerritoryCursor = cursor
 	return l, nil
 }
 
@@ -172,7 +198,11 @@ func (l Level) pageRows(n int, key func(i int) (name, id string)) (lo, hi int, n
 			lo++
 		}
 	}
-	hi = min(lo+max(l.Limit, 1), n)
+	limit := l.Limit
+	if limit <= 0 {
+		limit = DefaultRepLimit
+	}
+	hi = min(lo+limit, n)
 	if hi < n {
 		name, id := key(hi - 1)
 		s := repCursor{Name: name, ID: id}.encode()

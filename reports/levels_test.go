@@ -116,6 +116,42 @@ func TestReports_Levels(t *testing.T) {
 			}
 		})
 
+		t.Run("TerritoryPages", func(t *testing.T) {
+			var got []string
+			lv, cursor := Level{Limit: DefaultRepLimit}, ""
+			for i := 0; i < 5; i++ {
+				page, err := lv.WithTerritoryPage(1, cursor)
+				if err != nil {
+					t.Fatal(err)
+				}
+				cov, err := s.CoverageLevel(ctx, w.caller("director"), params(t, "2026-03-01", "2026-03-10", ""), page)
+				if err != nil {
+					t.Fatal(err)
+				}
+				kp, _ := ParseKPIParams(at("2026-03-20 12:00"), "2026-03", "2026-03-10", "")
+				k, err := s.KPIsLevel(ctx, w.caller("director"), kp, page)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(cov.Territories) != 1 || cov.TerritoriesTotal != 2 || len(k.Territories) != 1 ||
+					k.Territories[0].TerritoryID != cov.Territories[0].TerritoryID {
+					t.Fatalf("page %d: coverage %+v (of %d), kpis %+v", i, cov.Territories, cov.TerritoriesTotal, k.Territories)
+				}
+				got = append(got, cov.Territories[0].TerritoryID)
+				checkMetrics(t, "totals on every page", cov.Totals, wantDirector)
+				if cov.TerritoriesNextCursor == nil {
+					break
+				}
+				cursor = *cov.TerritoriesNextCursor
+			}
+			if len(got) != 2 || got[0] != w.id("R") || got[1] != w.id("T3") {
+				t.Fatalf("pages of one territory: %v, want R then T3", got)
+			}
+			if _, err := lv.WithTerritoryPage(1, "%%"); domain.ErrorCode(err) != domain.CodeBadRequest {
+				t.Fatalf("a bad territory cursor: %v", err)
+			}
+		})
+
 		t.Run("KPIsAndOrders", func(t *testing.T) {
 			kp, err := ParseKPIParams(at("2026-03-20 12:00"), "2026-03", "2026-03-10", "")
 			if err != nil {

@@ -43,6 +43,9 @@ type OrdersReport struct {
 	// Depth: as in the coverage report ("1": Territories is one level of the
 	// tree, each row with its subtree).
 	Depth string `json:"depth"`
+	// TerritoriesTotal and TerritoriesNextCursor: as in the coverage report.
+	TerritoriesTotal      int     `json:"territories_total"`
+	TerritoriesNextCursor *string `json:"territories_next_cursor"`
 }
 
 type orderAgg struct {
@@ -99,6 +102,11 @@ func (s *Service) OrdersLevel(ctx context.Context, c domain.Caller, p Params, lv
 		if !lv.All {
 			out.Territories = slices.DeleteFunc(out.Territories, func(t TerritoryOrders) bool { return t.TerritoryID == "" })
 		}
+		out.TerritoriesTotal = len(out.Territories)
+		lo, hi, next := lv.territories().pageRows(len(out.Territories), func(i int) (string, string) {
+			return out.Territories[i].Name, out.Territories[i].TerritoryID
+		})
+		out.Territories, out.TerritoriesNextCursor = out.Territories[lo:hi], next
 		return nil
 	})
 	return out, err

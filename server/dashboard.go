@@ -118,7 +118,8 @@ func (d *dashboard) page(c *fiber.Ctx) error {
 		params, _ = reports.ParseParams(d.s.DB.Now(), "", "", "")
 	}
 	pg := dashPage{RepID: strings.Clone(c.Query("rep_id")), RepCursor: strings.Clone(c.Query("rc")),
-		KPICursor: strings.Clone(c.Query("kc")), AccCursor: strings.Clone(c.Query("ac"))}
+		KPICursor: strings.Clone(c.Query("kc")), AccCursor: strings.Clone(c.Query("ac")),
+		TerrCursor: strings.Clone(c.Query("tc"))}
 	v, err := d.buildView(c, p.Caller, params, pg)
 	if err != nil {
 		// An unknown territory or a stale cursor shows the top level.

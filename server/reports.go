@@ -1,6 +1,7 @@
 package server
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/fieldsync/fieldsync/domain"
@@ -144,7 +145,7 @@ func (h reportHandlers) syncHealth(c *fiber.Ctx) error {
 // levelOf reads depth, limit and cursor: one level of the territory tree and a
 // page of reps by default (docs/reports.md "Levels and pages").
 func levelOf(c *fiber.Ctx) (reports.Level, error) {
-	v, err := httpapi.Queries(c, "depth", "cursor")
+	v, err := httpapi.Queries(c, "depth", "cursor", "territory_limit", "territory_cursor")
 	if err != nil {
 		return reports.Level{}, err
 	}
@@ -152,5 +153,15 @@ func levelOf(c *fiber.Ctx) (reports.Level, error) {
 	if err != nil {
 		return reports.Level{}, err
 	}
-	return reports.ParseLevel(v[0], limit, v[1])
+	lv, err := reports.ParseLevel(v[0], limit, v[1])
+	if err != nil {
+		return lv, err
+	}
+	tl := 0
+	if v[2] != "" {
+		if tl, err = strconv.Atoi(v[2]); err != nil || tl < 1 {
+			return lv, httpapi.BadParam("territory_limit", "must be a positive integer")
+		}
+	}
+	return lv.WithTerritoryPage(tl, v[3])
 }
