@@ -7,7 +7,7 @@ import (
 	"slices"
 
 	"github.com/fieldsync/fieldsync/domain"
-	"gorm.io/gorm"
+	"github.com/fieldsync/fieldsync/store"
 )
 
 // ListedAccount is one row of an account list.
@@ -50,7 +50,7 @@ func (s *Service) Accounts(ctx context.Context, c domain.Caller, p Params, repID
 		}
 	}
 	var sc scope
-	if err := s.db.ReadTx(ctx, func(tx *gorm.DB) error {
+	if err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
 		var err error
 		sc, err = resolveScope(tx, c, kindOverdue, p.TerritoryID)
 		return err

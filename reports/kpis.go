@@ -8,7 +8,6 @@ import (
 
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/store"
-	"gorm.io/gorm"
 )
 
 // KPIMetrics are the figures of one territory (with its subtree), one rep or
@@ -279,7 +278,7 @@ func (s *Service) KPIs(ctx context.Context, c domain.Caller, p KPIParams) (KPIs,
 // of reps (Level), or everything when lv.All.
 func (s *Service) KPIsLevel(ctx context.Context, c domain.Caller, p KPIParams, lv Level) (KPIs, error) {
 	var sc scope
-	err := s.db.ReadTx(ctx, func(tx *gorm.DB) error {
+	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
 		var err error
 		sc, err = resolveScope(tx, c, kindKPIs, p.TerritoryID)
 		return err

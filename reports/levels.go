@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/fieldsync/fieldsync/domain"
-	"gorm.io/gorm"
+	"github.com/fieldsync/fieldsync/store"
 )
 
 // Level asks for one level of the territory tree and one page of reps
@@ -216,7 +216,7 @@ func (l Level) pageRows(n int, key func(i int) (name, id string)) (lo, hi int, n
 // An unknown territory or one outside the scope is not found.
 func (s *Service) Breadcrumbs(ctx context.Context, c domain.Caller, territoryID string) ([]TerritoryRef, error) {
 	var out []TerritoryRef
-	err := s.db.ReadTx(ctx, func(tx *gorm.DB) error {
+	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
 		sc, err := resolveScope(tx, c, kindCoverage, "")
 		if err != nil || territoryID == "" {
 			return err

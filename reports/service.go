@@ -6,7 +6,6 @@ import (
 
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/store"
-	"gorm.io/gorm"
 )
 
 // Cadence is how often, in days, an account of each class should be visited.
@@ -82,12 +81,9 @@ func New(db *store.DB, cadence Cadence, currency string) *Service {
 // raises it for the report's own read-only transaction only.
 const reportWorkMem = "64MB"
 
-func (s *Service) reportMemory(tx *gorm.DB) error {
-	if s.db.Dialect != store.Postgres {
-		return nil
-	}
-	if err := tx.Exec("SET LOCAL work_mem = '" + reportWorkMem + "'").Error; err != nil {
-		return fmt.Errorf("report work_mem: %w", err)
+func (s *Service) reportMemory(tx *store.Tx) error {
+	if err := tx.WorkMem(reportWorkMem); err != nil {
+		return fmt.Errorf("report memory: %w", err)
 	}
 	return nil
 }
