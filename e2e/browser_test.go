@@ -132,6 +132,47 @@ func TestDashboard_Browser(t *testing.T) {
 	if cells == 0 || outside > 0 {
 		t.Errorf("at 390 px %d of %d overdue cells are cut off or hidden", outside, cells)
 	}
+	drillDown(t, ctx)
+}
+
+// drillDown follows the dashboard's links one level at a time (docs/reports.md
+// "Levels and pages"): a territory row, then a sub-territory if it has one,
+// then a rep, whose accounts are listed; a screenshot of the last page at
+// laptop and phone widths, the phone one without sideways scrolling.
+func drillDown(t *testing.T, ctx context.Context) {
+	t.Helper()
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1366, 900)); err != nil {
+		t.Fatal(err)
+	}
+	count := func(sel string) int {
+		return run(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll('`+sel+`').length`))
+	}
+	for depth := 0; depth < 2 && count(`[data-testid="territory-link"]`) > 0; depth++ {
+		name := strings.TrimSpace(run(t, ctx, chromedp.Text(chromedp.CSS(`[data-testid="territory-link"]`))))
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`[data-testid="territory-link"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid="crumbs"]`))); err != nil {
+			t.Fatalf("drill into %s: %v", name, err)
+		}
+		crumbs := run(t, ctx, chromedp.Text(chromedp.CSS(`[data-testid="crumbs"]`)))
+		if !strings.Contains(crumbs, name) {
+			t.Fatalf("after drilling into %s the breadcrumbs read %q", name, crumbs)
+		}
+	}
+	if count(`[data-testid="rep-link"]`) == 0 {
+		t.Fatal("the drill-down shows no rep")
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`[data-testid="rep-link"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="account-list"]`))); err != nil {
+		t.Fatalf("a rep's accounts: %v", err)
+	}
+	if n := count(`[data-testid="account-row"]`); n == 0 || n > 50 {
+		t.Errorf("a rep's accounts: %d rows, want 1 to 50 (one page)", n)
+	}
+	screenshot(t, ctx, "dashboard-drill.png", 1366, 900)
+	screenshot(t, ctx, "dashboard-drill-phone.png", 390, 844)
+	if o := run(t, ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth - document.documentElement.clientWidth`)); o > 0 {
+		t.Errorf("drill-down at 390 px: the page is %d px wider than the screen", o)
+	}
 }
 
 func formatPct(f float64) string {

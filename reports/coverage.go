@@ -27,6 +27,9 @@ type TerritoryCoverage struct {
 	TerritoryID string  `json:"territory_id"`
 	Name        string  `json:"name"`
 	ParentID    *string `json:"parent_id"`
+	// SubTerritories is how many territories lie directly below this one in
+	// the caller's scope: a row to drill into when above zero.
+	SubTerritories int `json:"sub_territories"`
 	Metrics
 }
 
@@ -54,6 +57,15 @@ type Coverage struct {
 	Totals      Metrics             `json:"totals"`
 	Territories []TerritoryCoverage `json:"territories"`
 	Reps        []RepCoverage       `json:"reps"`
+	// Depth is "1" when Territories is one level of the tree (each row with
+	// its subtree) and Reps one page, "all" for the whole tree.
+	Depth          string  `json:"depth"`
+	RepsTotal      int     `json:"reps_total"`
+	RepsNextCursor *string `json:"reps_next_cursor"`
+	// TerritoriesTotal counts the level's rows over every page;
+	// TerritoriesNextCursor pages them as reps_next_cursor pages reps.
+	TerritoriesTotal      int     `json:"territories_total"`
+	TerritoriesNextCursor *string `json:"territories_next_cursor"`
 }
 
 // tally holds the unrounded inputs of Metrics; tallies add up, metrics do not.
@@ -110,9 +122,17 @@ func (t tally) metrics(days int, cad Cadence) Metrics {
 	}
 }
 
-// Coverage computes the coverage report for the caller's scope.
+// Coverage computes the coverage report for the caller's scope, the whole
+// tree and every rep.
 func (s *Service) Coverage(ctx context.Context, c domain.Caller, p Params) (Coverage, error) {
-	out := Coverage{From: Date(p.From), To: Date(p.To), Days: p.Days(), Currency: s.currency,
+	return s.CoverageLevel(ctx, c, p, WholeTree)
+}
+
+// CoverageLevel computes the coverage report for one level of the caller's
+// scope (the children of p.TerritoryID, else the scope's top territories) and
+// one page of its reps; lv.All gives the whole tree.
+func (s *Service) CoverageLevel(ctx context.Context, c domain.Caller, p Params, lv Level) (Coverage, error) {
+	out := Coverage{Depth: lv.depth(), From: Date(p.From), To: Date(p.To), Days: p.Days(), Currency: s.currency,
 		Cadence:     map[string]int{"A": s.cadence.A, "B": s.cadence.B, "C": s.cadence.C},
 		Territories: []TerritoryCoverage{}, Reps: []RepCoverage{}}
 	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
@@ -128,6 +148,16 @@ func (s *Service) Coverage(ctx context.Context, c domain.Caller, p Params) (Cove
 			return err
 		}
 		out.Totals, out.Territories, out.Reps = g.assemble(sc, p.Days(), s.cadence)
+		out.RepsTotal, out.TerritoriesTotal = len(out.Reps), len(out.Territories)
+		if !lv.All {
+			out.Territories, out.TerritoriesTotal, out.TerritoriesNextCursor = g.level(sc, p, p.Days(), s.cadence, lv.territories())
+			sortReps(out.Reps)
+			lo, hi, next := lv.pageRows(len(out.Reps), func(i int) (string, string) { return out.Reps[i].Name, out.Reps[i].RepID })
+			out.Reps, out.RepsNextCursor = out.Reps[lo:hi], next
+		}
+		for i := range out.Territories {
+			out.Territories[i].SubTerritories = sc.subCount(out.Territories[i].TerritoryID)
+		}
 		return nil
 	})
 	return out, err
@@ -210,6 +240,41 @@ func (g gathered) assemble(sc scope, days int, cad Cadence) (Metrics, []Territor
 		reps = append(reps, r)
 	}
 	return total.metrics(days, cad), terrs, reps
+}
+
+// level adds each territory's tally into its level row (sc.levelRows): the
+// rows of one level of the tree, each with its whole subtree, in name order.
+func (g gathered) level(sc scope, p Params, days int, cad Cadence, page Level) ([]TerritoryCoverage, int, *string) {
+	all := sc.levelRows(p.TerritoryID)
+	lo, hi, next := page.pageRows(len(all), func(i int) (string, string) { return sc.name(all[i]), all[i] })
+	rows := all[lo:hi]
+	rowOf := sc.rowOf(rows)
+	sums := make(map[string]*tally, len(rows))
+	for _, r := range rows {
+		sums[r] = &tally{}
+	}
+	for id, t := range g.byTerritory {
+		if r := rowOf(id); r != "" {
+			sums[r].add(*t)
+		}
+	}
+	out := make([]TerritoryCoverage, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, TerritoryCoverage{TerritoryID: r, Name: sc.name(r), ParentID: sc.Tree.Parent(r),
+			Metrics: sums[r].metrics(days, cad)})
+	}
+	return out, len(all), next
+}
+
+// sortReps orders reps by name, then id, as Go compares strings: the order
+// the rep cursor relies on (the database's collation may differ).
+func sortReps(reps []RepCoverage) {
+	sort.SliceStable(reps, func(i, j int) bool {
+		if reps[i].Name != reps[j].Name {
+			return reps[i].Name < reps[j].Name
+		}
+		return reps[i].RepID < reps[j].RepID
+	})
 }
 
 func lcmOf(a, b int64) int64 {

@@ -49,6 +49,8 @@ type TerritoryKPIs struct {
 	TerritoryID string  `json:"territory_id"`
 	Name        string  `json:"name"`
 	ParentID    *string `json:"parent_id"`
+	// SubTerritories: as in the coverage report.
+	SubTerritories int `json:"sub_territories"`
 	KPIMetrics
 }
 
@@ -76,6 +78,12 @@ type KPIs struct {
 	Totals             KPIMetrics      `json:"totals"`
 	Territories        []TerritoryKPIs `json:"territories"`
 	Reps               []RepKPIs       `json:"reps"`
+	// Depth, RepsTotal and RepsNextCursor: as in the coverage report.
+	Depth                 string  `json:"depth"`
+	RepsTotal             int     `json:"reps_total"`
+	RepsNextCursor        *string `json:"reps_next_cursor"`
+	TerritoriesTotal      int     `json:"territories_total"`
+	TerritoriesNextCursor *string `json:"territories_next_cursor"`
 }
 
 // KPIParams are the parameters of the KPI report: the period, the day the
@@ -261,8 +269,14 @@ func workingDays(from, to time.Time) int { // [from, to)
 	return n
 }
 
-// KPIs answers GET /v1/reports/kpis.
+// KPIs answers the KPI report for the whole tree and every rep.
 func (s *Service) KPIs(ctx context.Context, c domain.Caller, p KPIParams) (KPIs, error) {
+	return s.KPIsLevel(ctx, c, p, WholeTree)
+}
+
+// KPIsLevel answers GET /v1/reports/kpis: one level of the tree and one page
+// of reps (Level), or everything when lv.All.
+func (s *Service) KPIsLevel(ctx context.Context, c domain.Caller, p KPIParams, lv Level) (KPIs, error) {
 	var sc scope
 	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
 		var err error
@@ -303,7 +317,7 @@ func (s *Service) KPIs(ctx context.Context, c domain.Caller, p KPIParams) (KPIs,
 	out := KPIs{Period: P.Name, PeriodStart: Date(P.Start), PeriodEnd: Date(P.End), AsOf: Date(p.AsOf),
 		Days: k.days, DaysElapsed: k.elapsed, WorkingDays: k.workingDays, WorkingDaysElapsed: k.workingElapsed,
 		Previous: prev.Name, YearAgo: year.Name, Currency: s.currency,
-		Territories: []TerritoryKPIs{}, Reps: []RepKPIs{}}
+		Territories: []TerritoryKPIs{}, Reps: []RepKPIs{}, Depth: lv.depth()}
 	if sc.empty() {
 		out.Totals = newTally().metrics(k, nil)
 		return out, nil
@@ -504,14 +518,35 @@ func (s *Service) KPIs(ctx context.Context, c domain.Caller, p KPIParams) (KPIs,
 		total.reps[id] = true
 	}
 	out.Totals = total.metrics(k, newAccounts)
-	ids := make([]string, 0, len(roll))
-	for id := range roll {
-		ids = append(ids, id)
+	var ids []string
+	if lv.All {
+		ids = make([]string, 0, len(roll))
+		for id := range roll {
+			ids = append(ids, id)
+		}
+		sc.sortByName(ids)
+	} else {
+		// One level: every row of it, with figures or not (roll holds each
+		// territory's subtree already).
+		all := sc.levelRows(p.TerritoryID)
+		lo, hi, next := lv.territories().pageRows(len(all), func(i int) (string, string) { return sc.name(all[i]), all[i] })
+		ids, out.TerritoriesNextCursor = all[lo:hi], next
+		out.TerritoriesTotal = len(all)
+		for _, id := range ids {
+			if roll[id] == nil {
+				t := get(roll, id)
+				if t.target = terrTarget[id]; t.target == nil {
+					t.targetSum = targetOf(id)
+				}
+			}
+		}
 	}
-	sc.sortByName(ids)
+	if lv.All {
+		out.TerritoriesTotal = len(ids)
+	}
 	for _, id := range ids {
 		out.Territories = append(out.Territories, TerritoryKPIs{TerritoryID: id, Name: sc.Tree.Name(id),
-			ParentID: sc.Tree.Parent(id), KPIMetrics: roll[id].metrics(k, newAccounts)})
+			ParentID: sc.Tree.Parent(id), SubTerritories: sc.subCount(id), KPIMetrics: roll[id].metrics(k, newAccounts)})
 	}
 	repIDs := make([]string, 0, len(rep))
 	for id := range rep {
@@ -523,6 +558,9 @@ func (s *Service) KPIs(ctx context.Context, c domain.Caller, p KPIParams) (KPIs,
 		}
 		return repIDs[i] < repIDs[j]
 	})
+	out.RepsTotal = len(repIDs)
+	lo, hi, next := lv.pageRows(len(repIDs), func(i int) (string, string) { return names[repIDs[i]], repIDs[i] })
+	repIDs, out.RepsNextCursor = repIDs[lo:hi], next
 	for _, id := range repIDs {
 		ts := repTerrs[id]
 		if ts == nil {

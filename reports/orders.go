@@ -39,6 +39,12 @@ type OrdersReport struct {
 	Totals      StatusAmount      `json:"totals"`
 	ByStatus    []StatusAmount    `json:"by_status"`
 	Territories []TerritoryOrders `json:"territories"`
+	// Depth: as in the coverage report ("1": Territories is one level of the
+	// tree, each row with its subtree).
+	Depth string `json:"depth"`
+	// TerritoriesTotal and TerritoriesNextCursor: as in the coverage report.
+	TerritoriesTotal      int     `json:"territories_total"`
+	TerritoriesNextCursor *string `json:"territories_next_cursor"`
 }
 
 type orderAgg struct {
@@ -62,10 +68,16 @@ SELECT territory_id, status, SUM(orders) AS count, CAST(SUM(value_cents) AS bigi
 GROUP BY territory_id, status
 HAVING SUM(orders) <> 0`
 
-// Orders computes the orders report for the caller's scope.
+// Orders computes the orders report for the caller's scope, every territory.
 func (s *Service) Orders(ctx context.Context, c domain.Caller, p Params) (OrdersReport, error) {
+	return s.OrdersLevel(ctx, c, p, WholeTree)
+}
+
+// OrdersLevel computes the orders report with one level of the tree (Level)
+// or, when lv.All, every territory holding orders.
+func (s *Service) OrdersLevel(ctx context.Context, c domain.Caller, p Params, lv Level) (OrdersReport, error) {
 	out := OrdersReport{From: Date(p.From), To: Date(p.To), Currency: s.currency,
-		ByStatus: emptyStatuses(), Territories: []TerritoryOrders{}}
+		ByStatus: emptyStatuses(), Territories: []TerritoryOrders{}, Depth: lv.depth()}
 	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
 		sc, err := resolveScope(tx, c, kindOrders, p.TerritoryID)
 		if err != nil || sc.empty() {
@@ -75,7 +87,22 @@ func (s *Service) Orders(ctx context.Context, c domain.Caller, p Params) (Orders
 		if err := tx.Query(&rows, fmt.Sprintf(ordersReportSQL, sc.scopeIn("territory_id")), dayArgs(sc, p)...); err != nil {
 			return fmt.Errorf("orders report: %w", err)
 		}
+		if !lv.All {
+			// Each row adds up its subtree: re-key the rows by level row.
+			rowOf := sc.rowOf(sc.levelRows(p.TerritoryID))
+			for i := range rows {
+				rows[i].TerritoryID = rowOf(rows[i].TerritoryID)
+			}
+		}
 		out.Territories = assembleOrders(rows, sc, &out)
+		if !lv.All {
+			out.Territories = slices.DeleteFunc(out.Territories, func(t TerritoryOrders) bool { return t.TerritoryID == "" })
+		}
+		out.TerritoriesTotal = len(out.Territories)
+		lo, hi, next := lv.territories().pageRows(len(out.Territories), func(i int) (string, string) {
+			return out.Territories[i].Name, out.Territories[i].TerritoryID
+		})
+		out.Territories, out.TerritoriesNextCursor = out.Territories[lo:hi], next
 		return nil
 	})
 	return out, err

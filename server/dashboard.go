@@ -117,13 +117,17 @@ func (d *dashboard) page(c *fiber.Ctx) error {
 	if err != nil {
 		params, _ = reports.ParseParams(d.s.DB.Now(), "", "", "")
 	}
-	v, err := d.buildView(c, p.Caller, params)
+	pg := dashPage{RepID: strings.Clone(c.Query("rep_id")), RepCursor: strings.Clone(c.Query("rc")),
+		KPICursor: strings.Clone(c.Query("kc")), AccCursor: strings.Clone(c.Query("ac")),
+		TerrCursor: strings.Clone(c.Query("tc"))}
+	v, err := d.buildView(c, p.Caller, params, pg)
 	if err != nil {
-		if domain.ErrorCode(err) != domain.CodeNotFound {
+		// An unknown territory or a stale cursor shows the top level.
+		if code := domain.ErrorCode(err); code != domain.CodeNotFound && code != domain.CodeBadRequest {
 			return err
 		}
 		params.TerritoryID = ""
-		if v, err = d.buildView(c, p.Caller, params); err != nil {
+		if v, err = d.buildView(c, p.Caller, params, dashPage{}); err != nil {
 			return err
 		}
 	}

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"html/template"
 	"math"
+	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/fieldsync/fieldsync/auth"
@@ -17,9 +19,21 @@ import (
 // Limits of what one dashboard page shows; the API pages through the rest.
 const (
 	dashOverdueRows = 25
-	dashDevices     = 200
-	dashMapPoints   = 2000
+	dashDevices     = 50
+	dashMapPoints   = 1000
+	// dashRepRows and dashAccountRows page the rep and account lists: a
+	// director's scope holds tens of thousands of each (docs/reports.md
+	// "Levels and pages").
+	dashRepRows     = 50
+	dashAccountRows = 50
 )
+
+// dashPage is what the dashboard's drill-down reads from the query: the rep
+// whose accounts are listed, and the cursors of the pages shown.
+type dashPage struct {
+	RepID                                       string
+	RepCursor, KPICursor, AccCursor, TerrCursor string
+}
 
 // dashView is everything page.html shows.
 type dashView struct {
@@ -27,74 +41,138 @@ type dashView struct {
 	CSRF        string
 	From, To    string
 	TerritoryID string
-	Territories []reports.TerritoryRef
-	Cov         reports.Coverage
-	Overdue     reports.OverduePage
-	Orders      reports.OrdersReport
-	OrderBar    []barSegment
-	Devices     []deviceView
-	Map         mapView
-	KPI         reports.KPIs
+	// Crumbs lead from the top of the caller's scope to the territory shown;
+	// Q is the period as a query string for the drill-down's links.
+	Crumbs   []reports.TerritoryRef
+	Q        template.URL
+	Page     dashPage
+	RepName  string
+	Accounts *reports.AccountList
+	Cov      reports.Coverage
+	Overdue  reports.OverduePage
+	Orders   reports.OrdersReport
+	OrderBar []barSegment
+	Devices  []deviceView
+	Map      mapView
+	KPI      reports.KPIs
 	// OrdersOutside are the orders of the status table the headline does not
 	// count (drafts, cancelled, rejected), so the page can reconcile the two.
 	OrdersDraft, OrdersCancelled, OrdersRejected int64
 }
 
-func (d *dashboard) buildView(c *fiber.Ctx, who domain.Caller, params reports.Params) (dashView, error) {
+func (d *dashboard) buildView(c *fiber.Ctx, who domain.Caller, params reports.Params, pg dashPage) (dashView, error) {
 	ctx := c.UserContext()
-	v := dashView{From: reports.Date(params.From).String(), To: reports.Date(params.To).String(), TerritoryID: params.TerritoryID}
+	v := dashView{From: reports.Date(params.From).String(), To: reports.Date(params.To).String(), TerritoryID: params.TerritoryID,
+		Page: pg}
+	v.Q = template.URL(url.Values{"from": {v.From}, "to": {v.To}}.Encode()) // dates only: safe
 	var err error
 	if v.User, err = d.s.Auth.User(ctx, who.UserID); err != nil {
 		return v, err
 	}
-	if v.Territories, err = d.reports.ScopeTerritories(ctx, who); err != nil {
+	if v.Crumbs, err = d.reports.Breadcrumbs(ctx, who, params.TerritoryID); err != nil {
 		return v, err
 	}
-	if v.Cov, err = d.reports.Coverage(ctx, who, params); err != nil {
-		return v, err
+	// The panels read independent reports: asked at once, the page takes as
+	// long as the slowest instead of their sum (each reads its own snapshot,
+	// as they did one after the other).
+	now := d.s.DB.Now()
+	err = parallel(
+		func() error {
+			var err error
+			if v.Cov, err = d.reports.CoverageLevel(ctx, who, params, reports.Level{Limit: dashRepRows, Cursor: pg.RepCursor,
+				TerritoryLimit: dashRepRows, TerritoryCursor: pg.TerrCursor}); err != nil {
+				return err
+			}
+			// A rep row shows the rep's share of shared territories, so it reads like
+			// its territory's row (the API carries both: docs/reports.md).
+			for i := range v.Cov.Reps {
+				r := &v.Cov.Reps[i]
+				r.VisitsRequired, r.AttainmentPct = r.VisitsRequiredShare, r.AttainmentSharePct
+			}
+			// The accounts end the drill-down: a rep's, or those of a
+			// territory with no sub-territories.
+			if pg.RepID == "" && (params.TerritoryID == "" || len(v.Cov.Territories) > 0) {
+				return nil
+			}
+			al, err := d.reports.Accounts(ctx, who, params, pg.RepID, pg.AccCursor, dashAccountRows)
+			if err != nil {
+				return err
+			}
+			v.Accounts = &al
+			if pg.RepID != "" {
+				if u, err := d.s.Auth.User(ctx, pg.RepID); err == nil {
+					v.RepName = u.Name
+				}
+			}
+			return nil
+		},
+		func() error {
+			var err error
+			v.Overdue, err = d.reports.Overdue(ctx, who, params, "", dashOverdueRows)
+			return err
+		},
+		func() error {
+			var err error
+			if v.Orders, err = d.reports.OrdersLevel(ctx, who, params, reports.Level{TerritoryLimit: dashRepRows}); err != nil {
+				return err
+			}
+			v.OrderBar = orderBar(v.Orders)
+			for _, st := range v.Orders.ByStatus {
+				switch st.Status {
+				case "draft":
+					v.OrdersDraft = st.Count
+				case "cancelled":
+					v.OrdersCancelled = st.Count
+				case "rejected":
+					v.OrdersRejected = st.Count
+				}
+			}
+			return nil
+		},
+		func() error {
+			// The sales KPIs are those of the month of `to`, read as of `to`.
+			kp, err := reports.ParseKPIParams(now, "", reports.Date(params.To).String(), params.TerritoryID)
+			if err != nil {
+				return err
+			}
+			v.KPI, err = d.reports.KPIsLevel(ctx, who, kp, reports.Level{Limit: dashRepRows, Cursor: pg.KPICursor,
+				TerritoryLimit: dashRepRows, TerritoryCursor: pg.TerrCursor})
+			return err
+		},
+		func() error {
+			health, err := d.reports.SyncHealth(ctx, who, params, "", dashDevices)
+			if err != nil {
+				return err
+			}
+			v.Devices = deviceViews(health.Items, now)
+			return nil
+		},
+		func() error {
+			points, more, err := d.reports.AccountMap(ctx, who, params, dashMapPoints)
+			if err != nil {
+				return err
+			}
+			v.Map = project(points, more)
+			return nil
+		},
+	)
+	return v, err
+}
+
+// parallel runs fns at once and returns the first of their errors.
+func parallel(fns ...func() error) error {
+	errs := make([]error, len(fns))
+	var wg sync.WaitGroup
+	for i, fn := range fns {
+		wg.Go(func() { errs[i] = fn() })
 	}
-	// A rep row shows the rep's share of shared territories, so it reads like
-	// its territory's row (the API carries both: docs/reports.md).
-	for i := range v.Cov.Reps {
-		r := &v.Cov.Reps[i]
-		r.VisitsRequired, r.AttainmentPct = r.VisitsRequiredShare, r.AttainmentSharePct
-	}
-	if v.Overdue, err = d.reports.Overdue(ctx, who, params, "", dashOverdueRows); err != nil {
-		return v, err
-	}
-	if v.Orders, err = d.reports.Orders(ctx, who, params); err != nil {
-		return v, err
-	}
-	v.OrderBar = orderBar(v.Orders)
-	for _, st := range v.Orders.ByStatus {
-		switch st.Status {
-		case "draft":
-			v.OrdersDraft = st.Count
-		case "cancelled":
-			v.OrdersCancelled = st.Count
-		case "rejected":
-			v.OrdersRejected = st.Count
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
 		}
 	}
-	// The sales KPIs are those of the month of `to`, read as of `to`.
-	kp, err := reports.ParseKPIParams(d.s.DB.Now(), "", reports.Date(params.To).String(), params.TerritoryID)
-	if err != nil {
-		return v, err
-	}
-	if v.KPI, err = d.reports.KPIs(ctx, who, kp); err != nil {
-		return v, err
-	}
-	health, err := d.reports.SyncHealth(ctx, who, params, "", dashDevices)
-	if err != nil {
-		return v, err
-	}
-	v.Devices = deviceViews(health.Items, d.s.DB.Now())
-	points, more, err := d.reports.AccountMap(ctx, who, params, dashMapPoints)
-	if err != nil {
-		return v, err
-	}
-	v.Map = project(points, more)
-	return v, nil
+	return nil
 }
 
 // ---- orders by status as one stacked bar

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/fieldsync/fieldsync/domain"
@@ -48,7 +49,11 @@ func (h reportHandlers) kpis(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	out, err := h.svc.KPIs(c.UserContext(), httpapi.CallerOf(c), p)
+	lv, err := levelOf(c)
+	if err != nil {
+		return err
+	}
+	out, err := h.svc.KPIsLevel(c.UserContext(), httpapi.CallerOf(c), p, lv)
 	if err != nil {
 		return err
 	}
@@ -70,7 +75,11 @@ func (h reportHandlers) coverage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	out, err := h.svc.Coverage(c.UserContext(), httpapi.CallerOf(c), p)
+	lv, err := levelOf(c)
+	if err != nil {
+		return err
+	}
+	out, err := h.svc.CoverageLevel(c.UserContext(), httpapi.CallerOf(c), p, lv)
 	if err != nil {
 		return err
 	}
@@ -102,7 +111,11 @@ func (h reportHandlers) orders(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	out, err := h.svc.Orders(c.UserContext(), httpapi.CallerOf(c), p)
+	lv, err := levelOf(c)
+	if err != nil {
+		return err
+	}
+	out, err := h.svc.OrdersLevel(c.UserContext(), httpapi.CallerOf(c), p, lv)
 	if err != nil {
 		return err
 	}
@@ -127,4 +140,28 @@ func (h reportHandlers) syncHealth(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(out)
+}
+
+// levelOf reads depth, limit and cursor: one level of the territory tree and a
+// page of reps by default (docs/reports.md "Levels and pages").
+func levelOf(c *fiber.Ctx) (reports.Level, error) {
+	v, err := httpapi.Queries(c, "depth", "cursor", "territory_limit", "territory_cursor")
+	if err != nil {
+		return reports.Level{}, err
+	}
+	limit, err := httpapi.QueryLimit(c, reports.DefaultRepLimit, reports.MaxRepLimit)
+	if err != nil {
+		return reports.Level{}, err
+	}
+	lv, err := reports.ParseLevel(v[0], limit, v[1])
+	if err != nil {
+		return lv, err
+	}
+	tl := 0
+	if v[2] != "" {
+		if tl, err = strconv.Atoi(v[2]); err != nil || tl < 1 {
+			return lv, httpapi.BadParam("territory_limit", "must be a positive integer")
+		}
+	}
+	return lv.WithTerritoryPage(tl, v[3])
 }

@@ -100,19 +100,27 @@ func TestReports_HTTP(t *testing.T) {
 	testdb.Dialects(t, func(t *testing.T, db *store.DB) {
 		e := newReportEnv(t, db)
 
+		// The default answer is one level of the tree and a page of reps;
+		// depth=all is the whole answer (docs/reports.md "Levels and pages").
 		t.Run("CoverageIsTheServiceAnswer", func(t *testing.T) {
-			_, body := e.do(t, "GET", "/v1/reports/coverage?"+period, e.tokens[domain.RoleManager], nil)
 			p, _ := reports.ParseParams(demoNow, "2026-02-21", "2026-03-20", "")
-			want, err := reports.New(db, reports.DefaultCadence, "EUR").Coverage(context.Background(), e.managerCaller(t), p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			wantJSON, _ := json.Marshal(want)
-			if !bytes.Equal(bytes.TrimSpace(body), wantJSON) {
-				t.Fatalf("coverage body differs from the service:\n got  %s\n want %s", body, wantJSON)
-			}
-			if want.Totals.Accounts == 0 || want.Totals.VisitsCompleted == 0 || len(want.Reps) == 0 {
-				t.Fatalf("demo coverage is empty: %+v", want.Totals)
+			svc := reports.New(db, reports.DefaultCadence, "EUR")
+			for _, c := range []struct {
+				query string
+				lv    reports.Level
+			}{{"&depth=all", reports.WholeTree}, {"", reports.Level{Limit: reports.DefaultRepLimit}}} {
+				_, body := e.do(t, "GET", "/v1/reports/coverage?"+period+c.query, e.tokens[domain.RoleManager], nil)
+				want, err := svc.CoverageLevel(context.Background(), e.managerCaller(t), p, c.lv)
+				if err != nil {
+					t.Fatal(err)
+				}
+				wantJSON, _ := json.Marshal(want)
+				if !bytes.Equal(bytes.TrimSpace(body), wantJSON) {
+					t.Fatalf("coverage%s body differs from the service:\n got  %s\n want %s", c.query, body, wantJSON)
+				}
+				if want.Totals.Accounts == 0 || want.Totals.VisitsCompleted == 0 || len(want.Reps) == 0 {
+					t.Fatalf("demo coverage is empty: %+v", want.Totals)
+				}
 			}
 		})
 
