@@ -84,11 +84,12 @@ func browserContext(t *testing.T, chromium string) context.Context {
 }
 
 // apiCoverage fetches the coverage report for the same user and period
-// through the API, with a device token.
+// through the API, with a device token, one level of the tree as the
+// dashboard shows it.
 func apiCoverage(t *testing.T, base, email, password, from, to string) reports.Coverage {
 	t.Helper()
 	var cov reports.Coverage
-	apiGet(t, base, email, password, "/v1/reports/coverage?from="+from+"&to="+to, &cov)
+	apiGet(t, base, email, password, "/v1/reports/coverage?depth=1&from="+from+"&to="+to, &cov)
 	return cov
 }
 

@@ -17,8 +17,9 @@ import (
 // answer; the level rows add up their subtrees so the totals and the rows
 // read alike, and the reps come a page at a time.
 type Level struct {
-	// All answers the whole tree and every rep (depth=all), as the reports
-	// did before levels; for small organisations and existing clients.
+	// All answers the whole tree and every rep (depth=all, the default): the
+	// answer the sync contract describes, every territory with its own
+	// figures. Levels are what a client at scale opts into.
 	All bool
 	// Limit is the page size of the rep list; Cursor the reps' next_cursor of
 	// the previous page ("" for the first).
@@ -54,13 +55,14 @@ const (
 	MaxRepLimit     = 1000
 )
 
-// ParseLevel reads depth ("" or "1": one level; "all": the whole tree), limit
-// and cursor (reps). Limit 0 means the default.
+// ParseLevel reads depth ("" or "all": the whole tree, as the contract
+// describes the reports; "1": one level), limit and cursor (reps, at depth 1).
+// Limit 0 means the default.
 func ParseLevel(depth string, limit int, cursor string) (Level, error) {
 	var l Level
 	switch depth {
-	case "", "1":
-	case "all":
+	case "1":
+	case "", "all":
 		l.All = true
 	default:
 		return l, badParam("depth", "must be 1 or all")

@@ -142,8 +142,9 @@ func (h reportHandlers) syncHealth(c *fiber.Ctx) error {
 	return c.JSON(out)
 }
 
-// levelOf reads depth, limit and cursor: one level of the territory tree and a
-// page of reps by default (docs/reports.md "Levels and pages").
+// levelOf reads depth, limit and cursor: the whole answer by default, one level
+// of the territory tree and a page of reps at depth=1 (docs/reports.md "Levels
+// and pages").
 func levelOf(c *fiber.Ctx) (reports.Level, error) {
 	v, err := httpapi.Queries(c, "depth", "cursor", "territory_limit", "territory_cursor")
 	if err != nil {

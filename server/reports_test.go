@@ -100,15 +100,16 @@ func TestReports_HTTP(t *testing.T) {
 	testdb.Dialects(t, func(t *testing.T, db *store.DB) {
 		e := newReportEnv(t, db)
 
-		// The default answer is one level of the tree and a page of reps;
-		// depth=all is the whole answer (docs/reports.md "Levels and pages").
+		// The default answer is the whole one (every territory, as the
+		// contract lists them); depth=1 is one level of the tree and a page
+		// of reps (docs/reports.md "Levels and pages").
 		t.Run("CoverageIsTheServiceAnswer", func(t *testing.T) {
 			p, _ := reports.ParseParams(demoNow, "2026-02-21", "2026-03-20", "")
 			svc := reports.New(db, reports.DefaultCadence, "EUR")
 			for _, c := range []struct {
 				query string
 				lv    reports.Level
-			}{{"&depth=all", reports.WholeTree}, {"", reports.Level{Limit: reports.DefaultRepLimit}}} {
+			}{{"", reports.WholeTree}, {"&depth=all", reports.WholeTree}, {"&depth=1", reports.Level{Limit: reports.DefaultRepLimit}}} {
 				_, body := e.do(t, "GET", "/v1/reports/coverage?"+period+c.query, e.tokens[domain.RoleManager], nil)
 				want, err := svc.CoverageLevel(context.Background(), e.managerCaller(t), p, c.lv)
 				if err != nil {

@@ -209,8 +209,6 @@ func TestReports_KPIsEndpoint(t *testing.T) {
 				TargetCents *int64 `json:"target_cents"`
 			} `json:"territories"`
 		}
-		// depth=all: t1 lies below the manager's top level, which is all the
-		// default answer shows (docs/reports.md "Levels and pages").
 		o.as("mgr", "GET", "/v1/reports/kpis?period=2026-11&as_of=2026-11-15&depth=all", "", 200, &got)
 		found := false
 		for _, tr := range got.Territories {
