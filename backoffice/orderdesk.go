@@ -2,6 +2,7 @@ package backoffice
 
 import (
 	"context"
+	"time"
 	"slices"
 	"strings"
 
@@ -35,6 +36,9 @@ type OrderQuery struct {
 	MinTotal      string
 	MaxTotal      string
 	Sort          string
+	// Zone is the organisation's time zone: a SubmittedFrom or SubmittedTo
+	// given as a date names that day there. Nil is UTC.
+	Zone *time.Location
 }
 
 // OrderList is one page of the queue.

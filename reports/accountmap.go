@@ -57,7 +57,7 @@ func (s *Service) AccountMap(ctx context.Context, c domain.Caller, p Params, lim
 FROM accounts a WHERE a.status = 'active' AND a.lat IS NOT NULL AND a.lng IS NOT NULL` + cond + `
 ORDER BY a.id LIMIT ?`
 		var rows []mapRow
-		if err := tx.Raw(q, append(append([]any{p.end()}, args...), limit+1)...).Scan(&rows).Error; err != nil {
+		if err := tx.Raw(q, append(append([]any{s.midnight(p.To.AddDate(0, 0, 1))}, args...), limit+1)...).Scan(&rows).Error; err != nil {
 			return fmt.Errorf("account map: %w", err)
 		}
 		if len(rows) > limit {
@@ -67,7 +67,7 @@ ORDER BY a.id LIMIT ?`
 			pt := MapPoint{AccountID: r.ID, TerritoryID: r.TerritoryID, TerritoryName: sc.Tree.Name(r.TerritoryID), Name: r.Name, Class: r.Class, Lat: r.Lat, Lng: r.Lng,
 				CadenceDays: s.cadence.Days(r.Class)}
 			if r.LastIn.Valid {
-				d := daysBetween(day(r.LastIn.Time), p.To)
+				d := daysBetween(s.localDay(r.LastIn.Time), p.To)
 				pt.DaysSince = &d
 			}
 			out = append(out, pt)

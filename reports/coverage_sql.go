@@ -15,7 +15,8 @@ import (
 //     many are active, how many were visited in the period and how many are
 //     overdue as of `to`. Both follow from the check-in of each account's latest
 //     completed visit up to the end of `to`: visited when it falls on or after
-//     `from`; overdue when it is older than (to - cadence) 00:00, i.e.
+//     `from`; overdue when it is older than (to - cadence) 00:00, all in the
+//     organisation's zone (docs/reports.md "Days and the time zone"), i.e.
 //     (to - date) > cadence, or missing. The table holds each account's latest
 //     completed check-in overall, which is that value unless the account was
 //     visited after `to`; for those accounts alone (none when `to` is today) the
@@ -94,9 +95,10 @@ GROUP BY territory_id, rep_id
 HAVING SUM(orders) <> 0 OR SUM(revenue_cents) <> 0`
 
 // overdueBefore returns, per class, the instant a last visit must not be older
-// than: (to - cadence) 00:00 UTC.
+// than: (to - cadence) 00:00 in the organisation's zone.
 func (s *Service) overdueBefore(to time.Time) (a, b, c time.Time) {
-	return to.AddDate(0, 0, -s.cadence.A), to.AddDate(0, 0, -s.cadence.B), to.AddDate(0, 0, -s.cadence.C)
+	return s.midnight(to.AddDate(0, 0, -s.cadence.A)), s.midnight(to.AddDate(0, 0, -s.cadence.B)),
+		s.midnight(to.AddDate(0, 0, -s.cadence.C))
 }
 
 // sqlQuery is one of the report's statements with its arguments.
@@ -110,12 +112,13 @@ type sqlQuery struct {
 // scope and period, in that order.
 func (s *Service) coverageQueries(sc scope, p Params) [3]sqlQuery {
 	oa, ob, oc := s.overdueBefore(p.To)
-	end := p.end()
+	end := s.midnight(p.To.AddDate(0, 0, 1))
 	acond, aargs := sc.filter("s.territory_id")
-	args := append([]any{p.start(), oa, ob, oc, end}, aargs...)
+	args := append([]any{s.midnight(p.From), oa, ob, oc, end}, aargs...)
 	args = append(append(args, end, end), aargs...)
 	// Days go in as YYYY-MM-DD text: a date on Postgres, and on SQLite the form
-	// the day columns are stored in, so they compare as text.
+	// the day columns are stored in, so they compare as text. The tables hold
+	// days of the organisation's zone (checkZone), as p does.
 	cond, cargs := sc.filter("territory_id")
 	days := append([]any{p.From.Format(time.DateOnly), p.To.Format(time.DateOnly)}, cargs...)
 	days = append(days, days...)

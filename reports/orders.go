@@ -50,7 +50,7 @@ type orderAgg struct {
 }
 
 // ordersReportSQL reads report_order_status_days (migration 00004), where each
-// order counts on the UTC day of its submission, or of its last change for a
+// order counts on the organisation's day (migration 00013) of its submission, or of its last change for a
 // draft, plus the deltas not folded yet.
 const ordersReportSQL = `
 SELECT territory_id, status, SUM(orders) AS count, CAST(SUM(value_cents) AS bigint) AS value_cents FROM (
@@ -68,6 +68,9 @@ func (s *Service) Orders(ctx context.Context, c domain.Caller, p Params) (Orders
 	out := OrdersReport{From: Date(p.From), To: Date(p.To), Currency: s.currency,
 		ByStatus: emptyStatuses(), Territories: []TerritoryOrders{}}
 	err := s.db.ReadTx(ctx, func(tx *gorm.DB) error {
+		if err := s.checkZone(tx); err != nil {
+			return err
+		}
 		sc, err := resolveScope(tx, c, kindOrders, p.TerritoryID)
 		if err != nil || sc.empty() {
 			return err

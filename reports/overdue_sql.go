@@ -40,7 +40,9 @@ type overdueRow struct {
 // an index range (report_accounts_overdue) instead of every account.
 func (s *Service) overdueOfClass(tx *gorm.DB, sc scope, to time.Time, class string, cur *overdueCursor, limit int) ([]OverdueAccount, error) {
 	cadence := s.cadence.Days(class)
-	end, due := to.AddDate(0, 0, 1), to.AddDate(0, 0, -cadence)
+	// Instants where the organisation's days start (23 or 25 hours apart
+	// around a daylight-saving change).
+	end, due := s.midnight(to.AddDate(0, 0, 1)), s.midnight(to.AddDate(0, 0, -cadence))
 	cond, scopeArgs := sc.filter("s.territory_id")
 	where := []string{"(x.last_in IS NULL OR x.last_in < ?)"}
 	args := []any{due}
@@ -53,7 +55,8 @@ func (s *Service) overdueOfClass(tx *gorm.DB, sc scope, to time.Time, class stri
 		day0 := to.AddDate(0, 0, -cadence-cur.Days)
 		where = append(where, `x.last_in IS NOT NULL AND (x.last_in >= ?
 			OR (x.last_in >= ? AND x.last_in < ? AND (x.last_in > ? OR (x.last_in = ? AND x.id > ?))))`)
-		args = append(args, day0.AddDate(0, 0, 1), day0, day0.AddDate(0, 0, 1), cur.Last, cur.Last, cur.ID)
+		next := s.midnight(day0.AddDate(0, 0, 1))
+		args = append(args, next, s.midnight(day0), next, cur.Last, cur.Last, cur.ID)
 	}
 	filter := strings.Join(where, " AND ")
 	// The filter applies inside each branch, where it can bound the index scan.
@@ -86,8 +89,9 @@ ORDER BY p.last_in NULLS FIRST, p.id`
 		out[i] = OverdueAccount{AccountID: r.ID, Name: r.Name, TerritoryID: r.TerritoryID, OwnerID: r.OwnerID,
 			Class: r.Class, CadenceDays: cadence, Lat: r.Lat, Lng: r.Lng, LastVisitAt: r.LastIn.ptr(), Reps: []Person{}}
 		if r.LastIn.Valid {
-			d := Date(day(r.LastIn.Time))
-			since := daysBetween(day(r.LastIn.Time), to)
+			last := s.localDay(r.LastIn.Time)
+			d := Date(last)
+			since := daysBetween(last, to)
 			over := since - cadence
 			out[i].LastVisitDate, out[i].DaysSince, out[i].DaysOverdue = &d, &since, &over
 		}
@@ -95,6 +99,8 @@ ORDER BY p.last_in NULLS FIRST, p.id`
 	return out, nil
 }
 
+// daysBetween counts the days from date a to date b (both UTC midnights, so
+// every day is 24 hours long here whatever the zone).
 func daysBetween(a, b time.Time) int { return int(b.Sub(a).Hours() / 24) }
 
 // attachReps names who is responsible for each account: its owner when it is a

@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -50,23 +51,55 @@ type Service struct {
 	cadence  Cadence
 	currency string
 	// loc is the organisation's time zone: what a day, today and a period mean
-	// in the KPI report (UTC by default).
+	// in every report (UTC by default; docs/reports.md "Days and the time
+	// zone").
 	loc *time.Location
 }
 
-// WithLocation returns the service reading KPI days in loc.
+// WithLocation returns the service reading days in loc. The report day tables
+// must be bucketed in the same zone (store.SetReportTimeZone): the coverage
+// and orders reports refuse to answer otherwise.
 func (s *Service) WithLocation(loc *time.Location) *Service {
 	c := *s
 	c.loc = loc
 	return &c
 }
 
-// Location is the time zone the KPI report reads days in.
+// Location is the time zone the reports read days in.
 func (s *Service) Location() *time.Location {
 	if s.loc == nil {
 		return time.UTC
 	}
 	return s.loc
+}
+
+// midnight is the instant the calendar date d (a UTC midnight) starts in the
+// organisation's zone. Consecutive midnights are 23 or 25 hours apart around
+// a daylight-saving change.
+func (s *Service) midnight(d time.Time) time.Time {
+	return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, s.Location())
+}
+
+// localDay is the organisation's calendar date of the instant t.
+func (s *Service) localDay(t time.Time) time.Time { return day(t.In(s.Location())) }
+
+// errZoneMismatch means the report day tables are bucketed in another zone
+// than the one the service reads days in: a server started with another
+// FIELDSYNC_TIMEZONE re-bucketed them and this one was not restarted.
+var errZoneMismatch = errors.New("the report tables are bucketed in another time zone than this server's; restart it")
+
+// checkZone refuses to read the day tables when they are bucketed in another
+// zone than the service's: sums of days of one zone cut by another would be
+// wrong without a sign of it.
+func (s *Service) checkZone(tx *gorm.DB) error {
+	name, err := store.ReportTimeZone(tx)
+	if err != nil {
+		return err
+	}
+	if name != s.Location().String() {
+		return fmt.Errorf("%w (tables: %s, server: %s)", errZoneMismatch, name, s.Location())
+	}
+	return nil
 }
 
 // New returns a Service. The configuration validates cadences; a cadence below

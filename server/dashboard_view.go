@@ -77,7 +77,7 @@ func (d *dashboard) buildView(c *fiber.Ctx, who domain.Caller, params reports.Pa
 		}
 	}
 	// The sales KPIs are those of the month of `to`, read as of `to`.
-	kp, err := reports.ParseKPIParams(d.s.DB.Now(), "", reports.Date(params.To).String(), params.TerritoryID)
+	kp, err := reports.ParseKPIParams(d.s.today(), "", reports.Date(params.To).String(), params.TerritoryID)
 	if err != nil {
 		return v, err
 	}
