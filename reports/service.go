@@ -75,9 +75,10 @@ func (s *Service) Location() *time.Location {
 
 // midnight is the instant the calendar date d (a UTC midnight) starts in the
 // organisation's zone. Consecutive midnights are 23 or 25 hours apart around
-// a daylight-saving change.
+// a daylight-saving change. It is returned in UTC: SQLite compares the stored
+// times as text, which all carry +00:00.
 func (s *Service) midnight(d time.Time) time.Time {
-	return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, s.Location())
+	return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, s.Location()).UTC()
 }
 
 // localDay is the organisation's calendar date of the instant t.

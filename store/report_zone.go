@@ -84,7 +84,15 @@ func writeZoneShifts(tx *gorm.DB, loc *time.Location) error {
 		if end.IsZero() || !end.Before(zoneShiftsTo) {
 			break
 		}
-		rows = append(rows, shift{end.UTC().Format(time.DateTime), modifier(end)})
+		// Past the zone's listed transitions Go computes bounds from its
+		// rule, and at a year's turn it answers the instant asked about;
+		// step over it. Only changes of offset make a row.
+		if !end.After(t) {
+			end = t.Add(time.Hour)
+		}
+		if m := modifier(end); m != rows[len(rows)-1].Shift {
+			rows = append(rows, shift{end.UTC().Format(time.DateTime), m})
+		}
 		t = end
 	}
 	if err := tx.Exec("DELETE FROM report_zone_shifts").Error; err != nil {
