@@ -2,9 +2,9 @@ package backoffice
 
 import (
 	"context"
-	"time"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/store"

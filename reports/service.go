@@ -1,7 +1,6 @@
 package reports
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
@@ -84,21 +83,19 @@ func (s *Service) midnight(d time.Time) time.Time {
 // localDay is the organisation's calendar date of the instant t.
 func (s *Service) localDay(t time.Time) time.Time { return day(t.In(s.Location())) }
 
-// errZoneMismatch means the report day tables are bucketed in another zone
-// than the one the service reads days in: a server started with another
-// FIELDSYNC_TIMEZONE re-bucketed them and this one was not restarted.
-var errZoneMismatch = errors.New("the report tables are bucketed in another time zone than this server's; restart it")
-
 // checkZone refuses to read the day tables when they are bucketed in another
 // zone than the service's: sums of days of one zone cut by another would be
-// wrong without a sign of it.
+// wrong without a sign of it. That happens when a server started with another
+// FIELDSYNC_TIMEZONE re-bucketed the tables and this one was not restarted;
+// it answers 503 until it is.
 func (s *Service) checkZone(tx *gorm.DB) error {
 	name, err := store.ReportTimeZone(tx)
 	if err != nil {
 		return err
 	}
 	if name != s.Location().String() {
-		return fmt.Errorf("%w (tables: %s, server: %s)", errZoneMismatch, name, s.Location())
+		return &domain.Error{Code: domain.CodeUnavailable, Message: fmt.Sprintf(
+			"the report tables hold days of %s, this server reads days of %s; restart it", name, s.Location())}
 	}
 	return nil
 }

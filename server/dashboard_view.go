@@ -26,6 +26,7 @@ type dashView struct {
 	User        auth.User
 	CSRF        string
 	From, To    string
+	Zone        string // the organisation's time zone, which the page's days are days of
 	TerritoryID string
 	Territories []reports.TerritoryRef
 	Cov         reports.Coverage
@@ -42,7 +43,8 @@ type dashView struct {
 
 func (d *dashboard) buildView(c *fiber.Ctx, who domain.Caller, params reports.Params) (dashView, error) {
 	ctx := c.UserContext()
-	v := dashView{From: reports.Date(params.From).String(), To: reports.Date(params.To).String(), TerritoryID: params.TerritoryID}
+	v := dashView{From: reports.Date(params.From).String(), To: reports.Date(params.To).String(),
+		Zone: d.s.Zone.String(), TerritoryID: params.TerritoryID}
 	var err error
 	if v.User, err = d.s.Auth.User(ctx, who.UserID); err != nil {
 		return v, err
