@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"time"
 
 	"gorm.io/gorm"
@@ -42,10 +43,8 @@ func SetReportTimeZone(ctx context.Context, db *DB, loc *time.Location) (bool, e
 			return err
 		}
 		if db.Dialect == Postgres {
-			// Postgres reads days with its own zone database; a name it does
-			// not know fails here instead of in every trigger.
-			if err := tx.Exec("SELECT now() AT TIME ZONE ?", name).Error; err != nil {
-				return fmt.Errorf("postgres does not know time zone %q: %w", name, err)
+			if err := defineDayFunction(tx, name); err != nil {
+				return err
 			}
 		} else if err := writeZoneShifts(tx, loc); err != nil {
 			return err
@@ -60,6 +59,30 @@ func SetReportTimeZone(ctx context.Context, db *DB, loc *time.Location) (bool, e
 	}
 	return true, nil
 }
+
+// defineDayFunction makes fieldsync_utc_day, which the triggers and views of
+// migration 00004 call, return the date of an instant in the zone (Postgres'
+// zone database, so its daylight-saving rules). The zone is a literal in the
+// body so that the function stays inlinable (migration 00013 says why).
+func defineDayFunction(tx *gorm.DB, name string) error {
+	// A name Postgres does not know fails here, not in every trigger; the
+	// check also keeps anything but a zone name out of the DDL below.
+	if !zoneName.MatchString(name) {
+		return fmt.Errorf("time zone %q: not an IANA zone name", name)
+	}
+	if err := tx.Exec("SELECT now() AT TIME ZONE ?", name).Error; err != nil {
+		return fmt.Errorf("postgres does not know time zone %q: %w", name, err)
+	}
+	body := "CREATE OR REPLACE FUNCTION fieldsync_utc_day(ts timestamptz) RETURNS date\n" +
+		"LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT (ts AT TIME ZONE '" + name + "')::date $$"
+	if err := tx.Exec(body).Error; err != nil {
+		return fmt.Errorf("define the day function for %s: %w", name, err)
+	}
+	return nil
+}
+
+// zoneName is what IANA zone names are made of.
+var zoneName = regexp.MustCompile(`^[A-Za-z0-9_+\-]+(/[A-Za-z0-9_+\-]+)*$`)
 
 // zoneShiftsFrom and zoneShiftsTo bound the offsets written for SQLite: its
 // triggers read instants before the first with the first offset and after the
