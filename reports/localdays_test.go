@@ -61,22 +61,7 @@ func buildLocalWorld(t *testing.T, db *store.DB) localWorld {
 			}
 		}
 		for _, e := range localEvents {
-			w.ids[e.name] = uuid.NewString()
-			acc, err := store.CreateAccount(tx, now, domain.Account{ID: w.ids[e.name], Name: e.name,
-				TerritoryID: w.ids["T"], Class: "A", Status: "active"})
-			if err != nil {
-				return err
-			}
-			in := at(e.at)
-			if _, err := store.CreateVisit(tx, now, acc, domain.Visit{ID: uuid.NewString(), AccountID: acc.ID,
-				RepID: w.ids["rep"], Status: "completed", PlannedAt: in, CheckedInAt: &in,
-				CheckedOutAt: ptr(in.Add(time.Minute))}); err != nil {
-				return err
-			}
-			id := uuid.NewString()
-			if _, err := store.CreateOrder(tx, now, acc, domain.Order{ID: id, Number: ptr("SO-" + id[:8]),
-				AccountID: acc.ID, RepID: w.ids["rep"], Status: "confirmed", TotalCents: e.cents, Currency: "EUR",
-				SubmittedAt: &in}); err != nil {
+			if err := w.add(tx, now, e.name, e.at, e.cents); err != nil {
 				return err
 			}
 		}
@@ -86,6 +71,27 @@ func buildLocalWorld(t *testing.T, db *store.DB) localWorld {
 		t.Fatalf("build world: %v", err)
 	}
 	return w
+}
+
+// add writes an event: an account, its completed visit and confirmed order.
+func (w localWorld) add(tx *gorm.DB, now time.Time, name, when string, cents int64) error {
+	w.ids[name] = uuid.NewString()
+	acc, err := store.CreateAccount(tx, now, domain.Account{ID: w.ids[name], Name: name,
+		TerritoryID: w.ids["T"], Class: "A", Status: "active"})
+	if err != nil {
+		return err
+	}
+	in := at(when)
+	if _, err := store.CreateVisit(tx, now, acc, domain.Visit{ID: uuid.NewString(), AccountID: acc.ID,
+		RepID: w.ids["rep"], Status: "completed", PlannedAt: in, CheckedInAt: &in,
+		CheckedOutAt: ptr(in.Add(time.Minute))}); err != nil {
+		return err
+	}
+	id := uuid.NewString()
+	_, err = store.CreateOrder(tx, now, acc, domain.Order{ID: id, Number: ptr("SO-" + id[:8]),
+		AccountID: acc.ID, RepID: w.ids["rep"], Status: "confirmed", TotalCents: cents, Currency: "EUR",
+		SubmittedAt: &in})
+	return err
 }
 
 func (w localWorld) director() domain.Caller {
@@ -269,12 +275,22 @@ func TestReports_LocalDaysLosAngeles(t *testing.T) {
 			{"l3", "2026-12-05", false, "", 0},
 			{"l3", "2026-12-06", true, "2026-11-30", 6},
 		})
+		// Writes after the change are bucketed in the new zone too, also on
+		// connections whose triggers ran (and cached their plans) before it.
+		if err := db.Tx(context.Background(), func(tx *gorm.DB) error {
+			return w.add(tx, at("2026-01-01 00:00"), "l5", "2026-12-01 07:30", 1024) // 30 Nov 23:30 PST
+		}); err != nil {
+			t.Fatal(err)
+		}
+		setZone(t, db, la)
+		checkDays(t, s, w, []dayCase{{"2026-11-30", "2026-11-30", 2, 256 + 1024}})
 
 		// Back to UTC: the UTC days, and a service still reading Los Angeles
 		// days refuses the tables rather than cut UTC days by its own.
 		setZone(t, db, time.UTC)
 		utc := newService(t, db)
 		checkDays(t, utc, w, []dayCase{
+			{"2026-12-01", "2026-12-01", 3, 256 + 512 + 1024},
 			{"2026-11-15", "2026-11-15", 2, 3},
 			{"2026-03-28", "2026-03-28", 1, 4},
 			{"2026-03-29", "2026-03-29", 1, 8},
