@@ -16,7 +16,6 @@ import (
 
 	"github.com/google/uuid"
 	"golang.org/x/crypto/bcrypt"
-	"gorm.io/gorm"
 
 	"github.com/fieldsync/fieldsync/backoffice"
 	"github.com/fieldsync/fieldsync/device"
@@ -233,7 +232,7 @@ func (e *env) settle() {
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		bound, err := e.db.PullBound(e.db.Gorm)
+		bound, err := store.PullBound(e.db.Autocommit(context.Background()))
 		must(e.t, err)
 		var behind int64
 		must(e.t, e.db.Gorm.Raw(`SELECT count(*) FROM change_log WHERE xid >= ?::xid8`,
@@ -312,9 +311,9 @@ func (e *env) ok(method, path, token string, body any, status int, out any) {
 
 // tx runs fn in one server database transaction (the test's back door for
 // what no endpoint does yet, and for the oracle).
-func (e *env) tx(fn func(tx *gorm.DB) error) {
+func (e *env) tx(fn func(tx *store.Tx) error) {
 	e.t.Helper()
-	must(e.t, e.db.Tx(context.Background(), fn))
+	must(e.t, e.db.InTx(context.Background(), fn))
 }
 
 func must(t *testing.T, err error) {

@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"gorm.io/gorm"
-
 	"github.com/fieldsync/fieldsync/device"
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/store"
@@ -54,7 +52,7 @@ func (f *flaky) RoundTrip(req *http.Request) (*http.Response, error) {
 // serverRow reads one row as the server holds it now (zero version: absent).
 func (e *env) serverRow(table, id string, into any) int64 {
 	e.t.Helper()
-	rows, err := store.FetchRows(e.db.Gorm, table, []string{id})
+	rows, err := store.FetchRows(e.db.Autocommit(context.Background()), table, []string{id})
 	must(e.t, err)
 	r, ok := rows[id]
 	if !ok {
@@ -389,7 +387,7 @@ func TestPush_PendingRecorded(t *testing.T) {
 func (e *env) pending(c *device.Client) int64 {
 	e.t.Helper()
 	var got int64 = -1
-	e.tx(func(tx *gorm.DB) error {
+	e.tx(func(tx *store.Tx) error {
 		devices, err := store.ListDevices(tx, c.UserID())
 		for _, d := range devices {
 			if d.DeviceID == c.DeviceID() && d.Pending != nil {
@@ -410,9 +408,7 @@ func TestPush_RevokedOrExpiredToken(t *testing.T) {
 		rep1 := e.synced(e.rep1)
 		ops := e.token(e.ops, "ops-laptop")
 		expire := func() {
-			e.tx(func(tx *gorm.DB) error {
-				return tx.Exec("UPDATE tokens SET expires_at = ? WHERE device_id = ?", day.AddDate(-1, 0, 0), rep1.DeviceID()).Error
-			})
+			must(t, e.db.Gorm.Exec("UPDATE tokens SET expires_at = ? WHERE device_id = ?", day.AddDate(-1, 0, 0), rep1.DeviceID()).Error)
 		}
 		revoke := func() {
 			e.ok(http.MethodDelete, "/v1/admin/devices/"+rep1.DeviceID(), ops, nil, http.StatusNoContent, nil)

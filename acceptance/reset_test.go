@@ -14,6 +14,7 @@ import (
 
 	"github.com/fieldsync/fieldsync/device"
 	"github.com/fieldsync/fieldsync/domain"
+	"github.com/fieldsync/fieldsync/store"
 	"github.com/fieldsync/fieldsync/wire"
 )
 
@@ -140,8 +141,8 @@ func TestSync_ResetCompacted(t *testing.T) {
 		must(t, rep1.DeleteVisit(ctx, v.ID))
 		e.sync(rep1)
 		var removed int64
-		e.tx(func(tx *gorm.DB) (err error) {
-			removed, err = e.db.Compact(tx, e.db.Now().Add(time.Hour))
+		e.tx(func(tx *store.Tx) (err error) {
+			removed, err = store.Compact(tx, e.db.Now().Add(time.Hour))
 			return err
 		})
 		if removed == 0 {

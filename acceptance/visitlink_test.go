@@ -10,7 +10,6 @@ import (
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/store"
 	"github.com/fieldsync/fieldsync/wire"
-	"gorm.io/gorm"
 )
 
 // in returns e reporting to t, for use inside a subtest.
@@ -53,7 +52,7 @@ func (e *env) editable(c *device.Client, orderID string) {
 		e.t.Fatalf("edit of the order: %+v, failed %+v", rep, failed)
 	}
 	var server domain.Order
-	e.tx(func(tx *gorm.DB) error {
+	e.tx(func(tx *store.Tx) error {
 		var err error
 		server, _, err = store.GetOrder(tx, orderID, false)
 		return err

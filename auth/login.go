@@ -9,7 +9,6 @@ import (
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/store"
 	"golang.org/x/crypto/bcrypt"
-	"gorm.io/gorm"
 )
 
 // badCredentials is the one answer for an unknown email and a wrong password.
@@ -31,8 +30,8 @@ func (s *Service) Login(ctx context.Context, email, password, deviceID, deviceNa
 		return Token{}, err
 	}
 	expires := now.Add(s.cfg.TokenTTL)
-	err = s.db.Tx(ctx, func(tx *gorm.DB) error {
-		if err := store.UpsertDevice(tx, now, user.ID, deviceID, optional(deviceName)); err != nil {
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		if err := store.UpsertDevice(tx, user.ID, deviceID, optional(deviceName)); err != nil {
 			return err
 		}
 		return store.CreateToken(tx, store.TokenRecord{Hash: hash256, UserID: user.ID, DeviceID: deviceID,
@@ -78,7 +77,7 @@ func (s *Service) userByEmail(ctx context.Context, email string) (store.UserReco
 		// (the dashboard's form reaches here without JSON decoding).
 		return store.UserRecord{}, false, nil
 	}
-	u, err := store.GetUserByEmail(s.db.Gorm.WithContext(ctx), email)
+	u, err := store.GetUserByEmail(s.db.Autocommit(ctx), email)
 	switch {
 	case err == nil:
 		return u, true, nil

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/fieldsync/fieldsync/store"
-	"gorm.io/gorm"
 )
 
 // SessionDevicePrefix starts the device id of every dashboard session: device
@@ -53,7 +52,7 @@ func (s *Service) LoginSession(ctx context.Context, email, password, clientAddr 
 	now := s.db.Now()
 	rec := store.TokenRecord{Hash: hash, UserID: user.ID, DeviceID: SessionDevicePrefix + hash[:16], Kind: KindSession,
 		CSRF: &csrf, CreatedAt: now, ExpiresAt: now.Add(SessionTTL)}
-	if err := s.db.Tx(ctx, func(tx *gorm.DB) error { return store.CreateToken(tx, rec) }); err != nil {
+	if err := s.db.InTx(ctx, func(tx *store.Tx) error { return store.CreateToken(tx, rec) }); err != nil {
 		return Session{}, fmt.Errorf("login session: %w", err)
 	}
 	return Session{Token: secret, CSRF: csrf, ExpiresAt: rec.ExpiresAt, User: userInfo(user)}, nil
@@ -78,7 +77,7 @@ func CSRFEqual(got, want string) bool {
 
 // User returns the signed-in user's public description.
 func (s *Service) User(ctx context.Context, id string) (User, error) {
-	u, err := store.GetUser(s.db.Gorm.WithContext(ctx), id, false)
+	u, err := store.GetUser(s.db.Autocommit(ctx), id, false)
 	if err != nil {
 		return User{}, err
 	}

@@ -7,7 +7,6 @@ import (
 
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/store"
-	"gorm.io/gorm"
 )
 
 // maxTokenLen bounds what is hashed: real tokens are 43 characters.
@@ -28,7 +27,7 @@ func (s *Service) liveToken(ctx context.Context, token string) (store.TokenOwner
 	if token == "" || len(token) > maxTokenLen {
 		return store.TokenOwner{}, unauthorized("invalid token")
 	}
-	owner, err := store.GetTokenOwner(s.db.Gorm.WithContext(ctx), hashToken(token))
+	owner, err := store.GetTokenOwner(s.db.Autocommit(ctx), hashToken(token))
 	switch {
 	case domain.ErrorCode(err) == domain.CodeNotFound:
 		return owner, unauthorized("invalid token")
@@ -49,19 +48,18 @@ func principalOf(owner store.TokenOwner) Principal {
 
 // Logout revokes the caller's token at once.
 func (s *Service) Logout(ctx context.Context, p Principal) error {
-	return store.RevokeToken(s.db.Gorm.WithContext(ctx), s.db.Now(), p.TokenHash)
+	return store.RevokeToken(s.db.Autocommit(ctx), p.TokenHash)
 }
 
 // RevokeDevice revokes every token issued to deviceID (a lost phone), or the
 // dashboard session listed under that device id.
 func (s *Service) RevokeDevice(ctx context.Context, deviceID string) error {
-	return s.db.Tx(ctx, func(tx *gorm.DB) error {
-		now := s.db.Now()
-		device, err := store.RevokeDevice(tx, now, deviceID)
+	return s.db.InTx(ctx, func(tx *store.Tx) error {
+		device, err := store.RevokeDevice(tx, deviceID)
 		if err != nil {
 			return err
 		}
-		session, err := store.RevokeSession(tx, now, deviceID, KindSession)
+		session, err := store.RevokeSession(tx, deviceID, KindSession)
 		if err != nil {
 			return err
 		}
@@ -75,7 +73,7 @@ func (s *Service) RevokeDevice(ctx context.Context, deviceID string) error {
 // Me describes the caller: user, territories and devices.
 func (s *Service) Me(ctx context.Context, p domain.Caller) (Profile, error) {
 	var out Profile
-	err := s.db.ReadTx(ctx, func(tx *gorm.DB) error {
+	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
 		u, err := store.GetUser(tx, p.UserID, false)
 		if err != nil {
 			return err
@@ -90,7 +88,7 @@ func (s *Service) Me(ctx context.Context, p domain.Caller) (Profile, error) {
 // ListDevices lists a user's devices; an unknown user is not found.
 func (s *Service) ListDevices(ctx context.Context, userID string) ([]Device, error) {
 	var out []Device
-	err := s.db.ReadTx(ctx, func(tx *gorm.DB) error {
+	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
 		if _, err := store.GetUser(tx, userID, false); err != nil {
 			return err
 		}
@@ -103,12 +101,12 @@ func (s *Service) ListDevices(ctx context.Context, userID string) ([]Device, err
 
 // devicesOf lists a user's devices, then the dashboard sessions that have not
 // expired (revoked ones included, with revoked_at), each as a device.
-func (s *Service) devicesOf(tx *gorm.DB, userID string) ([]Device, error) {
+func (s *Service) devicesOf(tx *store.Tx, userID string) ([]Device, error) {
 	devices, err := store.ListDevices(tx, userID)
 	if err != nil {
 		return nil, err
 	}
-	sessions, err := store.ListSessions(tx, s.db.Now(), userID, KindSession)
+	sessions, err := store.ListSessions(tx, userID, KindSession)
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +122,7 @@ func (s *Service) devicesOf(tx *gorm.DB, userID string) ([]Device, error) {
 // TouchDevice records a sync request of the caller's device for the sync-health
 // report; nil arguments leave their column unchanged.
 func (s *Service) TouchDevice(ctx context.Context, p domain.Caller, pulledAt, pushedAt *time.Time, pending *int64) error {
-	return store.TouchDevice(s.db.Gorm.WithContext(ctx), p.UserID, p.DeviceID,
+	return store.TouchDevice(s.db.Autocommit(ctx), p.UserID, p.DeviceID,
 		store.DeviceTouch{PulledAt: pulledAt, PushedAt: pushedAt, Pending: pending})
 }
 

@@ -5,7 +5,6 @@ import (
 
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/store"
-	"gorm.io/gorm"
 )
 
 // AccountInput is the body of an account create; status defaults to active.
@@ -41,7 +40,7 @@ type AccountPatch struct {
 
 func (a *Admin) CreateAccount(ctx context.Context, in AccountInput) (domain.Account, error) {
 	var out domain.Account
-	err := a.db.Tx(ctx, func(tx *gorm.DB) error {
+	err := a.db.InTx(ctx, func(tx *store.Tx) error {
 		var f fields
 		acc := domain.Account{ID: f.newID(in.ID), Name: trimmed(in.Name), Class: in.Class,
 			Status: domain.AccountActive, Address: in.Address, Phone: in.Phone, Email: in.Email,
@@ -61,7 +60,7 @@ func (a *Admin) CreateAccount(ctx context.Context, in AccountInput) (domain.Acco
 			return err
 		}
 		var err error
-		out, err = store.CreateAccount(tx, a.db.Now(), acc)
+		out, err = store.CreateAccount(tx, acc)
 		return conflictOn(err, "account %s already exists", acc.ID)
 	})
 	return out, err
@@ -72,7 +71,7 @@ func (a *Admin) UpdateAccount(ctx context.Context, id string, p AccountPatch) (d
 		return domain.Account{}, err
 	}
 	var out domain.Account
-	err := a.db.Tx(ctx, func(tx *gorm.DB) error {
+	err := a.db.InTx(ctx, func(tx *store.Tx) error {
 		old, fv, err := store.GetAccount(tx, id, true)
 		if err != nil {
 			return err
@@ -105,13 +104,13 @@ func (a *Admin) UpdateAccount(ctx context.Context, id string, p AccountPatch) (d
 		if err := f.validate(domain.ValidateAccount(acc)); err != nil {
 			return err
 		}
-		out, err = store.UpdateAccount(tx, a.db.Now(), old, fv, acc)
+		out, err = store.UpdateAccount(tx, old, fv, acc)
 		return err
 	})
 	return out, err
 }
 
-func (f *fields) setTerritory(tx *gorm.DB, acc *domain.Account, territoryID string) error {
+func (f *fields) setTerritory(tx *store.Tx, acc *domain.Account, territoryID string) error {
 	if territoryID == "" {
 		f.add("territory_id", "is required")
 		return nil
@@ -124,7 +123,7 @@ func (f *fields) setTerritory(tx *gorm.DB, acc *domain.Account, territoryID stri
 	return f.exists("territory_id", err)
 }
 
-func (f *fields) setOwner(tx *gorm.DB, acc *domain.Account, ownerID string) error {
+func (f *fields) setOwner(tx *store.Tx, acc *domain.Account, ownerID string) error {
 	if !f.refID("owner_id", ownerID) {
 		return nil
 	}

@@ -10,7 +10,6 @@ import (
 	"github.com/fieldsync/fieldsync/internal/testdb"
 	"github.com/fieldsync/fieldsync/store"
 	"github.com/google/uuid"
-	"gorm.io/gorm"
 )
 
 func TestAdmin_CreateAccount(t *testing.T) {
@@ -57,8 +56,8 @@ func TestAdmin_UpdateAccount(t *testing.T) {
 		}
 		visit := domain.Visit{ID: uuid.NewString(), AccountID: acc.ID, RepID: o.rep.ID, Status: domain.VisitPlanned,
 			PlannedAt: time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)}
-		if err := db.Tx(ctx, func(tx *gorm.DB) error {
-			_, err := store.CreateVisit(tx, db.Now(), acc, visit)
+		if err := db.InTx(ctx, func(tx *store.Tx) error {
+			_, err := store.CreateVisit(tx, acc, visit)
 			return err
 		}); err != nil {
 			t.Fatal(err)

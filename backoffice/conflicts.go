@@ -7,7 +7,6 @@ import (
 
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/store"
-	"gorm.io/gorm"
 )
 
 // Conflicts lists conflict records and resolves open ones (docs/protocol.md §5).
@@ -94,7 +93,7 @@ func (s *Conflicts) List(ctx context.Context, c domain.Caller, q ConflictQuery) 
 	}
 	limit := clampLimit(q.Limit)
 	out := ConflictList{Items: []Conflict{}}
-	err = s.db.ReadTx(ctx, func(tx *gorm.DB) error {
+	err = s.db.ReadTx(ctx, func(tx *store.Tx) error {
 		f, err := conflictFilter(tx, c)
 		if err != nil {
 			return err
@@ -121,7 +120,7 @@ func (s *Conflicts) List(ctx context.Context, c domain.Caller, q ConflictQuery) 
 }
 
 // conflictFilter is the visibility rule of the type comment.
-func conflictFilter(tx *gorm.DB, c domain.Caller) (store.ConflictFilter, error) {
+func conflictFilter(tx *store.Tx, c domain.Caller) (store.ConflictFilter, error) {
 	if c.Role == domain.RoleRep {
 		return store.ConflictFilter{WriterID: c.UserID}, nil
 	}
@@ -177,7 +176,7 @@ func (s *Conflicts) Resolve(ctx context.Context, c domain.Caller, id string, in 
 		return Resolved{}, err
 	}
 	var out Resolved
-	err := s.db.Tx(ctx, func(tx *gorm.DB) error {
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
 		f, err := conflictFilter(tx, c)
 		if err != nil {
 			return err
@@ -200,13 +199,13 @@ func (s *Conflicts) Resolve(ctx context.Context, c domain.Caller, id string, in 
 		if err != nil {
 			return err
 		}
-		now := s.db.Now()
-		w := writer{tx: tx, now: now, resolver: c, reach: r,
+		now := tx.Now()
+		w := writer{tx: tx, resolver: c, reach: r,
 			origin: origin, currency: s.currency, conflictID: rec.ID}
 		if out.Row, err = w.resolve(rec, in); err != nil {
 			return err
 		}
-		if err := store.ResolveConflict(tx, rec.ID, in.Resolution, c.UserID, now); err != nil {
+		if err := store.ResolveConflict(tx, rec.ID, in.Resolution, c.UserID); err != nil {
 			return err
 		}
 		rec.Status, rec.Resolution, rec.ResolvedBy, rec.ResolvedAt = store.ConflictResolved, &in.Resolution, &c.UserID, &now

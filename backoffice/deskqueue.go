@@ -6,7 +6,6 @@ import (
 
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/store"
-	"gorm.io/gorm"
 )
 
 // QueueItem is an order of the queue with the names the desk page shows.
@@ -27,7 +26,7 @@ func (d *OrderDesk) Queue(ctx context.Context, c domain.Caller, q OrderQuery) ([
 		accIDs, repIDs = append(accIDs, o.AccountID), append(repIDs, o.RepID)
 	}
 	var accs, reps map[string]string
-	err = d.db.ReadTx(ctx, func(tx *gorm.DB) error {
+	err = d.db.ReadTx(ctx, func(tx *store.Tx) error {
 		var err error
 		if accs, err = store.Names(tx, "accounts", accIDs); err != nil {
 			return err

@@ -8,7 +8,6 @@ import (
 
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/store"
-	"gorm.io/gorm"
 )
 
 // OrderDesk is the coordinators' queue of submitted orders and their status
@@ -72,7 +71,7 @@ func (d *OrderDesk) List(ctx context.Context, c domain.Caller, q OrderQuery) (Or
 	limit := clampLimit(q.Limit)
 	sel.Limit = limit + 1
 	out := OrderList{Items: []domain.Order{}}
-	err := d.db.ReadTx(ctx, func(tx *gorm.DB) error {
+	err := d.db.ReadTx(ctx, func(tx *store.Tx) error {
 		r, err := reachWithin(tx, c, q.TerritoryID)
 		if err != nil {
 			return err
@@ -106,7 +105,7 @@ func (d *OrderDesk) Transition(ctx context.Context, c domain.Caller, id string, 
 		return domain.Order{}, err
 	}
 	var out domain.Order
-	err := d.db.Tx(ctx, func(tx *gorm.DB) error {
+	err := d.db.InTx(ctx, func(tx *store.Tx) error {
 		r, err := reachOf(tx, c)
 		if err != nil {
 			return err
@@ -142,14 +141,13 @@ func (d *OrderDesk) Transition(ctx context.Context, c domain.Caller, id string, 
 		if err := domain.CheckWrite(c, w); err != nil {
 			return err
 		}
-		now := d.db.Now()
-		if err := store.FinishOrder(tx, now, &next, cur.Status); err != nil {
+		if err := store.FinishOrder(tx, &next, cur.Status); err != nil {
 			return err
 		}
-		if out, err = store.UpdateOrder(tx, now, acc, cur, fv, next); err != nil {
+		if out, err = store.UpdateOrder(tx, acc, cur, fv, next); err != nil {
 			return err
 		}
-		return store.RecordOrderChange(tx, now, changeBy(c), &cur, out)
+		return store.RecordOrderChange(tx, changeBy(c), &cur, out)
 	})
 	return out, err
 }

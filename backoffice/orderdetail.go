@@ -5,7 +5,6 @@ import (
 
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/store"
-	"gorm.io/gorm"
 )
 
 // OrderDetail is one order as the desk opens it: the order, what it refers
@@ -67,7 +66,7 @@ func (d *OrderDesk) Get(ctx context.Context, c domain.Caller, id string) (OrderD
 		return OrderDetail{}, notFound
 	}
 	var out OrderDetail
-	err := d.db.ReadTx(ctx, func(tx *gorm.DB) error {
+	err := d.db.ReadTx(ctx, func(tx *store.Tx) error {
 		r, err := reachOf(tx, c)
 		if err != nil {
 			return err
@@ -92,7 +91,7 @@ func (d *OrderDesk) Get(ctx context.Context, c domain.Caller, id string) (OrderD
 	return out, err
 }
 
-func orderDetail(tx *gorm.DB, o domain.Order, acc domain.Account) (OrderDetail, error) {
+func orderDetail(tx *store.Tx, o domain.Order, acc domain.Account) (OrderDetail, error) {
 	out := OrderDetail{Order: o, Lines: []DetailLine{}, Totals: OrderTotals{Lines: len(o.Lines), TotalCents: o.TotalCents, Currency: o.Currency},
 		Account: DetailAccount{ID: acc.ID, Name: acc.Name, TerritoryID: acc.TerritoryID, Class: acc.Class,
 			Address: acc.Address, Phone: acc.Phone, Email: acc.Email}, Rep: DetailUser{ID: o.RepID}}

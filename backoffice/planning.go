@@ -6,7 +6,6 @@ import (
 
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/store"
-	"gorm.io/gorm"
 )
 
 // Planning is how managers plan visits for their reps (docs/protocol.md §6). A planned
@@ -51,7 +50,7 @@ func (p *Planning) Plan(ctx context.Context, c domain.Caller, in PlanInput) (dom
 		return domain.Visit{}, err
 	}
 	var out domain.Visit
-	err := p.db.Tx(ctx, func(tx *gorm.DB) error {
+	err := p.db.InTx(ctx, func(tx *store.Tx) error {
 		r, err := reachOf(tx, c)
 		if err != nil {
 			return err
@@ -71,7 +70,7 @@ func (p *Planning) Plan(ctx context.Context, c domain.Caller, in PlanInput) (dom
 		if err := f.validate(domain.ValidateVisit(v)); err != nil {
 			return err
 		}
-		out, err = store.CreateVisit(tx, p.db.Now(), acc, v)
+		out, err = store.CreateVisit(tx, acc, v)
 		return conflictOn(err, "visit %s already exists", v.ID)
 	})
 	return out, err
@@ -79,7 +78,7 @@ func (p *Planning) Plan(ctx context.Context, c domain.Caller, in PlanInput) (dom
 
 // checkPlannedRep: the rep exists, is a rep, works in one of the manager's
 // territories and sees the account (domain.CheckPlannedRep).
-func checkPlannedRep(tx *gorm.DB, r domain.Visibility, repID string, acc domain.Account) error {
+func checkPlannedRep(tx *store.Tx, r domain.Visibility, repID string, acc domain.Account) error {
 	u, err := store.GetUser(tx, repID, false)
 	if err != nil && domain.ErrorCode(err) != domain.CodeNotFound {
 		return err

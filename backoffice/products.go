@@ -6,7 +6,6 @@ import (
 
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/store"
-	"gorm.io/gorm"
 )
 
 // ProductInput is the body of a product create; active defaults to true.
@@ -31,7 +30,7 @@ type ProductPatch struct {
 
 func (a *Admin) CreateProduct(ctx context.Context, in ProductInput) (domain.Product, error) {
 	var out domain.Product
-	err := a.db.Tx(ctx, func(tx *gorm.DB) error {
+	err := a.db.InTx(ctx, func(tx *store.Tx) error {
 		var f fields
 		p := domain.Product{ID: f.newID(in.ID), SKU: trimmed(in.SKU), Name: trimmed(in.Name),
 			Currency: in.Currency, Active: true}
@@ -53,7 +52,7 @@ func (a *Admin) CreateProduct(ctx context.Context, in ProductInput) (domain.Prod
 			return fmt.Errorf("check product id: %w", err)
 		}
 		var err error
-		out, err = store.CreateProduct(tx, a.db.Now(), p)
+		out, err = store.CreateProduct(tx, p)
 		return skuTaken(err, p.SKU)
 	})
 	return out, err
@@ -64,7 +63,7 @@ func (a *Admin) UpdateProduct(ctx context.Context, id string, patch ProductPatch
 		return domain.Product{}, err
 	}
 	var out domain.Product
-	err := a.db.Tx(ctx, func(tx *gorm.DB) error {
+	err := a.db.InTx(ctx, func(tx *store.Tx) error {
 		old, err := store.GetProduct(tx, id, true)
 		if err != nil {
 			return err
@@ -81,7 +80,7 @@ func (a *Admin) UpdateProduct(ctx context.Context, id string, patch ProductPatch
 		if err := f.validate(domain.ValidateProduct(p)); err != nil {
 			return err
 		}
-		out, err = store.UpdateProduct(tx, a.db.Now(), old, p)
+		out, err = store.UpdateProduct(tx, old, p)
 		return skuTaken(err, p.SKU)
 	})
 	return out, err

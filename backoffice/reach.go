@@ -7,18 +7,17 @@ import (
 
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/store"
-	"gorm.io/gorm"
 )
 
 // reachOf is what c works on: the territories of the one visibility rule
 // (domain.Visible, docs/protocol.md §2) as stored now.
-func reachOf(tx *gorm.DB, c domain.Caller) (domain.Visibility, error) {
+func reachOf(tx *store.Tx, c domain.Caller) (domain.Visibility, error) {
 	return store.LoadVisibility(tx, store.VisibilityQuery{UserID: c.UserID})
 }
 
 // reachWithin is c's reach narrowed to territoryID's subtree when a filter
 // names one; an unknown territory is not found, as one outside the reach is.
-func reachWithin(tx *gorm.DB, c domain.Caller, territoryID string) (domain.Visibility, error) {
+func reachWithin(tx *store.Tx, c domain.Caller, territoryID string) (domain.Visibility, error) {
 	r, err := store.LoadVisibility(tx, store.VisibilityQuery{UserID: c.UserID, Focus: territoryID})
 	if err != nil {
 		return r, err
@@ -32,7 +31,7 @@ func reachWithin(tx *gorm.DB, c domain.Caller, territoryID string) (domain.Visib
 
 // accountInReach loads an account the caller works on; one outside the reach
 // is not found, so its existence does not leak.
-func accountInReach(tx *gorm.DB, r domain.Visibility, id string) (domain.Account, error) {
+func accountInReach(tx *store.Tx, r domain.Visibility, id string) (domain.Account, error) {
 	notFound := domain.Errorf(domain.CodeNotFound, "account not found")
 	if !domain.IsUUID(id) {
 		return domain.Account{}, notFound

@@ -4,20 +4,17 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"time"
 
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/store"
 	"github.com/fieldsync/fieldsync/wire"
-	"gorm.io/gorm"
 )
 
 // writer applies a conflict's resolution to its row, in the resolver's
 // transaction: within the resolver's territories, and only as a write both the
 // resolver and the conflict's original writer may make.
 type writer struct {
-	tx       *gorm.DB
-	now      time.Time
+	tx       *store.Tx
 	resolver domain.Caller
 	reach    domain.Visibility // the resolver's
 	origin   origin
@@ -38,7 +35,7 @@ type origin struct {
 
 // originOf loads the original writer of rec. A writer who no longer exists
 // has no role, so no write passes their rules: only keep_server remains.
-func originOf(tx *gorm.DB, rec store.ConflictRecord) (origin, error) {
+func originOf(tx *store.Tx, rec store.ConflictRecord) (origin, error) {
 	o := origin{account: rec.AccountID}
 	v, err := store.LoadVisibility(tx, store.VisibilityQuery{UserID: rec.UserID})
 	if err != nil || !v.Found {
@@ -226,7 +223,7 @@ func ignoring(keys ...string) map[string]bool {
 
 // inReach loads the account of a row; outside the resolver's reach the row is
 // not found, so its existence does not leak.
-func inReach(tx *gorm.DB, r domain.Visibility, accountID, what string) (domain.Account, error) {
+func inReach(tx *store.Tx, r domain.Visibility, accountID, what string) (domain.Account, error) {
 	acc, err := accountInReach(tx, r, accountID)
 	if domain.ErrorCode(err) == domain.CodeNotFound {
 		return acc, domain.Errorf(domain.CodeNotFound, "%s not found", what)
@@ -235,7 +232,7 @@ func inReach(tx *gorm.DB, r domain.Visibility, accountID, what string) (domain.A
 }
 
 // checkUser reports a field error unless id names a user with one of roles.
-func checkUser(tx *gorm.DB, field, id string, roles ...domain.Role) error {
+func checkUser(tx *store.Tx, field, id string, roles ...domain.Role) error {
 	bad := domain.Invalid(domain.FieldError{Field: field, Message: "must be an existing user who may own this row"})
 	if !domain.IsUUID(id) {
 		return bad

@@ -50,7 +50,7 @@ func (w writer) visit(t target) (any, error) {
 		if cur.Status != domain.VisitPlanned {
 			return nil, domain.Errorf(domain.CodeIllegalTransition, "only planned visits can be deleted; this one is %s", cur.Status)
 		}
-		return nil, store.DeleteVisit(w.tx, w.now, acc, cur)
+		return nil, store.DeleteVisit(w.tx, acc, cur)
 	}
 	next := cur
 	if _, perr := domain.ApplyPatch(&next, withoutUnchanged(t.patch, cur), domain.PatchOptions{Ignore: visitIgnore, Writable: visitWritable}); perr != nil {
@@ -67,7 +67,7 @@ func (w writer) visit(t target) (any, error) {
 	if err := domain.CheckVisitTransition(cur.Status, next.Status); err != nil {
 		return nil, err
 	}
-	return store.UpdateVisit(w.tx, w.now, acc, cur, fv, next)
+	return store.UpdateVisit(w.tx, acc, cur, fv, next)
 }
 
 func (w writer) createVisit(t target) (any, error) {
@@ -95,7 +95,7 @@ func (w writer) createVisit(t target) (any, error) {
 		return nil, err
 	}
 	v.CheckInDistanceM = domain.CheckInDistance(acc, v)
-	return store.RecreateVisit(w.tx, w.now, acc, v)
+	return store.CreateVisit(w.tx, acc, v)
 }
 
 func (w writer) order(t target) (any, error) {
@@ -126,7 +126,7 @@ func (w writer) order(t target) (any, error) {
 		if cur.Status != domain.OrderDraft {
 			return nil, domain.Errorf(domain.CodeIllegalTransition, "a %s order cannot be deleted; cancel it instead", cur.Status)
 		}
-		return nil, store.DeleteOrder(w.tx, w.now, acc, cur)
+		return nil, store.DeleteOrder(w.tx, acc, cur)
 	}
 	next := cur
 	if _, perr := domain.ApplyPatch(&next, withoutUnchanged(t.patch, cur), domain.PatchOptions{Ignore: ignoring("number", "total_cents", "submitted_at", "rep_id"), Writable: orderWritable}); perr != nil {
@@ -139,14 +139,14 @@ func (w writer) order(t target) (any, error) {
 	if err := checkOrderEditable(cur, next); err != nil {
 		return nil, err
 	}
-	if err := store.FinishOrder(w.tx, w.now, &next, cur.Status); err != nil {
+	if err := store.FinishOrder(w.tx, &next, cur.Status); err != nil {
 		return nil, err
 	}
-	saved, err := store.UpdateOrder(w.tx, w.now, acc, cur, fv, next)
+	saved, err := store.UpdateOrder(w.tx, acc, cur, fv, next)
 	if err != nil {
 		return nil, err
 	}
-	return saved, store.RecordOrderChange(w.tx, w.now, w.orderChangeBy(), &cur, saved)
+	return saved, store.RecordOrderChange(w.tx, w.orderChangeBy(), &cur, saved)
 }
 
 // orderChangeBy is the resolver as the order history records them.
@@ -175,14 +175,14 @@ func (w writer) createOrder(t target) (any, error) {
 		Status: o.Status, Changed: set}, acc); err != nil {
 		return nil, err
 	}
-	if err := store.FinishOrder(w.tx, w.now, &o, domain.OrderDraft); err != nil {
+	if err := store.FinishOrder(w.tx, &o, domain.OrderDraft); err != nil {
 		return nil, err
 	}
-	saved, err := store.RecreateOrder(w.tx, w.now, acc, o)
+	saved, err := store.CreateOrder(w.tx, acc, o)
 	if err != nil {
 		return nil, err
 	}
-	return saved, store.RecordOrderChange(w.tx, w.now, w.orderChangeBy(), nil, saved)
+	return saved, store.RecordOrderChange(w.tx, w.orderChangeBy(), nil, saved)
 }
 
 func (w writer) note(t target) (any, error) {
@@ -211,7 +211,7 @@ func (w writer) note(t target) (any, error) {
 		return nil, err
 	}
 	if t.del {
-		return nil, store.DeleteNote(w.tx, w.now, acc, cur)
+		return nil, store.DeleteNote(w.tx, acc, cur)
 	}
 	next := cur
 	if _, perr := domain.ApplyPatch(&next, withoutUnchanged(t.patch, cur), domain.PatchOptions{Ignore: ignoring("author_id", "conflict_of"), Writable: noteWritable}); perr != nil {
@@ -220,7 +220,7 @@ func (w writer) note(t target) (any, error) {
 	if err := domain.ValidateNote(next); err != nil {
 		return nil, err
 	}
-	return store.UpdateNote(w.tx, w.now, acc, cur, fv, next)
+	return store.UpdateNote(w.tx, acc, cur, fv, next)
 }
 
 func (w writer) createNote(t target) (any, error) {
@@ -243,7 +243,7 @@ func (w writer) createNote(t target) (any, error) {
 	if err := w.checkCreate(domain.RowWrite{Table: t.table, Kind: domain.WriteCreate, Owner: n.AuthorID, Changed: set}, acc); err != nil {
 		return nil, err
 	}
-	return store.RecreateNote(w.tx, w.now, acc, n)
+	return store.CreateNote(w.tx, acc, n)
 }
 
 func (w writer) account(t target) (any, error) {
@@ -267,7 +267,7 @@ func (w writer) account(t target) (any, error) {
 	if err := domain.ValidateAccount(next); err != nil {
 		return nil, err
 	}
-	return store.UpdateAccount(w.tx, w.now, cur, fv, next)
+	return store.UpdateAccount(w.tx, cur, fv, next)
 }
 
 // checkVisitRep: the rep of a visit a resolution creates exists and is a rep;

@@ -6,7 +6,6 @@ import (
 
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/store"
-	"gorm.io/gorm"
 )
 
 // TerritoryInput is the body of a territory create.
@@ -29,7 +28,7 @@ const maxDepth = 1000
 
 func (a *Admin) CreateTerritory(ctx context.Context, in TerritoryInput) (domain.Territory, error) {
 	var out domain.Territory
-	err := a.db.Tx(ctx, func(tx *gorm.DB) error {
+	err := a.db.InTx(ctx, func(tx *store.Tx) error {
 		var f fields
 		t := domain.Territory{ID: f.newID(in.ID), Name: trimmed(in.Name)}
 		if in.ParentID != nil {
@@ -41,7 +40,7 @@ func (a *Admin) CreateTerritory(ctx context.Context, in TerritoryInput) (domain.
 			return err
 		}
 		var err error
-		out, err = store.CreateTerritory(tx, a.db.Now(), t)
+		out, err = store.CreateTerritory(tx, t)
 		return conflictOn(err, "territory %s already exists", t.ID)
 	})
 	return out, err
@@ -52,7 +51,7 @@ func (a *Admin) UpdateTerritory(ctx context.Context, id string, p TerritoryPatch
 		return domain.Territory{}, err
 	}
 	var out domain.Territory
-	err := a.db.Tx(ctx, func(tx *gorm.DB) error {
+	err := a.db.InTx(ctx, func(tx *store.Tx) error {
 		old, err := store.GetTerritory(tx, id, true)
 		if err != nil {
 			return err
@@ -72,7 +71,7 @@ func (a *Admin) UpdateTerritory(ctx context.Context, id string, p TerritoryPatch
 		if err := f.validate(domain.ValidateTerritory(t)); err != nil {
 			return err
 		}
-		out, err = store.UpdateTerritory(tx, a.db.Now(), old, t)
+		out, err = store.UpdateTerritory(tx, old, t)
 		return err
 	})
 	return out, err
@@ -82,7 +81,7 @@ func (a *Admin) UpdateTerritory(ctx context.Context, id string, p TerritoryPatch
 // t itself or one of its descendants: the tree must stay a tree. The ancestors
 // are read for update, so two moves that would together close a loop cannot
 // both commit.
-func (f *fields) setParent(tx *gorm.DB, t *domain.Territory, parent string) error {
+func (f *fields) setParent(tx *store.Tx, t *domain.Territory, parent string) error {
 	if !f.refID("parent_id", parent) {
 		return nil
 	}
@@ -123,7 +122,7 @@ func (a *Admin) ListTerritories(ctx context.Context, cursor string, limit int) (
 	}
 	limit = clampLimit(limit)
 	var page TerritoryPage
-	err = a.db.ReadTx(ctx, func(tx *gorm.DB) error {
+	err = a.db.ReadTx(ctx, func(tx *store.Tx) error {
 		items, err := store.ListTerritories(tx, after, limit+1)
 		if err != nil {
 			return err

@@ -9,7 +9,6 @@ import (
 
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/store"
-	"gorm.io/gorm"
 )
 
 // UserInput is the body of a user create.
@@ -78,7 +77,7 @@ func (a *Admin) CreateUser(ctx context.Context, in UserInput) (User, error) {
 	}
 	u.PasswordHash = hash
 	var out User
-	err = a.db.Tx(ctx, func(tx *gorm.DB) error {
+	err = a.db.InTx(ctx, func(tx *store.Tx) error {
 		if err := f.territoriesExist(tx, "territory_ids", ids); err != nil {
 			return err
 		}
@@ -89,7 +88,7 @@ func (a *Admin) CreateUser(ctx context.Context, in UserInput) (User, error) {
 			return err
 		}
 		u.TerritoryIDs = ids
-		rec, err := store.CreateUser(tx, a.db.Now(), u)
+		rec, err := store.CreateUser(tx, u)
 		out = userOf(rec)
 		return conflictOn(err, "a user with id %s or email %s already exists", u.ID, u.Email)
 	})
@@ -115,7 +114,7 @@ func (a *Admin) UpdateUser(ctx context.Context, id string, p UserPatch) (User, e
 	}
 	apply(&f, "active", p.Active, new(bool)) // refuses null
 	var out User
-	err := a.db.Tx(ctx, func(tx *gorm.DB) error {
+	err := a.db.InTx(ctx, func(tx *store.Tx) error {
 		old, err := store.GetUser(tx, id, true)
 		if err != nil {
 			return err
@@ -137,15 +136,14 @@ func (a *Admin) UpdateUser(ctx context.Context, id string, p UserPatch) (User, e
 		if err := f.err(); err != nil {
 			return err
 		}
-		now := a.db.Now()
-		setActive(&u, p.Active, now)
-		rec, err := store.UpdateUser(tx, now, old, u)
+		setActive(&u, p.Active, tx.Now())
+		rec, err := store.UpdateUser(tx, old, u)
 		if err != nil {
 			return err
 		}
 		out = userOf(rec)
 		if endsSessions(old, u, hash != "") {
-			return store.RevokeUserTokens(tx, now, id)
+			return store.RevokeUserTokens(tx, id)
 		}
 		return nil
 	})
@@ -177,7 +175,7 @@ func (a *Admin) GetUser(ctx context.Context, id string) (User, error) {
 		return User{}, err
 	}
 	var out User
-	err := a.db.ReadTx(ctx, func(tx *gorm.DB) error {
+	err := a.db.ReadTx(ctx, func(tx *store.Tx) error {
 		rec, err := store.GetUser(tx, id, false)
 		out = userOf(rec)
 		return err
@@ -247,7 +245,7 @@ func (f *fields) refIDs(field string, ids []string) []string {
 
 // territoriesExist adds a field error for each id (left empty when it was
 // malformed) that names no territory, with one query for all of them.
-func (f *fields) territoriesExist(tx *gorm.DB, field string, ids []string) error {
+func (f *fields) territoriesExist(tx *store.Tx, field string, ids []string) error {
 	valid := make([]string, 0, len(ids))
 	for _, id := range ids {
 		if id != "" {
@@ -266,7 +264,7 @@ func (f *fields) territoriesExist(tx *gorm.DB, field string, ids []string) error
 	return nil
 }
 
-func emailFree(tx *gorm.DB, email string) error {
+func emailFree(tx *store.Tx, email string) error {
 	_, err := store.GetUserByEmail(tx, email)
 	switch {
 	case err == nil:

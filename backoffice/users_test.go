@@ -13,13 +13,12 @@ import (
 	"github.com/fieldsync/fieldsync/store"
 	"github.com/google/uuid"
 	"golang.org/x/crypto/bcrypt"
-	"gorm.io/gorm"
 )
 
 func storedUser(t *testing.T, db *store.DB, id string) store.UserRecord {
 	t.Helper()
 	var rec store.UserRecord
-	err := db.Tx(context.Background(), func(tx *gorm.DB) (err error) {
+	err := db.InTx(context.Background(), func(tx *store.Tx) (err error) {
 		rec, err = store.GetUser(tx, id, false)
 		return err
 	})

@@ -14,7 +14,6 @@ import (
 	"github.com/fieldsync/fieldsync/store"
 	"github.com/google/uuid"
 	"golang.org/x/crypto/bcrypt"
-	"gorm.io/gorm"
 )
 
 // Dataset sizes of the rep's scope (docs/benchmarks.md, "Targets").
@@ -43,13 +42,13 @@ func seed(ctx context.Context, db *store.DB, ds Dataset, rng *rand.Rand) (Seeded
 	if err != nil {
 		return s, err
 	}
-	err = db.Tx(ctx, func(tx *gorm.DB) error {
-		if _, err := store.BulkInsertTerritories(tx, now, []domain.Territory{{ID: s.RepTerritory, Name: "Bench territory"}}); err != nil {
+	err = db.InTx(ctx, func(tx *store.Tx) error {
+		if _, err := store.BulkInsertTerritories(tx, []domain.Territory{{ID: s.RepTerritory, Name: "Bench territory"}}); err != nil {
 			return err
 		}
 		rep := store.UserRecord{User: domain.User{ID: uid(rng), Name: "Bench Rep", Role: domain.RoleRep,
 			TerritoryIDs: []string{s.RepTerritory}}, Email: s.RepEmail, PasswordHash: string(hash)}
-		if _, err := store.BulkInsertUsers(tx, now, now, []store.UserRecord{rep}); err != nil {
+		if _, err := store.BulkInsertUsers(tx, now, []store.UserRecord{rep}); err != nil {
 			return err
 		}
 		accs := accounts(rng, s.RepTerritory, ds.Accounts)
@@ -65,13 +64,13 @@ func seed(ctx context.Context, db *store.DB, ds Dataset, rng *rand.Rand) (Seeded
 	return s, seedOrg(ctx, db, ds, rng)
 }
 
-func insertScope(tx *gorm.DB, now time.Time, rng *rand.Rand, repID string, accs []domain.Account, ds Dataset) error {
+func insertScope(tx *store.Tx, now time.Time, rng *rand.Rand, repID string, accs []domain.Account, ds Dataset) error {
 	byID := map[string]domain.Account{}
 	for _, a := range accs {
 		byID[a.ID] = a
 	}
 	keys := store.KeysOf(byID)
-	if _, err := store.BulkInsertAccounts(tx, now, now, accs); err != nil {
+	if _, err := store.BulkInsertAccounts(tx, now, accs); err != nil {
 		return err
 	}
 	pick := func() string { return accs[rng.IntN(len(accs))].ID }
@@ -79,7 +78,7 @@ func insertScope(tx *gorm.DB, now time.Time, rng *rand.Rand, repID string, accs 
 	for i := range vs {
 		vs[i] = visit(rng, pick(), repID, now)
 	}
-	if _, err := store.BulkInsertVisits(tx, now, keys, vs); err != nil {
+	if _, err := store.BulkInsertVisits(tx, keys, vs); err != nil {
 		return err
 	}
 	os := make([]domain.Order, ds.Orders)
@@ -87,7 +86,7 @@ func insertScope(tx *gorm.DB, now time.Time, rng *rand.Rand, repID string, accs 
 		os[i] = domain.Order{ID: uid(rng), AccountID: pick(), RepID: repID, Status: domain.OrderDraft, Currency: "EUR",
 			Lines: []domain.OrderLine{{ProductID: uid(rng), Quantity: 3, UnitPriceCents: 1250}}, TotalCents: 3750}
 	}
-	if _, err := store.BulkInsertOrders(tx, now, keys, os); err != nil {
+	if _, err := store.BulkInsertOrders(tx, keys, os); err != nil {
 		return err
 	}
 	ns := make([]domain.AccountNote, ds.Notes)
@@ -95,7 +94,7 @@ func insertScope(tx *gorm.DB, now time.Time, rng *rand.Rand, repID string, accs 
 		ns[i] = domain.AccountNote{ID: uid(rng), AccountID: pick(), AuthorID: repID,
 			Body: "Met the buyer; wants samples of the new range before the spring order."}
 	}
-	_, err := store.BulkInsertNotes(tx, now, keys, ns)
+	_, err := store.BulkInsertNotes(tx, keys, ns)
 	return err
 }
 
@@ -107,15 +106,15 @@ func seedOrg(ctx context.Context, db *store.DB, ds Dataset, rng *rand.Rand) erro
 	rep := uid(rng)
 	for done := 0; done < ds.OrgAccounts; done += perTerritory {
 		n := min(perTerritory, ds.OrgAccounts-done)
-		err := db.Tx(ctx, func(tx *gorm.DB) error {
+		err := db.InTx(ctx, func(tx *store.Tx) error {
 			t := domain.Territory{ID: uid(rng), Name: fmt.Sprintf("Org territory %d", done/perTerritory)}
-			if _, err := store.BulkInsertTerritories(tx, now, []domain.Territory{t}); err != nil {
+			if _, err := store.BulkInsertTerritories(tx, []domain.Territory{t}); err != nil {
 				return err
 			}
 			if done == 0 {
 				u := store.UserRecord{User: domain.User{ID: rep, Name: "Org Rep", Role: domain.RoleRep, TerritoryIDs: []string{t.ID}},
 					Email: "org-rep@fieldsync.test", PasswordHash: "x"}
-				if _, err := store.BulkInsertUsers(tx, now, now, []store.UserRecord{u}); err != nil {
+				if _, err := store.BulkInsertUsers(tx, now, []store.UserRecord{u}); err != nil {
 					return err
 				}
 			}

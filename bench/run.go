@@ -125,7 +125,11 @@ func runOne(ctx context.Context, opt Options, orgSize int, full bool) (Result, e
 	}
 	res.SeedTime, res.ScopeRows = time.Since(start), seeded.ScopeRows
 	log.Info("seeded", "org_accounts", orgSize, "scope_rows", seeded.ScopeRows, "seconds", res.SeedTime.Seconds())
-	if err := db.Gorm.WithContext(ctx).Exec("VACUUM ANALYZE").Error; err != nil {
+	sqlDB, err := db.SQL()
+	if err != nil {
+		return res, err
+	}
+	if _, err := sqlDB.ExecContext(ctx, "VACUUM ANALYZE"); err != nil {
 		return res, err
 	}
 	pool, err := pgxpool.New(ctx, dsn)
@@ -431,7 +435,11 @@ func createDatabase(ctx context.Context, admin, name string) (string, func(), er
 	if err != nil {
 		return "", nil, err
 	}
-	if err := db.Gorm.WithContext(ctx).Exec("CREATE DATABASE " + name).Error; err != nil {
+	sqlDB, err := db.SQL()
+	if err == nil {
+		_, err = sqlDB.ExecContext(ctx, "CREATE DATABASE "+name)
+	}
+	if err != nil {
 		db.Close()
 		return "", nil, fmt.Errorf("create database: %w", err)
 	}
@@ -442,7 +450,7 @@ func createDatabase(ctx context.Context, admin, name string) (string, func(), er
 	}
 	u.Path = "/" + name
 	return u.String(), func() {
-		_ = db.Gorm.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)").Error
+		_, _ = sqlDB.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
 		db.Close()
 	}, nil
 }

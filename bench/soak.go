@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -35,23 +36,28 @@ type SoakOptions struct {
 	Pushers      int           // devices pushing batches of visit creates
 	Pullers      int           // devices pulling what changed, every few seconds
 	Readers      int           // managers reading reports and the dashboard
+	Streamers    int           // devices holding the change stream open and pulling on each event
 	Seed         uint64
 	Logger       interface{ Info(string, ...any) }
 }
 
 // SoakRow is one interval of a soak.
 type SoakRow struct {
-	At                     time.Duration // since the load began
-	RSS                    int64         // server resident memory at the end of the interval
-	Goroutines, OpenConns  int           // from the server's /metrics
-	Requests, Errors       int
-	PushP50, PushP99       time.Duration
-	PullP50, PullP99       time.Duration
-	ReportP50, ReportP99   time.Duration
-	PushedMutations        int
-	PulledChanges          int
-	LoadAvg                string
-	firstRequestErrorOfRow string
+	At                    time.Duration // since the load began
+	RSS                   int64         // server resident memory at the end of the interval
+	Goroutines, OpenConns int           // from the server's /metrics
+	Requests, Errors      int
+	PushP50, PushP99      time.Duration
+	PullP50, PullP99      time.Duration
+	ReportP50, ReportP99  time.Duration
+	// StreamPullP50, StreamPullP99: the pulls streaming devices make when
+	// their stream says `changes`; StreamEvents counts those events.
+	StreamPullP50, StreamPullP99 time.Duration
+	StreamEvents                 int
+	PushedMutations              int
+	PulledChanges                int
+	LoadAvg                      string
+	firstRequestErrorOfRow       string
 }
 
 // SoakResult is a soak's table and its verdict.
@@ -66,7 +72,8 @@ type SoakResult struct {
 // batches of 20 visit creates every second; pullers pull their changes every
 // 2 s (the rows the pushers create are in their scope, so pulls carry data);
 // readers read the coverage and overdue reports and the dashboard page every
-// 5 s. It fails (Verdict) when memory, goroutines or latency keep growing:
+// 5 s; streamers hold GET /v1/sync/stream open and pull whenever it says
+// `changes`, the way an app in the foreground does. It fails (Verdict) when memory, goroutines or latency keep growing:
 // see judgeSoak.
 func Soak(ctx context.Context, opt SoakOptions) (SoakResult, error) {
 	var res SoakResult
@@ -87,7 +94,9 @@ func Soak(ctx context.Context, opt SoakOptions) (SoakResult, error) {
 	if out, err := add.CombinedOutput(); err != nil {
 		return res, fmt.Errorf("add the soak's manager: %w: %s", err, out)
 	}
-	srv, err := startServer(ctx, opt.ServerBinary, dsn)
+	// Every streamer is a device of the one seeded rep: lift the per-user
+	// stream bound above their number.
+	srv, err := startServer(ctx, opt.ServerBinary, dsn, fmt.Sprintf("FIELDSYNC_STREAMS_PER_USER=%d", opt.Streamers+16))
 	if err != nil {
 		return res, err
 	}
@@ -104,6 +113,16 @@ func Soak(ctx context.Context, opt SoakOptions) (SoakResult, error) {
 	cursors := make([]string, len(pullers))
 	for i, c := range pullers {
 		if _, cursors[i], err = c.initialSync(ctx, 1000); err != nil {
+			return res, err
+		}
+	}
+	streamers, err := loginMany(ctx, srv.base, seeded, opt.Streamers, "soak-stream")
+	if err != nil {
+		return res, err
+	}
+	streamCursors := make([]string, len(streamers))
+	for i, c := range streamers {
+		if _, streamCursors[i], err = c.initialSync(ctx, 1000); err != nil {
 			return res, err
 		}
 	}
@@ -145,6 +164,15 @@ func Soak(ctx context.Context, opt SoakOptions) (SoakResult, error) {
 				}
 				st.add(&st.pulled, n)
 			})
+		}()
+	}
+	// One connection per stream, none shared or capped.
+	streamHTTP := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: -1, DisableCompression: true}}
+	for i, c := range streamers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			soakStream(loadCtx, streamHTTP, srv.base, c, &streamCursors[i], st)
 		}()
 	}
 	for i, r := range readers {
@@ -241,7 +269,9 @@ func every(ctx context.Context, period time.Duration, rng *rand.Rand, f func()) 
 type soakStats struct {
 	mu                 gosync.Mutex
 	push, pull, report []time.Duration
+	streamPull         []time.Duration
 	pushed, pulled     int
+	streamEvents       int
 	requests, errors   int
 	firstErr           string
 }
@@ -284,9 +314,10 @@ func (s *soakStats) take(at time.Duration) SoakRow {
 	}
 	r := SoakRow{At: at, Requests: s.requests, Errors: s.errors, PushedMutations: s.pushed, PulledChanges: s.pulled,
 		PushP50: q(s.push, .5), PushP99: q(s.push, .99), PullP50: q(s.pull, .5), PullP99: q(s.pull, .99),
-		ReportP50: q(s.report, .5), ReportP99: q(s.report, .99), firstRequestErrorOfRow: s.firstErr}
-	s.push, s.pull, s.report = s.push[:0], s.pull[:0], s.report[:0]
-	s.pushed, s.pulled, s.requests, s.errors, s.firstErr = 0, 0, 0, 0, ""
+		ReportP50: q(s.report, .5), ReportP99: q(s.report, .99), firstRequestErrorOfRow: s.firstErr,
+		StreamPullP50: q(s.streamPull, .5), StreamPullP99: q(s.streamPull, .99), StreamEvents: s.streamEvents}
+	s.push, s.pull, s.report, s.streamPull = s.push[:0], s.pull[:0], s.report[:0], s.streamPull[:0]
+	s.pushed, s.pulled, s.requests, s.errors, s.firstErr, s.streamEvents = 0, 0, 0, 0, "", 0
 	return r
 }
 
@@ -300,7 +331,7 @@ func (s *soakStats) take(at time.Duration) SoakRow {
 //     third's and still rising across the last third;
 //   - goroutines: the last third's median more than 50% (and 50) above the
 //     first third's;
-//   - latency (push, pull, reports): the last third's median p99 more than
+//   - latency (push, pull, reports, pulls on a stream event): the last third's median p99 more than
 //     twice the first third's and above 50 ms;
 //   - any request error at all (the load never sends bad input).
 func judgeSoak(rows []SoakRow) (verdict []string, judged bool) {
@@ -338,6 +369,7 @@ func judgeSoak(rows []SoakRow) (verdict []string, judged bool) {
 		{"push", func(r SoakRow) int64 { return int64(r.PushP99) }},
 		{"pull", func(r SoakRow) int64 { return int64(r.PullP99) }},
 		{"reports", func(r SoakRow) int64 { return int64(r.ReportP99) }},
+		{"stream-triggered pull", func(r SoakRow) int64 { return int64(r.StreamPullP99) }},
 	} {
 		f, l := time.Duration(medI(first, m.p99)), time.Duration(medI(last, m.p99))
 		if l > 2*f && l > 50*time.Millisecond {
@@ -349,14 +381,15 @@ func judgeSoak(rows []SoakRow) (verdict []string, judged bool) {
 
 // SoakReport prints the soak's table and verdict.
 func SoakReport(w io.Writer, opt SoakOptions, res SoakResult) {
-	fmt.Fprintf(w, "Soak: %s, %d pushing devices (20 visit creates/s each), %d pulling devices (every 2 s), %d report readers (every 5 s).\n\n",
-		opt.For, opt.Pushers, opt.Pullers, opt.Readers)
-	fmt.Fprintln(w, "| at | RSS MB | goroutines | DB conns | requests | errors | mutations | changes pulled | push p50/p99 ms | pull p50/p99 ms | reports p50/p99 ms | load avg |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Fprintf(w, "Soak: %s, %d pushing devices (20 visit creates/s each), %d pulling devices (every 2 s), %d streaming devices (a pull on every `changes` event), %d report readers (every 5 s).\n\n",
+		opt.For, opt.Pushers, opt.Pullers, opt.Streamers, opt.Readers)
+	fmt.Fprintln(w, "| at | RSS MB | goroutines | DB conns | requests | errors | mutations | changes pulled | push p50/p99 ms | pull p50/p99 ms | stream events | pull on event p50/p99 ms | reports p50/p99 ms | load avg |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, r := range res.Rows {
-		fmt.Fprintf(w, "| %s | %d | %d | %d | %d | %d | %d | %d | %.1f / %.1f | %.1f / %.1f | %.1f / %.1f | %s |\n",
+		fmt.Fprintf(w, "| %s | %d | %d | %d | %d | %d | %d | %d | %.1f / %.1f | %.1f / %.1f | %d | %.1f / %.1f | %.1f / %.1f | %s |\n",
 			r.At.Round(time.Second), r.RSS>>20, r.Goroutines, r.OpenConns, r.Requests, r.Errors, r.PushedMutations, r.PulledChanges,
-			ms(r.PushP50), ms(r.PushP99), ms(r.PullP50), ms(r.PullP99), ms(r.ReportP50), ms(r.ReportP99), r.LoadAvg)
+			ms(r.PushP50), ms(r.PushP99), ms(r.PullP50), ms(r.PullP99), r.StreamEvents, ms(r.StreamPullP50), ms(r.StreamPullP99),
+			ms(r.ReportP50), ms(r.ReportP99), r.LoadAvg)
 	}
 	fmt.Fprintln(w)
 	if n := len(res.Rows); n > 1 {
@@ -519,4 +552,47 @@ func serverGauges(ctx context.Context, base string) (goroutines, conns int, err 
 		}
 	}
 	return goroutines, conns, nil
+}
+
+// soakStream is one streaming device of the soak: it holds the change stream
+// open and, on every `changes` event, pulls from its cursor until nothing is
+// left (one latency sample per event). A stream the server ends while the soak runs counts as a failed
+// request (nothing in the soak revokes a token), and the device reconnects.
+func soakStream(ctx context.Context, hc *http.Client, base string, c *client, cursor *string, st *soakStats) {
+	for ctx.Err() == nil {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/v1/sync/stream", nil)
+		if err != nil {
+			st.record(nil, 0, err)
+			return
+		}
+		req.Header.Set("Authorization", "Bearer "+c.token)
+		resp, err := hc.Do(req)
+		if err != nil {
+			st.record(nil, 0, fmt.Errorf("open the change stream: %w", err))
+			continue
+		}
+		if resp.StatusCode != http.StatusOK {
+			resp.Body.Close()
+			st.record(nil, 0, fmt.Errorf("open the change stream: status %d", resp.StatusCode))
+			continue
+		}
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			if !strings.HasPrefix(sc.Text(), "event: changes") {
+				continue
+			}
+			st.add(&st.streamEvents, 1)
+			t0 := time.Now()
+			n, cur, err := c.pullFrom(ctx, *cursor, 500)
+			st.record(&st.streamPull, time.Since(t0), err)
+			if err == nil {
+				*cursor = cur
+				st.add(&st.pulled, n)
+			}
+		}
+		resp.Body.Close()
+		if ctx.Err() == nil {
+			st.record(nil, 0, fmt.Errorf("the server ended a change stream"))
+		}
+	}
 }

@@ -16,6 +16,10 @@ type MergeOutcome struct {
 	ServerLost []string // both-changed fields where the device value replaced the server value
 	DeviceLost []string // both-changed fields where the server value was kept
 	NoteCopy   *string  // notes: device body to save as a new note with conflict_of
+	// TransitionFrom, for visits, is the status the merged row's status change
+	// is judged from (CheckVisitTransition) when it is not the server's; empty
+	// means the server's.
+	TransitionFrom string
 }
 
 // Every merge takes: the current server row, the device's patch applied onto it
@@ -27,7 +31,20 @@ type MergeOutcome struct {
 // MergeVisit: the further status wins (a visit that happened beats a
 // cancellation), the earlier check-in and the later check-out win, and anything
 // else both sides wrote, report and outcome included, goes to the device.
+//
+// When the device's visit beats a cancellation made on the server since its
+// base version, the device's move (planned to in progress or completed) is
+// judged from where the visit was before it was cancelled: TransitionFrom is
+// planned, since no move leaves a cancelled visit.
 func MergeVisit(server, patched Visit, serverChanged, deviceChanged []string) (Visit, MergeOutcome) {
+	merged, out := mergeVisitFields(server, patched, serverChanged, deviceChanged)
+	if server.Status == VisitCancelled && merged.Status != server.Status && contains(serverChanged, "status") {
+		out.TransitionFrom = VisitPlanned
+	}
+	return merged, out
+}
+
+func mergeVisitFields(server, patched Visit, serverChanged, deviceChanged []string) (Visit, MergeOutcome) {
 	return mergeFields(server, patched, serverChanged, deviceChanged, func(field string) bool {
 		switch field {
 		case "status":

@@ -20,6 +20,9 @@ type mergeCase[T any] struct {
 	deviceLost []string
 	conflict   string
 	noteCopy   *string
+	// transitionFrom: a device's visit beat a cancellation and is judged from
+	// planned.
+	transitionFrom string
 }
 
 func runMerge[T any](t *testing.T, base T, tests []mergeCase[T], merge func(server, patched T, sc, dc []string) (T, domain.MergeOutcome)) {
@@ -47,7 +50,7 @@ func runMerge[T any](t *testing.T, base T, tests []mergeCase[T], merge func(serv
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("merged row\n got %+v\nwant %+v", got, want)
 			}
-			wantOut := domain.MergeOutcome{Conflict: tt.conflict, ServerLost: tt.serverLost, DeviceLost: tt.deviceLost, NoteCopy: tt.noteCopy}
+			wantOut := domain.MergeOutcome{Conflict: tt.conflict, ServerLost: tt.serverLost, DeviceLost: tt.deviceLost, NoteCopy: tt.noteCopy, TransitionFrom: tt.transitionFrom}
 			if !reflect.DeepEqual(out, wantOut) {
 				t.Errorf("outcome = %+v, want %+v", out, wantOut)
 			}
@@ -160,7 +163,8 @@ func TestMergeVisit_Fields(t *testing.T) {
 			want: func(v *domain.Visit) {
 				v.Status, v.CheckedInAt, v.CheckedOutAt, v.Report = domain.VisitCompleted, at(0), at(40), ptr("great visit")
 			},
-			serverLost: []string{"report", "status"},
+			serverLost:     []string{"report", "status"},
+			transitionFrom: domain.VisitPlanned,
 		},
 		{
 			// The server side checked in (another device of the rep); this device
@@ -213,6 +217,9 @@ func TestMergeVisit_Status(t *testing.T) {
 				winner, tt.serverLost = d, []string{"status"}
 			default:
 				tt.deviceLost = []string{"status"}
+			}
+			if s == domain.VisitCancelled && winner != s {
+				tt.transitionFrom = domain.VisitPlanned // the visit happened; judge it from before the cancellation
 			}
 			tt.want = func(v *domain.Visit) { v.Status = winner }
 			runMerge(t, base, []mergeCase[domain.Visit]{tt}, domain.MergeVisit)

@@ -16,7 +16,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
 	"golang.org/x/crypto/bcrypt"
-	"gorm.io/gorm"
 )
 
 // issue stores a token of the given kind directly, as the dashboard's session
@@ -25,7 +24,7 @@ func issue(t *testing.T, db *store.DB, userID, kind, secret string) {
 	t.Helper()
 	sum := sha256.Sum256([]byte(secret))
 	now := db.Now()
-	err := db.Tx(context.Background(), func(tx *gorm.DB) error {
+	err := db.InTx(context.Background(), func(tx *store.Tx) error {
 		return store.CreateToken(tx, store.TokenRecord{Hash: hex.EncodeToString(sum[:]), UserID: userID,
 			DeviceID: "browser", Kind: kind, CreatedAt: now, ExpiresAt: now.Add(time.Hour)})
 	})
@@ -41,8 +40,8 @@ func TestAuthenticate(t *testing.T) {
 			t.Fatal(err)
 		}
 		userID := uuid.NewString()
-		err = db.Tx(context.Background(), func(tx *gorm.DB) error {
-			_, err := store.CreateUser(tx, db.Now(), store.UserRecord{Email: "m@x.io", PasswordHash: "x",
+		err = db.InTx(context.Background(), func(tx *store.Tx) error {
+			_, err := store.CreateUser(tx, store.UserRecord{Email: "m@x.io", PasswordHash: "x",
 				User: domain.User{ID: userID, Name: "M", Role: domain.RoleManager}})
 			return err
 		})

@@ -209,7 +209,7 @@ func wmdbSettle(db *store.DB) error {
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		bound, err := db.PullBound(db.Gorm)
+		bound, err := store.PullBound(db.Autocommit(context.Background()))
 		if err != nil {
 			return err
 		}

@@ -22,7 +22,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
 	"golang.org/x/crypto/bcrypt"
-	"gorm.io/gorm"
 )
 
 const password = "correct horse"
@@ -60,11 +59,11 @@ func (e *env) addUser(email string, role domain.Role) store.UserRecord {
 	}
 	terr := domain.Territory{ID: uuid.NewString(), Name: "North"}
 	var u store.UserRecord
-	err = e.db.Tx(context.Background(), func(tx *gorm.DB) error {
-		if _, err := store.CreateTerritory(tx, e.now, terr); err != nil {
+	err = e.db.InTx(context.Background(), func(tx *store.Tx) error {
+		if _, err := store.CreateTerritory(tx, terr); err != nil {
 			return err
 		}
-		u, err = store.CreateUser(tx, e.now, store.UserRecord{Email: email, PasswordHash: hash,
+		u, err = store.CreateUser(tx, store.UserRecord{Email: email, PasswordHash: hash,
 			User: domain.User{ID: uuid.NewString(), Name: "Rita Rep", Role: role, TerritoryIDs: []string{terr.ID}}})
 		return err
 	})

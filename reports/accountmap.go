@@ -2,10 +2,11 @@ package reports
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 
 	"github.com/fieldsync/fieldsync/domain"
-	"gorm.io/gorm"
+	"github.com/fieldsync/fieldsync/store"
 )
 
 // MapPoint is an active account with coordinates and how long ago it was last
@@ -47,17 +48,16 @@ type mapRow struct {
 func (s *Service) AccountMap(ctx context.Context, c domain.Caller, p Params, limit int) ([]MapPoint, bool, error) {
 	var out []MapPoint
 	more := false
-	err := s.db.ReadTx(ctx, func(tx *gorm.DB) error {
+	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
 		sc, err := resolveScope(tx, c, kindOverdue, p.TerritoryID)
 		if err != nil || sc.empty() {
 			return err
 		}
-		cond, args := sc.filter("a.territory_id")
 		q := `SELECT a.id AS id, a.territory_id AS territory_id, a.name AS name, a.class AS class, a.lat AS lat, a.lng AS lng, ` + lastVisitBefore("a.id") + ` AS last_in
-FROM accounts a WHERE a.status = 'active' AND a.lat IS NOT NULL AND a.lng IS NOT NULL` + cond + `
-ORDER BY a.id LIMIT ?`
+FROM accounts a WHERE a.status = 'active' AND a.lat IS NOT NULL AND a.lng IS NOT NULL` + sc.scopeIn("a.territory_id") + `
+ORDER BY a.id LIMIT @limit`
 		var rows []mapRow
-		if err := tx.Raw(q, append(append([]any{s.midnight(p.To.AddDate(0, 0, 1))}, args...), limit+1)...).Scan(&rows).Error; err != nil {
+		if err := tx.Query(&rows, q, append([]any{sql.Named("end", s.midnight(p.To.AddDate(0, 0, 1))), sql.Named("limit", limit+1)}, sc.scopeArgs()...)...); err != nil {
 			return fmt.Errorf("account map: %w", err)
 		}
 		if len(rows) > limit {

@@ -8,7 +8,6 @@ import (
 
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/store"
-	"gorm.io/gorm"
 )
 
 // The coverage benchmarks run against a database already loaded by
@@ -122,27 +121,20 @@ func BenchmarkReports_Others(b *testing.B) {
 // explain logs EXPLAIN (ANALYZE, BUFFERS) of the coverage queries for p.
 func (e benchEnv) explain(b *testing.B, p Params) {
 	b.Helper()
-	sc, err := resolveScope(e.db.Gorm, e.director, kindCoverage, p.TerritoryID)
+	sc, err := resolveScope(e.db.Autocommit(context.Background()), e.director, kindCoverage, p.TerritoryID)
 	if err != nil {
 		b.Fatal(err)
 	}
 	queries := e.svc.coverageQueries(sc, p)
-	err = e.db.ReadTx(context.Background(), func(tx *gorm.DB) error {
+	err = e.db.ReadTx(context.Background(), func(tx *store.Tx) error {
 		if err := e.svc.reportMemory(tx); err != nil {
 			return err
 		}
 		for _, q := range queries {
-			rows, err := tx.Raw("EXPLAIN (ANALYZE, BUFFERS) "+q.sql, q.args...).Rows()
-			if err != nil {
+			var lines []string
+			if err := tx.Query(&lines, "EXPLAIN (ANALYZE, BUFFERS) "+q.sql, q.args...); err != nil {
 				return err
 			}
-			var lines []string
-			for rows.Next() {
-				var l string
-				_ = rows.Scan(&l)
-				lines = append(lines, l)
-			}
-			_ = rows.Close()
 			b.Logf("%s:\n%s", q.name, strings.Join(lines, "\n"))
 		}
 		return nil

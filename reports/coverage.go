@@ -5,7 +5,7 @@ import (
 	"sort"
 
 	"github.com/fieldsync/fieldsync/domain"
-	"gorm.io/gorm"
+	"github.com/fieldsync/fieldsync/store"
 )
 
 // Metrics are the coverage figures of one group of accounts (docs/protocol.md §6).
@@ -115,7 +115,7 @@ func (s *Service) Coverage(ctx context.Context, c domain.Caller, p Params) (Cove
 	out := Coverage{From: Date(p.From), To: Date(p.To), Days: p.Days(), Currency: s.currency,
 		Cadence:     map[string]int{"A": s.cadence.A, "B": s.cadence.B, "C": s.cadence.C},
 		Territories: []TerritoryCoverage{}, Reps: []RepCoverage{}}
-	err := s.db.ReadTx(ctx, func(tx *gorm.DB) error {
+	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
 		if err := s.reportMemory(tx); err != nil {
 			return err
 		}

@@ -8,7 +8,6 @@ import (
 	"github.com/fieldsync/fieldsync/internal/testdb"
 	"github.com/fieldsync/fieldsync/store"
 	"github.com/google/uuid"
-	"gorm.io/gorm"
 )
 
 // Two reps sharing T1 are each measured against their share of its required
@@ -20,8 +19,8 @@ func TestReports_CoverageSharedTerritory(t *testing.T) {
 	testdb.Dialects(t, func(t *testing.T, db *store.DB) {
 		w := buildWorld(t, db)
 		rep4 := uuid.NewString()
-		if err := db.Tx(context.Background(), func(tx *gorm.DB) error {
-			_, err := store.CreateUser(tx, at("2026-02-01 00:00"), store.UserRecord{User: domain.User{ID: rep4,
+		if err := db.InTx(context.Background(), func(tx *store.Tx) error {
+			_, err := store.CreateUser(tx.At(at("2026-02-01 00:00")), store.UserRecord{User: domain.User{ID: rep4,
 				Name: "User rep4", Role: domain.RoleRep, TerritoryIDs: []string{w.id("T1")}},
 				Email: "rep4@example.com", PasswordHash: "x"})
 			return err

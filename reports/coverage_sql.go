@@ -1,10 +1,11 @@
 package reports
 
 import (
+	"database/sql"
 	"fmt"
 	"time"
 
-	"gorm.io/gorm"
+	"github.com/fieldsync/fieldsync/store"
 )
 
 // The coverage report reads the report tables of migration 00004, which
@@ -52,19 +53,19 @@ type repRow struct {
 var accountsSQL = `
 SELECT territory_id, class, COUNT(*) AS accounts,
   SUM(CASE WHEN status = 'active' THEN 1 ELSE 0 END) AS active,
-  SUM(CASE WHEN status = 'active' AND last_in >= ? THEN 1 ELSE 0 END) AS visited,
+  SUM(CASE WHEN status = 'active' AND last_in >= @start THEN 1 ELSE 0 END) AS visited,
   SUM(CASE WHEN status = 'active' AND (last_in IS NULL
-      OR (class = 'A' AND last_in < ?) OR (class = 'B' AND last_in < ?)
-      OR (class NOT IN ('A', 'B') AND last_in < ?)) THEN 1 ELSE 0 END) AS overdue
+      OR (class = 'A' AND last_in < @due_a) OR (class = 'B' AND last_in < @due_b)
+      OR (class NOT IN ('A', 'B') AND last_in < @due_c)) THEN 1 ELSE 0 END) AS overdue
 FROM (
   SELECT s.territory_id, s.class, s.status, s.last_completed_at AS last_in
   FROM report_accounts s
-  WHERE (s.last_completed_at IS NULL OR s.last_completed_at < ?)%[1]s
+  WHERE (s.last_completed_at IS NULL OR s.last_completed_at < @end)%[1]s
   UNION ALL
   SELECT s.territory_id, s.class, s.status,
     CASE WHEN s.status = 'active' THEN ` + lastVisitBefore("s.account_id") + ` END
   FROM report_accounts s
-  WHERE s.last_completed_at >= ?%[1]s
+  WHERE s.last_completed_at >= @end%[1]s
 ) x
 GROUP BY territory_id, class`
 
@@ -75,10 +76,10 @@ GROUP BY territory_id, class`
 const visitsSQL = `
 SELECT territory_id, rep_id, SUM(planned) AS a, SUM(completed) AS b FROM (
   SELECT territory_id, rep_id, planned, completed FROM report_visit_days
-  WHERE day >= ? AND day <= ?%[1]s
+  WHERE day >= @from AND day <= @to%[1]s
   UNION ALL
   SELECT territory_id, rep_id, planned, completed FROM report_visit_deltas
-  WHERE day >= ? AND day <= ?%[1]s
+  WHERE day >= @from AND day <= @to%[1]s
 ) x
 GROUP BY territory_id, rep_id
 HAVING SUM(planned) <> 0 OR SUM(completed) <> 0`
@@ -86,10 +87,10 @@ HAVING SUM(planned) <> 0 OR SUM(completed) <> 0`
 const ordersSQL = `
 SELECT territory_id, rep_id, SUM(orders) AS a, CAST(SUM(revenue_cents) AS bigint) AS b FROM (
   SELECT territory_id, rep_id, orders, revenue_cents FROM report_order_days
-  WHERE day >= ? AND day <= ?%[1]s
+  WHERE day >= @from AND day <= @to%[1]s
   UNION ALL
   SELECT territory_id, rep_id, orders, revenue_cents FROM report_order_deltas
-  WHERE day >= ? AND day <= ?%[1]s
+  WHERE day >= @from AND day <= @to%[1]s
 ) x
 GROUP BY territory_id, rep_id
 HAVING SUM(orders) <> 0 OR SUM(revenue_cents) <> 0`
@@ -112,28 +113,32 @@ type sqlQuery struct {
 // scope and period, in that order.
 func (s *Service) coverageQueries(sc scope, p Params) [3]sqlQuery {
 	oa, ob, oc := s.overdueBefore(p.To)
-	end := s.midnight(p.To.AddDate(0, 0, 1))
-	acond, aargs := sc.filter("s.territory_id")
-	args := append([]any{s.midnight(p.From), oa, ob, oc, end}, aargs...)
-	args = append(append(args, end, end), aargs...)
-	// Days go in as YYYY-MM-DD text: a date on Postgres, and on SQLite the form
-	// the day columns are stored in, so they compare as text. The tables hold
-	// days of the organisation's zone (checkZone), as p does.
-	cond, cargs := sc.filter("territory_id")
-	days := append([]any{p.From.Format(time.DateOnly), p.To.Format(time.DateOnly)}, cargs...)
-	days = append(days, days...)
+	// Instants where the organisation's days start; the day tables hold its
+	// days (checkZone), as p does.
+	args := []any{sql.Named("start", s.midnight(p.From)), sql.Named("end", s.midnight(p.To.AddDate(0, 0, 1))),
+		sql.Named("due_a", oa), sql.Named("due_b", ob), sql.Named("due_c", oc)}
+	args = append(args, sc.scopeArgs()...)
+	days := dayArgs(sc, p)
 	return [3]sqlQuery{
-		{"accounts", fmt.Sprintf(accountsSQL, acond), args},
-		{"visits", fmt.Sprintf(visitsSQL, cond), days},
-		{"orders", fmt.Sprintf(ordersSQL, cond), days},
+		{"accounts", fmt.Sprintf(accountsSQL, sc.scopeIn("s.territory_id")), args},
+		{"visits", fmt.Sprintf(visitsSQL, sc.scopeIn("territory_id")), days},
+		{"orders", fmt.Sprintf(ordersSQL, sc.scopeIn("territory_id")), days},
 	}
 }
 
-func (s *Service) gather(tx *gorm.DB, sc scope, p Params) (gathered, error) {
+// dayArgs are the parameters of a statement over the day tables: @from and
+// @to, the period's days as YYYY-MM-DD text (a date on Postgres, and on SQLite
+// the form the day columns are stored in, so they compare as text), and
+// @scope.
+func dayArgs(sc scope, p Params) []any {
+	return append([]any{sql.Named("from", p.From.Format(time.DateOnly)), sql.Named("to", p.To.Format(time.DateOnly))}, sc.scopeArgs()...)
+}
+
+func (s *Service) gather(tx *store.Tx, sc scope, p Params) (gathered, error) {
 	g := gathered{byTerritory: map[string]*tally{}, byRep: map[string]*tally{}}
 	q := s.coverageQueries(sc, p)
 	var accounts []accountAgg
-	if err := tx.Raw(q[0].sql, q[0].args...).Scan(&accounts).Error; err != nil {
+	if err := tx.Query(&accounts, q[0].sql, q[0].args...); err != nil {
 		return g, fmt.Errorf("coverage accounts: %w", err)
 	}
 	for _, r := range accounts {
@@ -144,7 +149,7 @@ func (s *Service) gather(tx *gorm.DB, sc scope, p Params) (gathered, error) {
 		}
 	}
 	var visits []activityAgg
-	if err := tx.Raw(q[1].sql, q[1].args...).Scan(&visits).Error; err != nil {
+	if err := tx.Query(&visits, q[1].sql, q[1].args...); err != nil {
 		return g, fmt.Errorf("coverage visits: %w", err)
 	}
 	for _, v := range visits {
@@ -153,7 +158,7 @@ func (s *Service) gather(tx *gorm.DB, sc scope, p Params) (gathered, error) {
 		r.planned, r.completed = r.planned+v.A, r.completed+v.B
 	}
 	var orders []activityAgg
-	if err := tx.Raw(q[2].sql, q[2].args...).Scan(&orders).Error; err != nil {
+	if err := tx.Query(&orders, q[2].sql, q[2].args...); err != nil {
 		return g, fmt.Errorf("coverage orders: %w", err)
 	}
 	for _, o := range orders {
@@ -161,10 +166,9 @@ func (s *Service) gather(tx *gorm.DB, sc scope, p Params) (gathered, error) {
 		t.orders, t.revenue = t.orders+o.A, t.revenue+o.B
 		r.orders, r.revenue = r.orders+o.A, r.revenue+o.B
 	}
-	ucond, uargs := sc.filter("ut.territory_id")
-	if err := tx.Raw(`SELECT u.id AS id, u.name AS name, ut.territory_id AS territory_id
+	if err := tx.Query(&g.reps, `SELECT u.id AS id, u.name AS name, ut.territory_id AS territory_id
 		FROM users u JOIN user_territories ut ON ut.user_id = u.id
-		WHERE u.role = 'rep'`+ucond+` ORDER BY u.name, u.id, ut.territory_id`, uargs...).Scan(&g.reps).Error; err != nil {
+		WHERE u.role = 'rep'`+sc.scopeIn("ut.territory_id")+` ORDER BY u.name, u.id, ut.territory_id`, sc.scopeArgs()...); err != nil {
 		return g, fmt.Errorf("coverage reps: %w", err)
 	}
 	return g, nil

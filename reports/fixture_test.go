@@ -8,7 +8,6 @@ import (
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/store"
 	"github.com/google/uuid"
-	"gorm.io/gorm"
 )
 
 // world is a small sales organisation whose report figures are computed by hand
@@ -52,10 +51,10 @@ func buildWorld(t *testing.T, db *store.DB) world {
 		w.ids[n] = uuid.NewString()
 	}
 	now := at("2026-02-01 00:00")
-	err := db.Tx(context.Background(), func(tx *gorm.DB) error {
-		steps := []func(*gorm.DB, time.Time) error{w.territories, w.users, w.accounts, w.visits, w.orders, w.moveA5}
+	err := db.InTx(context.Background(), func(tx *store.Tx) error {
+		steps := []func(*store.Tx, time.Time) error{w.territories, w.users, w.accounts, w.visits, w.orders, w.moveA5}
 		for _, step := range steps {
-			if err := step(tx, now); err != nil {
+			if err := step(tx.At(now), now); err != nil {
 				return err
 			}
 		}
@@ -67,20 +66,20 @@ func buildWorld(t *testing.T, db *store.DB) world {
 	return w
 }
 
-func (w world) territories(tx *gorm.DB, now time.Time) error {
+func (w world) territories(tx *store.Tx, now time.Time) error {
 	for _, t := range []struct{ name, parent string }{{"R", ""}, {"T1", "R"}, {"T2", "R"}, {"T3", ""}} {
 		row := domain.Territory{ID: w.id(t.name), Name: "Territory " + t.name}
 		if t.parent != "" {
 			row.ParentID = ptr(w.id(t.parent))
 		}
-		if _, err := store.CreateTerritory(tx, now, row); err != nil {
+		if _, err := store.CreateTerritory(tx, row); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (w world) users(tx *gorm.DB, now time.Time) error {
+func (w world) users(tx *store.Tx, now time.Time) error {
 	for _, u := range []struct {
 		name  string
 		role  domain.Role
@@ -100,14 +99,14 @@ func (w world) users(tx *gorm.DB, now time.Time) error {
 		}
 		rec := store.UserRecord{User: domain.User{ID: w.id(u.name), Name: "User " + u.name, Role: u.role,
 			TerritoryIDs: terrs}, Email: u.name + "@example.com", PasswordHash: "x"}
-		if _, err := store.CreateUser(tx, now, rec); err != nil {
+		if _, err := store.CreateUser(tx, rec); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (w world) accounts(tx *gorm.DB, now time.Time) error {
+func (w world) accounts(tx *store.Tx, now time.Time) error {
 	for i, a := range []struct{ name, terr, class, status string }{
 		{"a1", "T1", "A", "active"}, {"a2", "T1", "B", "active"}, {"a3", "T1", "C", "active"},
 		{"a4", "T1", "A", "inactive"}, {"a5", "T2", "B", "active"},
@@ -119,14 +118,14 @@ func (w world) accounts(tx *gorm.DB, now time.Time) error {
 		if a.name == "b3" { // a key account of rep1's in rep2's territory
 			row.OwnerID = ptr(w.id("rep1"))
 		}
-		if _, err := store.CreateAccount(tx, now, row); err != nil {
+		if _, err := store.CreateAccount(tx, row); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (w world) visits(tx *gorm.DB, now time.Time) error {
+func (w world) visits(tx *store.Tx, now time.Time) error {
 	for _, v := range []struct{ account, rep, status, planned, checkedIn string }{
 		{"a1", "rep1", "completed", "2026-03-04 09:00", "2026-03-04 23:59"},
 		{"a1", "rep1", "planned", "2026-03-12 09:00", ""},
@@ -153,14 +152,14 @@ func (w world) visits(tx *gorm.DB, now time.Time) error {
 				row.CheckedOutAt = ptr(at(v.checkedIn).Add(time.Minute))
 			}
 		}
-		if _, err := store.CreateVisit(tx, now, acc, row); err != nil {
+		if _, err := store.CreateVisit(tx, acc, row); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (w world) orders(tx *gorm.DB, now time.Time) error {
+func (w world) orders(tx *store.Tx, now time.Time) error {
 	for _, o := range []struct {
 		account, rep, status, submitted string
 		total                           int64
@@ -183,7 +182,7 @@ func (w world) orders(tx *gorm.DB, now time.Time) error {
 			row.SubmittedAt = ptr(at(o.submitted))
 			row.Number = ptr("SO-" + row.ID[:8])
 		}
-		if _, err := store.CreateOrder(tx, now, acc, row); err != nil {
+		if _, err := store.CreateOrder(tx, acc, row); err != nil {
 			return err
 		}
 	}
@@ -192,14 +191,14 @@ func (w world) orders(tx *gorm.DB, now time.Time) error {
 
 // moveA5 reassigns a5 from T2 to T1 after rep2 visited it: its history now
 // counts for T1, its current territory.
-func (w world) moveA5(tx *gorm.DB, now time.Time) error {
+func (w world) moveA5(tx *store.Tx, now time.Time) error {
 	old, fv, err := store.GetAccount(tx, w.id("a5"), true)
 	if err != nil {
 		return err
 	}
 	moved := old
 	moved.TerritoryID = w.id("T1")
-	_, err = store.UpdateAccount(tx, now.Add(time.Hour), old, fv, moved)
+	_, err = store.UpdateAccount(tx.At(now.Add(time.Hour)), old, fv, moved)
 	return err
 }
 

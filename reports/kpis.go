@@ -8,7 +8,6 @@ import (
 
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/store"
-	"gorm.io/gorm"
 )
 
 // KPIMetrics are the figures of one territory (with its subtree), one rep or
@@ -265,7 +264,7 @@ func workingDays(from, to time.Time) int { // [from, to)
 // KPIs answers GET /v1/reports/kpis.
 func (s *Service) KPIs(ctx context.Context, c domain.Caller, p KPIParams) (KPIs, error) {
 	var sc scope
-	err := s.db.ReadTx(ctx, func(tx *gorm.DB) error {
+	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
 		var err error
 		sc, err = resolveScope(tx, c, kindKPIs, p.TerritoryID)
 		return err

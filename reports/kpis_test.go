@@ -10,7 +10,6 @@ import (
 	"github.com/fieldsync/fieldsync/internal/testdb"
 	"github.com/fieldsync/fieldsync/store"
 	"github.com/google/uuid"
-	"gorm.io/gorm"
 )
 
 // kpiWorld is the organisation of the KPI tests; every figure below is worked
@@ -37,13 +36,13 @@ func buildKPIWorld(t *testing.T, db *store.DB) kpiWorld {
 	}
 	ctx := context.Background()
 	now := at("2026-09-01 00:00")
-	err := db.Tx(ctx, func(tx *gorm.DB) error {
+	err := db.InTx(ctx, func(tx *store.Tx) error {
 		for _, tr := range []struct{ name, parent string }{{"R", ""}, {"T1", "R"}, {"T2", "R"}, {"T3", ""}} {
 			row := domain.Territory{ID: w.id(tr.name), Name: "Territory " + tr.name}
 			if tr.parent != "" {
 				row.ParentID = ptr(w.id(tr.parent))
 			}
-			if _, err := store.CreateTerritory(tx, now, row); err != nil {
+			if _, err := store.CreateTerritory(tx.At(now), row); err != nil {
 				return err
 			}
 		}
@@ -58,14 +57,14 @@ func buildKPIWorld(t *testing.T, db *store.DB) kpiWorld {
 			for _, tr := range u.terrs {
 				terrs = append(terrs, w.id(tr))
 			}
-			if _, err := store.CreateUser(tx, now, store.UserRecord{User: domain.User{ID: w.id(u.name),
+			if _, err := store.CreateUser(tx.At(now), store.UserRecord{User: domain.User{ID: w.id(u.name),
 				Name: "User " + u.name, Role: u.role, TerritoryIDs: terrs}, Email: u.name + "@example.com",
 				PasswordHash: "x"}); err != nil {
 				return err
 			}
 		}
 		for _, a := range []struct{ name, terr string }{{"a1", "T1"}, {"a2", "T1"}, {"b1", "T2"}, {"b2", "T2"}, {"c1", "T3"}} {
-			if _, err := store.CreateAccount(tx, now, domain.Account{ID: w.id(a.name), Name: "Account " + a.name,
+			if _, err := store.CreateAccount(tx.At(now), domain.Account{ID: w.id(a.name), Name: "Account " + a.name,
 				TerritoryID: w.id(a.terr), Class: "A", Status: "active"}); err != nil {
 				return err
 			}
@@ -98,7 +97,7 @@ func buildKPIWorld(t *testing.T, db *store.DB) kpiWorld {
 				row.SubmittedAt = ptr(at(o.submitted))
 				row.Number = ptr("SO-" + row.ID[:8])
 			}
-			if _, err := store.CreateOrder(tx, now, acc, row); err != nil {
+			if _, err := store.CreateOrder(tx.At(now), acc, row); err != nil {
 				return err
 			}
 		}
@@ -120,7 +119,7 @@ func buildKPIWorld(t *testing.T, db *store.DB) kpiWorld {
 			if v.status == "completed" {
 				row.CheckedOutAt = ptr(at(v.at).Add(time.Minute))
 			}
-			if _, err := store.CreateVisit(tx, now, acc, row); err != nil {
+			if _, err := store.CreateVisit(tx.At(now), acc, row); err != nil {
 				return err
 			}
 		}

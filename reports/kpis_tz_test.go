@@ -9,7 +9,6 @@ import (
 	"github.com/fieldsync/fieldsync/internal/testdb"
 	"github.com/fieldsync/fieldsync/store"
 	"github.com/google/uuid"
-	"gorm.io/gorm"
 )
 
 // The KPI report's days are the organisation's. In Berlin (UTC+1 in
@@ -30,8 +29,8 @@ func TestReports_KPIsLocalDays(t *testing.T) {
 			ids[n] = uuid.NewString()
 		}
 		now := at("2026-01-01 00:00")
-		err := db.Tx(context.Background(), func(tx *gorm.DB) error {
-			if _, err := store.CreateTerritory(tx, now, domain.Territory{ID: ids["T"], Name: "T"}); err != nil {
+		err := db.InTx(context.Background(), func(tx *store.Tx) error {
+			if _, err := store.CreateTerritory(tx.At(now), domain.Territory{ID: ids["T"], Name: "T"}); err != nil {
 				return err
 			}
 			for _, u := range []struct {
@@ -42,12 +41,12 @@ func TestReports_KPIsLocalDays(t *testing.T) {
 				if u.role == domain.RoleRep {
 					terrs = []string{ids["T"]}
 				}
-				if _, err := store.CreateUser(tx, now, store.UserRecord{User: domain.User{ID: ids[u.name], Name: u.name,
+				if _, err := store.CreateUser(tx.At(now), store.UserRecord{User: domain.User{ID: ids[u.name], Name: u.name,
 					Role: u.role, TerritoryIDs: terrs}, Email: u.name + "@example.com", PasswordHash: "x"}); err != nil {
 					return err
 				}
 			}
-			acc, err := store.CreateAccount(tx, now, domain.Account{ID: ids["acc"], Name: "Acc", TerritoryID: ids["T"],
+			acc, err := store.CreateAccount(tx.At(now), domain.Account{ID: ids["acc"], Name: "Acc", TerritoryID: ids["T"],
 				Class: "A", Status: "active"})
 			if err != nil {
 				return err
@@ -57,14 +56,14 @@ func TestReports_KPIsLocalDays(t *testing.T) {
 				cents int64
 			}{{"2026-10-31 23:30", 1000}, {"2026-11-30 23:30", 2000}, {"2026-11-15 22:30", 4000}, {"2026-03-31 22:30", 8000}} {
 				id := uuid.NewString()
-				if _, err := store.CreateOrder(tx, now, acc, domain.Order{ID: id, Number: ptr("SO-" + id[:8]),
+				if _, err := store.CreateOrder(tx.At(now), acc, domain.Order{ID: id, Number: ptr("SO-" + id[:8]),
 					AccountID: acc.ID, RepID: ids["rep"], Status: "confirmed", TotalCents: o.cents, Currency: "EUR",
 					SubmittedAt: ptr(at(o.at))}); err != nil {
 					return err
 				}
 			}
 			in := at("2026-11-15 22:30")
-			_, err = store.CreateVisit(tx, now, acc, domain.Visit{ID: uuid.NewString(), AccountID: acc.ID, RepID: ids["rep"],
+			_, err = store.CreateVisit(tx.At(now), acc, domain.Visit{ID: uuid.NewString(), AccountID: acc.ID, RepID: ids["rep"],
 				Status: "completed", PlannedAt: in, CheckedInAt: &in, CheckedOutAt: ptr(in.Add(time.Minute))})
 			return err
 		})

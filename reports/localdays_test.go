@@ -9,7 +9,6 @@ import (
 	"github.com/fieldsync/fieldsync/internal/testdb"
 	"github.com/fieldsync/fieldsync/store"
 	"github.com/google/uuid"
-	"gorm.io/gorm"
 )
 
 // localEvents are one account each, with one completed visit checked in (and
@@ -46,8 +45,8 @@ func buildLocalWorld(t *testing.T, db *store.DB) localWorld {
 		w.ids[n] = uuid.NewString()
 	}
 	now := at("2026-01-01 00:00")
-	err := db.Tx(context.Background(), func(tx *gorm.DB) error {
-		if _, err := store.CreateTerritory(tx, now, domain.Territory{ID: w.ids["T"], Name: "T"}); err != nil {
+	err := db.InTx(context.Background(), func(tx *store.Tx) error {
+		if _, err := store.CreateTerritory(tx.At(now), domain.Territory{ID: w.ids["T"], Name: "T"}); err != nil {
 			return err
 		}
 		for _, u := range []struct {
@@ -55,7 +54,7 @@ func buildLocalWorld(t *testing.T, db *store.DB) localWorld {
 			role  domain.Role
 			terrs []string
 		}{{"director", domain.RoleDirector, nil}, {"rep", domain.RoleRep, []string{w.ids["T"]}}} {
-			if _, err := store.CreateUser(tx, now, store.UserRecord{User: domain.User{ID: w.ids[u.name], Name: u.name,
+			if _, err := store.CreateUser(tx.At(now), store.UserRecord{User: domain.User{ID: w.ids[u.name], Name: u.name,
 				Role: u.role, TerritoryIDs: u.terrs}, Email: u.name + "@example.com", PasswordHash: "x"}); err != nil {
 				return err
 			}
@@ -74,21 +73,21 @@ func buildLocalWorld(t *testing.T, db *store.DB) localWorld {
 }
 
 // add writes an event: an account, its completed visit and confirmed order.
-func (w localWorld) add(tx *gorm.DB, now time.Time, name, when string, cents int64) error {
+func (w localWorld) add(tx *store.Tx, now time.Time, name, when string, cents int64) error {
 	w.ids[name] = uuid.NewString()
-	acc, err := store.CreateAccount(tx, now, domain.Account{ID: w.ids[name], Name: name,
+	acc, err := store.CreateAccount(tx.At(now), domain.Account{ID: w.ids[name], Name: name,
 		TerritoryID: w.ids["T"], Class: "A", Status: "active"})
 	if err != nil {
 		return err
 	}
 	in := at(when)
-	if _, err := store.CreateVisit(tx, now, acc, domain.Visit{ID: uuid.NewString(), AccountID: acc.ID,
+	if _, err := store.CreateVisit(tx.At(now), acc, domain.Visit{ID: uuid.NewString(), AccountID: acc.ID,
 		RepID: w.ids["rep"], Status: "completed", PlannedAt: in, CheckedInAt: &in,
 		CheckedOutAt: ptr(in.Add(time.Minute))}); err != nil {
 		return err
 	}
 	id := uuid.NewString()
-	_, err = store.CreateOrder(tx, now, acc, domain.Order{ID: id, Number: ptr("SO-" + id[:8]),
+	_, err = store.CreateOrder(tx.At(now), acc, domain.Order{ID: id, Number: ptr("SO-" + id[:8]),
 		AccountID: acc.ID, RepID: w.ids["rep"], Status: "confirmed", TotalCents: cents, Currency: "EUR",
 		SubmittedAt: &in})
 	return err
@@ -277,7 +276,7 @@ func TestReports_LocalDaysLosAngeles(t *testing.T) {
 		})
 		// Writes after the change are bucketed in the new zone too, also on
 		// connections whose triggers ran (and cached their plans) before it.
-		if err := db.Tx(context.Background(), func(tx *gorm.DB) error {
+		if err := db.InTx(context.Background(), func(tx *store.Tx) error {
 			return w.add(tx, at("2026-01-01 00:00"), "l5", "2026-12-01 07:30", 1024) // 30 Nov 23:30 PST
 		}); err != nil {
 			t.Fatal(err)

@@ -2,14 +2,13 @@ package reports
 
 import (
 	"slices"
-	"time"
 
 	"context"
 	"fmt"
 	"sort"
 
 	"github.com/fieldsync/fieldsync/domain"
-	"gorm.io/gorm"
+	"github.com/fieldsync/fieldsync/store"
 )
 
 // orderStatuses is the order of the status rows: the order state machine's.
@@ -55,10 +54,10 @@ type orderAgg struct {
 const ordersReportSQL = `
 SELECT territory_id, status, SUM(orders) AS count, CAST(SUM(value_cents) AS bigint) AS value_cents FROM (
   SELECT territory_id, status, orders, value_cents FROM report_order_status_days
-  WHERE day >= ? AND day <= ?%[1]s
+  WHERE day >= @from AND day <= @to%[1]s
   UNION ALL
   SELECT territory_id, status, orders, value_cents FROM report_order_status_deltas
-  WHERE day >= ? AND day <= ?%[1]s
+  WHERE day >= @from AND day <= @to%[1]s
 ) x
 GROUP BY territory_id, status
 HAVING SUM(orders) <> 0`
@@ -67,7 +66,7 @@ HAVING SUM(orders) <> 0`
 func (s *Service) Orders(ctx context.Context, c domain.Caller, p Params) (OrdersReport, error) {
 	out := OrdersReport{From: Date(p.From), To: Date(p.To), Currency: s.currency,
 		ByStatus: emptyStatuses(), Territories: []TerritoryOrders{}}
-	err := s.db.ReadTx(ctx, func(tx *gorm.DB) error {
+	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
 		if err := s.checkZone(tx); err != nil {
 			return err
 		}
@@ -75,11 +74,8 @@ func (s *Service) Orders(ctx context.Context, c domain.Caller, p Params) (Orders
 		if err != nil || sc.empty() {
 			return err
 		}
-		cond, args := sc.filter("territory_id")
-		days := append([]any{p.From.Format(time.DateOnly), p.To.Format(time.DateOnly)}, args...)
 		var rows []orderAgg
-		if err := tx.Raw(fmt.Sprintf(ordersReportSQL, cond), append(days, days...)...).
-			Scan(&rows).Error; err != nil {
+		if err := tx.Query(&rows, fmt.Sprintf(ordersReportSQL, sc.scopeIn("territory_id")), dayArgs(sc, p)...); err != nil {
 			return fmt.Errorf("orders report: %w", err)
 		}
 		out.Territories = assembleOrders(rows, sc, &out)

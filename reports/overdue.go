@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/fieldsync/fieldsync/domain"
-	"gorm.io/gorm"
+	"github.com/fieldsync/fieldsync/store"
 )
 
 // Person names a user in a report.
@@ -80,7 +80,7 @@ func (s *Service) Overdue(ctx context.Context, c domain.Caller, p Params, cursor
 	if err != nil {
 		return out, err
 	}
-	err = s.db.ReadTx(ctx, func(tx *gorm.DB) error {
+	err = s.db.ReadTx(ctx, func(tx *store.Tx) error {
 		sc, err := resolveScope(tx, c, kindOverdue, p.TerritoryID)
 		if err != nil || sc.empty() {
 			return err

@@ -1,19 +1,20 @@
 package reports
 
 import (
+	"database/sql"
 	"fmt"
 	"strings"
 	"time"
 
-	"gorm.io/gorm"
+	"github.com/fieldsync/fieldsync/store"
 )
 
 // lastVisitBefore is the latest completed visit of the account whose id is in
-// column col, checked in before an instant: one backward probe of
+// column col, checked in before the instant @end: one backward probe of
 // visits_completed (account_id, checked_in_at).
 func lastVisitBefore(col string) string {
 	return `(SELECT MAX(v.checked_in_at) FROM visits v
-  WHERE v.account_id = ` + col + ` AND v.status = 'completed' AND v.checked_in_at < ?)`
+  WHERE v.account_id = ` + col + ` AND v.status = 'completed' AND v.checked_in_at < @end)`
 }
 
 type overdueRow struct {
@@ -38,50 +39,48 @@ type overdueRow struct {
 // after `to`; those few (none when `to` is today) are looked up in visits. Both
 // branches are ordered by last visit, so a page of the whole organisation reads
 // an index range (report_accounts_overdue) instead of every account.
-func (s *Service) overdueOfClass(tx *gorm.DB, sc scope, to time.Time, class string, cur *overdueCursor, limit int) ([]OverdueAccount, error) {
+func (s *Service) overdueOfClass(tx *store.Tx, sc scope, to time.Time, class string, cur *overdueCursor, limit int) ([]OverdueAccount, error) {
 	cadence := s.cadence.Days(class)
 	// Instants where the organisation's days start (23 or 25 hours apart
 	// around a daylight-saving change).
 	end, due := s.midnight(to.AddDate(0, 0, 1)), s.midnight(to.AddDate(0, 0, -cadence))
-	cond, scopeArgs := sc.filter("s.territory_id")
-	where := []string{"(x.last_in IS NULL OR x.last_in < ?)"}
-	args := []any{due}
+	cond := sc.scopeIn("s.territory_id")
+	args := []any{sql.Named("class", class), sql.Named("end", end), sql.Named("due", due),
+		sql.Named("limit", limit)}
+	args = append(args, sc.scopeArgs()...)
+	where := []string{"(x.last_in IS NULL OR x.last_in < @due)"}
 	switch {
 	case cur == nil:
 	case cur.Never:
-		where = append(where, "((x.last_in IS NULL AND x.id > ?) OR x.last_in IS NOT NULL)")
-		args = append(args, cur.ID)
+		where = append(where, "((x.last_in IS NULL AND x.id > @after_id) OR x.last_in IS NOT NULL)")
+		args = append(args, sql.Named("after_id", cur.ID))
 	default:
+		// Checked in on day0 (overdue by exactly cur.Days) after the cursor's
+		// visit, or on a later day (fewer days overdue).
 		day0 := to.AddDate(0, 0, -cadence-cur.Days)
-		where = append(where, `x.last_in IS NOT NULL AND (x.last_in >= ?
-			OR (x.last_in >= ? AND x.last_in < ? AND (x.last_in > ? OR (x.last_in = ? AND x.id > ?))))`)
-		next := s.midnight(day0.AddDate(0, 0, 1))
-		args = append(args, next, s.midnight(day0), next, cur.Last, cur.Last, cur.ID)
+		where = append(where, `x.last_in IS NOT NULL AND (x.last_in >= @day_after
+			OR (x.last_in >= @day0 AND x.last_in < @day_after AND (x.last_in > @after_last OR (x.last_in = @after_last AND x.id > @after_id))))`)
+		args = append(args, sql.Named("day0", s.midnight(day0)), sql.Named("day_after", s.midnight(day0.AddDate(0, 0, 1))),
+			sql.Named("after_last", cur.Last), sql.Named("after_id", cur.ID))
 	}
 	filter := strings.Join(where, " AND ")
 	// The filter applies inside each branch, where it can bound the index scan.
 	branch := func(lastIn, own string) string {
 		return `SELECT * FROM (SELECT s.account_id AS id, ` + lastIn + ` AS last_in FROM report_accounts s
-    WHERE s.status = 'active' AND s.class = ? AND ` + own + cond + `) x WHERE ` + filter
+    WHERE s.status = 'active' AND s.class = @class AND ` + own + cond + `) x WHERE ` + filter
 	}
 	q := `SELECT a.id AS id, a.name AS name, a.territory_id AS territory_id, a.owner_id AS owner_id,
   a.class AS class, a.lat AS lat, a.lng AS lng, p.last_in AS last_in
 FROM (
   SELECT id, last_in FROM (
-    ` + branch("s.last_completed_at", "(s.last_completed_at IS NULL OR s.last_completed_at < ?)") + `
+    ` + branch("s.last_completed_at", "(s.last_completed_at IS NULL OR s.last_completed_at < @end)") + `
     UNION ALL
-    ` + branch(lastVisitBefore("s.account_id"), "s.last_completed_at >= ?") + `
-  ) u ORDER BY last_in NULLS FIRST, id LIMIT ?
+    ` + branch(lastVisitBefore("s.account_id"), "s.last_completed_at >= @end") + `
+  ) u ORDER BY last_in NULLS FIRST, id LIMIT @limit
 ) p JOIN accounts a ON a.id = p.id
 ORDER BY p.last_in NULLS FIRST, p.id`
-	var qargs []any
-	qargs = append(qargs, class, end)
-	qargs = append(append(qargs, scopeArgs...), args...)
-	qargs = append(qargs, end, class, end)
-	qargs = append(append(qargs, scopeArgs...), args...)
-	qargs = append(qargs, limit)
 	var rows []overdueRow
-	if err := tx.Raw(q, qargs...).Scan(&rows).Error; err != nil {
+	if err := tx.Query(&rows, q, args...); err != nil {
 		return nil, fmt.Errorf("overdue accounts: %w", err)
 	}
 	out := make([]OverdueAccount, len(rows))
@@ -105,7 +104,7 @@ func daysBetween(a, b time.Time) int { return int(b.Sub(a).Hours() / 24) }
 
 // attachReps names who is responsible for each account: its owner when it is a
 // key account, else the reps assigned to its territory.
-func (s *Service) attachReps(tx *gorm.DB, rows []OverdueAccount) error {
+func (s *Service) attachReps(tx *store.Tx, rows []OverdueAccount) error {
 	if len(rows) == 0 {
 		return nil
 	}
@@ -120,7 +119,7 @@ func (s *Service) attachReps(tx *gorm.DB, rows []OverdueAccount) error {
 	byOwner, byTerr := map[string]Person{}, map[string][]Person{}
 	if len(owners) > 0 {
 		var ps []Person
-		if err := tx.Raw("SELECT id, name FROM users WHERE id IN ?", owners).Scan(&ps).Error; err != nil {
+		if err := tx.Query(&ps, "SELECT id, name FROM users WHERE id IN ?", owners); err != nil {
 			return fmt.Errorf("overdue owners: %w", err)
 		}
 		for _, p := range ps {
@@ -129,9 +128,9 @@ func (s *Service) attachReps(tx *gorm.DB, rows []OverdueAccount) error {
 	}
 	if len(terrs) > 0 {
 		var rs []repRow
-		if err := tx.Raw(`SELECT u.id AS id, u.name AS name, ut.territory_id AS territory_id
+		if err := tx.Query(&rs, `SELECT u.id AS id, u.name AS name, ut.territory_id AS territory_id
 			FROM users u JOIN user_territories ut ON ut.user_id = u.id
-			WHERE u.role = 'rep' AND ut.territory_id IN ? ORDER BY u.name, u.id`, terrs).Scan(&rs).Error; err != nil {
+			WHERE u.role = 'rep' AND ut.territory_id IN ? ORDER BY u.name, u.id`, terrs); err != nil {
 			return fmt.Errorf("overdue reps: %w", err)
 		}
 		for _, r := range rs {

@@ -6,7 +6,6 @@ import (
 
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/store"
-	"gorm.io/gorm"
 )
 
 // kind names a report for the role check: coordinators read only orders.
@@ -43,14 +42,6 @@ type scope struct {
 // name is the name of territory id.
 func (s scope) name(id string) string { return s.Tree.Name(id) }
 
-// filter returns the SQL condition restricting col to the scope, and its args.
-func (s scope) filter(col string) (string, []any) {
-	if s.All {
-		return "", nil
-	}
-	return " AND " + col + " IN ?", []any{s.Territories}
-}
-
 func (s scope) empty() bool { return s.Empty() }
 
 // has reports whether territory id exists and lies in the scope (Sees alone
@@ -62,7 +53,7 @@ func (s scope) has(id string) bool { return s.Tree.Has(id) && s.Sees(id) }
 // below them; a coordinator's likewise, or everything when none are assigned;
 // everything for a director. A territory_id narrows that to its subtree and
 // must lie inside it: an unknown one is not found, as one outside is.
-func resolveScope(tx *gorm.DB, c domain.Caller, k kind, territoryID string) (scope, error) {
+func resolveScope(tx *store.Tx, c domain.Caller, k kind, territoryID string) (scope, error) {
 	if err := authorize(c, k); err != nil {
 		return scope{}, err
 	}
@@ -89,7 +80,7 @@ type TerritoryRef struct {
 // in depth-first order, for a territory picker.
 func (s *Service) ScopeTerritories(ctx context.Context, c domain.Caller) ([]TerritoryRef, error) {
 	var out []TerritoryRef
-	err := s.db.ReadTx(ctx, func(tx *gorm.DB) error {
+	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
 		sc, err := resolveScope(tx, c, kindCoverage, "")
 		if err != nil {
 			return err

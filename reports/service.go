@@ -6,7 +6,6 @@ import (
 
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/store"
-	"gorm.io/gorm"
 )
 
 // Cadence is how often, in days, an account of each class should be visited.
@@ -88,7 +87,7 @@ func (s *Service) localDay(t time.Time) time.Time { return day(t.In(s.Location()
 // wrong without a sign of it. That happens when a server started with another
 // FIELDSYNC_TIMEZONE re-bucketed the tables and this one was not restarted;
 // it answers 503 until it is.
-func (s *Service) checkZone(tx *gorm.DB) error {
+func (s *Service) checkZone(tx *store.Tx) error {
 	name, err := store.ReportTimeZone(tx)
 	if err != nil {
 		return err
@@ -113,12 +112,9 @@ func New(db *store.DB, cadence Cadence, currency string) *Service {
 // raises it for the report's own read-only transaction only.
 const reportWorkMem = "64MB"
 
-func (s *Service) reportMemory(tx *gorm.DB) error {
-	if s.db.Dialect != store.Postgres {
-		return nil
-	}
-	if err := tx.Exec("SET LOCAL work_mem = '" + reportWorkMem + "'").Error; err != nil {
-		return fmt.Errorf("report work_mem: %w", err)
+func (s *Service) reportMemory(tx *store.Tx) error {
+	if err := tx.WorkMem(reportWorkMem); err != nil {
+		return fmt.Errorf("report memory: %w", err)
 	}
 	return nil
 }

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/fieldsync/fieldsync/domain"
-	"gorm.io/gorm"
+	"github.com/fieldsync/fieldsync/store"
 )
 
 // DeviceHealth is one device of the sync-health report.
@@ -70,7 +70,7 @@ func (s *Service) SyncHealth(ctx context.Context, c domain.Caller, p Params, cur
 	if err != nil {
 		return out, err
 	}
-	err = s.db.ReadTx(ctx, func(tx *gorm.DB) error {
+	err = s.db.ReadTx(ctx, func(tx *store.Tx) error {
 		sc, err := resolveScope(tx, c, kindSyncHealth, p.TerritoryID)
 		if err != nil || sc.empty() {
 			return err
@@ -80,7 +80,7 @@ func (s *Service) SyncHealth(ctx context.Context, c domain.Caller, p Params, cur
 			args = append(args, sc.Territories)
 		}
 		var rows []deviceRow
-		if err := tx.Raw(fmt.Sprintf(syncHealthSQL, cond), append(args, limit+1)...).Scan(&rows).Error; err != nil {
+		if err := tx.Query(&rows, fmt.Sprintf(syncHealthSQL, cond), append(args, limit+1)...); err != nil {
 			return fmt.Errorf("sync health: %w", err)
 		}
 		if len(rows) > limit {

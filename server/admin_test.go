@@ -17,7 +17,6 @@ import (
 	"github.com/fieldsync/fieldsync/wire"
 	"github.com/google/uuid"
 	"golang.org/x/crypto/bcrypt"
-	"gorm.io/gorm"
 )
 
 // adminEnv is a real server on a real database with one ops user signed in.
@@ -42,8 +41,8 @@ func newAdminEnv(t *testing.T, db *store.DB) *adminEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = db.Tx(context.Background(), func(tx *gorm.DB) error {
-		_, err := store.CreateUser(tx, db.Now(), store.UserRecord{Email: "ops@example.com", PasswordHash: string(hash),
+	err = db.InTx(context.Background(), func(tx *store.Tx) error {
+		_, err := store.CreateUser(tx, store.UserRecord{Email: "ops@example.com", PasswordHash: string(hash),
 			User: domain.User{ID: uuid.NewString(), Name: "Ops", Role: domain.RoleOps}})
 		return err
 	})

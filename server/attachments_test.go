@@ -34,7 +34,6 @@ import (
 	"github.com/fieldsync/fieldsync/wire"
 	"github.com/google/uuid"
 	"golang.org/x/crypto/bcrypt"
-	"gorm.io/gorm"
 )
 
 // attachEnv is a served organisation: rep1 and the manager work territory
@@ -68,10 +67,10 @@ func newAttachEnv(t *testing.T, db *store.DB, mutate func(*server.Config)) *atta
 	hash, _ := bcrypt.GenerateFromPassword([]byte(attachPassword), bcrypt.MinCost)
 	t1, t2 := uuid.NewString(), uuid.NewString()
 	e.rep1ID = uuid.NewString()
-	err = db.Tx(context.Background(), func(tx *gorm.DB) error {
+	err = db.InTx(context.Background(), func(tx *store.Tx) error {
 		now := db.Now()
 		for _, id := range []string{t1, t2} {
-			if _, err := store.CreateTerritory(tx, now, domain.Territory{ID: id, Name: "T"}); err != nil {
+			if _, err := store.CreateTerritory(tx.At(now), domain.Territory{ID: id, Name: "T"}); err != nil {
 				return err
 			}
 		}
@@ -81,11 +80,11 @@ func newAttachEnv(t *testing.T, db *store.DB, mutate func(*server.Config)) *atta
 			{Email: "mgr@x.io", User: domain.User{ID: uuid.NewString(), Name: "M", Role: domain.RoleManager, TerritoryIDs: []string{t1}}},
 		} {
 			u.PasswordHash = string(hash)
-			if _, err := store.CreateUser(tx, now, u); err != nil {
+			if _, err := store.CreateUser(tx.At(now), u); err != nil {
 				return err
 			}
 		}
-		_, err := store.CreateAccount(tx, now, domain.Account{ID: e.acc, Name: "Shop", TerritoryID: t1, Class: "A", Status: "active"})
+		_, err := store.CreateAccount(tx.At(now), domain.Account{ID: e.acc, Name: "Shop", TerritoryID: t1, Class: "A", Status: "active"})
 		return err
 	})
 	if err != nil {

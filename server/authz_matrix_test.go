@@ -15,7 +15,6 @@ import (
 	"github.com/fieldsync/fieldsync/store"
 	"github.com/fieldsync/fieldsync/wire"
 	"github.com/google/uuid"
-	"gorm.io/gorm"
 )
 
 // The role × action table of docs/api.md ("Who may do what"), tested as a
@@ -497,20 +496,20 @@ func (m *matrix) freshRow(table string, k rowKind) string {
 		acc = m.acc3
 	}
 	id := uuid.NewString()
-	m.write(func(tx *gorm.DB, now time.Time) error {
+	m.write(func(tx *store.Tx, now time.Time) error {
 		a, _, err := store.GetAccount(tx, acc, false)
 		if err != nil {
 			return err
 		}
 		switch table {
 		case "visits":
-			_, err = store.CreateVisit(tx, now, a, domain.Visit{ID: id, AccountID: acc, RepID: rep, Status: domain.VisitPlanned,
+			_, err = store.CreateVisit(tx, a, domain.Visit{ID: id, AccountID: acc, RepID: rep, Status: domain.VisitPlanned,
 				PlannedAt: time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)})
 		case "orders":
-			_, err = store.CreateOrder(tx, now, a, domain.Order{ID: id, AccountID: acc, RepID: rep, Status: domain.OrderDraft,
+			_, err = store.CreateOrder(tx, a, domain.Order{ID: id, AccountID: acc, RepID: rep, Status: domain.OrderDraft,
 				Currency: "EUR", Lines: []domain.OrderLine{}})
 		case "account_notes":
-			_, err = store.CreateNote(tx, now, a, domain.AccountNote{ID: id, AccountID: acc, AuthorID: rep, Body: "a note"})
+			_, err = store.CreateNote(tx, a, domain.AccountNote{ID: id, AccountID: acc, AuthorID: rep, Body: "a note"})
 		}
 		return err
 	})

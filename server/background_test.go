@@ -9,7 +9,6 @@ import (
 	"github.com/fieldsync/fieldsync/internal/testdb"
 	"github.com/fieldsync/fieldsync/store"
 	"github.com/google/uuid"
-	"gorm.io/gorm"
 )
 
 // TestServer_FoldsReportDeltas: a serving server folds the report deltas that
@@ -18,24 +17,24 @@ func TestServer_FoldsReportDeltas(t *testing.T) {
 	db := testdb.Open(t, store.Postgres)
 	ctx := context.Background()
 	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
-	err := db.Tx(ctx, func(tx *gorm.DB) error {
-		tr, err := store.CreateTerritory(tx, now, domain.Territory{ID: uuid.NewString(), Name: "T"})
+	err := db.InTx(ctx, func(tx *store.Tx) error {
+		tr, err := store.CreateTerritory(tx, domain.Territory{ID: uuid.NewString(), Name: "T"})
 		if err != nil {
 			return err
 		}
-		rep, err := store.CreateUser(tx, now, store.UserRecord{User: domain.User{ID: uuid.NewString(), Name: "rep",
+		rep, err := store.CreateUser(tx, store.UserRecord{User: domain.User{ID: uuid.NewString(), Name: "rep",
 			Role: domain.RoleRep, TerritoryIDs: []string{tr.ID}}, Email: "rep@example.com", PasswordHash: "x"})
 		if err != nil {
 			return err
 		}
-		acc, err := store.CreateAccount(tx, now, domain.Account{ID: uuid.NewString(), Name: "a", TerritoryID: tr.ID,
+		acc, err := store.CreateAccount(tx, domain.Account{ID: uuid.NewString(), Name: "a", TerritoryID: tr.ID,
 			Class: "A", Status: "active"})
 		if err != nil {
 			return err
 		}
 		for i := 0; i < 3; i++ {
 			in := now.AddDate(0, 0, i)
-			if _, err := store.CreateVisit(tx, now, acc, domain.Visit{ID: uuid.NewString(), AccountID: acc.ID,
+			if _, err := store.CreateVisit(tx, acc, domain.Visit{ID: uuid.NewString(), AccountID: acc.ID,
 				RepID: rep.ID, Status: "completed", PlannedAt: in, CheckedInAt: &in}); err != nil {
 				return err
 			}

@@ -13,7 +13,6 @@ import (
 	"github.com/fieldsync/fieldsync/store"
 	"github.com/fieldsync/fieldsync/wire"
 	"github.com/google/uuid"
-	"gorm.io/gorm"
 )
 
 // confirmedConflict: the desk confirms a rep's order, then the rep's offline
@@ -334,21 +333,21 @@ func TestConflicts_Resolve(t *testing.T) {
 		t.Run("TakeDeviceOutOfScopeUpdate", func(t *testing.T) {
 			o := o.in(t)
 			acc := uuid.NewString()
-			o.write(func(tx *gorm.DB, now time.Time) error {
-				_, err := store.CreateAccount(tx, now, domain.Account{ID: acc, Name: "Soon moved", TerritoryID: o.t1,
+			o.write(func(tx *store.Tx, now time.Time) error {
+				_, err := store.CreateAccount(tx, domain.Account{ID: acc, Name: "Soon moved", TerritoryID: o.t1,
 					Class: domain.ClassC, Status: domain.AccountActive})
 				return err
 			})
 			visitID := uuid.NewString()
 			o.pushOne("rep1", mutation("visits", "upsert", visitID, 0, map[string]any{"account_id": acc, "planned_at": "2026-11-25T09:00:00Z"}), wire.StatusApplied)
-			o.write(func(tx *gorm.DB, now time.Time) error {
+			o.write(func(tx *store.Tx, now time.Time) error {
 				old, fv, err := store.GetAccount(tx, acc, true)
 				if err != nil {
 					return err
 				}
 				moved := old
 				moved.TerritoryID = o.t3
-				_, err = store.UpdateAccount(tx, now, old, fv, moved)
+				_, err = store.UpdateAccount(tx, old, fv, moved)
 				return err
 			})
 			r := o.pushOne("rep1", mutation("visits", "upsert", visitID, 1, map[string]any{"report": "written before the move"}), wire.StatusConflict)
@@ -385,8 +384,8 @@ func TestConflicts_Resolve(t *testing.T) {
 func (o *office) movedAccount(from, to string) string {
 	o.t.Helper()
 	id := uuid.NewString()
-	o.write(func(tx *gorm.DB, now time.Time) error {
-		acc, err := store.CreateAccount(tx, now, domain.Account{ID: id, Name: "Moving", TerritoryID: from,
+	o.write(func(tx *store.Tx, now time.Time) error {
+		acc, err := store.CreateAccount(tx, domain.Account{ID: id, Name: "Moving", TerritoryID: from,
 			Class: domain.ClassB, Status: domain.AccountActive})
 		if err != nil {
 			return err
@@ -397,7 +396,7 @@ func (o *office) movedAccount(from, to string) string {
 		}
 		moved := acc
 		moved.TerritoryID = to
-		_, err = store.UpdateAccount(tx, now, acc, fv, moved)
+		_, err = store.UpdateAccount(tx, acc, fv, moved)
 		return err
 	})
 	return id

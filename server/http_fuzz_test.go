@@ -16,7 +16,6 @@ import (
 
 	"github.com/google/uuid"
 	"golang.org/x/crypto/bcrypt"
-	"gorm.io/gorm"
 
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/internal/apitest"
@@ -102,11 +101,10 @@ func newFuzzOrg(tb testing.TB, d store.Dialect) *fuzzOrg {
 		{"coord1", domain.RoleCoordinator, []string{o.t1}}, {"mgr", domain.RoleManager, []string{o.r}},
 		{"director", domain.RoleDirector, nil}, {"ops", domain.RoleOps, nil},
 	}
-	err = db.Tx(context.Background(), func(tx *gorm.DB) error {
-		now := db.Now()
+	err = db.InTx(context.Background(), func(tx *store.Tx) error {
 		for _, tr := range []domain.Territory{{ID: o.r, Name: "R"}, {ID: o.s, Name: "S"},
 			{ID: o.t1, Name: "T1", ParentID: &o.r}, {ID: o.t2, Name: "T2", ParentID: &o.r}, {ID: o.t3, Name: "T3", ParentID: &o.s}} {
-			if _, err := store.CreateTerritory(tx, now, tr); err != nil {
+			if _, err := store.CreateTerritory(tx, tr); err != nil {
 				return err
 			}
 		}
@@ -115,7 +113,7 @@ func newFuzzOrg(tb testing.TB, d store.Dialect) *fuzzOrg {
 			o.ids[u.name] = id
 			rec := store.UserRecord{Email: u.name + "@example.com", PasswordHash: string(hash),
 				User: domain.User{ID: id, Name: u.name, Role: u.role, TerritoryIDs: u.territories}}
-			if _, err := store.CreateUser(tx, now, rec); err != nil {
+			if _, err := store.CreateUser(tx, rec); err != nil {
 				return err
 			}
 		}
@@ -123,11 +121,11 @@ func newFuzzOrg(tb testing.TB, d store.Dialect) *fuzzOrg {
 		for id, terr := range map[string]string{o.a1: o.t1, o.a2: o.t2, o.a3: o.t3} {
 			a := domain.Account{ID: id, Name: "Account", TerritoryID: terr, Class: domain.ClassA,
 				Status: domain.AccountActive, Lat: &lat, Lng: &lng}
-			if _, err := store.CreateAccount(tx, now, a); err != nil {
+			if _, err := store.CreateAccount(tx, a); err != nil {
 				return err
 			}
 		}
-		_, err := store.CreateProduct(tx, now, domain.Product{ID: o.product, SKU: "W-1", Name: "Widget",
+		_, err := store.CreateProduct(tx, domain.Product{ID: o.product, SKU: "W-1", Name: "Widget",
 			UnitPriceCents: 1999, Currency: "EUR", Active: true})
 		return err
 	})

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"testing"
@@ -79,7 +80,7 @@ func TestPush_LeanAndFullResults(t *testing.T) {
 			}
 			push("", mutation(table, "upsert", id, 0, row))
 			upd := push(wire.ResultsFull, mutation(table, "upsert", id, 1, edit))[0]
-			stored, err := store.FetchRows(db.Gorm, table, []string{id})
+			stored, err := store.FetchRows(db.Autocommit(context.Background()), table, []string{id})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -11,7 +11,6 @@ import (
 	"github.com/fieldsync/fieldsync/wire"
 	"github.com/google/uuid"
 	"golang.org/x/crypto/bcrypt"
-	"gorm.io/gorm"
 )
 
 // office is a sales organisation behind a real server, everyone signed in:
@@ -51,10 +50,10 @@ func newOffice(t *testing.T, db *store.DB) *office {
 		{"mgr2", domain.RoleManager, []string{o.s}}, {"coord1", domain.RoleCoordinator, []string{o.t1}},
 		{"coordAll", domain.RoleCoordinator, nil}, {"director", domain.RoleDirector, nil},
 	}
-	o.write(func(tx *gorm.DB, now time.Time) error {
+	o.write(func(tx *store.Tx, now time.Time) error {
 		for _, tr := range []domain.Territory{{ID: o.r, Name: "R"}, {ID: o.s, Name: "S"},
 			{ID: o.t1, Name: "T1", ParentID: &o.r}, {ID: o.t2, Name: "T2", ParentID: &o.r}, {ID: o.t3, Name: "T3", ParentID: &o.s}} {
-			if _, err := store.CreateTerritory(tx, now, tr); err != nil {
+			if _, err := store.CreateTerritory(tx, tr); err != nil {
 				return err
 			}
 		}
@@ -63,18 +62,18 @@ func newOffice(t *testing.T, db *store.DB) *office {
 			o.ids[u.name] = id
 			rec := store.UserRecord{Email: u.name + "@example.com", PasswordHash: string(hash),
 				User: domain.User{ID: id, Name: u.name, Role: u.role, TerritoryIDs: u.territories}}
-			if _, err := store.CreateUser(tx, now, rec); err != nil {
+			if _, err := store.CreateUser(tx, rec); err != nil {
 				return err
 			}
 		}
 		lat, lng := 48.85, 2.35
 		for id, terr := range map[string]string{o.acc1: o.t1, o.acc2: o.t2, o.acc3: o.t3} {
 			a := domain.Account{ID: id, Name: "Account", TerritoryID: terr, Class: domain.ClassA, Status: domain.AccountActive, Lat: &lat, Lng: &lng}
-			if _, err := store.CreateAccount(tx, now, a); err != nil {
+			if _, err := store.CreateAccount(tx, a); err != nil {
 				return err
 			}
 		}
-		_, err := store.CreateProduct(tx, now, domain.Product{ID: o.product, SKU: "W-1", Name: "Widget",
+		_, err := store.CreateProduct(tx, domain.Product{ID: o.product, SKU: "W-1", Name: "Widget",
 			UnitPriceCents: 1999, Currency: "EUR", Active: true})
 		return err
 	})
@@ -94,9 +93,9 @@ func (o *office) in(t *testing.T) *office {
 	return &c
 }
 
-func (o *office) write(fn func(tx *gorm.DB, now time.Time) error) {
+func (o *office) write(fn func(tx *store.Tx, now time.Time) error) {
 	o.t.Helper()
-	if err := o.db.Tx(context.Background(), func(tx *gorm.DB) error { return fn(tx, o.db.Now()) }); err != nil {
+	if err := o.db.InTx(context.Background(), func(tx *store.Tx) error { return fn(tx, tx.Now()) }); err != nil {
 		o.t.Fatal(err)
 	}
 }

@@ -87,7 +87,7 @@ func (e *reportEnv) get(t *testing.T, role domain.Role, path string, out any) {
 
 func (e *reportEnv) managerCaller(t *testing.T) domain.Caller {
 	t.Helper()
-	u, err := store.GetUserByEmail(e.db.Gorm, "manager@demo.fieldsync.dev")
+	u, err := store.GetUserByEmail(e.db.Autocommit(context.Background()), "manager@demo.fieldsync.dev")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -71,7 +71,7 @@ func New(cfg Config, db *store.DB, logger *slog.Logger) (*Server, error) {
 	// The connection pool's waits (go_sql_wait_count_total,
 	// go_sql_wait_duration_seconds_total): a pull that queues for a connection
 	// shows here, not in fieldsync_pull_stage_seconds alone.
-	sqlDB, err := db.Gorm.DB()
+	sqlDB, err := db.SQL()
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/fieldsync/fieldsync/store"
 	"github.com/fieldsync/fieldsync/sync/engine"
 	"github.com/gofiber/fiber/v2"
 )
@@ -29,7 +30,7 @@ func newSyncEngine(s *Server) *engine.Engine {
 func (s *Server) refreshGauges(c *fiber.Ctx) error {
 	ctx, cancel := context.WithTimeout(c.UserContext(), 2*time.Second)
 	defer cancel()
-	age, err := s.DB.OldestWriteAge(s.DB.Gorm.WithContext(ctx))
+	age, err := store.OldestWriteAge(s.DB.Autocommit(ctx))
 	if err != nil {
 		s.Logger.WarnContext(ctx, "refresh gauges", "err", err)
 	} else {

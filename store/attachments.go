@@ -64,7 +64,7 @@ func attachmentKeys(acc domain.Account) []string {
 }
 
 // GetAttachment reads one attachment row.
-func GetAttachment(tx *gorm.DB, id string, forUpdate bool) (domain.Attachment, error) {
+func GetAttachment(tx *Tx, id string, forUpdate bool) (domain.Attachment, error) {
 	var r attachmentRow
 	if err := lock(tx, forUpdate).Where("id = ?", id).Take(&r).Error; err != nil {
 		return domain.Attachment{}, Translate(err, "attachment")
@@ -81,7 +81,7 @@ type AttachmentParent struct {
 
 // GetAttachmentParent reads the parent row table/id; not found when it does
 // not exist.
-func GetAttachmentParent(tx *gorm.DB, table, id string) (AttachmentParent, error) {
+func GetAttachmentParent(tx *Tx, table, id string) (AttachmentParent, error) {
 	var owner string
 	switch table {
 	case domain.TableVisits, domain.TableOrders:
@@ -92,7 +92,7 @@ func GetAttachmentParent(tx *gorm.DB, table, id string) (AttachmentParent, error
 		return AttachmentParent{}, fmt.Errorf("attachment parent: unknown table %q", table)
 	}
 	var p AttachmentParent
-	res := tx.Table(table).Select("account_id, "+owner+" AS owner").Where("id = ?", id).Limit(1).Scan(&p)
+	res := tx.g.Table(table).Select("account_id, "+owner+" AS owner").Where("id = ?", id).Limit(1).Scan(&p)
 	if res.Error != nil {
 		return p, fmt.Errorf("read %s %s: %w", table, id, res.Error)
 	}
@@ -103,9 +103,9 @@ func GetAttachmentParent(tx *gorm.DB, table, id string) (AttachmentParent, error
 }
 
 // CountAttachments returns how many attachments of kind the parent holds.
-func CountAttachments(tx *gorm.DB, parentTable, parentID, kind string) (int, error) {
+func CountAttachments(tx *Tx, parentTable, parentID, kind string) (int, error) {
 	var n int64
-	if err := tx.Model(&attachmentRow{}).Where("parent_table = ? AND parent_id = ? AND kind = ?", parentTable, parentID, kind).
+	if err := tx.g.Model(&attachmentRow{}).Where("parent_table = ? AND parent_id = ? AND kind = ?", parentTable, parentID, kind).
 		Count(&n).Error; err != nil {
 		return 0, fmt.Errorf("count attachments: %w", err)
 	}
@@ -115,19 +115,19 @@ func CountAttachments(tx *gorm.DB, parentTable, parentID, kind string) (int, err
 // CreateAttachment inserts a (which may reuse the id of a deleted
 // attachment). When the blob of its sha256 is already stored, the row is
 // stored at once: the same bytes are never uploaded twice.
-func CreateAttachment(tx *gorm.DB, now time.Time, acc domain.Account, deviceID string, a domain.Attachment) (domain.Attachment, error) {
-	a.UpdatedAt, a.AccountID, a.Status = now, acc.ID, domain.AttachmentPending
+func CreateAttachment(tx *Tx, acc domain.Account, deviceID string, a domain.Attachment) (domain.Attachment, error) {
+	a.UpdatedAt, a.AccountID, a.Status = tx.now, acc.ID, domain.AttachmentPending
 	b, found, err := getBlob(tx, a.SHA256)
 	if err != nil {
 		return a, err
 	}
 	if found && b.StoredSize > 0 {
 		a.Status = domain.AttachmentStored
-		if err := tx.Model(&blobRow{}).Where("sha256 = ?", a.SHA256).Update("orphaned_at", nil).Error; err != nil {
+		if err := tx.g.Model(&blobRow{}).Where("sha256 = ?", a.SHA256).Update("orphaned_at", nil).Error; err != nil {
 			return a, fmt.Errorf("adopt blob %s: %w", a.SHA256, err)
 		}
 	}
-	a.Version, err = recreate(tx, now, domain.TableAttachments, a.ID, func(version int64) any {
+	a.Version, err = recreate(tx, domain.TableAttachments, a.ID, func(version int64) any {
 		a.Version = version
 		r := toAttachmentRow(a, deviceID)
 		return &r
@@ -137,52 +137,52 @@ func CreateAttachment(tx *gorm.DB, now time.Time, acc domain.Account, deviceID s
 
 // UpdateAttachment writes the changed fields of a (only the caption is
 // writable) and logs the change.
-func UpdateAttachment(tx *gorm.DB, now time.Time, acc domain.Account, old, a domain.Attachment) (domain.Attachment, error) {
+func UpdateAttachment(tx *Tx, acc domain.Account, old, a domain.Attachment) (domain.Attachment, error) {
 	if len(domain.ChangedFields(old, a)) == 0 {
 		return old, nil
 	}
-	a.Version, a.UpdatedAt = old.Version+1, now
-	if err := tx.Model(&attachmentRow{}).Where("id = ?", a.ID).
-		Updates(map[string]any{"caption": a.Caption, "status": a.Status, "version": a.Version, "updated_at": now}).Error; err != nil {
+	a.Version, a.UpdatedAt = old.Version+1, tx.now
+	if err := tx.g.Model(&attachmentRow{}).Where("id = ?", a.ID).
+		Updates(map[string]any{"caption": a.Caption, "status": a.Status, "version": a.Version, "updated_at": tx.now}).Error; err != nil {
 		return a, fmt.Errorf("update attachment %s: %w", a.ID, Translate(err, "attachment"))
 	}
-	return a, LogChange(tx, now, Change{Table: domain.TableAttachments, RowID: a.ID, Version: a.Version, Keys: attachmentKeys(acc)})
+	return a, LogChange(tx, Change{Table: domain.TableAttachments, RowID: a.ID, Version: a.Version, Keys: attachmentKeys(acc)})
 }
 
 // DeleteAttachment deletes a, logs its tombstones and orphans its blob when
 // no other attachment names it.
-func DeleteAttachment(tx *gorm.DB, now time.Time, acc domain.Account, a domain.Attachment) error {
-	if err := deleteRow(tx, now, domain.TableAttachments, &attachmentRow{}, a.ID, a.Version+1, attachmentKeys(acc)); err != nil {
+func DeleteAttachment(tx *Tx, acc domain.Account, a domain.Attachment) error {
+	if err := deleteRow(tx, domain.TableAttachments, &attachmentRow{}, a.ID, a.Version+1, attachmentKeys(acc)); err != nil {
 		return err
 	}
-	return orphanBlobs(tx, now, []string{a.SHA256})
+	return orphanBlobs(tx, []string{a.SHA256})
 }
 
 // deleteAttachmentsOf deletes the attachments of a deleted parent row, with
 // the parent's keys, in the parent's transaction.
-func deleteAttachmentsOf(tx *gorm.DB, now time.Time, parentTable, parentID string, keys []string) error {
+func deleteAttachmentsOf(tx *Tx, parentTable, parentID string, keys []string) error {
 	var rows []attachmentRow
-	if err := tx.Select("id", "sha256", "version").Where("parent_table = ? AND parent_id = ?", parentTable, parentID).
+	if err := tx.g.Select("id", "sha256", "version").Where("parent_table = ? AND parent_id = ?", parentTable, parentID).
 		Find(&rows).Error; err != nil {
 		return fmt.Errorf("attachments of %s %s: %w", parentTable, parentID, err)
 	}
 	shas := make([]string, 0, len(rows))
 	for _, r := range rows {
-		if err := deleteRow(tx, now, domain.TableAttachments, &attachmentRow{}, r.ID, r.Version+1, keys); err != nil {
+		if err := deleteRow(tx, domain.TableAttachments, &attachmentRow{}, r.ID, r.Version+1, keys); err != nil {
 			return err
 		}
 		shas = append(shas, r.SHA256)
 	}
-	return orphanBlobs(tx, now, shas)
+	return orphanBlobs(tx, shas)
 }
 
 // orphanBlobs marks the blobs of shas that no attachment names any more.
-func orphanBlobs(tx *gorm.DB, now time.Time, shas []string) error {
+func orphanBlobs(tx *Tx, shas []string) error {
 	if len(shas) == 0 {
 		return nil
 	}
-	err := tx.Exec(`UPDATE attachment_blobs SET orphaned_at = ? WHERE sha256 IN ? AND orphaned_at IS NULL
-		AND NOT EXISTS (SELECT 1 FROM attachments a WHERE a.sha256 = attachment_blobs.sha256)`, now, shas).Error
+	err := tx.g.Exec(`UPDATE attachment_blobs SET orphaned_at = ? WHERE sha256 IN ? AND orphaned_at IS NULL
+		AND NOT EXISTS (SELECT 1 FROM attachments a WHERE a.sha256 = attachment_blobs.sha256)`, tx.now, shas).Error
 	if err != nil {
 		return fmt.Errorf("orphan blobs: %w", err)
 	}
@@ -213,9 +213,9 @@ type Blob struct {
 	HasThumb     bool
 }
 
-func getBlob(tx *gorm.DB, sha string) (Blob, bool, error) {
+func getBlob(tx *Tx, sha string) (Blob, bool, error) {
 	var r blobRow
-	err := tx.Where("sha256 = ?", sha).Take(&r).Error
+	err := tx.g.Where("sha256 = ?", sha).Take(&r).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return Blob{}, false, nil
 	}
@@ -228,7 +228,7 @@ func getBlob(tx *gorm.DB, sha string) (Blob, bool, error) {
 
 // GetBlob reads the record of the blob of sha, if it is stored.
 func (db *DB) GetBlob(ctx context.Context, sha string) (Blob, bool, error) {
-	return getBlob(db.Gorm.WithContext(ctx), sha)
+	return getBlob(db.Autocommit(ctx), sha)
 }
 
 // SetBlobThumb records that the blob's thumbnail is stored.
@@ -260,14 +260,14 @@ func (db *DB) GetUploadTarget(ctx context.Context, id string) (UploadTarget, err
 // version that reaches devices by pull. It returns how many rows it marked.
 func (db *DB) StoreBlob(ctx context.Context, b Blob) (int, error) {
 	var marked int
-	err := db.Tx(ctx, func(tx *gorm.DB) error {
-		now := db.Now()
+	err := db.InTx(ctx, func(tx *Tx) error {
+		now := tx.now
 		r := blobRow{SHA256: b.SHA256, ContentType: b.ContentType, StoredSize: b.StoredSize,
 			StoredSHA256: b.StoredSHA256, CreatedAt: now}
 		if _, found, err := getBlob(tx, b.SHA256); err != nil {
 			return err
 		} else if !found {
-			if err := tx.Create(&r).Error; err != nil {
+			if err := tx.g.Create(&r).Error; err != nil {
 				return fmt.Errorf("record blob %s: %w", b.SHA256, Translate(err, "blob"))
 			}
 		}
@@ -284,12 +284,12 @@ func (db *DB) StoreBlob(ctx context.Context, b Blob) (int, error) {
 			old := row.domain()
 			a := old
 			a.Status = domain.AttachmentStored
-			if _, err := UpdateAttachment(tx, now, acc, old, a); err != nil {
+			if _, err := UpdateAttachment(tx, acc, old, a); err != nil {
 				return err
 			}
 		}
 		marked = len(rows)
-		return tx.Model(&blobRow{}).Where("sha256 = ?", b.SHA256).Update("orphaned_at", nil).Error
+		return tx.g.Model(&blobRow{}).Where("sha256 = ?", b.SHA256).Update("orphaned_at", nil).Error
 	})
 	return marked, err
 }
@@ -339,12 +339,12 @@ func (db *DB) PendingAttachments(ctx context.Context) (map[[2]string]int, error)
 // account's), for a download's scope check.
 func (db *DB) AttachmentWithKeys(ctx context.Context, id string) (domain.Attachment, []string, error) {
 	var r attachmentRow
-	tx := db.Gorm.WithContext(ctx)
-	if err := tx.Where("id = ?", id).Take(&r).Error; err != nil {
+	tx := db.Autocommit(ctx)
+	if err := tx.g.Where("id = ?", id).Take(&r).Error; err != nil {
 		return domain.Attachment{}, nil, Translate(err, "attachment")
 	}
 	var acc accountRow
-	if err := tx.Select("territory_id", "owner_id").Where("id = ?", r.AccountID).Take(&acc).Error; err != nil {
+	if err := tx.g.Select("territory_id", "owner_id").Where("id = ?", r.AccountID).Take(&acc).Error; err != nil {
 		return domain.Attachment{}, nil, Translate(err, "account")
 	}
 	return r.domain(), domain.AccountKeys(acc.TerritoryID, acc.OwnerID), nil

@@ -79,9 +79,9 @@ type TokenOwner struct {
 // UpsertDevice records a sign-in from a device. A new sign-in on a revoked device
 // un-revokes the device row (its old tokens stay revoked); a sign-in without a
 // name keeps the name the device sent before.
-func UpsertDevice(tx *gorm.DB, now time.Time, userID, deviceID string, name *string) error {
-	r := deviceRow{UserID: userID, DeviceID: deviceID, DeviceName: name, CreatedAt: now}
-	err := tx.Clauses(clause.OnConflict{
+func UpsertDevice(tx *Tx, userID, deviceID string, name *string) error {
+	r := deviceRow{UserID: userID, DeviceID: deviceID, DeviceName: name, CreatedAt: tx.now}
+	err := tx.g.Clauses(clause.OnConflict{
 		Columns: []clause.Column{{Name: "user_id"}, {Name: "device_id"}},
 		DoUpdates: clause.Assignments(map[string]any{
 			"device_name": gorm.Expr("COALESCE(excluded.device_name, devices.device_name)"),
@@ -95,10 +95,10 @@ func UpsertDevice(tx *gorm.DB, now time.Time, userID, deviceID string, name *str
 }
 
 // CreateToken stores an issued token.
-func CreateToken(tx *gorm.DB, t TokenRecord) error {
+func CreateToken(tx *Tx, t TokenRecord) error {
 	r := tokenRow{TokenHash: t.Hash, UserID: t.UserID, DeviceID: t.DeviceID, Kind: t.Kind, CSRF: t.CSRF,
 		CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt, RevokedAt: t.RevokedAt}
-	if err := tx.Create(&r).Error; err != nil {
+	if err := tx.g.Create(&r).Error; err != nil {
 		return fmt.Errorf("create token: %w", Translate(err, "token"))
 	}
 	return nil
@@ -122,9 +122,9 @@ type tokenOwnerRow struct {
 
 // GetTokenOwner loads a token and its user's role in one indexed query: it runs
 // on every authenticated request.
-func GetTokenOwner(tx *gorm.DB, hash string) (TokenOwner, error) {
+func GetTokenOwner(tx *Tx, hash string) (TokenOwner, error) {
 	var r tokenOwnerRow
-	err := tx.Table("tokens").
+	err := tx.g.Table("tokens").
 		Select("tokens.token_hash, tokens.user_id, tokens.device_id, tokens.kind, tokens.csrf, "+
 			"tokens.created_at, tokens.expires_at, tokens.revoked_at, users.role, users.deactivated_at").
 		Joins("JOIN users ON users.id = tokens.user_id").
@@ -138,9 +138,9 @@ func GetTokenOwner(tx *gorm.DB, hash string) (TokenOwner, error) {
 }
 
 // RevokeToken revokes one token; revoking it again keeps the first time.
-func RevokeToken(tx *gorm.DB, now time.Time, hash string) error {
-	err := tx.Model(&tokenRow{}).Where("token_hash = ? AND revoked_at IS NULL", hash).
-		Update("revoked_at", now).Error
+func RevokeToken(tx *Tx, hash string) error {
+	err := tx.g.Model(&tokenRow{}).Where("token_hash = ? AND revoked_at IS NULL", hash).
+		Update("revoked_at", tx.now).Error
 	if err != nil {
 		return fmt.Errorf("revoke token: %w", err)
 	}
@@ -151,17 +151,17 @@ func RevokeToken(tx *gorm.DB, now time.Time, hash string) error {
 // RevokeDevice revokes every token issued to deviceID, whichever user signed in
 // on it, and marks its device rows revoked. It reports whether the device was
 // known.
-func RevokeDevice(tx *gorm.DB, now time.Time, deviceID string) (bool, error) {
-	res := tx.Model(&deviceRow{}).Where("device_id = ?", deviceID).
-		Update("revoked_at", gorm.Expr("COALESCE(revoked_at, ?)", now))
+func RevokeDevice(tx *Tx, deviceID string) (bool, error) {
+	res := tx.g.Model(&deviceRow{}).Where("device_id = ?", deviceID).
+		Update("revoked_at", gorm.Expr("COALESCE(revoked_at, ?)", tx.now))
 	if res.Error != nil {
 		return false, fmt.Errorf("revoke device %s: %w", deviceID, res.Error)
 	}
 	if res.RowsAffected == 0 {
 		return false, nil
 	}
-	err := tx.Model(&tokenRow{}).Where("device_id = ? AND revoked_at IS NULL", deviceID).
-		Update("revoked_at", now).Error
+	err := tx.g.Model(&tokenRow{}).Where("device_id = ? AND revoked_at IS NULL", deviceID).
+		Update("revoked_at", tx.now).Error
 	if err != nil {
 		return false, fmt.Errorf("revoke tokens of device %s: %w", deviceID, err)
 	}
@@ -170,9 +170,9 @@ func RevokeDevice(tx *gorm.DB, now time.Time, deviceID string) (bool, error) {
 }
 
 // ListDevices lists a user's devices, oldest first.
-func ListDevices(tx *gorm.DB, userID string) ([]DeviceRecord, error) {
+func ListDevices(tx *Tx, userID string) ([]DeviceRecord, error) {
 	var rows []deviceRow
-	if err := tx.Where("user_id = ?", userID).Order("created_at, device_id").Find(&rows).Error; err != nil {
+	if err := tx.g.Where("user_id = ?", userID).Order("created_at, device_id").Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("devices of user %s: %w", userID, err)
 	}
 	out := make([]DeviceRecord, len(rows))
@@ -195,7 +195,7 @@ type DeviceTouch struct {
 }
 
 // TouchDevice records sync activity of a user's device for the sync-health report.
-func TouchDevice(tx *gorm.DB, userID, deviceID string, t DeviceTouch) error {
+func TouchDevice(tx *Tx, userID, deviceID string, t DeviceTouch) error {
 	set := map[string]any{}
 	if t.PulledAt != nil {
 		set["last_pull_at"] = *t.PulledAt
@@ -209,7 +209,7 @@ func TouchDevice(tx *gorm.DB, userID, deviceID string, t DeviceTouch) error {
 	if len(set) == 0 {
 		return nil
 	}
-	q := tx.Model(&deviceRow{}).Where("user_id = ? AND device_id = ?", userID, deviceID)
+	q := tx.g.Model(&deviceRow{}).Where("user_id = ? AND device_id = ?", userID, deviceID)
 	if t.PullGranularity > 0 && t.PulledAt != nil && len(set) == 1 {
 		q = q.Where("last_pull_at IS NULL OR last_pull_at < ?", t.PulledAt.Add(-t.PullGranularity))
 	}
@@ -223,13 +223,13 @@ func TouchDevice(tx *gorm.DB, userID, deviceID string, t DeviceTouch) error {
 // RevokeUserTokens revokes every live token of a user, device tokens and
 // dashboard sessions alike, and marks the user's devices revoked: a password
 // or role change or a deactivation ends every sign-in at once.
-func RevokeUserTokens(tx *gorm.DB, now time.Time, userID string) error {
-	if err := tx.Model(&tokenRow{}).Where("user_id = ? AND revoked_at IS NULL", userID).
-		Update("revoked_at", now).Error; err != nil {
+func RevokeUserTokens(tx *Tx, userID string) error {
+	if err := tx.g.Model(&tokenRow{}).Where("user_id = ? AND revoked_at IS NULL", userID).
+		Update("revoked_at", tx.now).Error; err != nil {
 		return fmt.Errorf("revoke tokens of user %s: %w", userID, err)
 	}
-	if err := tx.Model(&deviceRow{}).Where("user_id = ? AND revoked_at IS NULL", userID).
-		Update("revoked_at", now).Error; err != nil {
+	if err := tx.g.Model(&deviceRow{}).Where("user_id = ? AND revoked_at IS NULL", userID).
+		Update("revoked_at", tx.now).Error; err != nil {
 		return fmt.Errorf("revoke devices of user %s: %w", userID, err)
 	}
 	NoteKeys(tx, domain.UserKey(userID))
@@ -245,9 +245,9 @@ type SessionRecord struct {
 
 // ListSessions lists a user's dashboard sessions (tokens of kind), oldest
 // first, that have not expired yet: revoked ones stay listed until then.
-func ListSessions(tx *gorm.DB, now time.Time, userID, kind string) ([]SessionRecord, error) {
+func ListSessions(tx *Tx, userID, kind string) ([]SessionRecord, error) {
 	var rows []tokenRow
-	err := tx.Where("user_id = ? AND kind = ? AND expires_at > ?", userID, kind, now).
+	err := tx.g.Where("user_id = ? AND kind = ? AND expires_at > ?", userID, kind, tx.now).
 		Order("created_at, device_id").Find(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("sessions of user %s: %w", userID, err)
@@ -261,16 +261,16 @@ func ListSessions(tx *gorm.DB, now time.Time, userID, kind string) ([]SessionRec
 
 // RevokeSession revokes the dashboard session (tokens of kind) known by
 // deviceID. It reports whether such a session exists.
-func RevokeSession(tx *gorm.DB, now time.Time, deviceID, kind string) (bool, error) {
+func RevokeSession(tx *Tx, deviceID, kind string) (bool, error) {
 	var n int64
-	if err := tx.Model(&tokenRow{}).Where("device_id = ? AND kind = ?", deviceID, kind).Count(&n).Error; err != nil {
+	if err := tx.g.Model(&tokenRow{}).Where("device_id = ? AND kind = ?", deviceID, kind).Count(&n).Error; err != nil {
 		return false, fmt.Errorf("find session %s: %w", deviceID, err)
 	}
 	if n == 0 {
 		return false, nil
 	}
-	err := tx.Model(&tokenRow{}).Where("device_id = ? AND kind = ? AND revoked_at IS NULL", deviceID, kind).
-		Update("revoked_at", now).Error
+	err := tx.g.Model(&tokenRow{}).Where("device_id = ? AND kind = ? AND revoked_at IS NULL", deviceID, kind).
+		Update("revoked_at", tx.now).Error
 	if err != nil {
 		return false, fmt.Errorf("revoke session %s: %w", deviceID, err)
 	}

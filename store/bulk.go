@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/fieldsync/fieldsync/domain"
-	"gorm.io/gorm"
 )
 
 // Bulk inserts are the fixtures' path into the synced tables: many new rows per
@@ -37,11 +36,11 @@ type userTerritoryHistoryRow struct {
 
 func (userTerritoryHistoryRow) TableName() string { return "user_territory_history" }
 
-func insertBatches[T any](tx *gorm.DB, what string, rows []T) error {
+func insertBatches[T any](tx *Tx, what string, rows []T) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	if err := tx.CreateInBatches(&rows, bulkBatch).Error; err != nil {
+	if err := tx.g.CreateInBatches(&rows, bulkBatch).Error; err != nil {
 		return fmt.Errorf("bulk insert %s: %w", what, Translate(err, what))
 	}
 	return nil
@@ -49,12 +48,12 @@ func insertBatches[T any](tx *gorm.DB, what string, rows []T) error {
 
 // logCreated appends the change-log entries of new rows and returns how many it
 // wrote.
-func logCreated(tx *gorm.DB, now time.Time, cs []Change) (int, error) {
+func logCreated(tx *Tx, cs []Change) (int, error) {
 	n := 0
 	for _, c := range cs {
 		n += len(c.Keys)
 	}
-	return n, LogChanges(tx, now, cs)
+	return n, LogChanges(tx, cs)
 }
 
 func created(table, id string, keys []string) Change {
@@ -63,24 +62,24 @@ func created(table, id string, keys []string) Change {
 
 // BulkInsertTerritories inserts new territories, parents before children, and
 // returns the number of change-log entries written.
-func BulkInsertTerritories(tx *gorm.DB, now time.Time, ts []domain.Territory) (int, error) {
+func BulkInsertTerritories(tx *Tx, ts []domain.Territory) (int, error) {
 	rows := make([]territoryRow, len(ts))
 	cs := make([]Change, len(ts))
 	for i, t := range ts {
-		t.Version, t.UpdatedAt = 1, now
+		t.Version, t.UpdatedAt = 1, tx.now
 		rows[i] = toTerritoryRow(t)
 		cs[i] = created(domain.TableTerritories, t.ID, []string{domain.TerritoryRowKey(t.ID)})
 	}
 	if err := insertBatches(tx, "territory", rows); err != nil {
 		return 0, err
 	}
-	return logCreated(tx, now, cs)
+	return logCreated(tx, cs)
 }
 
 // BulkInsertUsers inserts new users with their territory assignments, opening
 // the assignment history at since (so the users count as assigned for the whole
 // generated history), and returns the number of change-log entries written.
-func BulkInsertUsers(tx *gorm.DB, now, since time.Time, us []UserRecord) (int, error) {
+func BulkInsertUsers(tx *Tx, since time.Time, us []UserRecord) (int, error) {
 	rows := make([]userRow, len(us))
 	var (
 		assigned []userTerritoryRow
@@ -90,7 +89,7 @@ func BulkInsertUsers(tx *gorm.DB, now, since time.Time, us []UserRecord) (int, e
 	for i, u := range us {
 		ts := sortedUnique(u.TerritoryIDs)
 		rows[i] = userRow{ID: u.ID, Email: NormalizeEmail(u.Email), Name: u.Name, Role: string(u.Role),
-			PasswordHash: u.PasswordHash, Version: 1, CreatedAt: now, UpdatedAt: now}
+			PasswordHash: u.PasswordHash, Version: 1, CreatedAt: tx.now, UpdatedAt: tx.now}
 		for _, t := range ts {
 			assigned = append(assigned, userTerritoryRow{UserID: u.ID, TerritoryID: t})
 			history = append(history, userTerritoryHistoryRow{UserID: u.ID, TerritoryID: t, ValidFrom: since})
@@ -106,33 +105,33 @@ func BulkInsertUsers(tx *gorm.DB, now, since time.Time, us []UserRecord) (int, e
 	if err := insertBatches(tx, "user territory history", history); err != nil {
 		return 0, err
 	}
-	return logCreated(tx, now, cs)
+	return logCreated(tx, cs)
 }
 
 // BulkInsertProducts inserts new products and returns the number of change-log
 // entries written.
-func BulkInsertProducts(tx *gorm.DB, now time.Time, ps []domain.Product) (int, error) {
+func BulkInsertProducts(tx *Tx, ps []domain.Product) (int, error) {
 	rows := make([]productRow, len(ps))
 	cs := make([]Change, len(ps))
 	for i, p := range ps {
-		p.Version, p.UpdatedAt = 1, now
+		p.Version, p.UpdatedAt = 1, tx.now
 		rows[i] = toProductRow(p)
 		cs[i] = created(domain.TableProducts, p.ID, domain.ProductKeys(p.Active))
 	}
 	if err := insertBatches(tx, "product", rows); err != nil {
 		return 0, err
 	}
-	return logCreated(tx, now, cs)
+	return logCreated(tx, cs)
 }
 
 // BulkInsertAccounts inserts new accounts, opening their assignment history at
 // since, and returns the number of change-log entries written.
-func BulkInsertAccounts(tx *gorm.DB, now, since time.Time, as []domain.Account) (int, error) {
+func BulkInsertAccounts(tx *Tx, since time.Time, as []domain.Account) (int, error) {
 	rows := make([]accountRow, len(as))
 	history := make([]accountHistoryRow, len(as))
 	cs := make([]Change, len(as))
 	for i, a := range as {
-		a.Version, a.UpdatedAt = 1, now
+		a.Version, a.UpdatedAt = 1, tx.now
 		rows[i] = toAccountRow(a, domain.FieldVersions{})
 		history[i] = accountHistoryRow{AccountID: a.ID, TerritoryID: a.TerritoryID, OwnerID: a.OwnerID, ValidFrom: since}
 		cs[i] = created(domain.TableAccounts, a.ID, domain.AccountKeys(a.TerritoryID, a.OwnerID))
@@ -143,7 +142,7 @@ func BulkInsertAccounts(tx *gorm.DB, now, since time.Time, as []domain.Account) 
 	if err := insertBatches(tx, "account history", history); err != nil {
 		return 0, err
 	}
-	return logCreated(tx, now, cs)
+	return logCreated(tx, cs)
 }
 
 // AccountKeyer returns the scope keys of the account with the given id; visits,
@@ -176,56 +175,56 @@ func dependentChanges(table string, n int, row func(i int) (id, accountID string
 
 // BulkInsertVisits inserts new visits and returns the number of change-log
 // entries written.
-func BulkInsertVisits(tx *gorm.DB, now time.Time, keys AccountKeyer, vs []domain.Visit) (int, error) {
+func BulkInsertVisits(tx *Tx, keys AccountKeyer, vs []domain.Visit) (int, error) {
 	cs, err := dependentChanges(domain.TableVisits, len(vs), func(i int) (string, string) { return vs[i].ID, vs[i].AccountID }, keys)
 	if err != nil {
 		return 0, err
 	}
 	rows := make([]visitRow, len(vs))
 	for i, v := range vs {
-		v.Version, v.UpdatedAt = 1, now
+		v.Version, v.UpdatedAt = 1, tx.now
 		rows[i] = toVisitRow(v, domain.FieldVersions{})
 	}
 	if err := insertBatches(tx, "visit", rows); err != nil {
 		return 0, err
 	}
-	return logCreated(tx, now, cs)
+	return logCreated(tx, cs)
 }
 
 // BulkInsertOrders inserts new orders as given (number and total included: the
 // caller prices them) and returns the number of change-log entries written.
-func BulkInsertOrders(tx *gorm.DB, now time.Time, keys AccountKeyer, orders []domain.Order) (int, error) {
+func BulkInsertOrders(tx *Tx, keys AccountKeyer, orders []domain.Order) (int, error) {
 	cs, err := dependentChanges(domain.TableOrders, len(orders), func(i int) (string, string) { return orders[i].ID, orders[i].AccountID }, keys)
 	if err != nil {
 		return 0, err
 	}
 	rows := make([]orderRow, len(orders))
 	for i, o := range orders {
-		o.Version, o.UpdatedAt = 1, now
+		o.Version, o.UpdatedAt = 1, tx.now
 		rows[i] = toOrderRow(o, domain.FieldVersions{})
 	}
 	if err := insertBatches(tx, "order", rows); err != nil {
 		return 0, err
 	}
-	return logCreated(tx, now, cs)
+	return logCreated(tx, cs)
 }
 
 // BulkInsertNotes inserts new account notes and returns the number of
 // change-log entries written.
-func BulkInsertNotes(tx *gorm.DB, now time.Time, keys AccountKeyer, ns []domain.AccountNote) (int, error) {
+func BulkInsertNotes(tx *Tx, keys AccountKeyer, ns []domain.AccountNote) (int, error) {
 	cs, err := dependentChanges(domain.TableAccountNotes, len(ns), func(i int) (string, string) { return ns[i].ID, ns[i].AccountID }, keys)
 	if err != nil {
 		return 0, err
 	}
 	rows := make([]noteRow, len(ns))
 	for i, n := range ns {
-		n.Version, n.UpdatedAt = 1, now
+		n.Version, n.UpdatedAt = 1, tx.now
 		rows[i] = toNoteRow(n, domain.FieldVersions{})
 	}
 	if err := insertBatches(tx, "account note", rows); err != nil {
 		return 0, err
 	}
-	return logCreated(tx, now, cs)
+	return logCreated(tx, cs)
 }
 
 // OrderNumbers takes n order numbers, unique across the organisation and
@@ -234,13 +233,13 @@ func BulkInsertNotes(tx *gorm.DB, now time.Time, keys AccountKeyer, ns []domain.
 // transaction that rolls back leaves a gap. On SQLite, whose single writer
 // serialises submits anyway, the counter row advances once for the block, so
 // its numbers are consecutive.
-func OrderNumbers(tx *gorm.DB, n int) ([]string, error) {
+func OrderNumbers(tx *Tx, n int) ([]string, error) {
 	if n <= 0 {
 		return nil, nil
 	}
 	values := make([]int64, 0, n)
-	if tx.Dialector.Name() == "postgres" {
-		if err := tx.Raw("SELECT nextval('order_number_seq') AS n FROM generate_series(1, ?) ORDER BY n", n).
+	if tx.dialect == Postgres {
+		if err := tx.g.Raw("SELECT nextval('order_number_seq') AS n FROM generate_series(1, ?) ORDER BY n", n).
 			Scan(&values).Error; err != nil {
 			return nil, fmt.Errorf("take %d order numbers: %w", n, err)
 		}
@@ -249,7 +248,7 @@ func OrderNumbers(tx *gorm.DB, n int) ([]string, error) {
 		}
 	} else {
 		var last int64
-		if err := tx.Raw("UPDATE counters SET value = value + ? WHERE name = 'order_number' RETURNING value", n).
+		if err := tx.g.Raw("UPDATE counters SET value = value + ? WHERE name = 'order_number' RETURNING value", n).
 			Scan(&last).Error; err != nil {
 			return nil, fmt.Errorf("take %d order numbers: %w", n, err)
 		}

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/fieldsync/fieldsync/domain"
-	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 )
 
@@ -50,7 +49,7 @@ type Change struct {
 // it through a key it kept; then each current key gets the new entry. Keeping one
 // live entry per (row, key) is write-time compaction: the log never holds more
 // than the rows plus tombstones.
-func LogChange(tx *gorm.DB, now time.Time, c Change) error {
+func LogChange(tx *Tx, c Change) error {
 	var lost []string
 	if !c.Created {
 		// One statement removes every live upsert of the row and whatever the
@@ -63,7 +62,7 @@ func LogChange(tx *gorm.DB, now time.Time, c Change) error {
 			args = append(args, c.Keys)
 		}
 		var old []ChangeEntry
-		if err := tx.Raw(q+" RETURNING scope_key, op", args...).Scan(&old).Error; err != nil {
+		if err := tx.g.Raw(q+" RETURNING scope_key, op", args...).Scan(&old).Error; err != nil {
 			return fmt.Errorf("replace change log of %s %s: %w", c.Table, c.RowID, err)
 		}
 		current := make(map[string]bool, len(c.Keys))
@@ -81,19 +80,19 @@ func LogChange(tx *gorm.DB, now time.Time, c Change) error {
 	NoteKeys(tx, c.Keys...)
 	entries := make([]ChangeEntry, 0, len(lost)+len(c.Keys))
 	for _, k := range lost {
-		entries = append(entries, entry(c, k, OpDelete, ReasonOutOfScope, now))
+		entries = append(entries, entry(c, k, OpDelete, ReasonOutOfScope, tx.now))
 	}
 	for _, k := range c.Keys {
 		if c.Deleted {
-			entries = append(entries, entry(c, k, OpDelete, ReasonDeleted, now))
+			entries = append(entries, entry(c, k, OpDelete, ReasonDeleted, tx.now))
 		} else {
-			entries = append(entries, entry(c, k, OpUpsert, "", now))
+			entries = append(entries, entry(c, k, OpUpsert, "", tx.now))
 		}
 	}
 	if len(entries) == 0 {
 		return nil
 	}
-	if err := tx.Create(&entries).Error; err != nil {
+	if err := tx.g.Create(&entries).Error; err != nil {
 		return fmt.Errorf("append change log of %s %s: %w", c.Table, c.RowID, err)
 	}
 	return nil
@@ -109,18 +108,18 @@ func entry(c Change, key, op, reason string, now time.Time) ChangeEntry {
 
 // LogChanges writes the entries of many rows at once: bulk loads (fixtures)
 // and the deferred creates of a push. Every row must be new.
-func LogChanges(tx *gorm.DB, now time.Time, cs []Change) error {
+func LogChanges(tx *Tx, cs []Change) error {
 	var entries []ChangeEntry
 	for _, c := range cs {
 		NoteKeys(tx, c.Keys...)
 		for _, k := range c.Keys {
-			entries = append(entries, entry(c, k, OpUpsert, "", now))
+			entries = append(entries, entry(c, k, OpUpsert, "", tx.now))
 		}
 	}
 	if len(entries) == 0 {
 		return nil
 	}
-	if err := tx.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(&entries, bulkBatch).Error; err != nil {
+	if err := tx.g.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(&entries, bulkBatch).Error; err != nil {
 		return fmt.Errorf("append change log: %w", err)
 	}
 	return nil
@@ -129,19 +128,19 @@ func LogChanges(tx *gorm.DB, now time.Time, cs []Change) error {
 // relogDependents rewrites the log entries of an account's visits, orders and
 // notes after the account's scope keys changed, so devices that lost the account
 // get deletes for its history and devices that gained it get the history.
-func relogDependents(tx *gorm.DB, now time.Time, accountID string, keys []string) error {
+func relogDependents(tx *Tx, accountID string, keys []string) error {
 	type dep struct {
 		ID      string
 		Version int64
 	}
 	for _, table := range []string{domain.TableVisits, domain.TableOrders, domain.TableAccountNotes, domain.TableAttachments} {
 		var deps []dep
-		if err := tx.Table(table).Select("id", "version").Where("account_id = ?", accountID).
+		if err := tx.g.Table(table).Select("id", "version").Where("account_id = ?", accountID).
 			Find(&deps).Error; err != nil {
 			return fmt.Errorf("list %s of account %s: %w", table, accountID, err)
 		}
 		for _, d := range deps {
-			if err := LogChange(tx, now, Change{Table: table, RowID: d.ID, Version: d.Version, Keys: keys}); err != nil {
+			if err := LogChange(tx, Change{Table: table, RowID: d.ID, Version: d.Version, Keys: keys}); err != nil {
 				return err
 			}
 		}

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/fieldsync/fieldsync/domain"
-	"gorm.io/gorm"
 )
 
 // Conflict statuses and resolutions.
@@ -54,12 +53,12 @@ func JSONText(v any) *string {
 }
 
 // CreateConflict stores a conflict record.
-func CreateConflict(tx *gorm.DB, c ConflictRecord) error {
-	if err := tx.Create(&c).Error; err != nil {
+func CreateConflict(tx *Tx, c ConflictRecord) error {
+	if err := tx.g.Create(&c).Error; err != nil {
 		return fmt.Errorf("create conflict: %w", err)
 	}
 	if c.Status == ConflictOpen {
-		return queueConflictWebhook(tx, c.CreatedAt, domain.EventConflictOpened, c)
+		return queueConflictWebhook(tx, domain.EventConflictOpened, c)
 	}
 	return nil
 }
@@ -67,9 +66,9 @@ func CreateConflict(tx *gorm.DB, c ConflictRecord) error {
 // HadAccountAccess reports whether userID could see the account through a
 // territory assignment or ownership at any time since since: both assignment
 // histories must overlap within the window.
-func HadAccountAccess(tx *gorm.DB, userID, accountID string, since time.Time) (bool, error) {
+func HadAccountAccess(tx *Tx, userID, accountID string, since time.Time) (bool, error) {
 	var n int64
-	err := tx.Raw(`SELECT COUNT(*) FROM account_history ah
+	err := tx.g.Raw(`SELECT COUNT(*) FROM account_history ah
 		WHERE ah.account_id = ? AND (ah.valid_to IS NULL OR ah.valid_to >= ?)
 		  AND (ah.owner_id = ? OR EXISTS (
 		    SELECT 1 FROM user_territory_history uh

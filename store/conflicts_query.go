@@ -32,8 +32,8 @@ type ConflictPage struct {
 
 // ListConflicts returns the visible conflicts of f after the page position, in
 // (created_at, id) order.
-func ListConflicts(tx *gorm.DB, f ConflictFilter, p ConflictPage) ([]ConflictRecord, error) {
-	q := f.apply(tx.Model(&ConflictRecord{}))
+func ListConflicts(tx *Tx, f ConflictFilter, p ConflictPage) ([]ConflictRecord, error) {
+	q := f.apply(tx.g.Model(&ConflictRecord{}))
 	if p.AfterCreated != nil {
 		q = q.Where("(created_at > ? OR (created_at = ? AND id > ?))", *p.AfterCreated, *p.AfterCreated, p.AfterID)
 	}
@@ -49,7 +49,7 @@ func ListConflicts(tx *gorm.DB, f ConflictFilter, p ConflictPage) ([]ConflictRec
 
 // GetVisibleConflict returns conflict id if f may see it, else not found. The
 // row is locked for update when forUpdate: resolving takes it once.
-func GetVisibleConflict(tx *gorm.DB, f ConflictFilter, id string, forUpdate bool) (ConflictRecord, error) {
+func GetVisibleConflict(tx *Tx, f ConflictFilter, id string, forUpdate bool) (ConflictRecord, error) {
 	var c ConflictRecord
 	err := f.apply(lock(tx, forUpdate).Model(&ConflictRecord{})).Where("id = ?", id).Take(&c).Error
 	if err != nil {
@@ -61,9 +61,9 @@ func GetVisibleConflict(tx *gorm.DB, f ConflictFilter, id string, forUpdate bool
 
 // ResolveConflict marks an open conflict resolved. Only one resolution wins:
 // the update is conditional on the conflict still being open.
-func ResolveConflict(tx *gorm.DB, id, resolution, by string, at time.Time) error {
-	res := tx.Model(&ConflictRecord{}).Where("id = ? AND status = ?", id, ConflictOpen).
-		Updates(map[string]any{"status": ConflictResolved, "resolution": resolution, "resolved_by": by, "resolved_at": at})
+func ResolveConflict(tx *Tx, id, resolution, by string) error {
+	res := tx.g.Model(&ConflictRecord{}).Where("id = ? AND status = ?", id, ConflictOpen).
+		Updates(map[string]any{"status": ConflictResolved, "resolution": resolution, "resolved_by": by, "resolved_at": tx.now})
 	if res.Error != nil {
 		return fmt.Errorf("resolve conflict %s: %w", id, res.Error)
 	}
@@ -71,10 +71,10 @@ func ResolveConflict(tx *gorm.DB, id, resolution, by string, at time.Time) error
 		return domain.Errorf(domain.CodeAlreadyResolved, "conflict is already resolved")
 	}
 	var c ConflictRecord
-	if err := tx.Where("id = ?", id).Take(&c).Error; err != nil {
+	if err := tx.g.Where("id = ?", id).Take(&c).Error; err != nil {
 		return fmt.Errorf("resolved conflict %s: %w", id, err)
 	}
-	return queueConflictWebhook(tx, at, domain.EventConflictResolved, c)
+	return queueConflictWebhook(tx, domain.EventConflictResolved, c)
 }
 
 func (f ConflictFilter) apply(q *gorm.DB) *gorm.DB {

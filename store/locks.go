@@ -32,12 +32,12 @@ import (
 // resend of a push read the results the first attempt stored instead of
 // applying the mutations a second time. On SQLite every write transaction
 // already holds the database's single write lock from its start.
-func LockDevicePush(tx *gorm.DB, userID, deviceID string) error {
-	if tx.Dialector.Name() != "postgres" {
+func LockDevicePush(tx *Tx, userID, deviceID string) error {
+	if tx.dialect != Postgres {
 		return nil
 	}
 	// A 64-bit hash: two devices sharing a key only wait for each other.
-	if err := tx.Exec("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))",
+	if err := tx.g.Exec("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))",
 		"fieldsync.push\x1f"+userID+"\x1f"+deviceID).Error; err != nil {
 		return fmt.Errorf("lock pushes of device %s: %w", deviceID, err)
 	}
@@ -58,7 +58,7 @@ const (
 // returns those that exist keyed by id. Consecutive ids of equal strength share
 // one statement; the locks of each are taken in id order because the row
 // locking of SELECT … ORDER BY … FOR … happens after the sort.
-func LockAccounts(tx *gorm.DB, want map[string]AccountLock) (map[string]domain.Account, error) {
+func LockAccounts(tx *Tx, want map[string]AccountLock) (map[string]domain.Account, error) {
 	ids := make([]string, 0, len(want))
 	for id := range want {
 		ids = append(ids, id)
@@ -83,7 +83,7 @@ func LockAccounts(tx *gorm.DB, want map[string]AccountLock) (map[string]domain.A
 	return out, nil
 }
 
-func accountLockAt(tx *gorm.DB, l AccountLock) *gorm.DB {
+func accountLockAt(tx *Tx, l AccountLock) *gorm.DB {
 	return accountLock(tx, l == LockWrite)
 }
 
@@ -104,7 +104,7 @@ type RowRef struct {
 // RowRefs returns, for those of ids that exist in table, their RowRef, read
 // without a lock: an account of a row never changes, so the caller can lock
 // the account first and the row after it. An account is its own account.
-func RowRefs(tx *gorm.DB, table string, ids []string) (map[string]RowRef, error) {
+func RowRefs(tx *Tx, table string, ids []string) (map[string]RowRef, error) {
 	out := make(map[string]RowRef, len(ids))
 	if len(ids) == 0 {
 		return out, nil
@@ -121,7 +121,7 @@ func RowRefs(tx *gorm.DB, table string, ids []string) (map[string]RowRef, error)
 		return nil, fmt.Errorf("row refs: unsupported table %q", table)
 	}
 	where, arg := idFilter(tx, ids)
-	rows, err := tx.Raw("SELECT "+cols+" FROM "+table+" WHERE "+where, arg).Rows()
+	rows, err := tx.g.Raw("SELECT "+cols+" FROM "+table+" WHERE "+where, arg).Rows()
 	if err != nil {
 		return nil, fmt.Errorf("read %s refs: %w", table, err)
 	}
@@ -141,8 +141,8 @@ func RowRefs(tx *gorm.DB, table string, ids []string) (map[string]RowRef, error)
 
 // LockRows locks the rows of table with the given ids FOR UPDATE, in id order
 // (Postgres; SQLite's write lock covers them).
-func LockRows(tx *gorm.DB, table string, ids []string) error {
-	if len(ids) == 0 || tx.Dialector.Name() != "postgres" {
+func LockRows(tx *Tx, table string, ids []string) error {
+	if len(ids) == 0 || tx.dialect != Postgres {
 		return nil
 	}
 	switch table {
@@ -152,7 +152,7 @@ func LockRows(tx *gorm.DB, table string, ids []string) error {
 	}
 	where, arg := idFilter(tx, ids)
 	var got []string
-	if err := tx.Raw("SELECT id FROM "+table+" WHERE "+where+" ORDER BY id FOR UPDATE", arg).Scan(&got).Error; err != nil {
+	if err := tx.g.Raw("SELECT id FROM "+table+" WHERE "+where+" ORDER BY id FOR UPDATE", arg).Scan(&got).Error; err != nil {
 		return fmt.Errorf("lock %s: %w", table, err)
 	}
 	return nil
@@ -164,12 +164,12 @@ func LockRows(tx *gorm.DB, table string, ids []string) error {
 // a push completing visits at two accounts in one order and another push in the
 // other order deadlocked on these rows. Taken up front they are taken in one
 // order. SQLite has one writer and nothing to order.
-func LockReportAccounts(tx *gorm.DB, accountIDs []string) error {
-	if len(accountIDs) == 0 || tx.Dialector.Name() != "postgres" {
+func LockReportAccounts(tx *Tx, accountIDs []string) error {
+	if len(accountIDs) == 0 || tx.dialect != Postgres {
 		return nil
 	}
 	var got []string
-	if err := tx.Raw("SELECT account_id FROM report_accounts WHERE account_id = ANY(?::uuid[]) ORDER BY account_id FOR UPDATE",
+	if err := tx.g.Raw("SELECT account_id FROM report_accounts WHERE account_id = ANY(?::uuid[]) ORDER BY account_id FOR UPDATE",
 		pgTextArray(accountIDs)).Scan(&got).Error; err != nil {
 		return fmt.Errorf("lock report rows: %w", err)
 	}
@@ -180,7 +180,7 @@ func LockReportAccounts(tx *gorm.DB, accountIDs []string) error {
 // orders, account_notes) before the caller locks the row itself, as push does
 // (see the lock order above). A missing row or account is no error here: the
 // caller's own lookups report it.
-func LockAccountOf(tx *gorm.DB, table, id string) error {
+func LockAccountOf(tx *Tx, table, id string) error {
 	if !domain.IsUUID(id) {
 		return nil
 	}

@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
-	"gorm.io/gorm"
 
 	"github.com/fieldsync/fieldsync/internal/testdb"
 	"github.com/fieldsync/fieldsync/store"
@@ -20,18 +19,21 @@ func TestLockDevicePush_SerialisesOneDevice(t *testing.T) {
 	db := testdb.Open(t, store.Postgres)
 	ctx := context.Background()
 	user := uuid.NewString()
-	first := db.Gorm.WithContext(ctx).Begin()
-	defer first.Rollback()
+	first, err := db.BeginTx(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = first.Rollback() }()
 	if err := store.LockDevicePush(first, user, "phone"); err != nil {
 		t.Fatal(err)
 	}
 	// Another device: not blocked (if it were, this would hang until the test
 	// timeout, which fails the test).
-	inTx(t, db, func(tx *gorm.DB) error { return store.LockDevicePush(tx, user, "tablet") })
+	inTx(t, db, func(tx *store.Tx) error { return store.LockDevicePush(tx, user, "tablet") })
 
 	done := make(chan error, 1)
 	go func() {
-		done <- db.Tx(ctx, func(tx *gorm.DB) error { return store.LockDevicePush(tx, user, "phone") })
+		done <- db.InTx(ctx, func(tx *store.Tx) error { return store.LockDevicePush(tx, user, "phone") })
 	}()
 	for waiting := int64(0); waiting == 0; {
 		select {
@@ -44,7 +46,7 @@ func TestLockDevicePush_SerialisesOneDevice(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := first.Commit().Error; err != nil {
+	if err := first.Commit(); err != nil {
 		t.Fatal(err)
 	}
 	if err := <-done; err != nil {

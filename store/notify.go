@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"gorm.io/gorm"
 )
 
 // ChangeChannel is the Postgres NOTIFY channel on which every committed write
@@ -28,8 +27,6 @@ const (
 // maxNotifyPayload keeps each pg_notify payload under Postgres's 8000-byte
 // limit.
 const maxNotifyPayload = 7000
-
-type pendingKey struct{}
 
 // pendingKeys collects the keys a transaction touched, sent on commit.
 type pendingKeys struct {
@@ -60,15 +57,13 @@ func (p *pendingKeys) list() []string {
 
 // NoteKeys records that the caller's transaction touched rows (or tokens)
 // under keys: when the transaction commits, the streams of every device that
-// sees one of them are woken. Outside a transaction begun by DB.Tx it does
+// sees one of them are woken. Outside a transaction begun by DB.InTx it does
 // nothing; streams then notice at their next periodic check.
-func NoteKeys(tx *gorm.DB, keys ...string) {
-	if tx == nil || tx.Statement == nil || tx.Statement.Context == nil {
+func NoteKeys(tx *Tx, keys ...string) {
+	if tx == nil || tx.pending == nil {
 		return
 	}
-	if p, ok := tx.Statement.Context.Value(pendingKey{}).(*pendingKeys); ok {
-		p.add(keys...)
-	}
+	tx.pending.add(keys...)
 }
 
 // OnCommit sets the function that receives the keys of every committed
@@ -80,7 +75,7 @@ func (db *DB) OnCommit(fn func(keys []string)) { db.onCommit = fn }
 // notifyKeys sends the keys with pg_notify inside the transaction: Postgres
 // delivers the notification only when (and if) the transaction commits, and
 // folds identical payloads of one transaction into one.
-func notifyKeys(tx *gorm.DB, keys []string) error {
+func notifyKeys(tx *Tx, keys []string) error {
 	for len(keys) > 0 {
 		var b strings.Builder
 		n := 0
@@ -93,7 +88,7 @@ func notifyKeys(tx *gorm.DB, keys []string) error {
 		}
 		// The writer's xid leads the payload: the listener holds the
 		// notification until a pull can see this transaction's entries.
-		if err := tx.Exec("SELECT pg_notify(?, 'x:' || pg_current_xact_id()::text || ' ' || ?)", ChangeChannel, b.String()).Error; err != nil {
+		if err := tx.g.Exec("SELECT pg_notify(?, 'x:' || pg_current_xact_id()::text || ' ' || ?)", ChangeChannel, b.String()).Error; err != nil {
 			return fmt.Errorf("notify changes: %w", err)
 		}
 		keys = keys[n:]
@@ -163,7 +158,7 @@ func (db *DB) listenOnce(ctx context.Context, fn func(keys []string), missed fun
 func (db *DB) awaitBound(ctx context.Context, xid uint64) error {
 	wait := time.Millisecond
 	for {
-		b, err := db.PullBound(db.Gorm.WithContext(ctx))
+		b, err := PullBound(db.Autocommit(ctx))
 		if err != nil {
 			return err
 		}

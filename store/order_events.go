@@ -7,7 +7,6 @@ import (
 
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/google/uuid"
-	"gorm.io/gorm"
 )
 
 type orderEventRow struct {
@@ -52,7 +51,7 @@ func nonEmpty(s string) *string {
 // the history holds exactly the changes that were committed. A write that
 // changed nothing (after is still at before's version) is not recorded. A
 // status change also queues its webhook event (the outbox, webhooks.go).
-func RecordOrderChange(tx *gorm.DB, now time.Time, by domain.OrderChangeBy, before *domain.Order, after domain.Order) error {
+func RecordOrderChange(tx *Tx, by domain.OrderChangeBy, before *domain.Order, after domain.Order) error {
 	if before != nil && before.Version == after.Version {
 		return nil
 	}
@@ -60,24 +59,24 @@ func RecordOrderChange(tx *gorm.DB, now time.Time, by domain.OrderChangeBy, befo
 	b, _ := json.Marshal(fields) // a []string always marshals
 	r := orderEventRow{ID: uuid.NewString(), OrderID: after.ID, Version: after.Version, Kind: kind,
 		ToStatus: after.Status, Fields: string(b), ActorID: nonEmpty(by.UserID), ActorRole: nonEmpty(string(by.Role)),
-		DeviceID: nonEmpty(by.DeviceID), Via: by.Via, ConflictID: nonEmpty(by.ConflictID), At: now.UTC()}
+		DeviceID: nonEmpty(by.DeviceID), Via: by.Via, ConflictID: nonEmpty(by.ConflictID), At: tx.now.UTC()}
 	if before != nil {
 		r.FromStatus = &before.Status
 	}
 	if kind == domain.OrderStatusChanged || (before == nil && after.Status != domain.OrderDraft) {
 		r.Reason = after.Reason
 	}
-	if err := tx.Create(&r).Error; err != nil {
+	if err := tx.g.Create(&r).Error; err != nil {
 		return fmt.Errorf("record order change: %w", err)
 	}
-	return queueOrderWebhook(tx, now, r.domain(), before, after)
+	return queueOrderWebhook(tx, r.domain(), before, after)
 }
 
 // OrderEvents returns the history of an order, oldest first, with the name
 // of each change's author.
-func OrderEvents(tx *gorm.DB, orderID string) ([]domain.OrderEvent, error) {
+func OrderEvents(tx *Tx, orderID string) ([]domain.OrderEvent, error) {
 	var rows []orderEventRow
-	if err := tx.Where("order_id = ?", orderID).Order("at, version, id").Find(&rows).Error; err != nil {
+	if err := tx.g.Where("order_id = ?", orderID).Order("at, version, id").Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("order events: %w", err)
 	}
 	var actors []string
@@ -88,7 +87,7 @@ func OrderEvents(tx *gorm.DB, orderID string) ([]domain.OrderEvent, error) {
 	}
 	var users []userRow
 	if len(actors) > 0 {
-		if err := tx.Select("id, name").Where("id IN ?", actors).Find(&users).Error; err != nil {
+		if err := tx.g.Select("id, name").Where("id IN ?", actors).Find(&users).Error; err != nil {
 			return nil, fmt.Errorf("order event actors: %w", err)
 		}
 	}
@@ -109,9 +108,9 @@ func OrderEvents(tx *gorm.DB, orderID string) ([]domain.OrderEvent, error) {
 }
 
 // RowConflicts returns every conflict recorded on one row, oldest first.
-func RowConflicts(tx *gorm.DB, table, rowID string) ([]ConflictRecord, error) {
+func RowConflicts(tx *Tx, table, rowID string) ([]ConflictRecord, error) {
 	var out []ConflictRecord
-	if err := tx.Where("tbl = ? AND row_id = ?", table, rowID).Order("created_at, id").Find(&out).Error; err != nil {
+	if err := tx.g.Where("tbl = ? AND row_id = ?", table, rowID).Order("created_at, id").Find(&out).Error; err != nil {
 		return nil, fmt.Errorf("row conflicts: %w", err)
 	}
 	for i := range out {
@@ -122,16 +121,16 @@ func RowConflicts(tx *gorm.DB, table, rowID string) ([]ConflictRecord, error) {
 
 // ReadAccount reads an account without the share lock of GetAccount, for
 // read-only transactions (a read-only Postgres transaction refuses locks).
-func ReadAccount(tx *gorm.DB, id string) (domain.Account, error) {
+func ReadAccount(tx *Tx, id string) (domain.Account, error) {
 	var r accountRow
-	if err := tx.Where("id = ?", id).Take(&r).Error; err != nil {
+	if err := tx.g.Where("id = ?", id).Take(&r).Error; err != nil {
 		return domain.Account{}, Translate(err, "account")
 	}
 	return r.domain(), nil
 }
 
 // Names returns the name of each row of table ("accounts" or "users") among ids.
-func Names(tx *gorm.DB, table string, ids []string) (map[string]string, error) {
+func Names(tx *Tx, table string, ids []string) (map[string]string, error) {
 	out := map[string]string{}
 	if len(ids) == 0 {
 		return out, nil
@@ -140,7 +139,7 @@ func Names(tx *gorm.DB, table string, ids []string) (map[string]string, error) {
 		return nil, fmt.Errorf("names: no names in %s", table)
 	}
 	var rows []struct{ ID, Name string }
-	if err := tx.Table(table).Select("id, name").Where("id IN ?", ids).Scan(&rows).Error; err != nil {
+	if err := tx.g.Table(table).Select("id, name").Where("id IN ?", ids).Scan(&rows).Error; err != nil {
 		return nil, fmt.Errorf("names of %s: %w", table, err)
 	}
 	for _, r := range rows {

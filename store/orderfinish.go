@@ -1,27 +1,24 @@
 package store
 
 import (
-	"time"
-
 	"github.com/fieldsync/fieldsync/domain"
-	"gorm.io/gorm"
 )
 
 // FinishOrder loads what domain.FinishOrder needs to know of o (its products,
 // its visit) and applies it, numbering a submission from the organisation's
 // sequence (NextOrderNumber). Every writer of orders calls it: push, the order
 // desk and conflict resolution.
-func FinishOrder(tx *gorm.DB, now time.Time, o *domain.Order, from string) error {
+func FinishOrder(tx *Tx, o *domain.Order, from string) error {
 	facts, err := orderFacts(tx, o, from)
 	if err != nil {
 		return err
 	}
-	return domain.FinishOrder(o, from, facts, now, func() (string, error) { return NextOrderNumber(tx) })
+	return domain.FinishOrder(o, from, facts, tx.now, func() (string, error) { return NextOrderNumber(tx) })
 }
 
 // orderFacts reads the visit o names and, while its lines may still change,
 // the products of its lines.
-func orderFacts(tx *gorm.DB, o *domain.Order, from string) (domain.OrderFacts, error) {
+func orderFacts(tx *Tx, o *domain.Order, from string) (domain.OrderFacts, error) {
 	var f domain.OrderFacts
 	if o.VisitID != nil {
 		v, _, err := GetVisit(tx, *o.VisitID, false)

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/fieldsync/fieldsync/domain"
-	"gorm.io/gorm"
 )
 
 // Sort orders of the order queue; the id breaks ties in the same direction.
@@ -42,11 +41,11 @@ type OrderQueue struct {
 }
 
 // ListOrderQueue returns one page of the queue.
-func ListOrderQueue(tx *gorm.DB, q OrderQueue) ([]domain.Order, error) {
+func ListOrderQueue(tx *Tx, q OrderQueue) ([]domain.Order, error) {
 	if !q.All && len(q.Territories) == 0 {
 		return []domain.Order{}, nil
 	}
-	db := tx.Model(&orderRow{}).Where("orders.submitted_at IS NOT NULL")
+	db := tx.g.Model(&orderRow{}).Where("orders.submitted_at IS NOT NULL")
 	if !q.All {
 		db = db.Joins("JOIN accounts ON accounts.id = orders.account_id").
 			Where("accounts.territory_id IN ?", q.Territories)

@@ -2,10 +2,8 @@ package store
 
 import (
 	"fmt"
-	"time"
 
 	"github.com/fieldsync/fieldsync/domain"
-	"gorm.io/gorm"
 )
 
 // A create may reuse the id of a row that was deleted: a device re-creating a
@@ -22,9 +20,9 @@ import (
 
 // nextVersion is the version a row written under id must take: 1 for an id
 // never used, else one past the highest version logged for it.
-func nextVersion(tx *gorm.DB, table, id string) (int64, bool, error) {
+func nextVersion(tx *Tx, table, id string) (int64, bool, error) {
 	var v *int64
-	if err := tx.Model(&ChangeEntry{}).Select("MAX(version)").Where("tbl = ? AND row_id = ?", table, id).
+	if err := tx.g.Model(&ChangeEntry{}).Select("MAX(version)").Where("tbl = ? AND row_id = ?", table, id).
 		Scan(&v).Error; err != nil {
 		return 0, false, fmt.Errorf("last version of %s %s: %w", table, id, err)
 	}
@@ -37,13 +35,13 @@ func nextVersion(tx *gorm.DB, table, id string) (int64, bool, error) {
 // LoggedIDs reports which of ids of table have entries in the change log: for
 // ids with no row, those that were deleted (their tombstones are kept), whose
 // re-creation must go through recreate.
-func LoggedIDs(tx *gorm.DB, table string, ids []string) (map[string]bool, error) {
+func LoggedIDs(tx *Tx, table string, ids []string) (map[string]bool, error) {
 	out := make(map[string]bool, len(ids))
 	if len(ids) == 0 {
 		return out, nil
 	}
 	var found []string
-	if err := tx.Model(&ChangeEntry{}).Distinct("row_id").Where("tbl = ? AND row_id IN ?", table, ids).
+	if err := tx.g.Model(&ChangeEntry{}).Distinct("row_id").Where("tbl = ? AND row_id IN ?", table, ids).
 		Pluck("row_id", &found).Error; err != nil {
 		return nil, fmt.Errorf("logged %s: %w", table, err)
 	}
@@ -53,56 +51,17 @@ func LoggedIDs(tx *gorm.DB, table string, ids []string) (map[string]bool, error)
 	return out, nil
 }
 
-func recreate(tx *gorm.DB, now time.Time, table, id string, row func(version int64) any, keys []string) (int64, error) {
+func recreate(tx *Tx, table, id string, row func(version int64) any, keys []string) (int64, error) {
 	version, used, err := nextVersion(tx, table, id)
 	if err != nil {
 		return 0, err
 	}
-	if err := tx.Create(row(version)).Error; err != nil {
+	if err := tx.g.Create(row(version)).Error; err != nil {
 		return 0, fmt.Errorf("create %s: %w", table, Translate(err, what[table]))
 	}
-	return version, LogChange(tx, now, Change{Table: table, RowID: id, Version: version, Keys: keys, Created: !used})
+	return version, LogChange(tx, Change{Table: table, RowID: id, Version: version, Keys: keys, Created: !used})
 }
 
 // what names a table's row in error messages.
 var what = map[string]string{domain.TableVisits: "visit", domain.TableOrders: "order", domain.TableAccountNotes: "account note",
 	domain.TableAttachments: "attachment"}
-
-// RecreateVisit inserts v, which may reuse the id of a deleted visit.
-func RecreateVisit(tx *gorm.DB, now time.Time, acc domain.Account, v domain.Visit) (domain.Visit, error) {
-	v.UpdatedAt = now
-	var err error
-	v.Version, err = recreate(tx, now, domain.TableVisits, v.ID, func(version int64) any {
-		v.Version = version
-		r := toVisitRow(v, domain.FieldVersions{})
-		return &r
-	}, domain.AccountKeys(acc.TerritoryID, acc.OwnerID))
-	return v, err
-}
-
-// RecreateOrder inserts o, which may reuse the id of a deleted order.
-func RecreateOrder(tx *gorm.DB, now time.Time, acc domain.Account, o domain.Order) (domain.Order, error) {
-	o.UpdatedAt = now
-	if o.Lines == nil {
-		o.Lines = []domain.OrderLine{}
-	}
-	var err error
-	o.Version, err = recreate(tx, now, domain.TableOrders, o.ID, func(version int64) any {
-		o.Version = version
-		r := toOrderRow(o, domain.FieldVersions{})
-		return &r
-	}, domain.AccountKeys(acc.TerritoryID, acc.OwnerID))
-	return o, err
-}
-
-// RecreateNote inserts n, which may reuse the id of a deleted note.
-func RecreateNote(tx *gorm.DB, now time.Time, acc domain.Account, n domain.AccountNote) (domain.AccountNote, error) {
-	n.UpdatedAt = now
-	var err error
-	n.Version, err = recreate(tx, now, domain.TableAccountNotes, n.ID, func(version int64) any {
-		n.Version = version
-		r := toNoteRow(n, domain.FieldVersions{})
-		return &r
-	}, domain.AccountKeys(acc.TerritoryID, acc.OwnerID))
-	return n, err
-}

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-
-	"gorm.io/gorm"
 )
 
 // The report tables (migration 00004) are kept by triggers. Each has a view
@@ -64,14 +62,14 @@ func (a reportAggregate) expected() string {
 // it is a check for tests and operators, not for a request path.
 func ReportAggregateDrift(ctx context.Context, db *DB, limit int) ([]string, error) {
 	var out []string
-	err := db.ReadTx(ctx, func(tx *gorm.DB) error {
+	err := db.ReadTx(ctx, func(tx *Tx) error {
 		for _, a := range reportAggregates {
 			for _, side := range []struct{ name, q string }{
 				{"stored, not expected", a.stored() + " EXCEPT " + a.expected()},
 				{"expected, not stored", a.expected() + " EXCEPT " + a.stored()},
 			} {
 				var rows []map[string]any
-				if err := tx.Raw(fmt.Sprintf("%s LIMIT %d", side.q, limit)).Scan(&rows).Error; err != nil {
+				if err := tx.g.Raw(fmt.Sprintf("%s LIMIT %d", side.q, limit)).Scan(&rows).Error; err != nil {
 					return fmt.Errorf("compare %s: %w", a.table, err)
 				}
 				for _, r := range rows {
@@ -105,8 +103,8 @@ func formatRow(r map[string]any) string {
 // one transaction, keeping writers of accounts, visits and orders out until it
 // commits (on SQLite the write transaction does that by itself).
 func RebuildReportAggregates(ctx context.Context, db *DB) error {
-	return db.Tx(ctx, func(tx *gorm.DB) error {
-		if err := lockReportBase(tx, db.Dialect); err != nil {
+	return db.InTx(ctx, func(tx *Tx) error {
+		if err := lockReportBase(tx); err != nil {
 			return err
 		}
 		return rebuildReportAggregates(tx)
@@ -115,27 +113,27 @@ func RebuildReportAggregates(ctx context.Context, db *DB) error {
 
 // lockReportBase keeps writers of the base tables out until tx ends (on SQLite
 // the write transaction does that by itself).
-func lockReportBase(tx *gorm.DB, dialect Dialect) error {
-	if dialect != Postgres {
+func lockReportBase(tx *Tx) error {
+	if tx.dialect != Postgres {
 		return nil
 	}
-	if err := tx.Exec("LOCK TABLE accounts, visits, orders IN SHARE MODE").Error; err != nil {
+	if err := tx.g.Exec("LOCK TABLE accounts, visits, orders IN SHARE MODE").Error; err != nil {
 		return fmt.Errorf("lock base tables: %w", err)
 	}
 	return nil
 }
 
-func rebuildReportAggregates(tx *gorm.DB) error {
+func rebuildReportAggregates(tx *Tx) error {
 	for _, a := range reportAggregates {
 		if a.deltas != "" {
-			if err := tx.Exec("DELETE FROM " + a.deltas).Error; err != nil {
+			if err := tx.g.Exec("DELETE FROM " + a.deltas).Error; err != nil {
 				return fmt.Errorf("clear %s: %w", a.deltas, err)
 			}
 		}
-		if err := tx.Exec("DELETE FROM " + a.table).Error; err != nil {
+		if err := tx.g.Exec("DELETE FROM " + a.table).Error; err != nil {
 			return fmt.Errorf("clear %s: %w", a.table, err)
 		}
-		if err := tx.Exec("INSERT INTO " + a.table + " (" + a.columns() + ") " + a.expected()).Error; err != nil {
+		if err := tx.g.Exec("INSERT INTO " + a.table + " (" + a.columns() + ") " + a.expected()).Error; err != nil {
 			return fmt.Errorf("rebuild %s: %w", a.table, err)
 		}
 	}

@@ -12,7 +12,6 @@ import (
 	"github.com/fieldsync/fieldsync/internal/testdb"
 	"github.com/fieldsync/fieldsync/store"
 	"github.com/google/uuid"
-	"gorm.io/gorm"
 )
 
 // aggWorld is a small organisation for exercising the report triggers: three
@@ -27,14 +26,14 @@ func buildAggWorld(t *testing.T, db *store.DB) aggWorld {
 	t.Helper()
 	var w aggWorld
 	now := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
-	err := db.Tx(context.Background(), func(tx *gorm.DB) error {
+	err := db.InTx(context.Background(), func(tx *store.Tx) error {
 		for i := 0; i < 3; i++ {
-			tr, err := store.CreateTerritory(tx, now, domain.Territory{ID: uuid.NewString(), Name: fmt.Sprintf("T%d", i)})
+			tr, err := store.CreateTerritory(tx, domain.Territory{ID: uuid.NewString(), Name: fmt.Sprintf("T%d", i)})
 			if err != nil {
 				return err
 			}
 			w.territories = append(w.territories, tr.ID)
-			u, err := store.CreateUser(tx, now, store.UserRecord{User: domain.User{ID: uuid.NewString(),
+			u, err := store.CreateUser(tx, store.UserRecord{User: domain.User{ID: uuid.NewString(),
 				Name: fmt.Sprintf("rep%d", i), Role: domain.RoleRep, TerritoryIDs: []string{tr.ID}},
 				Email: uuid.NewString() + "@example.com", PasswordHash: "x"})
 			if err != nil {
@@ -48,14 +47,14 @@ func buildAggWorld(t *testing.T, db *store.DB) aggWorld {
 				TerritoryID: w.territories[i%3], Class: "ABC"[i%3 : i%3+1], Status: "active"}
 			w.accounts = append(w.accounts, a.ID)
 			if i < 6 {
-				if _, err := store.CreateAccount(tx, now, a); err != nil {
+				if _, err := store.CreateAccount(tx, a); err != nil {
 					return err
 				}
 				continue
 			}
 			bulk = append(bulk, a)
 		}
-		_, err := store.BulkInsertAccounts(tx, now, now, bulk)
+		_, err := store.BulkInsertAccounts(tx, now, bulk)
 		return err
 	})
 	if err != nil {
@@ -124,7 +123,7 @@ func (s *aggStep) run(ctx context.Context) error {
 	// Hours, not seconds: a draft's day in the orders report is that of its
 	// last change, so changes must cross midnight now and then.
 	s.now = s.now.Add(time.Duration(1+s.rnd.IntN(5)) * time.Hour)
-	return s.db.Tx(ctx, func(tx *gorm.DB) error {
+	return s.db.InTx(ctx, func(tx *store.Tx) error {
 		switch op := s.rnd.IntN(10); op {
 		case 0, 1: // a visit, as the desk plans or a push creates one
 			v := s.visit()
@@ -132,7 +131,7 @@ func (s *aggStep) run(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			_, err = store.CreateVisit(tx, s.now, acc, v)
+			_, err = store.CreateVisit(tx, acc, v)
 			return err
 		case 2: // a batch, as push inserts the creates of one request
 			accs := map[string]domain.Account{}
@@ -161,7 +160,7 @@ func (s *aggStep) run(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			_, err = store.CreateOrder(tx, s.now, acc, o)
+			_, err = store.CreateOrder(tx, acc, o)
 			return err
 		case 7:
 			return s.updateOrder(tx)
@@ -174,15 +173,15 @@ func (s *aggStep) run(ctx context.Context) error {
 			a.TerritoryID = s.pick(s.w.territories)
 			a.Class = s.pick([]string{"A", "B", "C"})
 			a.Status = []string{"active", "active", "inactive", "prospect"}[s.rnd.IntN(4)]
-			_, err = store.UpdateAccount(tx, s.now, old, fv, a)
+			_, err = store.UpdateAccount(tx, old, fv, a)
 			return err
 		}
 	})
 }
 
-func (s *aggStep) someRow(tx *gorm.DB, table string) (string, bool, error) {
+func (s *aggStep) someRow(tx *store.Tx, table string) (string, bool, error) {
 	var ids []string
-	if err := tx.Table(table).Order("id").Pluck("id", &ids).Error; err != nil {
+	if err := store.GormOf(tx).Table(table).Order("id").Pluck("id", &ids).Error; err != nil {
 		return "", false, err
 	}
 	if len(ids) == 0 {
@@ -191,7 +190,7 @@ func (s *aggStep) someRow(tx *gorm.DB, table string) (string, bool, error) {
 	return s.pick(ids), true, nil
 }
 
-func (s *aggStep) updateVisit(tx *gorm.DB) error {
+func (s *aggStep) updateVisit(tx *store.Tx) error {
 	id, ok, err := s.someRow(tx, "visits")
 	if err != nil || !ok {
 		return err
@@ -218,11 +217,11 @@ func (s *aggStep) updateVisit(tx *gorm.DB) error {
 	if err != nil {
 		return err
 	}
-	_, err = store.UpdateVisit(tx, s.now, acc, old, fv, v)
+	_, err = store.UpdateVisit(tx, acc, old, fv, v)
 	return err
 }
 
-func (s *aggStep) deleteVisit(tx *gorm.DB) error {
+func (s *aggStep) deleteVisit(tx *store.Tx) error {
 	id, ok, err := s.someRow(tx, "visits")
 	if err != nil || !ok {
 		return err
@@ -235,10 +234,10 @@ func (s *aggStep) deleteVisit(tx *gorm.DB) error {
 	if err != nil {
 		return err
 	}
-	return store.DeleteVisit(tx, s.now, acc, v)
+	return store.DeleteVisit(tx, acc, v)
 }
 
-func (s *aggStep) updateOrder(tx *gorm.DB) error {
+func (s *aggStep) updateOrder(tx *store.Tx) error {
 	id, ok, err := s.someRow(tx, "orders")
 	if err != nil || !ok {
 		return err
@@ -252,7 +251,7 @@ func (s *aggStep) updateOrder(tx *gorm.DB) error {
 		return err
 	}
 	if s.rnd.IntN(5) == 0 {
-		return store.DeleteOrder(tx, s.now, acc, old)
+		return store.DeleteOrder(tx, acc, old)
 	}
 	o := old
 	if s.rnd.IntN(2) == 0 {
@@ -260,7 +259,7 @@ func (s *aggStep) updateOrder(tx *gorm.DB) error {
 	} else {
 		o.TotalCents = int64(s.rnd.IntN(100000))
 	}
-	_, err = store.UpdateOrder(tx, s.now, acc, old, fv, o)
+	_, err = store.UpdateOrder(tx, acc, old, fv, o)
 	return err
 }
 
@@ -388,7 +387,7 @@ func TestIsRetryable_RealDeadlock(t *testing.T) {
 	a, b := w.accounts[0], w.accounts[1]
 	firstLocked := make(chan struct{}, 2)
 	lockBoth := func(first, second string) error {
-		return db.Tx(ctx, func(tx *gorm.DB) error {
+		return db.InTx(ctx, func(tx *store.Tx) error {
 			if _, _, err := store.GetAccount(tx, first, true); err != nil {
 				return err
 			}
@@ -429,13 +428,13 @@ func TestReportAggregates_TimesWithOffsets(t *testing.T) {
 		plus2 := time.FixedZone("+02", 2*3600)
 		early := time.Date(2026, 3, 11, 0, 0, 0, 0, plus2)    // 03-10 22:00 UTC
 		late := time.Date(2026, 3, 10, 23, 0, 0, 0, time.UTC) // the latest
-		err := db.Tx(context.Background(), func(tx *gorm.DB) error {
+		err := db.InTx(context.Background(), func(tx *store.Tx) error {
 			acc, _, err := store.GetAccount(tx, w.accounts[0], false)
 			if err != nil {
 				return err
 			}
 			for _, in := range []time.Time{late, early} {
-				if _, err := store.CreateVisit(tx, in, acc, domain.Visit{ID: uuid.NewString(), AccountID: acc.ID,
+				if _, err := store.CreateVisit(tx, acc, domain.Visit{ID: uuid.NewString(), AccountID: acc.ID,
 					RepID: w.reps[0], Status: "completed", PlannedAt: in, CheckedInAt: &in}); err != nil {
 					return err
 				}

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"regexp"
 	"time"
-
-	"gorm.io/gorm"
 )
 
 // The report day tables (migration 00004) bucket visits and orders by the day
@@ -15,9 +13,9 @@ import (
 
 // ReportTimeZone returns the IANA name of the zone the report day tables are
 // bucketed in.
-func ReportTimeZone(tx *gorm.DB) (string, error) {
+func ReportTimeZone(tx *Tx) (string, error) {
 	var name string
-	if err := tx.Raw("SELECT name FROM report_time_zone").Scan(&name).Error; err != nil {
+	if err := tx.g.Raw("SELECT name FROM report_time_zone").Scan(&name).Error; err != nil {
 		return "", fmt.Errorf("report time zone: %w", err)
 	}
 	return name, nil
@@ -30,12 +28,12 @@ func ReportTimeZone(tx *gorm.DB) (string, error) {
 // reports whether it rebuilt; with the zone unchanged it only reads.
 func SetReportTimeZone(ctx context.Context, db *DB, loc *time.Location) (bool, error) {
 	name := loc.String()
-	cur, err := ReportTimeZone(db.Gorm.WithContext(ctx))
+	cur, err := ReportTimeZone(db.Autocommit(ctx))
 	if err != nil || cur == name {
 		return false, err
 	}
-	err = db.Tx(ctx, func(tx *gorm.DB) error {
-		if err := lockReportBase(tx, db.Dialect); err != nil {
+	err = db.InTx(ctx, func(tx *Tx) error {
+		if err := lockReportBase(tx); err != nil {
 			return err
 		}
 		// Another instance may have switched while this one waited.
@@ -49,7 +47,7 @@ func SetReportTimeZone(ctx context.Context, db *DB, loc *time.Location) (bool, e
 		} else if err := writeZoneShifts(tx, loc); err != nil {
 			return err
 		}
-		if err := tx.Exec("UPDATE report_time_zone SET name = ?", name).Error; err != nil {
+		if err := tx.g.Exec("UPDATE report_time_zone SET name = ?", name).Error; err != nil {
 			return fmt.Errorf("record report time zone: %w", err)
 		}
 		return rebuildReportAggregates(tx)
@@ -64,18 +62,18 @@ func SetReportTimeZone(ctx context.Context, db *DB, loc *time.Location) (bool, e
 // migration 00004 call, return the date of an instant in the zone (Postgres'
 // zone database, so its daylight-saving rules). The zone is a literal in the
 // body so that the function stays inlinable (migration 00013 says why).
-func defineDayFunction(tx *gorm.DB, name string) error {
+func defineDayFunction(tx *Tx, name string) error {
 	// A name Postgres does not know fails here, not in every trigger; the
 	// check also keeps anything but a zone name out of the DDL below.
 	if !zoneName.MatchString(name) {
 		return fmt.Errorf("time zone %q: not an IANA zone name", name)
 	}
-	if err := tx.Exec("SELECT now() AT TIME ZONE ?", name).Error; err != nil {
+	if err := tx.g.Exec("SELECT now() AT TIME ZONE ?", name).Error; err != nil {
 		return fmt.Errorf("postgres does not know time zone %q: %w", name, err)
 	}
 	body := "CREATE OR REPLACE FUNCTION fieldsync_utc_day(ts timestamptz) RETURNS date\n" +
 		"LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT (ts AT TIME ZONE '" + name + "')::date $$"
-	if err := tx.Exec(body).Error; err != nil {
+	if err := tx.g.Exec(body).Error; err != nil {
 		return fmt.Errorf("define the day function for %s: %w", name, err)
 	}
 	return nil
@@ -95,7 +93,7 @@ var (
 // writeZoneShifts replaces report_zone_shifts (SQLite, which knows no time
 // zones) with loc's UTC offsets from the instant each starts, as date()
 // modifiers, from Go's zone database.
-func writeZoneShifts(tx *gorm.DB, loc *time.Location) error {
+func writeZoneShifts(tx *Tx, loc *time.Location) error {
 	type shift struct{ StartsAt, Shift string }
 	modifier := func(t time.Time) string {
 		_, off := t.In(loc).Zone()
@@ -118,11 +116,11 @@ func writeZoneShifts(tx *gorm.DB, loc *time.Location) error {
 		}
 		t = end
 	}
-	if err := tx.Exec("DELETE FROM report_zone_shifts").Error; err != nil {
+	if err := tx.g.Exec("DELETE FROM report_zone_shifts").Error; err != nil {
 		return fmt.Errorf("clear zone shifts: %w", err)
 	}
 	for _, r := range rows {
-		if err := tx.Exec("INSERT INTO report_zone_shifts (starts_at, shift) VALUES (?, ?)", r.StartsAt, r.Shift).Error; err != nil {
+		if err := tx.g.Exec("INSERT INTO report_zone_shifts (starts_at, shift) VALUES (?, ?)", r.StartsAt, r.Shift).Error; err != nil {
 			return fmt.Errorf("write zone shifts: %w", err)
 		}
 	}

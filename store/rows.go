@@ -16,18 +16,18 @@ import (
 // Get* forUpdate variant) and the row as it should be, bump the version, record
 // which fields changed and log the change.
 
-func lock(tx *gorm.DB, forUpdate bool) *gorm.DB {
+func lock(tx *Tx, forUpdate bool) *gorm.DB {
 	if forUpdate {
-		return tx.Clauses(clause.Locking{Strength: "UPDATE"})
+		return tx.g.Clauses(clause.Locking{Strength: "UPDATE"})
 	}
-	return tx
+	return tx.g
 }
 
-func updateAll(tx *gorm.DB, row any, id string, what string) error {
+func updateAll(tx *Tx, row any, id string, what string) error {
 	// UpdateColumns, not Updates: GORM's Updates sets a field named UpdatedAt
 	// to its own clock, so the row stored differed from the row the caller
 	// returned (push results, logged changes) by a few milliseconds.
-	if err := tx.Select("*").Where("id = ?", id).UpdateColumns(row).Error; err != nil {
+	if err := tx.g.Select("*").Where("id = ?", id).UpdateColumns(row).Error; err != nil {
 		return fmt.Errorf("update %s %s: %w", what, id, Translate(err, what))
 	}
 	return nil
@@ -35,7 +35,7 @@ func updateAll(tx *gorm.DB, row any, id string, what string) error {
 
 // ---- territories
 
-func GetTerritory(tx *gorm.DB, id string, forUpdate bool) (domain.Territory, error) {
+func GetTerritory(tx *Tx, id string, forUpdate bool) (domain.Territory, error) {
 	var r territoryRow
 	if err := lock(tx, forUpdate).Where("id = ?", id).Take(&r).Error; err != nil {
 		return domain.Territory{}, Translate(err, "territory")
@@ -43,32 +43,32 @@ func GetTerritory(tx *gorm.DB, id string, forUpdate bool) (domain.Territory, err
 	return r.domain(), nil
 }
 
-func CreateTerritory(tx *gorm.DB, now time.Time, t domain.Territory) (domain.Territory, error) {
-	t.Version, t.UpdatedAt = 1, now
+func CreateTerritory(tx *Tx, t domain.Territory) (domain.Territory, error) {
+	t.Version, t.UpdatedAt = 1, tx.now
 	r := toTerritoryRow(t)
-	if err := tx.Create(&r).Error; err != nil {
+	if err := tx.g.Create(&r).Error; err != nil {
 		return t, fmt.Errorf("create territory: %w", Translate(err, "territory"))
 	}
-	return t, LogChange(tx, now, Change{Table: domain.TableTerritories, RowID: t.ID, Version: 1,
+	return t, LogChange(tx, Change{Table: domain.TableTerritories, RowID: t.ID, Version: 1,
 		Keys: []string{domain.TerritoryRowKey(t.ID)}, Created: true})
 }
 
-func UpdateTerritory(tx *gorm.DB, now time.Time, old, t domain.Territory) (domain.Territory, error) {
+func UpdateTerritory(tx *Tx, old, t domain.Territory) (domain.Territory, error) {
 	if len(domain.ChangedFields(old, t)) == 0 {
 		return old, nil
 	}
-	t.Version, t.UpdatedAt = old.Version+1, now
+	t.Version, t.UpdatedAt = old.Version+1, tx.now
 	r := toTerritoryRow(t)
 	if err := updateAll(tx, &r, t.ID, "territory"); err != nil {
 		return t, err
 	}
-	return t, LogChange(tx, now, Change{Table: domain.TableTerritories, RowID: t.ID, Version: t.Version,
+	return t, LogChange(tx, Change{Table: domain.TableTerritories, RowID: t.ID, Version: t.Version,
 		Keys: []string{domain.TerritoryRowKey(t.ID)}})
 }
 
 // ---- products
 
-func GetProduct(tx *gorm.DB, id string, forUpdate bool) (domain.Product, error) {
+func GetProduct(tx *Tx, id string, forUpdate bool) (domain.Product, error) {
 	var r productRow
 	if err := lock(tx, forUpdate).Where("id = ?", id).Take(&r).Error; err != nil {
 		return domain.Product{}, Translate(err, "product")
@@ -77,9 +77,9 @@ func GetProduct(tx *gorm.DB, id string, forUpdate bool) (domain.Product, error) 
 }
 
 // GetProducts returns the products with the given ids, keyed by id.
-func GetProducts(tx *gorm.DB, ids []string) (map[string]domain.Product, error) {
+func GetProducts(tx *Tx, ids []string) (map[string]domain.Product, error) {
 	var rows []productRow
-	if err := tx.Where("id IN ?", ids).Find(&rows).Error; err != nil {
+	if err := tx.g.Where("id IN ?", ids).Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("get products: %w", err)
 	}
 	out := make(map[string]domain.Product, len(rows))
@@ -89,26 +89,26 @@ func GetProducts(tx *gorm.DB, ids []string) (map[string]domain.Product, error) {
 	return out, nil
 }
 
-func CreateProduct(tx *gorm.DB, now time.Time, p domain.Product) (domain.Product, error) {
-	p.Version, p.UpdatedAt = 1, now
+func CreateProduct(tx *Tx, p domain.Product) (domain.Product, error) {
+	p.Version, p.UpdatedAt = 1, tx.now
 	r := toProductRow(p)
-	if err := tx.Create(&r).Error; err != nil {
+	if err := tx.g.Create(&r).Error; err != nil {
 		return p, fmt.Errorf("create product: %w", Translate(err, "product"))
 	}
-	return p, LogChange(tx, now, Change{Table: domain.TableProducts, RowID: p.ID, Version: 1,
+	return p, LogChange(tx, Change{Table: domain.TableProducts, RowID: p.ID, Version: 1,
 		Keys: domain.ProductKeys(p.Active), Created: true})
 }
 
-func UpdateProduct(tx *gorm.DB, now time.Time, old, p domain.Product) (domain.Product, error) {
+func UpdateProduct(tx *Tx, old, p domain.Product) (domain.Product, error) {
 	if len(domain.ChangedFields(old, p)) == 0 {
 		return old, nil
 	}
-	p.Version, p.UpdatedAt = old.Version+1, now
+	p.Version, p.UpdatedAt = old.Version+1, tx.now
 	r := toProductRow(p)
 	if err := updateAll(tx, &r, p.ID, "product"); err != nil {
 		return p, err
 	}
-	return p, LogChange(tx, now, Change{Table: domain.TableProducts, RowID: p.ID, Version: p.Version,
+	return p, LogChange(tx, Change{Table: domain.TableProducts, RowID: p.ID, Version: p.Version,
 		Keys: domain.ProductKeys(p.Active)})
 }
 
@@ -123,14 +123,14 @@ func UpdateProduct(tx *gorm.DB, now time.Time, old, p domain.Product) (domain.Pr
 // KEY UPDATE (an account's id never changes), which conflicts with SHARE but not
 // with the key-share locks of foreign key checks. See locks.go for the order in
 // which accounts and rows are locked.
-func accountLock(tx *gorm.DB, forUpdate bool) *gorm.DB {
+func accountLock(tx *Tx, forUpdate bool) *gorm.DB {
 	if forUpdate {
-		return tx.Clauses(noKeyUpdate)
+		return tx.g.Clauses(noKeyUpdate)
 	}
-	return tx.Clauses(clause.Locking{Strength: "SHARE"})
+	return tx.g.Clauses(clause.Locking{Strength: "SHARE"})
 }
 
-func GetAccount(tx *gorm.DB, id string, forUpdate bool) (domain.Account, domain.FieldVersions, error) {
+func GetAccount(tx *Tx, id string, forUpdate bool) (domain.Account, domain.FieldVersions, error) {
 	var r accountRow
 	if err := accountLock(tx, forUpdate).Where("id = ?", id).Take(&r).Error; err != nil {
 		return domain.Account{}, nil, Translate(err, "account")
@@ -140,7 +140,7 @@ func GetAccount(tx *gorm.DB, id string, forUpdate bool) (domain.Account, domain.
 
 // GetAccounts returns the accounts with the given ids, keyed by id, share-locked
 // in id order (see accountLock).
-func GetAccounts(tx *gorm.DB, ids []string) (map[string]domain.Account, error) {
+func GetAccounts(tx *Tx, ids []string) (map[string]domain.Account, error) {
 	var rows []accountRow
 	if err := accountLock(tx, false).Where("id IN ?", ids).Order("id").Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("get accounts: %w", err)
@@ -152,53 +152,53 @@ func GetAccounts(tx *gorm.DB, ids []string) (map[string]domain.Account, error) {
 	return out, nil
 }
 
-func CreateAccount(tx *gorm.DB, now time.Time, a domain.Account) (domain.Account, error) {
-	a.Version, a.UpdatedAt = 1, now
+func CreateAccount(tx *Tx, a domain.Account) (domain.Account, error) {
+	a.Version, a.UpdatedAt = 1, tx.now
 	r := toAccountRow(a, domain.FieldVersions{})
-	if err := tx.Create(&r).Error; err != nil {
+	if err := tx.g.Create(&r).Error; err != nil {
 		return a, fmt.Errorf("create account: %w", Translate(err, "account"))
 	}
-	if err := openAccountHistory(tx, now, a); err != nil {
+	if err := openAccountHistory(tx, a); err != nil {
 		return a, err
 	}
-	return a, LogChange(tx, now, Change{Table: domain.TableAccounts, RowID: a.ID, Version: 1,
+	return a, LogChange(tx, Change{Table: domain.TableAccounts, RowID: a.ID, Version: 1,
 		Keys: domain.AccountKeys(a.TerritoryID, a.OwnerID), Created: true})
 }
 
 // UpdateAccount writes a and, when its territory or owner changed, closes the
 // assignment history and relogs the account's visits, orders and notes under the
 // new scope keys.
-func UpdateAccount(tx *gorm.DB, now time.Time, old domain.Account, fv domain.FieldVersions, a domain.Account) (domain.Account, error) {
+func UpdateAccount(tx *Tx, old domain.Account, fv domain.FieldVersions, a domain.Account) (domain.Account, error) {
 	changed := domain.ChangedFields(old, a)
 	if len(changed) == 0 {
 		return old, nil
 	}
-	a.Version, a.UpdatedAt = old.Version+1, now
+	a.Version, a.UpdatedAt = old.Version+1, tx.now
 	fv.Touch(a.Version, changed...)
 	r := toAccountRow(a, fv)
 	if err := updateAll(tx, &r, a.ID, "account"); err != nil {
 		return a, err
 	}
 	keys := domain.AccountKeys(a.TerritoryID, a.OwnerID)
-	if err := LogChange(tx, now, Change{Table: domain.TableAccounts, RowID: a.ID, Version: a.Version, Keys: keys}); err != nil {
+	if err := LogChange(tx, Change{Table: domain.TableAccounts, RowID: a.ID, Version: a.Version, Keys: keys}); err != nil {
 		return a, err
 	}
 	if old.TerritoryID == a.TerritoryID && ptrEq(old.OwnerID, a.OwnerID) {
 		return a, nil
 	}
-	if err := tx.Table("account_history").Where("account_id = ? AND valid_to IS NULL", a.ID).
-		Update("valid_to", now).Error; err != nil {
+	if err := tx.g.Table("account_history").Where("account_id = ? AND valid_to IS NULL", a.ID).
+		Update("valid_to", tx.now).Error; err != nil {
 		return a, fmt.Errorf("close account history: %w", err)
 	}
-	if err := openAccountHistory(tx, now, a); err != nil {
+	if err := openAccountHistory(tx, a); err != nil {
 		return a, err
 	}
-	return a, relogDependents(tx, now, a.ID, keys)
+	return a, relogDependents(tx, a.ID, keys)
 }
 
-func openAccountHistory(tx *gorm.DB, now time.Time, a domain.Account) error {
-	h := map[string]any{"account_id": a.ID, "territory_id": a.TerritoryID, "owner_id": a.OwnerID, "valid_from": now}
-	if err := tx.Table("account_history").Create(h).Error; err != nil {
+func openAccountHistory(tx *Tx, a domain.Account) error {
+	h := map[string]any{"account_id": a.ID, "territory_id": a.TerritoryID, "owner_id": a.OwnerID, "valid_from": tx.now}
+	if err := tx.g.Table("account_history").Create(h).Error; err != nil {
 		return fmt.Errorf("record account history: %w", err)
 	}
 	return nil
@@ -213,94 +213,55 @@ func ptrEq[T comparable](a, b *T) bool {
 
 // ---- visits
 
-func GetVisit(tx *gorm.DB, id string, forUpdate bool) (domain.Visit, domain.FieldVersions, error) {
-	var r visitRow
-	if err := lock(tx, forUpdate).Where("id = ?", id).Take(&r).Error; err != nil {
-		return domain.Visit{}, nil, Translate(err, "visit")
-	}
-	return r.domain(), domain.DecodeFieldVersions(r.FieldVersions), nil
+func GetVisit(tx *Tx, id string, forUpdate bool) (domain.Visit, domain.FieldVersions, error) {
+	return visits.get(tx, id, forUpdate)
 }
 
 // CreateVisit inserts v; acc is its account, whose keys scope the visit. An id
-// of a deleted visit continues from its last version (recreate.go).
-func CreateVisit(tx *gorm.DB, now time.Time, acc domain.Account, v domain.Visit) (domain.Visit, error) {
-	return RecreateVisit(tx, now, acc, v)
+// of a deleted visit continues from its last version (recreate.go), so a
+// conflict resolution may re-create a deleted visit with it.
+func CreateVisit(tx *Tx, acc domain.Account, v domain.Visit) (domain.Visit, error) {
+	return visits.create(tx, acc, v)
 }
 
-func UpdateVisit(tx *gorm.DB, now time.Time, acc domain.Account, old domain.Visit, fv domain.FieldVersions, v domain.Visit) (domain.Visit, error) {
-	changed := domain.ChangedFields(old, v)
-	if len(changed) == 0 {
-		return old, nil
-	}
-	v.Version, v.UpdatedAt = old.Version+1, now
-	fv.Touch(v.Version, changed...)
-	r := toVisitRow(v, fv)
-	if err := updateAll(tx, &r, v.ID, "visit"); err != nil {
-		return v, err
-	}
-	return v, LogChange(tx, now, Change{Table: domain.TableVisits, RowID: v.ID, Version: v.Version,
-		Keys: domain.AccountKeys(acc.TerritoryID, acc.OwnerID)})
+func UpdateVisit(tx *Tx, acc domain.Account, old domain.Visit, fv domain.FieldVersions, v domain.Visit) (domain.Visit, error) {
+	return visits.update(tx, acc, old, fv, v)
 }
 
 // DeleteVisit deletes v and clears the link of the orders taken at it
 // (visitlinks.go), on every path that deletes a visit.
-func DeleteVisit(tx *gorm.DB, now time.Time, acc domain.Account, v domain.Visit) error {
-	if err := unlinkOrders(tx, now, v.ID); err != nil {
+func DeleteVisit(tx *Tx, acc domain.Account, v domain.Visit) error {
+	if err := unlinkOrders(tx, v.ID); err != nil {
 		return err
 	}
-	return deleteRow(tx, now, domain.TableVisits, &visitRow{}, v.ID, v.Version+1, domain.AccountKeys(acc.TerritoryID, acc.OwnerID))
-}
-
-func deleteRow(tx *gorm.DB, now time.Time, table string, model any, id string, version int64, keys []string) error {
-	if err := tx.Where("id = ?", id).Delete(model).Error; err != nil {
-		return fmt.Errorf("delete %s %s: %w", table, id, Translate(err, table))
-	}
-	if table != domain.TableAttachments {
-		// A deleted parent takes its attachments with it (attachments.go).
-		if err := deleteAttachmentsOf(tx, now, table, id, keys); err != nil {
-			return err
-		}
-	}
-	return LogChange(tx, now, Change{Table: table, RowID: id, Version: version, Deleted: true, Keys: keys})
+	return visits.delete(tx, acc, v)
 }
 
 // ---- orders
 
-func GetOrder(tx *gorm.DB, id string, forUpdate bool) (domain.Order, domain.FieldVersions, error) {
-	var r orderRow
-	if err := lock(tx, forUpdate).Where("id = ?", id).Take(&r).Error; err != nil {
-		return domain.Order{}, nil, Translate(err, "order")
-	}
-	return r.domain(), domain.DecodeFieldVersions(r.FieldVersions), nil
+func GetOrder(tx *Tx, id string, forUpdate bool) (domain.Order, domain.FieldVersions, error) {
+	return orders.get(tx, id, forUpdate)
 }
 
 // CreateOrder inserts o. An id of a deleted order continues from its last
 // version (recreate.go).
-func CreateOrder(tx *gorm.DB, now time.Time, acc domain.Account, o domain.Order) (domain.Order, error) {
-	return RecreateOrder(tx, now, acc, o)
+func CreateOrder(tx *Tx, acc domain.Account, o domain.Order) (domain.Order, error) {
+	if o.Lines == nil {
+		o.Lines = []domain.OrderLine{}
+	}
+	return orders.create(tx, acc, o)
 }
 
-func UpdateOrder(tx *gorm.DB, now time.Time, acc domain.Account, old domain.Order, fv domain.FieldVersions, o domain.Order) (domain.Order, error) {
-	changed := domain.ChangedFields(old, o)
-	if len(changed) == 0 {
-		return old, nil
-	}
-	o.Version, o.UpdatedAt = old.Version+1, now
-	fv.Touch(o.Version, changed...)
-	r := toOrderRow(o, fv)
-	if err := updateAll(tx, &r, o.ID, "order"); err != nil {
-		return o, err
-	}
-	return o, LogChange(tx, now, Change{Table: domain.TableOrders, RowID: o.ID, Version: o.Version,
-		Keys: domain.AccountKeys(acc.TerritoryID, acc.OwnerID)})
+func UpdateOrder(tx *Tx, acc domain.Account, old domain.Order, fv domain.FieldVersions, o domain.Order) (domain.Order, error) {
+	return orders.update(tx, acc, old, fv, o)
 }
 
-func DeleteOrder(tx *gorm.DB, now time.Time, acc domain.Account, o domain.Order) error {
-	return deleteRow(tx, now, domain.TableOrders, &orderRow{}, o.ID, o.Version+1, domain.AccountKeys(acc.TerritoryID, acc.OwnerID))
+func DeleteOrder(tx *Tx, acc domain.Account, o domain.Order) error {
+	return orders.delete(tx, acc, o)
 }
 
 // NextOrderNumber takes the next organisation-wide order number (OrderNumbers).
-func NextOrderNumber(tx *gorm.DB) (string, error) {
+func NextOrderNumber(tx *Tx) (string, error) {
 	ns, err := OrderNumbers(tx, 1)
 	if err != nil {
 		return "", err
@@ -310,43 +271,28 @@ func NextOrderNumber(tx *gorm.DB) (string, error) {
 
 // ---- account notes
 
-func GetNote(tx *gorm.DB, id string, forUpdate bool) (domain.AccountNote, domain.FieldVersions, error) {
-	var r noteRow
-	if err := lock(tx, forUpdate).Where("id = ?", id).Take(&r).Error; err != nil {
-		return domain.AccountNote{}, nil, Translate(err, "account note")
-	}
-	return r.domain(), domain.DecodeFieldVersions(r.FieldVersions), nil
+func GetNote(tx *Tx, id string, forUpdate bool) (domain.AccountNote, domain.FieldVersions, error) {
+	return notes.get(tx, id, forUpdate)
 }
 
 // CreateNote inserts n. An id of a deleted note continues from its last
 // version (recreate.go).
-func CreateNote(tx *gorm.DB, now time.Time, acc domain.Account, n domain.AccountNote) (domain.AccountNote, error) {
-	return RecreateNote(tx, now, acc, n)
+func CreateNote(tx *Tx, acc domain.Account, n domain.AccountNote) (domain.AccountNote, error) {
+	return notes.create(tx, acc, n)
 }
 
-func UpdateNote(tx *gorm.DB, now time.Time, acc domain.Account, old domain.AccountNote, fv domain.FieldVersions, n domain.AccountNote) (domain.AccountNote, error) {
-	changed := domain.ChangedFields(old, n)
-	if len(changed) == 0 {
-		return old, nil
-	}
-	n.Version, n.UpdatedAt = old.Version+1, now
-	fv.Touch(n.Version, changed...)
-	r := toNoteRow(n, fv)
-	if err := updateAll(tx, &r, n.ID, "account note"); err != nil {
-		return n, err
-	}
-	return n, LogChange(tx, now, Change{Table: domain.TableAccountNotes, RowID: n.ID, Version: n.Version,
-		Keys: domain.AccountKeys(acc.TerritoryID, acc.OwnerID)})
+func UpdateNote(tx *Tx, acc domain.Account, old domain.AccountNote, fv domain.FieldVersions, n domain.AccountNote) (domain.AccountNote, error) {
+	return notes.update(tx, acc, old, fv, n)
 }
 
-func DeleteNote(tx *gorm.DB, now time.Time, acc domain.Account, n domain.AccountNote) error {
-	return deleteRow(tx, now, domain.TableAccountNotes, &noteRow{}, n.ID, n.Version+1, domain.AccountKeys(acc.TerritoryID, acc.OwnerID))
+func DeleteNote(tx *Tx, acc domain.Account, n domain.AccountNote) error {
+	return notes.delete(tx, acc, n)
 }
 
 // InsertVisits inserts new visits (version 1, as prepared by NewVisit) in one
 // statement, without logging them: the caller must pass their changes to
 // LogChanges in the same transaction. Push batches a request's creates this way.
-func InsertVisits(tx *gorm.DB, vs []domain.Visit) error {
+func InsertVisits(tx *Tx, vs []domain.Visit) error {
 	const cols = 15
 	for start := 0; start < len(vs); start += 500 {
 		batch := vs[start:min(start+500, len(vs))]
@@ -363,7 +309,7 @@ func InsertVisits(tx *gorm.DB, vs []domain.Visit) error {
 			args = append(args, r.ID, r.AccountID, r.RepID, r.Status, r.PlannedAt, r.CheckedInAt, r.CheckedOutAt,
 				r.CheckInLat, r.CheckInLng, r.CheckInDistanceM, r.Outcome, r.Report, r.FieldVersions, r.Version, r.UpdatedAt)
 		}
-		if err := tx.Exec(sb.String(), args...).Error; err != nil {
+		if err := tx.g.Exec(sb.String(), args...).Error; err != nil {
 			return fmt.Errorf("create visits: %w", Translate(err, "visit"))
 		}
 	}

@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
-	"gorm.io/gorm"
 
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/internal/testdb"
@@ -17,11 +16,11 @@ import (
 
 // txFn is the transaction type the store's functions take: one alias, so a
 // change of that type touches one line of these tests.
-type txFn = func(tx *gorm.DB) error
+type txFn = func(tx *store.Tx) error
 
 func inTx(t *testing.T, db *store.DB, fn txFn) {
 	t.Helper()
-	if err := db.Tx(context.Background(), fn); err != nil {
+	if err := db.InTx(context.Background(), fn); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -30,17 +29,17 @@ func inTx(t *testing.T, db *store.DB, fn txFn) {
 func smallOrg(t *testing.T, db *store.DB) (territory, rep string, acc domain.Account) {
 	t.Helper()
 	territory, rep = uuid.NewString(), uuid.NewString()
-	inTx(t, db, func(tx *gorm.DB) error {
+	inTx(t, db, func(tx *store.Tx) error {
 		now := db.Now()
-		if _, err := store.CreateTerritory(tx, now, domain.Territory{ID: territory, Name: "North"}); err != nil {
+		if _, err := store.CreateTerritory(tx.At(now), domain.Territory{ID: territory, Name: "North"}); err != nil {
 			return err
 		}
-		if _, err := store.CreateUser(tx, now, store.UserRecord{User: domain.User{ID: rep, Name: "Rita", Role: domain.RoleRep,
+		if _, err := store.CreateUser(tx.At(now), store.UserRecord{User: domain.User{ID: rep, Name: "Rita", Role: domain.RoleRep,
 			TerritoryIDs: []string{territory}}, Email: rep + "@x.io", PasswordHash: "x"}); err != nil {
 			return err
 		}
 		var err error
-		acc, err = store.CreateAccount(tx, now, domain.Account{ID: uuid.NewString(), Name: "Acme", TerritoryID: territory, Class: "A", Status: "active"})
+		acc, err = store.CreateAccount(tx.At(now), domain.Account{ID: uuid.NewString(), Name: "Acme", TerritoryID: territory, Class: "A", Status: "active"})
 		return err
 	})
 	return territory, rep, acc
@@ -55,7 +54,7 @@ func TestLogChange_OneLiveEntryPerKeyAndTombstones(t *testing.T) {
 		id := uuid.NewString()
 		log := func(c store.Change) {
 			c.Table, c.RowID = domain.TableVisits, id
-			inTx(t, db, func(tx *gorm.DB) error { return store.LogChange(tx, db.Now(), c) })
+			inTx(t, db, func(tx *store.Tx) error { return store.LogChange(tx, c) })
 		}
 		log(store.Change{Version: 1, Keys: []string{"t:a", "t:b"}, Created: true})
 		if got, want := entries(t, db, id), []string{"upsert t:a", "upsert t:b"}; !slices.Equal(got, want) {
@@ -77,7 +76,7 @@ func TestLogChange_OneLiveEntryPerKeyAndTombstones(t *testing.T) {
 			}
 		}
 		var keys []string
-		inTx(t, db, func(tx *gorm.DB) error {
+		inTx(t, db, func(tx *store.Tx) error {
 			var err error
 			keys, err = store.DeletedRowKeys(tx, domain.TableVisits, id)
 			return err
@@ -86,7 +85,7 @@ func TestLogChange_OneLiveEntryPerKeyAndTombstones(t *testing.T) {
 		if want := []string{"t:b", "t:c"}; !slices.Equal(keys, want) {
 			t.Fatalf("DeletedRowKeys = %v, want %v (entries %v)", keys, want, got)
 		}
-		inTx(t, db, func(tx *gorm.DB) error {
+		inTx(t, db, func(tx *store.Tx) error {
 			var err error
 			keys, err = store.DeletedRowKeys(tx, domain.TableVisits, uuid.NewString())
 			return err
@@ -104,21 +103,21 @@ func TestRecreate_VersionContinuesAfterDelete(t *testing.T) {
 	testdb.Dialects(t, func(t *testing.T, db *store.DB) {
 		_, rep, acc := smallOrg(t, db)
 		v := domain.Visit{ID: uuid.NewString(), AccountID: acc.ID, RepID: rep, Status: domain.VisitPlanned, PlannedAt: db.Now()}
-		inTx(t, db, func(tx *gorm.DB) error {
-			created, err := store.CreateVisit(tx, db.Now(), acc, v)
+		inTx(t, db, func(tx *store.Tx) error {
+			created, err := store.CreateVisit(tx, acc, v)
 			if err != nil {
 				return err
 			}
-			return store.DeleteVisit(tx, db.Now(), acc, created)
+			return store.DeleteVisit(tx, acc, created)
 		})
 		var logged map[string]bool
 		var again domain.Visit
-		inTx(t, db, func(tx *gorm.DB) error {
+		inTx(t, db, func(tx *store.Tx) error {
 			var err error
 			if logged, err = store.LoggedIDs(tx, domain.TableVisits, []string{v.ID, uuid.NewString()}); err != nil {
 				return err
 			}
-			again, err = store.RecreateVisit(tx, db.Now(), acc, v)
+			again, err = store.CreateVisit(tx, acc, v)
 			return err
 		})
 		if len(logged) != 1 || !logged[v.ID] {
@@ -130,7 +129,7 @@ func TestRecreate_VersionContinuesAfterDelete(t *testing.T) {
 		if got, want := entries(t, db, v.ID), []string{"upsert t:" + acc.TerritoryID}; !slices.Equal(got, want) {
 			t.Fatalf("entries after re-create: %v, want %v", got, want)
 		}
-		inTx(t, db, func(tx *gorm.DB) error {
+		inTx(t, db, func(tx *store.Tx) error {
 			got, _, err := store.GetVisit(tx, v.ID, false)
 			if err == nil && got.Version != again.Version {
 				t.Errorf("stored version %d, returned %d", got.Version, again.Version)
@@ -146,22 +145,22 @@ func TestRecreate_VersionContinuesAfterDelete(t *testing.T) {
 func TestTranslate_RealConstraintErrors(t *testing.T) {
 	testdb.Dialects(t, func(t *testing.T, db *store.DB) {
 		territory, rep, _ := smallOrg(t, db)
-		err := db.Tx(context.Background(), func(tx *gorm.DB) error {
-			_, err := store.CreateUser(tx, db.Now(), store.UserRecord{User: domain.User{ID: uuid.NewString(), Name: "Twin",
+		err := db.InTx(context.Background(), func(tx *store.Tx) error {
+			_, err := store.CreateUser(tx, store.UserRecord{User: domain.User{ID: uuid.NewString(), Name: "Twin",
 				Role: domain.RoleRep, TerritoryIDs: []string{territory}}, Email: rep + "@x.io", PasswordHash: "x"})
 			return err
 		})
 		if code := domain.ErrorCode(err); code != domain.CodeConflict {
 			t.Errorf("duplicate email: %v (code %s), want conflict", err, code)
 		}
-		err = db.Tx(context.Background(), func(tx *gorm.DB) error {
-			_, err := store.CreateTerritory(tx, db.Now(), domain.Territory{ID: territory, Name: "Again"})
+		err = db.InTx(context.Background(), func(tx *store.Tx) error {
+			_, err := store.CreateTerritory(tx, domain.Territory{ID: territory, Name: "Again"})
 			return err
 		})
 		if code := domain.ErrorCode(err); code != domain.CodeConflict {
 			t.Errorf("duplicate territory id: %v (code %s), want conflict", err, code)
 		}
-		err = db.Tx(context.Background(), func(tx *gorm.DB) error {
+		err = db.InTx(context.Background(), func(tx *store.Tx) error {
 			_, _, err := store.GetVisit(tx, uuid.NewString(), false)
 			return err
 		})

@@ -31,6 +31,8 @@ const (
 
 // DB is an open database. It is safe for concurrent use.
 type DB struct {
+	// Gorm is the connection pool. Only store and tests that inspect tables
+	// directly use it; every other package goes through Tx.
 	Gorm    *gorm.DB
 	Dialect Dialect
 	// Now is the one clock of the store; tests may replace it.
@@ -154,6 +156,17 @@ var warmStatements = []string{
 	"SELECT 1 FROM sync_horizon WHERE id = 1",
 }
 
+// SQL returns the connection pool as database/sql sees it: for its statistics
+// (the server's metrics) and for administrative statements that run outside
+// any transaction (VACUUM, CREATE DATABASE in the benchmark tool).
+func (db *DB) SQL() (*sql.DB, error) {
+	sqlDB, err := db.Gorm.DB()
+	if err != nil {
+		return nil, fmt.Errorf("connection pool: %w", err)
+	}
+	return sqlDB, nil
+}
+
 // Close closes the connection pool.
 func (db *DB) Close() error {
 	sqlDB, err := db.Gorm.DB()
@@ -238,14 +251,48 @@ func (db *DB) CheckSchema(ctx context.Context) error {
 	return nil
 }
 
-// Tx runs fn in one transaction on ctx. The scope keys the transaction
-// touched (NoteKeys) are announced when it commits: on Postgres by pg_notify
-// inside it, on SQLite to the OnCommit function after it.
-func (db *DB) Tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+// Tx is one unit of work on the database: a transaction (InTx, ReadTx) or,
+// from Autocommit, statements that each commit on their own. It carries the
+// dialect and the clock with it, so every write of one transaction stamps the
+// same time and no caller needs to know which database it talks to. Every
+// store function takes one; packages above store never see GORM.
+type Tx struct {
+	g       *gorm.DB
+	dialect Dialect
+	now     time.Time
+	// pending collects the scope keys a transaction from InTx touched
+	// (NoteKeys), announced when it commits; nil elsewhere.
+	pending *pendingKeys
+}
+
+// Now is the time of this unit of work, read once from the store's clock when
+// it began: every row it writes carries it.
+func (tx *Tx) Now() time.Time { return tx.now }
+
+// Dialect names the database behind tx.
+func (tx *Tx) Dialect() Dialect { return tx.dialect }
+
+// At returns tx with its clock set to now, for writers of data generated as
+// of a date of their own (fixtures, whose rows must not depend on when they
+// are loaded).
+func (tx *Tx) At(now time.Time) *Tx {
+	c := *tx
+	c.now = now
+	return &c
+}
+
+func (db *DB) wrap(g *gorm.DB) *Tx { return &Tx{g: g, dialect: db.Dialect, now: db.Now()} }
+
+// InTx runs fn in one transaction on ctx: committed when fn returns nil,
+// rolled back otherwise. The scope keys the transaction touched (NoteKeys)
+// are announced when it commits: on Postgres by pg_notify inside it, on
+// SQLite to the OnCommit function after it.
+func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	pending := &pendingKeys{}
-	ctx = context.WithValue(ctx, pendingKey{}, pending)
 	var keys []string
-	err := db.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := db.Gorm.WithContext(ctx).Transaction(func(g *gorm.DB) error {
+		tx := db.wrap(g)
+		tx.pending = pending
 		if err := fn(tx); err != nil {
 			return err
 		}
@@ -262,11 +309,88 @@ func (db *DB) Tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 }
 
 // ReadTx runs fn on a consistent snapshot where the dialect offers one cheaply.
-func (db *DB) ReadTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+func (db *DB) ReadTx(ctx context.Context, fn func(tx *Tx) error) error {
 	if db.Dialect == Postgres {
-		return db.Gorm.WithContext(ctx).Transaction(fn, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+		return db.Gorm.WithContext(ctx).Transaction(func(g *gorm.DB) error { return fn(db.wrap(g)) },
+			&sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
 	}
 	// SQLite transactions are immediate (they take the write lock); a read runs
 	// without one and relies on WAL for per-statement consistency.
-	return fn(db.Gorm.WithContext(ctx))
+	return fn(db.wrap(db.Gorm.WithContext(ctx)))
+}
+
+// Autocommit returns a Tx whose statements each commit on their own, for a
+// single read or write that needs no transaction around it (the bearer check
+// on every request, a device's last-pull stamp): no BEGIN and COMMIT round
+// trips.
+func (db *DB) Autocommit(ctx context.Context) *Tx { return db.wrap(db.Gorm.WithContext(ctx)) }
+
+// SavePoint marks a point of the transaction that RollbackTo returns to: push
+// applies each mutation after one, so a rejected mutation leaves nothing.
+func (tx *Tx) SavePoint(name string) error {
+	if err := tx.g.SavePoint(name).Error; err != nil {
+		return fmt.Errorf("savepoint: %w", err)
+	}
+	return nil
+}
+
+// RollbackTo undoes everything tx did since SavePoint(name).
+func (tx *Tx) RollbackTo(name string) error {
+	if err := tx.g.RollbackTo(name).Error; err != nil {
+		return fmt.Errorf("rollback to savepoint: %w", err)
+	}
+	return nil
+}
+
+// CommitWithoutFlush lets this transaction commit without waiting for its WAL
+// flush (Postgres synchronous_commit off, for this transaction only): a crash
+// may lose it, so only writes that can afford that (last-pull stamps) use it.
+// Nothing to do on SQLite.
+func (tx *Tx) CommitWithoutFlush() error {
+	if tx.dialect != Postgres {
+		return nil
+	}
+	if err := tx.g.Exec("SET LOCAL synchronous_commit = off").Error; err != nil {
+		return fmt.Errorf("commit without flush: %w", err)
+	}
+	return nil
+}
+
+// BeginTx starts a transaction the caller ends with Commit or Rollback, for
+// the rare caller that must hold one open across other work (tests that force
+// an interleaving); everything else uses InTx.
+func (db *DB) BeginTx(ctx context.Context) (*Tx, error) {
+	g := db.Gorm.WithContext(ctx).Begin()
+	if g.Error != nil {
+		return nil, fmt.Errorf("begin: %w", g.Error)
+	}
+	return db.wrap(g), nil
+}
+
+// Commit commits a transaction from BeginTx.
+func (tx *Tx) Commit() error { return tx.g.Commit().Error }
+
+// Rollback rolls back a transaction from BeginTx; after Commit it does nothing.
+func (tx *Tx) Rollback() error { return tx.g.Rollback().Error }
+
+// Query runs a read-only statement written outside store and scans its rows
+// into dest (a pointer to a slice of structs, or to one value). It is how
+// reports, the second storage package, runs its own SQL on a Tx. Parameters
+// may be positional (?) or named (@name with sql.Named): a statement with more
+// than a couple of parameters should name them.
+func (tx *Tx) Query(dest any, query string, args ...any) error {
+	return tx.g.Raw(query, args...).Scan(dest).Error
+}
+
+// WorkMem raises the memory Postgres may give each sort and hash of this
+// transaction's statements (SET LOCAL work_mem), for a report that groups
+// more than the default fits. Nothing to do on SQLite.
+func (tx *Tx) WorkMem(size string) error {
+	if tx.dialect != Postgres {
+		return nil
+	}
+	if err := tx.g.Exec("SET LOCAL work_mem = '" + size + "'").Error; err != nil {
+		return fmt.Errorf("work_mem: %w", err)
+	}
+	return nil
 }

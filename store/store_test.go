@@ -9,7 +9,6 @@ import (
 	"github.com/fieldsync/fieldsync/internal/testdb"
 	"github.com/fieldsync/fieldsync/store"
 	"github.com/google/uuid"
-	"gorm.io/gorm"
 )
 
 func entries(t *testing.T, db *store.DB, rowID string) []string {
@@ -38,33 +37,33 @@ func TestLogChange_AccountMoveRelogsHistory(t *testing.T) {
 		rep := uuid.NewString()
 		acc := domain.Account{ID: uuid.NewString(), Name: "Acme", TerritoryID: t1, Class: "A", Status: "active"}
 		visit := domain.Visit{ID: uuid.NewString(), AccountID: acc.ID, RepID: rep, Status: "planned", PlannedAt: now}
-		err := db.Tx(ctx, func(tx *gorm.DB) error {
+		err := db.InTx(ctx, func(tx *store.Tx) error {
 			for _, id := range []string{t1, t2} {
-				if _, err := store.CreateTerritory(tx, now, domain.Territory{ID: id, Name: "T"}); err != nil {
+				if _, err := store.CreateTerritory(tx, domain.Territory{ID: id, Name: "T"}); err != nil {
 					return err
 				}
 			}
-			if _, err := store.CreateUser(tx, now, store.UserRecord{User: domain.User{ID: rep, Name: "R", Role: domain.RoleRep, TerritoryIDs: []string{t1}}, Email: "r@x.io", PasswordHash: "x"}); err != nil {
+			if _, err := store.CreateUser(tx, store.UserRecord{User: domain.User{ID: rep, Name: "R", Role: domain.RoleRep, TerritoryIDs: []string{t1}}, Email: "r@x.io", PasswordHash: "x"}); err != nil {
 				return err
 			}
-			a, err := store.CreateAccount(tx, now, acc)
+			a, err := store.CreateAccount(tx, acc)
 			if err != nil {
 				return err
 			}
-			_, err = store.CreateVisit(tx, now, a, visit)
+			_, err = store.CreateVisit(tx, a, visit)
 			return err
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		err = db.Tx(ctx, func(tx *gorm.DB) error {
+		err = db.InTx(ctx, func(tx *store.Tx) error {
 			old, fv, err := store.GetAccount(tx, acc.ID, true)
 			if err != nil {
 				return err
 			}
 			moved := old
 			moved.TerritoryID = t2
-			got, err := store.UpdateAccount(tx, now, old, fv, moved)
+			got, err := store.UpdateAccount(tx, old, fv, moved)
 			if got.Version != 2 {
 				t.Errorf("version = %d, want 2", got.Version)
 			}
@@ -87,7 +86,7 @@ func TestNextOrderNumber_Unique(t *testing.T) {
 	testdb.Dialects(t, func(t *testing.T, db *store.DB) {
 		seen := map[string]bool{}
 		for i := 0; i < 3; i++ {
-			err := db.Tx(context.Background(), func(tx *gorm.DB) error {
+			err := db.InTx(context.Background(), func(tx *store.Tx) error {
 				n, err := store.NextOrderNumber(tx)
 				if seen[n] {
 					t.Errorf("number %s handed out twice", n)

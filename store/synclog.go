@@ -56,7 +56,7 @@ type logRow struct {
 // every such transaction has finished, so no entry can later appear behind the
 // returned positions. tx should be a repeatable-read transaction so the rows read
 // afterwards come from the same snapshot.
-func (db *DB) ReadLog(tx *gorm.DB, q LogQuery) ([]ChangeEntry, error) {
+func ReadLog(tx *Tx, q LogQuery) ([]ChangeEntry, error) {
 	if !q.All && len(q.Keys) == 0 {
 		return nil, nil
 	}
@@ -64,11 +64,11 @@ func (db *DB) ReadLog(tx *gorm.DB, q LogQuery) ([]ChangeEntry, error) {
 	var err error
 	switch {
 	case q.All || q.NaiveSeq:
-		err = db.logScan(tx, q).Scan(&rows).Error
-	case db.Dialect == Postgres:
-		err = db.readLogPerKeyPostgres(tx, q, &rows)
+		err = logScan(tx, q).Scan(&rows).Error
+	case tx.dialect == Postgres:
+		err = readLogPerKeyPostgres(tx, q, &rows)
 	default:
-		err = db.readLogPerKeySQLite(tx, q, &rows)
+		err = readLogPerKeySQLite(tx, q, &rows)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read change log: %w", err)
@@ -86,13 +86,13 @@ const logColumns = "seq, %s AS xid_text, tbl, row_id, scope_key, op, reason, ver
 
 // logScan is the plain form: one range over the (xid, seq) order, filtered. It
 // serves organisation-wide scopes, whose filter keeps almost every entry.
-func (db *DB) logScan(tx *gorm.DB, q LogQuery) *gorm.DB {
+func logScan(tx *Tx, q LogQuery) *gorm.DB {
 	xidCol := "0"
-	if db.Dialect == Postgres {
+	if tx.dialect == Postgres {
 		xidCol = "xid::text"
 	}
-	s := tx.Table("change_log").Select(fmt.Sprintf(logColumns, xidCol))
-	s = db.logBounds(s, q, "")
+	s := tx.g.Table("change_log").Select(fmt.Sprintf(logColumns, xidCol))
+	s = logBounds(tx.dialect, s, q, "")
 	if !q.All {
 		s = s.Where("scope_key IN ?", q.Keys)
 	}
@@ -106,11 +106,11 @@ func (db *DB) logScan(tx *gorm.DB, q LogQuery) *gorm.DB {
 
 // logBounds adds the position bounds and filters shared by both forms; col is
 // the table alias prefix ("c." or "").
-func (db *DB) logBounds(s *gorm.DB, q LogQuery, col string) *gorm.DB {
+func logBounds(d Dialect, s *gorm.DB, q LogQuery, col string) *gorm.DB {
 	switch {
 	case q.NaiveSeq:
 		s = s.Where(col+"seq > ?", q.After.Seq)
-	case db.Dialect == Postgres:
+	case d == Postgres:
 		s = s.Where("("+col+"xid, "+col+"seq) > (?::xid8, ?)", strconv.FormatUint(q.After.Xid, 10), q.After.Seq)
 		if q.Bound > 0 {
 			s = s.Where(col+"xid < ?::xid8", strconv.FormatUint(q.Bound, 10))
@@ -141,10 +141,10 @@ func (db *DB) logBounds(s *gorm.DB, q LogQuery, col string) *gorm.DB {
 // walk stopping after Limit entries, and merges the walks. A single
 // "scope_key IN (...)" scan would instead collect every remaining entry of the
 // scope and sort it on every page, which makes an initial sync quadratic.
-func (db *DB) readLogPerKeyPostgres(tx *gorm.DB, q LogQuery, rows *[]logRow) error {
-	inner := db.logBounds(tx.Table("change_log c").Select("c.seq, c.xid, c.tbl, c.row_id, c.scope_key, c.op, c.reason, c.version").
+func readLogPerKeyPostgres(tx *Tx, q LogQuery, rows *[]logRow) error {
+	inner := logBounds(tx.dialect, tx.g.Table("change_log c").Select("c.seq, c.xid, c.tbl, c.row_id, c.scope_key, c.op, c.reason, c.version").
 		Where("c.scope_key = k.key"), q, "c.").Order("c.xid, c.seq").Limit(q.Limit)
-	return tx.Raw(`SELECT e.seq, e.xid::text AS xid_text, e.tbl, e.row_id, e.scope_key, e.op, e.reason, e.version
+	return tx.g.Raw(`SELECT e.seq, e.xid::text AS xid_text, e.tbl, e.row_id, e.scope_key, e.op, e.reason, e.version
 		FROM unnest(?::text[]) AS k(key) CROSS JOIN LATERAL (?) e
 		ORDER BY e.xid, e.seq LIMIT ?`, pgTextArray(q.Keys), inner, q.Limit).Scan(rows).Error
 }
@@ -180,13 +180,13 @@ func pgTextArray(ss []string) string {
 
 // readLogPerKeySQLite is the same merge as a UNION ALL of one bounded index walk
 // per key.
-func (db *DB) readLogPerKeySQLite(tx *gorm.DB, q LogQuery, rows *[]logRow) error {
+func readLogPerKeySQLite(tx *Tx, q LogQuery, rows *[]logRow) error {
 	parts := make([]string, len(q.Keys))
 	args := make([]any, len(q.Keys))
 	for i, k := range q.Keys {
 		qk := q
 		qk.Keys = []string{k}
-		stmt := db.logScan(tx.Session(&gorm.Session{DryRun: true, NewDB: true}), qk).Find(&[]logRow{}).Statement
+		stmt := logScan(&Tx{g: tx.g.Session(&gorm.Session{DryRun: true, NewDB: true}), dialect: tx.dialect}, qk).Find(&[]logRow{}).Statement
 		parts[i] = "SELECT * FROM (" + stmt.SQL.String() + ")"
 		args[i] = stmt.Vars
 	}
@@ -195,18 +195,18 @@ func (db *DB) readLogPerKeySQLite(tx *gorm.DB, q LogQuery, rows *[]logRow) error
 		flat = append(flat, a.([]any)...)
 	}
 	sql := strings.Join(parts, " UNION ALL ") + " ORDER BY xid_text, seq LIMIT ?"
-	return tx.Raw(sql, append(flat, q.Limit)...).Scan(rows).Error
+	return tx.g.Raw(sql, append(flat, q.Limit)...).Scan(rows).Error
 }
 
 // PullBound returns the xid below which every transaction that could write to
 // this database has finished (see migration 00002). It must run before the
 // pull's snapshot is taken, outside its transaction. SQLite needs no bound: 0.
-func (db *DB) PullBound(tx *gorm.DB) (uint64, error) {
-	if db.Dialect != Postgres {
+func PullBound(tx *Tx) (uint64, error) {
+	if tx.dialect != Postgres {
 		return 0, nil
 	}
 	var s string
-	if err := tx.Raw("SELECT fieldsync_pull_bound()").Scan(&s).Error; err != nil {
+	if err := tx.g.Raw("SELECT fieldsync_pull_bound()").Scan(&s).Error; err != nil {
 		return 0, fmt.Errorf("pull bound: %w", err)
 	}
 	b, err := strconv.ParseUint(s, 10, 64)
@@ -221,12 +221,12 @@ func (e ChangeEntry) Pos() Pos { return Pos{Xid: e.Xid, Seq: e.Seq} }
 
 // Horizon returns the compaction horizon: cursors at or before it may have missed
 // a compacted tombstone and must reset.
-func Horizon(tx *gorm.DB) (Pos, error) {
+func Horizon(tx *Tx) (Pos, error) {
 	var h struct {
 		Xid int64
 		Seq int64
 	}
-	if err := tx.Table("sync_horizon").Where("id = 1").Take(&h).Error; err != nil {
+	if err := tx.g.Table("sync_horizon").Where("id = 1").Take(&h).Error; err != nil {
 		return Pos{}, fmt.Errorf("read sync horizon: %w", err)
 	}
 	return Pos{Xid: uint64(h.Xid), Seq: h.Seq}, nil
@@ -235,17 +235,17 @@ func Horizon(tx *gorm.DB) (Pos, error) {
 // Compact deletes tombstones older than before and moves the horizon past the
 // newest one deleted, so cursors that could have missed one get a reset. It
 // returns how many entries it removed.
-func (db *DB) Compact(tx *gorm.DB, before time.Time) (int64, error) {
+func Compact(tx *Tx, before time.Time) (int64, error) {
 	xidCol := "0"
-	if db.Dialect == Postgres {
+	if tx.dialect == Postgres {
 		xidCol = "xid::text"
 	}
 	var newest struct {
 		XidText string
 		Seq     int64
 	}
-	q := tx.Table("change_log").Select(xidCol+" AS xid_text, seq").Where("op = ? AND created_at < ?", OpDelete, before)
-	if db.Dialect == Postgres {
+	q := tx.g.Table("change_log").Select(xidCol+" AS xid_text, seq").Where("op = ? AND created_at < ?", OpDelete, before)
+	if tx.dialect == Postgres {
 		q = q.Order("xid DESC, seq DESC")
 	} else {
 		q = q.Order("seq DESC")
@@ -256,12 +256,12 @@ func (db *DB) Compact(tx *gorm.DB, before time.Time) (int64, error) {
 	if newest.Seq == 0 {
 		return 0, nil
 	}
-	res := tx.Where("op = ? AND created_at < ?", OpDelete, before).Delete(&ChangeEntry{})
+	res := tx.g.Where("op = ? AND created_at < ?", OpDelete, before).Delete(&ChangeEntry{})
 	if res.Error != nil {
 		return 0, fmt.Errorf("compact change log: %w", res.Error)
 	}
 	xid, _ := strconv.ParseInt(newest.XidText, 10, 64)
-	if err := tx.Exec("UPDATE sync_horizon SET xid = ?, seq = ? WHERE id = 1 AND (xid < ? OR (xid = ? AND seq < ?))",
+	if err := tx.g.Exec("UPDATE sync_horizon SET xid = ?, seq = ? WHERE id = 1 AND (xid < ? OR (xid = ? AND seq < ?))",
 		xid, newest.Seq, xid, xid, newest.Seq).Error; err != nil {
 		return 0, fmt.Errorf("move sync horizon: %w", err)
 	}
@@ -288,9 +288,9 @@ type storedScope struct {
 
 // FindScopeID returns the id of the stored snapshot of s for userID, if any. It
 // only reads, so a pull can call it inside its read-only snapshot.
-func FindScopeID(tx *gorm.DB, userID string, s domain.Scope) (int64, bool, error) {
+func FindScopeID(tx *Tx, userID string, s domain.Scope) (int64, bool, error) {
 	var ids []int64
-	if err := tx.Model(&scopeRow{}).Where("user_id = ? AND fingerprint = ?", userID, s.Fingerprint()).
+	if err := tx.g.Model(&scopeRow{}).Where("user_id = ? AND fingerprint = ?", userID, s.Fingerprint()).
 		Limit(1).Pluck("id", &ids).Error; err != nil {
 		return 0, false, fmt.Errorf("find scope snapshot: %w", err)
 	}
@@ -302,10 +302,10 @@ func FindScopeID(tx *gorm.DB, userID string, s domain.Scope) (int64, bool, error
 
 // ScopeID returns the id of the stored snapshot of s for userID, storing it first
 // if it is new.
-func ScopeID(tx *gorm.DB, now time.Time, userID string, s domain.Scope) (int64, error) {
+func ScopeID(tx *Tx, userID string, s domain.Scope) (int64, error) {
 	fp := s.Fingerprint()
 	var r scopeRow
-	err := tx.Where("user_id = ? AND fingerprint = ?", userID, fp).Take(&r).Error
+	err := tx.g.Where("user_id = ? AND fingerprint = ?", userID, fp).Take(&r).Error
 	if err == nil {
 		return r.ID, nil
 	}
@@ -313,12 +313,12 @@ func ScopeID(tx *gorm.DB, now time.Time, userID string, s domain.Scope) (int64, 
 		return 0, fmt.Errorf("find scope snapshot: %w", err)
 	}
 	b, _ := json.Marshal(storedScope{All: s.All, Keys: s.Keys, Tables: s.Tables}) // plain slices always marshal
-	r = scopeRow{UserID: userID, Fingerprint: fp, Scope: string(b), CreatedAt: now}
-	if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&r).Error; err != nil {
+	r = scopeRow{UserID: userID, Fingerprint: fp, Scope: string(b), CreatedAt: tx.now}
+	if err := tx.g.Clauses(clause.OnConflict{DoNothing: true}).Create(&r).Error; err != nil {
 		return 0, fmt.Errorf("store scope snapshot: %w", err)
 	}
 	if r.ID == 0 { // lost a race with a concurrent pull of the same user
-		if err := tx.Where("user_id = ? AND fingerprint = ?", userID, fp).Take(&r).Error; err != nil {
+		if err := tx.g.Where("user_id = ? AND fingerprint = ?", userID, fp).Take(&r).Error; err != nil {
 			return 0, fmt.Errorf("find scope snapshot: %w", err)
 		}
 	}
@@ -327,9 +327,9 @@ func ScopeID(tx *gorm.DB, now time.Time, userID string, s domain.Scope) (int64, 
 
 // LoadScope returns the snapshot id of userID, or found=false when it does not
 // exist or belongs to another user.
-func LoadScope(tx *gorm.DB, userID string, id int64) (domain.Scope, bool, error) {
+func LoadScope(tx *Tx, userID string, id int64) (domain.Scope, bool, error) {
 	var r scopeRow
-	err := tx.Where("id = ? AND user_id = ?", id, userID).Take(&r).Error
+	err := tx.g.Where("id = ? AND user_id = ?", id, userID).Take(&r).Error
 	if err == gorm.ErrRecordNotFound {
 		return domain.Scope{}, false, nil
 	}
@@ -346,12 +346,12 @@ func LoadScope(tx *gorm.DB, userID string, id int64) (domain.Scope, bool, error)
 // OldestWriteAge is how long the oldest transaction holding an xid in this
 // database has been open: on Postgres it holds back every pull's bound, so
 // operators should see it. Zero on SQLite, or with no such transaction.
-func (db *DB) OldestWriteAge(tx *gorm.DB) (float64, error) {
-	if db.Dialect != Postgres {
+func OldestWriteAge(tx *Tx) (float64, error) {
+	if tx.dialect != Postgres {
 		return 0, nil
 	}
 	var secs float64
-	err := tx.Raw(`SELECT COALESCE(EXTRACT(EPOCH FROM now() - min(xact_start)), 0)::float8
+	err := tx.g.Raw(`SELECT COALESCE(EXTRACT(EPOCH FROM now() - min(xact_start)), 0)::float8
 		FROM pg_stat_activity WHERE datname = current_database() AND backend_xid IS NOT NULL`).Scan(&secs).Error
 	if err != nil {
 		return 0, fmt.Errorf("oldest write transaction: %w", err)

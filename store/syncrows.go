@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/fieldsync/fieldsync/domain"
-	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 )
 
@@ -22,7 +21,7 @@ type CurrentRow struct {
 // of rows that no longer exist are absent from the result. It is the hot path of
 // every pull, so it scans columns explicitly instead of through the ORM's
 // reflection, and passes the ids as one array parameter on Postgres.
-func FetchRows(tx *gorm.DB, table string, ids []string) (map[string]CurrentRow, error) {
+func FetchRows(tx *Tx, table string, ids []string) (map[string]CurrentRow, error) {
 	out := make(map[string]CurrentRow, len(ids))
 	if len(ids) == 0 {
 		return out, nil
@@ -41,7 +40,7 @@ func FetchRows(tx *gorm.DB, table string, ids []string) (map[string]CurrentRow, 
 		}
 	}
 	where, arg := idFilter(tx, ids)
-	rows, err := tx.Raw("SELECT "+f.columns+" FROM "+table+" WHERE "+where, arg).Rows()
+	rows, err := tx.g.Raw("SELECT "+f.columns+" FROM "+table+" WHERE "+where, arg).Rows()
 	if err != nil {
 		return nil, fmt.Errorf("fetch %s: %w", table, err)
 	}
@@ -89,7 +88,7 @@ func FetchRows(tx *gorm.DB, table string, ids []string) (map[string]CurrentRow, 
 }
 
 // accountKeys returns the scope keys of the accounts referenced by dependents.
-func accountKeys(tx *gorm.DB, deps map[string]string) (map[string][]string, error) {
+func accountKeys(tx *Tx, deps map[string]string) (map[string][]string, error) {
 	seen := map[string]bool{}
 	ids := make([]string, 0, len(deps))
 	for _, a := range deps {
@@ -99,7 +98,7 @@ func accountKeys(tx *gorm.DB, deps map[string]string) (map[string][]string, erro
 		}
 	}
 	where, arg := idFilter(tx, ids)
-	rows, err := tx.Raw("SELECT id, territory_id, owner_id FROM accounts WHERE "+where, arg).Rows()
+	rows, err := tx.g.Raw("SELECT id, territory_id, owner_id FROM accounts WHERE "+where, arg).Rows()
 	if err != nil {
 		return nil, err
 	}
@@ -117,9 +116,9 @@ func accountKeys(tx *gorm.DB, deps map[string]string) (map[string][]string, erro
 }
 
 // userTerritories returns the territory ids of each of the users, sorted.
-func userTerritories(tx *gorm.DB, ids []string) (map[string][]string, error) {
+func userTerritories(tx *Tx, ids []string) (map[string][]string, error) {
 	var links []userTerritoryRow
-	if err := tx.Where("user_id IN ?", ids).Order("territory_id").Find(&links).Error; err != nil {
+	if err := tx.g.Where("user_id IN ?", ids).Order("territory_id").Find(&links).Error; err != nil {
 		return nil, fmt.Errorf("fetch users: %w", err)
 	}
 	out := map[string][]string{}
@@ -131,8 +130,8 @@ func userTerritories(tx *gorm.DB, ids []string) (map[string][]string, error) {
 
 // idFilter matches ids: one array parameter on Postgres (a short statement
 // however many ids), an IN list on SQLite.
-func idFilter(tx *gorm.DB, ids []string) (string, any) {
-	if tx.Dialector.Name() == "postgres" {
+func idFilter(tx *Tx, ids []string) (string, any) {
+	if tx.dialect == Postgres {
 		return "id = ANY(?::uuid[])", pgTextArray(ids)
 	}
 	return "id IN ?", ids
@@ -242,13 +241,13 @@ func (pushResultRow) TableName() string { return "push_results" }
 
 // PushResults returns the stored results of the given mutation ids of a device,
 // keyed by mutation id.
-func PushResults(tx *gorm.DB, userID, deviceID string, mutationIDs []string) (map[string]json.RawMessage, error) {
+func PushResults(tx *Tx, userID, deviceID string, mutationIDs []string) (map[string]json.RawMessage, error) {
 	out := map[string]json.RawMessage{}
 	if len(mutationIDs) == 0 {
 		return out, nil
 	}
 	var rows []pushResultRow
-	if err := tx.Where("user_id = ? AND device_id = ? AND mutation_id IN ?", userID, deviceID, mutationIDs).
+	if err := tx.g.Where("user_id = ? AND device_id = ? AND mutation_id IN ?", userID, deviceID, mutationIDs).
 		Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("read push results: %w", err)
 	}
@@ -265,15 +264,15 @@ type PushResult struct {
 }
 
 // SavePushResults records the results of a request's mutations for replays.
-func SavePushResults(tx *gorm.DB, now time.Time, userID, deviceID string, results []PushResult) error {
+func SavePushResults(tx *Tx, userID, deviceID string, results []PushResult) error {
 	if len(results) == 0 {
 		return nil
 	}
 	rows := make([]pushResultRow, len(results))
 	for i, r := range results {
-		rows[i] = pushResultRow{UserID: userID, DeviceID: deviceID, MutationID: r.MutationID, Result: string(r.Result), CreatedAt: now}
+		rows[i] = pushResultRow{UserID: userID, DeviceID: deviceID, MutationID: r.MutationID, Result: string(r.Result), CreatedAt: tx.now}
 	}
-	if err := tx.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(&rows, 500).Error; err != nil {
+	if err := tx.g.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(&rows, 500).Error; err != nil {
 		return fmt.Errorf("save push results: %w", err)
 	}
 	return nil
@@ -281,7 +280,7 @@ func SavePushResults(tx *gorm.DB, now time.Time, userID, deviceID string, result
 
 // ExistingIDs returns which of ids exist in table. Push asks once per request,
 // so a batch of creates does not cost a lookup per row.
-func ExistingIDs(tx *gorm.DB, table string, ids []string) (map[string]bool, error) {
+func ExistingIDs(tx *Tx, table string, ids []string) (map[string]bool, error) {
 	out := make(map[string]bool, len(ids))
 	if len(ids) == 0 {
 		return out, nil
@@ -291,7 +290,7 @@ func ExistingIDs(tx *gorm.DB, table string, ids []string) (map[string]bool, erro
 	}
 	where, arg := idFilter(tx, ids)
 	var found []string
-	if err := tx.Raw("SELECT id FROM "+table+" WHERE "+where, arg).Scan(&found).Error; err != nil {
+	if err := tx.g.Raw("SELECT id FROM "+table+" WHERE "+where, arg).Scan(&found).Error; err != nil {
 		return nil, fmt.Errorf("existing %s: %w", table, err)
 	}
 	for _, id := range found {

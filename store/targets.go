@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/fieldsync/fieldsync/domain"
-	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 )
 
@@ -57,11 +56,11 @@ func (targetHistoryRow) TableName() string { return "target_history" }
 // nothing (no new version, no history entry). created tells a create from a
 // change. t.ID is used only when the target is created.
 func (db *DB) SetTarget(ctx context.Context, actorID string, t domain.Target) (out domain.Target, created bool, err error) {
-	err = db.Tx(ctx, func(tx *gorm.DB) error {
+	err = db.InTx(ctx, func(tx *Tx) error {
 		if err := checkTargetSubject(tx, t); err != nil {
 			return err
 		}
-		now := db.Now()
+		now := tx.now
 		cur, found, err := lockTarget(tx, t.Subject(), t.Period)
 		if err != nil {
 			return err
@@ -72,13 +71,13 @@ func (db *DB) SetTarget(ctx context.Context, actorID string, t domain.Target) (o
 				Visits: t.Visits, NewAccounts: t.NewAccounts, UpdatedBy: actorID, Version: 1, UpdatedAt: now}
 			// A concurrent create of the same subject and period inserts nothing
 			// here; the row it made is then locked and changed like any other.
-			res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&r)
+			res := tx.g.Clauses(clause.OnConflict{DoNothing: true}).Create(&r)
 			if res.Error != nil {
 				return fmt.Errorf("create target: %w", res.Error)
 			}
 			if res.RowsAffected == 1 {
 				out, created = r.domain(), true
-				return recordTarget(tx, now, r, nil)
+				return recordTarget(tx, r, nil)
 			}
 			if cur, found, err = lockTarget(tx, t.Subject(), t.Period); err != nil {
 				return err
@@ -93,13 +92,13 @@ func (db *DB) SetTarget(ctx context.Context, actorID string, t domain.Target) (o
 		old := cur
 		cur.RevenueCents, cur.Visits, cur.NewAccounts = t.RevenueCents, t.Visits, t.NewAccounts
 		cur.UpdatedBy, cur.Version, cur.UpdatedAt = actorID, cur.Version+1, now
-		if err := tx.Model(&targetRow{}).Where("id = ?", cur.ID).Updates(map[string]any{
+		if err := tx.g.Model(&targetRow{}).Where("id = ?", cur.ID).Updates(map[string]any{
 			"revenue_cents": cur.RevenueCents, "visits": cur.Visits, "new_accounts": cur.NewAccounts,
 			"updated_by": cur.UpdatedBy, "version": cur.Version, "updated_at": cur.UpdatedAt}).Error; err != nil {
 			return fmt.Errorf("change target %s: %w", cur.ID, err)
 		}
 		out = cur.domain()
-		return recordTarget(tx, now, cur, &old)
+		return recordTarget(tx, cur, &old)
 	})
 	return out, created, err
 }
@@ -107,10 +106,10 @@ func (db *DB) SetTarget(ctx context.Context, actorID string, t domain.Target) (o
 func eqInt(a, b *int64) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
 
 // lockTarget reads the target of a subject and period, locked to commit.
-func lockTarget(tx *gorm.DB, subject, period string) (targetRow, bool, error) {
+func lockTarget(tx *Tx, subject, period string) (targetRow, bool, error) {
 	var rows []targetRow
-	q := tx.Where("subject = ? AND period = ?", subject, period)
-	if tx.Dialector.Name() == "postgres" {
+	q := tx.g.Where("subject = ? AND period = ?", subject, period)
+	if tx.dialect == Postgres {
 		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
 	}
 	if err := q.Find(&rows).Error; err != nil {
@@ -124,25 +123,25 @@ func lockTarget(tx *gorm.DB, subject, period string) (targetRow, bool, error) {
 
 // recordTarget appends the history entry of a create (old nil) or change and
 // logs the row for the devices that see it.
-func recordTarget(tx *gorm.DB, now time.Time, r targetRow, old *targetRow) error {
-	h := targetHistoryRow{TargetID: r.ID, Version: r.Version, ChangedBy: r.UpdatedBy, ChangedAt: now,
+func recordTarget(tx *Tx, r targetRow, old *targetRow) error {
+	h := targetHistoryRow{TargetID: r.ID, Version: r.Version, ChangedBy: r.UpdatedBy, ChangedAt: tx.now,
 		NewRevenueCents: r.RevenueCents, NewVisits: r.Visits, NewNewAccounts: r.NewAccounts}
 	if old != nil {
 		h.OldRevenueCents, h.OldVisits, h.OldNewAccounts = &old.RevenueCents, old.Visits, old.NewAccounts
 	}
-	if err := tx.Create(&h).Error; err != nil {
+	if err := tx.g.Create(&h).Error; err != nil {
 		return fmt.Errorf("target history of %s: %w", r.ID, err)
 	}
-	return LogChange(tx, now, Change{Table: domain.TableTargets, RowID: r.ID, Version: r.Version,
+	return LogChange(tx, Change{Table: domain.TableTargets, RowID: r.ID, Version: r.Version,
 		Keys: domain.TargetKeys(r.domain()), Created: old == nil})
 }
 
 // checkTargetSubject answers a field error when the territory or rep a target
 // names does not exist, or the user is not a rep.
-func checkTargetSubject(tx *gorm.DB, t domain.Target) error {
+func checkTargetSubject(tx *Tx, t domain.Target) error {
 	if t.TerritoryID != nil {
 		var n int64
-		if err := tx.Model(&territoryRow{}).Where("id = ?", *t.TerritoryID).Count(&n).Error; err != nil {
+		if err := tx.g.Model(&territoryRow{}).Where("id = ?", *t.TerritoryID).Count(&n).Error; err != nil {
 			return fmt.Errorf("check target territory: %w", err)
 		}
 		if n == 0 {
@@ -151,7 +150,7 @@ func checkTargetSubject(tx *gorm.DB, t domain.Target) error {
 	}
 	if t.RepID != nil {
 		var roles []string
-		if err := tx.Model(&userRow{}).Where("id = ?", *t.RepID).Pluck("role", &roles).Error; err != nil {
+		if err := tx.g.Model(&userRow{}).Where("id = ?", *t.RepID).Pluck("role", &roles).Error; err != nil {
 			return fmt.Errorf("check target rep: %w", err)
 		}
 		if len(roles) == 0 || roles[0] != string(domain.RoleRep) {
@@ -242,7 +241,7 @@ func (db *DB) TargetHistory(ctx context.Context, territories []string, id string
 // UserSubtree returns the territories the one visibility rule gives a user
 // whose reach is a subtree (a manager's), sorted.
 func (db *DB) UserSubtree(ctx context.Context, userID string) ([]string, error) {
-	v, err := LoadVisibility(db.Gorm.WithContext(ctx), VisibilityQuery{UserID: userID})
+	v, err := LoadVisibility(db.Autocommit(ctx), VisibilityQuery{UserID: userID})
 	if err != nil {
 		return nil, err
 	}

@@ -4,13 +4,12 @@ import (
 	"fmt"
 
 	"github.com/fieldsync/fieldsync/domain"
-	"gorm.io/gorm"
 )
 
 // ListTerritories returns up to limit territories with ids after the given one
 // ("" for the first page), in id order.
-func ListTerritories(tx *gorm.DB, after string, limit int) ([]domain.Territory, error) {
-	q := tx.Order("id").Limit(limit)
+func ListTerritories(tx *Tx, after string, limit int) ([]domain.Territory, error) {
+	q := tx.g.Order("id").Limit(limit)
 	if after != "" {
 		q = q.Where("id > ?", after)
 	}
@@ -23,4 +22,13 @@ func ListTerritories(tx *gorm.DB, after string, limit int) ([]domain.Territory, 
 		out[i] = r.domain()
 	}
 	return out, nil
+}
+
+// CountTerritories counts the territories: none means an empty organisation.
+func CountTerritories(tx *Tx) (int64, error) {
+	var n int64
+	if err := tx.g.Table("territories").Count(&n).Error; err != nil {
+		return 0, fmt.Errorf("count territories: %w", err)
+	}
+	return n, nil
 }

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/fieldsync/fieldsync/domain"
-	"gorm.io/gorm"
 )
 
 // UserRecord is a user with the fields that never sync: email and password hash.
@@ -36,7 +35,7 @@ func (r userRow) record(territories []string) UserRecord {
 // NormalizeEmail is the one form of an email address the store keeps and looks up.
 func NormalizeEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
 
-func GetUser(tx *gorm.DB, id string, forUpdate bool) (UserRecord, error) {
+func GetUser(tx *Tx, id string, forUpdate bool) (UserRecord, error) {
 	var r userRow
 	if err := lock(tx, forUpdate).Where("id = ?", id).Take(&r).Error; err != nil {
 		return UserRecord{}, Translate(err, "user")
@@ -48,9 +47,9 @@ func GetUser(tx *gorm.DB, id string, forUpdate bool) (UserRecord, error) {
 	return r.record(ts), nil
 }
 
-func GetUserByEmail(tx *gorm.DB, email string) (UserRecord, error) {
+func GetUserByEmail(tx *Tx, email string) (UserRecord, error) {
 	var r userRow
-	if err := tx.Where("email = ?", NormalizeEmail(email)).Take(&r).Error; err != nil {
+	if err := tx.g.Where("email = ?", NormalizeEmail(email)).Take(&r).Error; err != nil {
 		return UserRecord{}, Translate(err, "user")
 	}
 	ts, err := UserTerritories(tx, r.ID)
@@ -61,9 +60,9 @@ func GetUserByEmail(tx *gorm.DB, email string) (UserRecord, error) {
 }
 
 // UserTerritories lists the territories assigned to a user, sorted.
-func UserTerritories(tx *gorm.DB, userID string) ([]string, error) {
+func UserTerritories(tx *Tx, userID string) ([]string, error) {
 	var ids []string
-	if err := tx.Model(&userTerritoryRow{}).Where("user_id = ?", userID).Order("territory_id").
+	if err := tx.g.Model(&userTerritoryRow{}).Where("user_id = ?", userID).Order("territory_id").
 		Pluck("territory_id", &ids).Error; err != nil {
 		return nil, fmt.Errorf("territories of user %s: %w", userID, err)
 	}
@@ -71,26 +70,26 @@ func UserTerritories(tx *gorm.DB, userID string) ([]string, error) {
 }
 
 // CreateUser inserts a user with its territories; u.TerritoryIDs must exist.
-func CreateUser(tx *gorm.DB, now time.Time, u UserRecord) (UserRecord, error) {
-	u.Version, u.UpdatedAt, u.CreatedAt = 1, now, now
+func CreateUser(tx *Tx, u UserRecord) (UserRecord, error) {
+	u.Version, u.UpdatedAt, u.CreatedAt = 1, tx.now, tx.now
 	u.Email = NormalizeEmail(u.Email)
 	u.TerritoryIDs = sortedUnique(u.TerritoryIDs)
 	r := userRow{ID: u.ID, Email: u.Email, Name: u.Name, Role: string(u.Role), PasswordHash: u.PasswordHash,
-		Version: 1, CreatedAt: now, UpdatedAt: now}
-	if err := tx.Create(&r).Error; err != nil {
+		Version: 1, CreatedAt: tx.now, UpdatedAt: tx.now}
+	if err := tx.g.Create(&r).Error; err != nil {
 		return u, fmt.Errorf("create user: %w", Translate(err, "user"))
 	}
-	if err := addUserTerritories(tx, now, u.ID, u.TerritoryIDs); err != nil {
+	if err := addUserTerritories(tx, u.ID, u.TerritoryIDs); err != nil {
 		return u, err
 	}
-	return u, LogChange(tx, now, Change{Table: domain.TableUsers, RowID: u.ID, Version: 1,
+	return u, LogChange(tx, Change{Table: domain.TableUsers, RowID: u.ID, Version: 1,
 		Keys: domain.UserRowKeys(u.ID, u.TerritoryIDs), Created: true})
 }
 
 // UpdateUser writes u over old. Replacing the territories closes and opens
 // assignment history; the user's own scope change is noticed by their next pull
 // (the cursor names the scope it was issued for).
-func UpdateUser(tx *gorm.DB, now time.Time, old, u UserRecord) (UserRecord, error) {
+func UpdateUser(tx *Tx, old, u UserRecord) (UserRecord, error) {
 	u.TerritoryIDs = sortedUnique(u.TerritoryIDs)
 	syncedChanged := len(domain.ChangedFields(old.User, u.User)) > 0
 	sameActive := (old.DeactivatedAt == nil) == (u.DeactivatedAt == nil)
@@ -99,7 +98,7 @@ func UpdateUser(tx *gorm.DB, now time.Time, old, u UserRecord) (UserRecord, erro
 	}
 	u.Version, u.UpdatedAt = old.Version, old.UpdatedAt
 	if syncedChanged {
-		u.Version, u.UpdatedAt = old.Version+1, now
+		u.Version, u.UpdatedAt = old.Version+1, tx.now
 	}
 	r := userRow{ID: u.ID, Email: old.Email, Name: u.Name, Role: string(u.Role), PasswordHash: u.PasswordHash,
 		Version: u.Version, CreatedAt: old.CreatedAt, UpdatedAt: u.UpdatedAt, DeactivatedAt: u.DeactivatedAt}
@@ -112,22 +111,22 @@ func UpdateUser(tx *gorm.DB, now time.Time, old, u UserRecord) (UserRecord, erro
 	removed := domain.KeyDiff(old.TerritoryIDs, u.TerritoryIDs)
 	added := domain.KeyDiff(u.TerritoryIDs, old.TerritoryIDs)
 	if len(removed) > 0 {
-		if err := tx.Where("user_id = ? AND territory_id IN ?", u.ID, removed).Delete(&userTerritoryRow{}).Error; err != nil {
+		if err := tx.g.Where("user_id = ? AND territory_id IN ?", u.ID, removed).Delete(&userTerritoryRow{}).Error; err != nil {
 			return u, fmt.Errorf("remove territories of user %s: %w", u.ID, err)
 		}
-		if err := tx.Table("user_territory_history").Where("user_id = ? AND territory_id IN ? AND valid_to IS NULL", u.ID, removed).
-			Update("valid_to", now).Error; err != nil {
+		if err := tx.g.Table("user_territory_history").Where("user_id = ? AND territory_id IN ? AND valid_to IS NULL", u.ID, removed).
+			Update("valid_to", tx.now).Error; err != nil {
 			return u, fmt.Errorf("close territory history of user %s: %w", u.ID, err)
 		}
 	}
-	if err := addUserTerritories(tx, now, u.ID, added); err != nil {
+	if err := addUserTerritories(tx, u.ID, added); err != nil {
 		return u, err
 	}
-	return u, LogChange(tx, now, Change{Table: domain.TableUsers, RowID: u.ID, Version: u.Version,
+	return u, LogChange(tx, Change{Table: domain.TableUsers, RowID: u.ID, Version: u.Version,
 		Keys: domain.UserRowKeys(u.ID, u.TerritoryIDs)})
 }
 
-func addUserTerritories(tx *gorm.DB, now time.Time, userID string, ids []string) error {
+func addUserTerritories(tx *Tx, userID string, ids []string) error {
 	if len(ids) == 0 {
 		return nil
 	}
@@ -135,12 +134,12 @@ func addUserTerritories(tx *gorm.DB, now time.Time, userID string, ids []string)
 	hist := make([]map[string]any, len(ids))
 	for i, t := range ids {
 		rows[i] = userTerritoryRow{UserID: userID, TerritoryID: t}
-		hist[i] = map[string]any{"user_id": userID, "territory_id": t, "valid_from": now}
+		hist[i] = map[string]any{"user_id": userID, "territory_id": t, "valid_from": tx.now}
 	}
-	if err := tx.Create(&rows).Error; err != nil {
+	if err := tx.g.Create(&rows).Error; err != nil {
 		return fmt.Errorf("assign territories to user %s: %w", userID, Translate(err, "territory"))
 	}
-	if err := tx.Table("user_territory_history").Create(hist).Error; err != nil {
+	if err := tx.g.Table("user_territory_history").Create(hist).Error; err != nil {
 		return fmt.Errorf("record territory history of user %s: %w", userID, err)
 	}
 	return nil

@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/fieldsync/fieldsync/domain"
-	"gorm.io/gorm"
 )
 
 // VisibilityQuery says whose visibility LoadVisibility resolves and how much
@@ -23,7 +22,7 @@ type VisibilityQuery struct {
 // (their role and territories as stored now, and the territory tree around
 // them), and applies the rule. It is the one way sync, the back office and
 // reports learn what a user sees.
-func LoadVisibility(tx *gorm.DB, q VisibilityQuery) (domain.Visibility, error) {
+func LoadVisibility(tx *Tx, q VisibilityQuery) (domain.Visibility, error) {
 	v, err := loadViewer(tx, q.UserID)
 	if err != nil {
 		return domain.Visibility{}, err
@@ -43,7 +42,7 @@ func LoadVisibility(tx *gorm.DB, q VisibilityQuery) (domain.Visibility, error) {
 }
 
 // loadViewer reads a user's role and territories with one query.
-func loadViewer(tx *gorm.DB, userID string) (domain.Viewer, error) {
+func loadViewer(tx *Tx, userID string) (domain.Viewer, error) {
 	v := domain.Viewer{UserID: userID}
 	if !domain.IsUUID(userID) {
 		return v, nil // no user has such an id, and Postgres would refuse it
@@ -52,7 +51,7 @@ func loadViewer(tx *gorm.DB, userID string) (domain.Viewer, error) {
 		Role        string
 		TerritoryID *string
 	}
-	err := tx.Raw(`SELECT u.role, ut.territory_id FROM users u
+	err := tx.g.Raw(`SELECT u.role, ut.territory_id FROM users u
 		LEFT JOIN user_territories ut ON ut.user_id = u.id
 		WHERE u.id = ? ORDER BY ut.territory_id`, userID).Scan(&rows).Error
 	if err != nil {
@@ -69,14 +68,14 @@ func loadViewer(tx *gorm.DB, userID string) (domain.Viewer, error) {
 
 // territoryNodes loads the territories at and below roots and every territory
 // above them, or the whole tree.
-func territoryNodes(tx *gorm.DB, roots []string, whole bool) ([]domain.TerritoryNode, error) {
+func territoryNodes(tx *Tx, roots []string, whole bool) ([]domain.TerritoryNode, error) {
 	var rows []territoryRow
 	var err error
 	switch {
 	case whole:
-		err = tx.Select("id", "name", "parent_id").Find(&rows).Error
+		err = tx.g.Select("id", "name", "parent_id").Find(&rows).Error
 	case len(roots) > 0:
-		err = tx.Raw(`WITH RECURSIVE sub(id) AS (
+		err = tx.g.Raw(`WITH RECURSIVE sub(id) AS (
 			SELECT id FROM territories WHERE id IN @roots
 			UNION
 			SELECT t.id FROM territories t JOIN sub ON t.parent_id = sub.id),

@@ -9,7 +9,6 @@ import (
 	"github.com/fieldsync/fieldsync/internal/testdb"
 	"github.com/fieldsync/fieldsync/store"
 	"github.com/google/uuid"
-	"gorm.io/gorm"
 )
 
 // TestLoadVisibility: the store loads the user's role and territories and the
@@ -21,17 +20,17 @@ func TestLoadVisibility(t *testing.T) {
 		// R → T1 → T1a, R → T2; S → T3.
 		r, t1, t1a, t2, s, t3 := uuid.NewString(), uuid.NewString(), uuid.NewString(), uuid.NewString(), uuid.NewString(), uuid.NewString()
 		mgr, rep, dir := uuid.NewString(), uuid.NewString(), uuid.NewString()
-		err := db.Tx(ctx, func(tx *gorm.DB) error {
+		err := db.InTx(ctx, func(tx *store.Tx) error {
 			for _, tr := range []domain.Territory{{ID: r, Name: "R"}, {ID: s, Name: "S"}, {ID: t1, Name: "T1", ParentID: &r},
 				{ID: t1a, Name: "T1a", ParentID: &t1}, {ID: t2, Name: "T2", ParentID: &r}, {ID: t3, Name: "T3", ParentID: &s}} {
-				if _, err := store.CreateTerritory(tx, now, tr); err != nil {
+				if _, err := store.CreateTerritory(tx.At(now), tr); err != nil {
 					return err
 				}
 			}
 			for _, u := range []domain.User{{ID: mgr, Name: "M", Role: domain.RoleManager, TerritoryIDs: []string{t1}},
 				{ID: rep, Name: "R", Role: domain.RoleRep, TerritoryIDs: []string{t1a, t2}},
 				{ID: dir, Name: "D", Role: domain.RoleDirector}} {
-				if _, err := store.CreateUser(tx, now, store.UserRecord{User: u, Email: u.ID + "@x.io", PasswordHash: "x"}); err != nil {
+				if _, err := store.CreateUser(tx.At(now), store.UserRecord{User: u, Email: u.ID + "@x.io", PasswordHash: "x"}); err != nil {
 					return err
 				}
 			}
@@ -42,7 +41,7 @@ func TestLoadVisibility(t *testing.T) {
 		}
 		load := func(q store.VisibilityQuery) domain.Visibility {
 			t.Helper()
-			v, err := store.LoadVisibility(db.Gorm, q)
+			v, err := store.LoadVisibility(db.Autocommit(context.Background()), q)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -2,10 +2,8 @@ package store
 
 import (
 	"fmt"
-	"time"
 
 	"github.com/fieldsync/fieldsync/domain"
-	"gorm.io/gorm"
 )
 
 // An order may name the visit it was taken at (visit_id). A visit can be
@@ -15,7 +13,7 @@ import (
 // devices get the unlinked order by pull and the order stays editable.
 
 // unlinkOrders clears visit_id on the orders of the visit being deleted.
-func unlinkOrders(tx *gorm.DB, now time.Time, visitID string) error {
+func unlinkOrders(tx *Tx, visitID string) error {
 	var rows []orderRow
 	if err := lock(tx, true).Where("visit_id = ?", visitID).Order("id").Find(&rows).Error; err != nil {
 		return fmt.Errorf("orders of visit %s: %w", visitID, err)
@@ -28,11 +26,11 @@ func unlinkOrders(tx *gorm.DB, now time.Time, visitID string) error {
 		}
 		next := old
 		next.VisitID = nil
-		saved, err := UpdateOrder(tx, now, acc, old, domain.DecodeFieldVersions(r.FieldVersions), next)
+		saved, err := UpdateOrder(tx, acc, old, domain.DecodeFieldVersions(r.FieldVersions), next)
 		if err != nil {
 			return err
 		}
-		if err := RecordOrderChange(tx, now, domain.OrderChangeBy{Via: domain.ViaSystem}, &old, saved); err != nil {
+		if err := RecordOrderChange(tx, domain.OrderChangeBy{Via: domain.ViaSystem}, &old, saved); err != nil {
 			return err
 		}
 	}
@@ -41,7 +39,7 @@ func unlinkOrders(tx *gorm.DB, now time.Time, visitID string) error {
 
 // WasDeleted reports whether id names a row of table that existed and was
 // deleted (its tombstones are in the change log) and does not exist now.
-func WasDeleted(tx *gorm.DB, table, id string) (bool, error) {
+func WasDeleted(tx *Tx, table, id string) (bool, error) {
 	existing, err := ExistingIDs(tx, table, []string{id})
 	if err != nil || existing[id] {
 		return false, err

@@ -45,11 +45,11 @@ func (db *DB) WatermelonNumber(ctx context.Context, userID, cursor string, fresh
 	row := watermelonCursorRow{UserID: userID, CursorHash: hash, Cursor: cursor,
 		CreatedAt: db.Now()}
 	var n int64
-	err := db.Tx(ctx, func(tx *gorm.DB) error {
-		if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error; err != nil {
+	err := db.InTx(ctx, func(tx *Tx) error {
+		if err := tx.g.Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error; err != nil {
 			return err
 		}
-		return tx.Model(&watermelonCursorRow{}).Select("id").
+		return tx.g.Model(&watermelonCursorRow{}).Select("id").
 			Where("user_id = ? AND cursor_hash = ?", row.UserID, row.CursorHash).Take(&n).Error
 	})
 	if err != nil {
@@ -148,9 +148,9 @@ func (db *DB) AckWatermelonPending(ctx context.Context, userID, deviceID string,
 // MarkWatermelonPendingSent notes that the pull answer numbered number
 // carries ps. A row a push recorded again since is left as it is.
 func (db *DB) MarkWatermelonPendingSent(ctx context.Context, userID, deviceID string, ps []WatermelonPending, number int64) error {
-	return db.Tx(ctx, func(tx *gorm.DB) error {
+	return db.InTx(ctx, func(tx *Tx) error {
 		for _, p := range ps {
-			if err := tx.Model(&watermelonPendingRow{}).
+			if err := tx.g.Model(&watermelonPendingRow{}).
 				Where("user_id = ? AND device_id = ? AND tbl = ? AND row_id = ? AND kind = ?", userID, deviceID, p.Table, p.RowID, p.Kind).
 				Update("sent_number", number).Error; err != nil {
 				return fmt.Errorf("mark watermelon pending row sent: %w", err)
@@ -182,18 +182,18 @@ func (db *DB) RowBases(ctx context.Context, userID, deviceID, table string, ids 
 	if !domain.IsSyncedTable(table) {
 		return nil, fmt.Errorf("row bases: unknown table %q", table)
 	}
-	err := db.ReadTx(ctx, func(tx *gorm.DB) error {
+	err := db.ReadTx(ctx, func(tx *Tx) error {
 		var cur []struct {
 			ID      string
 			Version int64
 		}
-		if err := tx.Table(table).Select("id, version").Where("id IN ?", ids).Scan(&cur).Error; err != nil {
+		if err := tx.g.Table(table).Select("id, version").Where("id IN ?", ids).Scan(&cur).Error; err != nil {
 			return err
 		}
 		for _, r := range cur {
 			out[r.ID] = RowBase{Version: r.Version}
 		}
-		q := tx.Table("change_log").Distinct("row_id").Where("tbl = ? AND row_id IN ?", table, ids)
+		q := tx.g.Table("change_log").Distinct("row_id").Where("tbl = ? AND row_id IN ?", table, ids)
 		if db.Dialect == Postgres {
 			q = q.Where("(xid, seq) > (?::xid8, ?)", strconv.FormatUint(after.Xid, 10), after.Seq)
 		} else {
@@ -210,7 +210,7 @@ func (db *DB) RowBases(ctx context.Context, userID, deviceID, table string, ids 
 			}
 		}
 		var own []watermelonKnownRow
-		if err := tx.Where("user_id = ? AND device_id = ? AND tbl = ? AND row_id IN ?", userID, deviceID, table, ids).
+		if err := tx.g.Where("user_id = ? AND device_id = ? AND tbl = ? AND row_id IN ?", userID, deviceID, table, ids).
 			Find(&own).Error; err != nil {
 			return err
 		}

@@ -74,11 +74,11 @@ type webhookDeliveryRow struct {
 func (webhookDeliveryRow) TableName() string { return "webhook_deliveries" }
 
 // createWebhookEndpoint registers an endpoint; e.Secret is the signing secret.
-func createWebhookEndpoint(tx *gorm.DB, now time.Time, e domain.WebhookEndpoint) (domain.WebhookEndpoint, error) {
+func createWebhookEndpoint(tx *Tx, e domain.WebhookEndpoint) (domain.WebhookEndpoint, error) {
 	b, _ := json.Marshal(e.EventTypes) // a []string always marshals
 	r := webhookEndpointRow{ID: e.ID, URL: e.URL, Secret: e.Secret, EventTypes: string(b), Description: e.Description,
-		Active: true, CreatedAt: now.UTC(), UpdatedAt: now.UTC()}
-	if err := tx.Create(&r).Error; err != nil {
+		Active: true, CreatedAt: tx.now.UTC(), UpdatedAt: tx.now.UTC()}
+	if err := tx.g.Create(&r).Error; err != nil {
 		return e, fmt.Errorf("create webhook endpoint: %w", err)
 	}
 	out := r.domain()
@@ -87,9 +87,9 @@ func createWebhookEndpoint(tx *gorm.DB, now time.Time, e domain.WebhookEndpoint)
 }
 
 // listWebhookEndpoints returns every endpoint, oldest first, without secrets.
-func listWebhookEndpoints(tx *gorm.DB) ([]domain.WebhookEndpoint, error) {
+func listWebhookEndpoints(tx *Tx) ([]domain.WebhookEndpoint, error) {
 	var rows []webhookEndpointRow
-	if err := tx.Order("created_at, id").Find(&rows).Error; err != nil {
+	if err := tx.g.Order("created_at, id").Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("list webhook endpoints: %w", err)
 	}
 	out := make([]domain.WebhookEndpoint, len(rows))
@@ -101,13 +101,13 @@ func listWebhookEndpoints(tx *gorm.DB) ([]domain.WebhookEndpoint, error) {
 
 // setWebhookEndpointActive pauses or resumes an endpoint: a paused endpoint
 // gets no new deliveries.
-func setWebhookEndpointActive(tx *gorm.DB, now time.Time, id string, active bool) (domain.WebhookEndpoint, error) {
-	res := tx.Model(&webhookEndpointRow{}).Where("id = ?", id).Updates(map[string]any{"active": active, "updated_at": now.UTC()})
+func setWebhookEndpointActive(tx *Tx, id string, active bool) (domain.WebhookEndpoint, error) {
+	res := tx.g.Model(&webhookEndpointRow{}).Where("id = ?", id).Updates(map[string]any{"active": active, "updated_at": tx.now.UTC()})
 	if res.Error != nil {
 		return domain.WebhookEndpoint{}, fmt.Errorf("update webhook endpoint: %w", res.Error)
 	}
 	var r webhookEndpointRow
-	if err := tx.Where("id = ?", id).Take(&r).Error; err != nil {
+	if err := tx.g.Where("id = ?", id).Take(&r).Error; err != nil {
 		return domain.WebhookEndpoint{}, Translate(err, "webhook endpoint")
 	}
 	return r.domain(), nil
@@ -116,9 +116,9 @@ func setWebhookEndpointActive(tx *gorm.DB, now time.Time, id string, active bool
 // QueueWebhookEvent writes an event and its deliveries to every active
 // endpoint subscribed to its type, in tx. id is the event's idempotency id
 // (the webhook-id header); subject orders the events of one order or conflict.
-func QueueWebhookEvent(tx *gorm.DB, now time.Time, id, typ, subject string, data any) error {
+func QueueWebhookEvent(tx *Tx, id, typ, subject string, data any) error {
 	var eps []webhookEndpointRow
-	if err := tx.Where("active = ?", true).Find(&eps).Error; err != nil {
+	if err := tx.g.Where("active = ?", true).Find(&eps).Error; err != nil {
 		return fmt.Errorf("webhook endpoints: %w", err)
 	}
 	var to []string
@@ -131,20 +131,20 @@ func QueueWebhookEvent(tx *gorm.DB, now time.Time, id, typ, subject string, data
 		return nil // nobody listens: nothing to keep
 	}
 	// The payload as Standard Webhooks suggests: type, timestamp, data.
-	payload, err := json.Marshal(map[string]any{"type": typ, "timestamp": now.UTC(), "data": data})
+	payload, err := json.Marshal(map[string]any{"type": typ, "timestamp": tx.now.UTC(), "data": data})
 	if err != nil {
 		return fmt.Errorf("webhook payload: %w", err)
 	}
-	ev := webhookEventRow{ID: id, Type: typ, Subject: subject, Payload: string(payload), CreatedAt: now.UTC()}
-	if err := tx.Create(&ev).Error; err != nil {
+	ev := webhookEventRow{ID: id, Type: typ, Subject: subject, Payload: string(payload), CreatedAt: tx.now.UTC()}
+	if err := tx.g.Create(&ev).Error; err != nil {
 		return fmt.Errorf("queue webhook event: %w", err)
 	}
 	ds := make([]webhookDeliveryRow, len(to))
 	for i, ep := range to {
 		ds[i] = webhookDeliveryRow{EventSeq: ev.Seq, EndpointID: ep, Subject: subject, Status: domain.DeliveryPending,
-			NextAttemptAt: now.UTC(), CreatedAt: now.UTC()}
+			NextAttemptAt: tx.now.UTC(), CreatedAt: tx.now.UTC()}
 	}
-	if err := tx.Create(&ds).Error; err != nil {
+	if err := tx.g.Create(&ds).Error; err != nil {
 		return fmt.Errorf("queue webhook deliveries: %w", err)
 	}
 	return nil
@@ -152,7 +152,7 @@ func QueueWebhookEvent(tx *gorm.DB, now time.Time, id, typ, subject string, data
 
 // queueOrderWebhook queues the event of an order reaching a status that
 // reports one. The event id is the history entry's: one change, one id.
-func queueOrderWebhook(tx *gorm.DB, now time.Time, ev domain.OrderEvent, before *domain.Order, after domain.Order) error {
+func queueOrderWebhook(tx *Tx, ev domain.OrderEvent, before *domain.Order, after domain.Order) error {
 	if before != nil && before.Status == after.Status {
 		return nil
 	}
@@ -160,19 +160,19 @@ func queueOrderWebhook(tx *gorm.DB, now time.Time, ev domain.OrderEvent, before 
 	if typ == "" {
 		return nil
 	}
-	return QueueWebhookEvent(tx, now, "msg_"+ev.ID, typ, "order:"+after.ID, map[string]any{"order": after, "change": ev})
+	return QueueWebhookEvent(tx, "msg_"+ev.ID, typ, "order:"+after.ID, map[string]any{"order": after, "change": ev})
 }
 
 // queueConflictWebhook queues conflict.opened or conflict.resolved for a
 // conflict on an order.
-func queueConflictWebhook(tx *gorm.DB, now time.Time, typ string, c ConflictRecord) error {
+func queueConflictWebhook(tx *Tx, typ string, c ConflictRecord) error {
 	if c.Tbl != domain.TableOrders {
 		return nil
 	}
 	data := map[string]any{"conflict_id": c.ID, "table": c.Tbl, "order_id": c.RowID, "status": c.Status,
 		"reason": c.Reason, "user_id": c.UserID, "device_id": c.DeviceID, "resolution": c.Resolution,
 		"resolved_by": c.ResolvedBy, "created_at": c.CreatedAt.UTC()}
-	return QueueWebhookEvent(tx, now, "msg_"+typ+"_"+c.ID, typ, "order:"+c.RowID, data)
+	return QueueWebhookEvent(tx, "msg_"+typ+"_"+c.ID, typ, "order:"+c.RowID, data)
 }
 
 // Claim is a delivery claimed for sending, with what the request needs.
@@ -186,13 +186,13 @@ type Claim struct {
 // claimDeliveries takes up to limit due deliveries for this deliverer until
 // now+lease: pending, due, not leased to another deliverer, and first of
 // their subject for their endpoint. Each claim counts an attempt.
-func claimDeliveries(tx *gorm.DB, now time.Time, lease time.Duration, limit int) ([]Claim, error) {
-	q := tx.Model(&webhookDeliveryRow{}).
-		Where("status = ? AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ?)", domain.DeliveryPending, now, now).
+func claimDeliveries(tx *Tx, lease time.Duration, limit int) ([]Claim, error) {
+	q := tx.g.Model(&webhookDeliveryRow{}).
+		Where("status = ? AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ?)", domain.DeliveryPending, tx.now, tx.now).
 		Where(`NOT EXISTS (SELECT 1 FROM webhook_deliveries e WHERE e.endpoint_id = webhook_deliveries.endpoint_id
 			AND e.subject = webhook_deliveries.subject AND e.event_seq < webhook_deliveries.event_seq AND e.status = ?)`, domain.DeliveryPending).
 		Order("event_seq, id").Limit(limit)
-	if tx.Dialector.Name() == "postgres" {
+	if tx.dialect == Postgres {
 		q = q.Clauses(clause.Locking{Strength: "UPDATE", Options: "SKIP LOCKED"})
 	}
 	var rows []webhookDeliveryRow
@@ -206,17 +206,17 @@ func claimDeliveries(tx *gorm.DB, now time.Time, lease time.Duration, limit int)
 	for i, r := range rows {
 		ids[i] = r.ID
 	}
-	until := now.Add(lease).UTC()
-	if err := tx.Model(&webhookDeliveryRow{}).Where("id IN ?", ids).
+	until := tx.now.Add(lease).UTC()
+	if err := tx.g.Model(&webhookDeliveryRow{}).Where("id IN ?", ids).
 		Updates(map[string]any{"lease_until": until, "attempts": gorm.Expr("attempts + 1")}).Error; err != nil {
 		return nil, fmt.Errorf("lease webhook deliveries: %w", err)
 	}
 	return loadClaims(tx, ids)
 }
 
-func loadClaims(tx *gorm.DB, ids []int64) ([]Claim, error) {
+func loadClaims(tx *Tx, ids []int64) ([]Claim, error) {
 	var rows []deliveryView
-	err := tx.Table("webhook_deliveries d").
+	err := tx.g.Table("webhook_deliveries d").
 		Select("d.*, ev.id AS event_id, ev.type AS type, ev.payload AS payload, ep.url AS url, ep.secret AS secret").
 		Joins("JOIN webhook_events ev ON ev.seq = d.event_seq").
 		Joins("JOIN webhook_endpoints ep ON ep.id = d.endpoint_id").
@@ -262,20 +262,20 @@ func (r deliveryView) domain() domain.WebhookDelivery {
 // finishDelivery records an attempt's outcome: delivered, or failed with
 // errText and the HTTP status (0 without an answer), to be retried at next
 // or, when next is nil, given up.
-func finishDelivery(tx *gorm.DB, now time.Time, id int64, ok bool, status int, errText string, next *time.Time) error {
+func finishDelivery(tx *Tx, id int64, ok bool, status int, errText string, next *time.Time) error {
 	set := map[string]any{"lease_until": nil}
 	if status > 0 {
 		set["last_status"] = status
 	}
 	switch {
 	case ok:
-		set["status"], set["delivered_at"], set["last_error"] = domain.DeliveryDelivered, now.UTC(), nil
+		set["status"], set["delivered_at"], set["last_error"] = domain.DeliveryDelivered, tx.now.UTC(), nil
 	case next != nil:
 		set["next_attempt_at"], set["last_error"] = next.UTC(), errText
 	default:
 		set["status"], set["last_error"] = domain.DeliveryFailed, errText
 	}
-	if err := tx.Model(&webhookDeliveryRow{}).Where("id = ? AND status = ?", id, domain.DeliveryPending).Updates(set).Error; err != nil {
+	if err := tx.g.Model(&webhookDeliveryRow{}).Where("id = ? AND status = ?", id, domain.DeliveryPending).Updates(set).Error; err != nil {
 		return fmt.Errorf("finish webhook delivery %d: %w", id, err)
 	}
 	return nil
@@ -290,9 +290,9 @@ type DeliveryFilter struct {
 }
 
 // listDeliveries returns deliveries, newest first (by id below AfterID when set).
-func listDeliveries(tx *gorm.DB, f DeliveryFilter) ([]domain.WebhookDelivery, error) {
+func listDeliveries(tx *Tx, f DeliveryFilter) ([]domain.WebhookDelivery, error) {
 	var rows []deliveryView
-	q := tx.Table("webhook_deliveries d").Select("d.*, ev.id AS event_id, ev.type AS type").
+	q := tx.g.Table("webhook_deliveries d").Select("d.*, ev.id AS event_id, ev.type AS type").
 		Joins("JOIN webhook_events ev ON ev.seq = d.event_seq")
 	if f.Status != "" {
 		q = q.Where("d.status = ?", f.Status)
@@ -315,9 +315,9 @@ func listDeliveries(tx *gorm.DB, f DeliveryFilter) ([]domain.WebhookDelivery, er
 
 // replayDelivery sends a delivery again, whatever its status: pending, due
 // now, with the same event (and so the same webhook-id).
-func replayDelivery(tx *gorm.DB, now time.Time, id int64) (domain.WebhookDelivery, error) {
-	res := tx.Model(&webhookDeliveryRow{}).Where("id = ?", id).
-		Updates(map[string]any{"status": domain.DeliveryPending, "next_attempt_at": now.UTC(), "lease_until": nil})
+func replayDelivery(tx *Tx, id int64) (domain.WebhookDelivery, error) {
+	res := tx.g.Model(&webhookDeliveryRow{}).Where("id = ?", id).
+		Updates(map[string]any{"status": domain.DeliveryPending, "next_attempt_at": tx.now.UTC(), "lease_until": nil})
 	if res.Error != nil {
 		return domain.WebhookDelivery{}, fmt.Errorf("replay webhook delivery: %w", res.Error)
 	}
@@ -325,7 +325,7 @@ func replayDelivery(tx *gorm.DB, now time.Time, id int64) (domain.WebhookDeliver
 		return domain.WebhookDelivery{}, domain.Errorf(domain.CodeNotFound, "delivery not found")
 	}
 	var r deliveryView
-	if err := tx.Table("webhook_deliveries d").Select("d.*, ev.id AS event_id, ev.type AS type").
+	if err := tx.g.Table("webhook_deliveries d").Select("d.*, ev.id AS event_id, ev.type AS type").
 		Joins("JOIN webhook_events ev ON ev.seq = d.event_seq").Where("d.id = ?", id).Scan(&r).Error; err != nil {
 		return domain.WebhookDelivery{}, fmt.Errorf("replay webhook delivery: %w", err)
 	}
@@ -336,39 +336,39 @@ func replayDelivery(tx *gorm.DB, now time.Time, id int64) (domain.WebhookDeliver
 
 // CreateWebhookEndpoint registers an endpoint; e.Secret is its signing secret.
 func (db *DB) CreateWebhookEndpoint(ctx context.Context, e domain.WebhookEndpoint) (out domain.WebhookEndpoint, err error) {
-	err = db.Tx(ctx, func(tx *gorm.DB) error { out, err = createWebhookEndpoint(tx, db.Now(), e); return err })
+	err = db.InTx(ctx, func(tx *Tx) error { out, err = createWebhookEndpoint(tx, e); return err })
 	return out, err
 }
 
 // ListWebhookEndpoints returns every endpoint, without secrets.
 func (db *DB) ListWebhookEndpoints(ctx context.Context) ([]domain.WebhookEndpoint, error) {
-	return listWebhookEndpoints(db.Gorm.WithContext(ctx))
+	return listWebhookEndpoints(db.Autocommit(ctx))
 }
 
 // SetWebhookEndpointActive pauses or resumes an endpoint.
 func (db *DB) SetWebhookEndpointActive(ctx context.Context, id string, active bool) (out domain.WebhookEndpoint, err error) {
-	err = db.Tx(ctx, func(tx *gorm.DB) error { out, err = setWebhookEndpointActive(tx, db.Now(), id, active); return err })
+	err = db.InTx(ctx, func(tx *Tx) error { out, err = setWebhookEndpointActive(tx, id, active); return err })
 	return out, err
 }
 
 // ClaimWebhookDeliveries claims up to limit due deliveries for lease.
 func (db *DB) ClaimWebhookDeliveries(ctx context.Context, lease time.Duration, limit int) (out []Claim, err error) {
-	err = db.Tx(ctx, func(tx *gorm.DB) error { out, err = claimDeliveries(tx, db.Now(), lease, limit); return err })
+	err = db.InTx(ctx, func(tx *Tx) error { out, err = claimDeliveries(tx, lease, limit); return err })
 	return out, err
 }
 
 // FinishWebhookDelivery records the outcome of an attempt (finishDelivery).
 func (db *DB) FinishWebhookDelivery(ctx context.Context, id int64, ok bool, status int, errText string, next *time.Time) error {
-	return finishDelivery(db.Gorm.WithContext(ctx), db.Now(), id, ok, status, errText, next)
+	return finishDelivery(db.Autocommit(ctx), id, ok, status, errText, next)
 }
 
 // ListWebhookDeliveries returns deliveries, newest first.
 func (db *DB) ListWebhookDeliveries(ctx context.Context, f DeliveryFilter) ([]domain.WebhookDelivery, error) {
-	return listDeliveries(db.Gorm.WithContext(ctx), f)
+	return listDeliveries(db.Autocommit(ctx), f)
 }
 
 // ReplayWebhookDelivery makes a delivery pending and due now.
 func (db *DB) ReplayWebhookDelivery(ctx context.Context, id int64) (out domain.WebhookDelivery, err error) {
-	err = db.Tx(ctx, func(tx *gorm.DB) error { out, err = replayDelivery(tx, db.Now(), id); return err })
+	err = db.InTx(ctx, func(tx *Tx) error { out, err = replayDelivery(tx, id); return err })
 	return out, err
 }

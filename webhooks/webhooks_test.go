@@ -19,7 +19,6 @@ import (
 	"github.com/fieldsync/fieldsync/webhooks"
 	"github.com/google/uuid"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
-	"gorm.io/gorm"
 )
 
 // The example of the Standard Webhooks reference libraries.
@@ -136,8 +135,8 @@ func (e *env) move(t *testing.T, o *domain.Order, to string, fail bool) {
 	before := *o
 	next := *o
 	next.Status, next.Version = to, o.Version+1
-	err := e.db.Tx(context.Background(), func(tx *gorm.DB) error {
-		if err := store.RecordOrderChange(tx, e.db.Now(), domain.OrderChangeBy{Via: domain.ViaAPI}, &before, next); err != nil {
+	err := e.db.InTx(context.Background(), func(tx *store.Tx) error {
+		if err := store.RecordOrderChange(tx, domain.OrderChangeBy{Via: domain.ViaAPI}, &before, next); err != nil {
 			return err
 		}
 		if fail {

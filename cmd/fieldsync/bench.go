@@ -34,11 +34,12 @@ func runBench(ctx context.Context, args []string, stdout io.Writer) error {
 	only := fs.String("only", "", `"idle": run only the idle-pull measurement (on the first --org-accounts size) and print the server's fieldsync_pull_* histograms; "stream": run only the change-stream measurement (--streams, --stream-rounds)`)
 	streams := fs.Int("streams", 1000, "change streams held open for --only stream")
 	streamRounds := fs.Int("stream-rounds", 20, "writes whose notification latency --only stream measures")
-	soak := fs.Duration("soak", 0, "instead of the measurements: hold a mixed load (pushers, pullers, report and dashboard readers) this long, print RSS, goroutines, connections and p50/p99 per interval, and fail if they keep growing")
+	soak := fs.Duration("soak", 0, "instead of the measurements: hold a mixed load (pushers, pullers, streaming devices, report and dashboard readers) this long, print RSS, goroutines, connections and p50/p99 per interval, and fail if they keep growing")
 	soakInterval := fs.Duration("soak-interval", time.Minute, "soak: one report row per interval")
 	soakPushers := fs.Int("soak-pushers", 8, "soak: devices pushing 20 visit creates a second each")
 	soakPullers := fs.Int("soak-pullers", 100, "soak: devices pulling every 2 s")
 	soakReaders := fs.Int("soak-readers", 2, "soak: managers reading two reports and the dashboard every 5 s")
+	soakStreamers := fs.Int("soak-streamers", 50, "soak: devices holding the change stream open and pulling on every event")
 	if help, err := parseFlags(fs, args, stdout); help || err != nil {
 		return err
 	}
@@ -68,7 +69,7 @@ func runBench(ctx context.Context, args []string, stdout io.Writer) error {
 	if *soak > 0 {
 		scope.OrgAccounts = sizes[0]
 		sopt := bench.SoakOptions{PostgresURL: *pg, ServerBinary: self, Scope: scope, For: *soak, Interval: *soakInterval,
-			Pushers: *soakPushers, Pullers: *soakPullers, Readers: *soakReaders, Seed: 1, Logger: logger}
+			Pushers: *soakPushers, Pullers: *soakPullers, Readers: *soakReaders, Streamers: *soakStreamers, Seed: 1, Logger: logger}
 		res, err := bench.Soak(ctx, sopt)
 		if err != nil {
 			return fmt.Errorf("soak: %w", err)

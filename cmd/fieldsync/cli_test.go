@@ -11,7 +11,6 @@ import (
 	"github.com/fieldsync/fieldsync/internal/testdb"
 	"github.com/fieldsync/fieldsync/store"
 	"github.com/google/uuid"
-	"gorm.io/gorm"
 )
 
 func TestRun_Usage(t *testing.T) {
@@ -48,8 +47,8 @@ func TestRun_MigrateAndUserAdd(t *testing.T) {
 			}
 			defer db.Close()
 			terr := uuid.NewString()
-			err = db.Tx(ctx, func(tx *gorm.DB) error {
-				_, err := store.CreateTerritory(tx, db.Now(), domain.Territory{ID: terr, Name: "North"})
+			err = db.InTx(ctx, func(tx *store.Tx) error {
+				_, err := store.CreateTerritory(tx, domain.Territory{ID: terr, Name: "North"})
 				return err
 			})
 			if err != nil {
@@ -64,7 +63,7 @@ func TestRun_MigrateAndUserAdd(t *testing.T) {
 				t.Fatalf("user add: %v", err)
 			}
 			var u store.UserRecord
-			err = db.Tx(ctx, func(tx *gorm.DB) error {
+			err = db.InTx(ctx, func(tx *store.Tx) error {
 				u, err = store.GetUserByEmail(tx, "rita@example.com")
 				return err
 			})

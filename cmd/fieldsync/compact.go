@@ -11,7 +11,6 @@ import (
 	"github.com/fieldsync/fieldsync/blob"
 	"github.com/fieldsync/fieldsync/server"
 	"github.com/fieldsync/fieldsync/store"
-	"gorm.io/gorm"
 )
 
 // runCompact drops change-log tombstones older than the retention. Devices whose
@@ -38,8 +37,8 @@ func runCompact(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	defer db.Close()
 	var removed int64
-	err = db.Tx(ctx, func(tx *gorm.DB) error {
-		removed, err = db.Compact(tx, db.Now().Add(-*retain))
+	err = db.InTx(ctx, func(tx *store.Tx) error {
+		removed, err = store.Compact(tx, tx.Now().Add(-*retain))
 		return err
 	})
 	if err != nil {

@@ -12,7 +12,6 @@ import (
 	"github.com/fieldsync/fieldsync/httpapi"
 	"github.com/fieldsync/fieldsync/store"
 	"github.com/google/uuid"
-	"gorm.io/gorm"
 )
 
 // listFlag collects a repeatable flag.
@@ -88,13 +87,13 @@ func newUser(email, name string, role domain.Role, territories []string) (store.
 }
 
 func createUser(ctx context.Context, db *store.DB, u store.UserRecord) error {
-	return db.Tx(ctx, func(tx *gorm.DB) error {
+	return db.InTx(ctx, func(tx *store.Tx) error {
 		for _, id := range u.TerritoryIDs {
 			if _, err := store.GetTerritory(tx, id, false); err != nil {
 				return fmt.Errorf("territory %s: %w", id, err)
 			}
 		}
-		_, err := store.CreateUser(tx, db.Now(), u)
+		_, err := store.CreateUser(tx, u)
 		return err
 	})
 }

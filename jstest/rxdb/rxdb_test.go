@@ -23,7 +23,6 @@ import (
 	"github.com/fieldsync/fieldsync/wire"
 	"github.com/google/uuid"
 	"golang.org/x/crypto/bcrypt"
-	"gorm.io/gorm"
 )
 
 const banner = `
@@ -112,24 +111,24 @@ func seed(t *testing.T, db *store.DB) jsConfig {
 		terrs []string
 	}{{"rep1", domain.RoleRep, []string{c.Territory["t1"]}}, {"rep2", domain.RoleRep, []string{c.Territory["t2"]}},
 		{"ops", domain.RoleOps, nil}}
-	err = db.Tx(context.Background(), func(tx *gorm.DB) error {
+	err = db.InTx(context.Background(), func(tx *store.Tx) error {
 		now := db.Now()
 		for _, name := range []string{"t1", "t2"} {
-			if _, err := store.CreateTerritory(tx, now, domain.Territory{ID: c.Territory[name], Name: name}); err != nil {
+			if _, err := store.CreateTerritory(tx.At(now), domain.Territory{ID: c.Territory[name], Name: name}); err != nil {
 				return err
 			}
 		}
 		for _, u := range users {
 			id := uuid.NewString()
 			c.Users[u.name] = id
-			if _, err := store.CreateUser(tx, now, store.UserRecord{Email: u.name + "@example.com", PasswordHash: string(hash),
+			if _, err := store.CreateUser(tx.At(now), store.UserRecord{Email: u.name + "@example.com", PasswordHash: string(hash),
 				User: domain.User{ID: id, Name: u.name, Role: u.role, TerritoryIDs: u.terrs}}); err != nil {
 				return err
 			}
 		}
 		lat, lng := 48.1, 11.5
 		for name, terr := range map[string]string{"acc1": "t1", "accMoved": "t1", "acc2": "t2"} {
-			if _, err := store.CreateAccount(tx, now, domain.Account{ID: c.Accounts[name], Name: "Account " + name,
+			if _, err := store.CreateAccount(tx.At(now), domain.Account{ID: c.Accounts[name], Name: "Account " + name,
 				TerritoryID: c.Territory[terr], Class: domain.ClassA, Status: domain.AccountActive, Lat: &lat, Lng: &lng}); err != nil {
 				return err
 			}

@@ -44,7 +44,7 @@ func (p *pusher) account(m wire.Mutation) (wire.MutationResult, error) {
 	if err := domain.ValidateAccount(result); err != nil {
 		return wire.MutationResult{}, err
 	}
-	saved, err := store.UpdateAccount(p.tx, p.now, acc, fv, result)
+	saved, err := store.UpdateAccount(p.tx, acc, fv, result)
 	if err != nil {
 		return wire.MutationResult{}, err
 	}

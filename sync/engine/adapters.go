@@ -7,7 +7,6 @@ import (
 
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/store"
-	"gorm.io/gorm"
 )
 
 // What protocol adapters (sync/watermelon) need of the engine beyond Pull and
@@ -34,7 +33,7 @@ func (e *Engine) VisibleRows(ctx context.Context, a domain.Caller, table string,
 	if len(ids) == 0 {
 		return out, nil
 	}
-	err := e.db.ReadTx(ctx, func(tx *gorm.DB) error {
+	err := e.db.ReadTx(ctx, func(tx *store.Tx) error {
 		scope, err := resolveScope(tx, a.UserID)
 		if err != nil {
 			return err

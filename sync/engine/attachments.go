@@ -4,7 +4,6 @@ import (
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/store"
 	"github.com/fieldsync/fieldsync/wire"
-	"gorm.io/gorm"
 )
 
 // Attachment rows are pushed like any row: a create carries the metadata of a
@@ -20,21 +19,12 @@ var (
 )
 
 func (p *pusher) attachment(m wire.Mutation) (wire.MutationResult, error) {
-	var (
-		cur domain.Attachment
-		err = store.Translate(gorm.ErrRecordNotFound, m.Table)
-	)
-	if p.mayExist(m.Table, m.ID) {
-		cur, err = store.GetAttachment(p.tx, m.ID, true)
+	if !p.mayExist(m.Table, m.ID) {
+		return p.noRow(m, p.createAttachment)
 	}
+	cur, err := store.GetAttachment(p.tx, m.ID, true)
 	if domain.ErrorCode(err) == domain.CodeNotFound {
-		if m.Op == store.OpDelete {
-			return wire.MutationResult{Status: wire.StatusApplied, Version: m.BaseVersion}, nil
-		}
-		if m.BaseVersion > 0 {
-			return p.vanished(m)
-		}
-		return p.createAttachment(m)
+		return p.noRow(m, p.createAttachment)
 	}
 	if err != nil {
 		return wire.MutationResult{}, err
@@ -51,7 +41,7 @@ func (p *pusher) attachment(m wire.Mutation) (wire.MutationResult, error) {
 		return wire.MutationResult{}, err
 	}
 	if m.Op == store.OpDelete {
-		if err := store.DeleteAttachment(p.tx, p.now, acc, cur); err != nil {
+		if err := store.DeleteAttachment(p.tx, acc, cur); err != nil {
 			return wire.MutationResult{}, err
 		}
 		return wire.MutationResult{Status: wire.StatusApplied, Version: cur.Version + 1}, nil
@@ -74,7 +64,7 @@ func (p *pusher) attachment(m wire.Mutation) (wire.MutationResult, error) {
 	if m.BaseVersion < cur.Version {
 		status = wire.StatusMerged
 	}
-	saved, err := store.UpdateAttachment(p.tx, p.now, acc, cur, patched)
+	saved, err := store.UpdateAttachment(p.tx, acc, cur, patched)
 	if err != nil {
 		return wire.MutationResult{}, err
 	}
@@ -117,7 +107,7 @@ func (p *pusher) createAttachment(m wire.Mutation) (wire.MutationResult, error) 
 	if err := domain.CheckAttachmentCount(a.Kind, n); err != nil {
 		return wire.MutationResult{}, err
 	}
-	saved, err := store.CreateAttachment(p.tx, p.now, acc, p.a.DeviceID, a)
+	saved, err := store.CreateAttachment(p.tx, acc, p.a.DeviceID, a)
 	if err != nil {
 		return wire.MutationResult{}, err
 	}

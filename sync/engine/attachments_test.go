@@ -10,7 +10,6 @@ import (
 	"github.com/fieldsync/fieldsync/store"
 	"github.com/fieldsync/fieldsync/wire"
 	"github.com/google/uuid"
-	"gorm.io/gorm"
 )
 
 const sha1k = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
@@ -42,14 +41,14 @@ func TestAttachments_PushPullScopeDelete(t *testing.T) {
 		}
 
 		// The account moves to T2: rep1 gets a delete (out_of_scope), rep2 the row.
-		o.write(t, func(tx *gorm.DB, now time.Time) error {
+		o.write(t, func(tx *store.Tx, now time.Time) error {
 			old, fv, err := store.GetAccount(tx, o.acc1, true)
 			if err != nil {
 				return err
 			}
 			moved := old
 			moved.TerritoryID = o.t2
-			_, err = store.UpdateAccount(tx, now, old, fv, moved)
+			_, err = store.UpdateAccount(tx.At(now), old, fv, moved)
 			return err
 		})
 		o.syncAll(t, rep1, o.rep1)
@@ -64,7 +63,7 @@ func TestAttachments_PushPullScopeDelete(t *testing.T) {
 		assertConverged(t, o, rep2, o.rep2)
 
 		// Deleting the parent deletes the attachment, with reason deleted.
-		o.write(t, func(tx *gorm.DB, now time.Time) error {
+		o.write(t, func(tx *store.Tx, now time.Time) error {
 			v, _, err := store.GetVisit(tx, visit, true)
 			if err != nil {
 				return err
@@ -73,7 +72,7 @@ func TestAttachments_PushPullScopeDelete(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			return store.DeleteVisit(tx, now, acc, v)
+			return store.DeleteVisit(tx.At(now), acc, v)
 		})
 		o.syncAll(t, rep2, o.rep2)
 		o.syncAll(t, mgr, o.mgr)

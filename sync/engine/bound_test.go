@@ -34,14 +34,17 @@ func TestPull_BoundIgnoresOtherDatabases(t *testing.T) {
 		t.Fatal("an open transaction in another database stalled this database's pulls")
 	}
 
-	held := db.Gorm.WithContext(ctx).Begin()
-	defer held.Rollback()
+	held, err := db.BeginTx(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = held.Rollback() }()
 	note := domain.AccountNote{ID: uuid.NewString(), AccountID: o.acc1, AuthorID: o.rep1, Body: "written slowly"}
 	acc, _, err := store.GetAccount(held, o.acc1, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := store.CreateNote(held, db.Now(), acc, note); err != nil {
+	if _, err := store.CreateNote(held, acc, note); err != nil {
 		t.Fatal(err)
 	}
 	v2 := uuid.NewString()
@@ -50,7 +53,7 @@ func TestPull_BoundIgnoresOtherDatabases(t *testing.T) {
 	if m.has("visits", v2) {
 		t.Fatal("a commit behind an open transaction of the same database was delivered: the cursor could now skip that transaction")
 	}
-	if err := held.Commit().Error; err != nil {
+	if err := held.Commit(); err != nil {
 		t.Fatal(err)
 	}
 	o.syncAll(t, m, o.rep1)

@@ -11,7 +11,6 @@ import (
 	"github.com/fieldsync/fieldsync/sync/engine"
 	"github.com/fieldsync/fieldsync/wire"
 	"github.com/google/uuid"
-	"gorm.io/gorm"
 )
 
 // org is a small sales organisation: region R with territories T1 and T2, a rep
@@ -36,12 +35,12 @@ func newOrgTB(t testing.TB, db *store.DB) *org {
 		region: uuid.NewString(), t1: uuid.NewString(), t2: uuid.NewString(),
 		rep1: uuid.NewString(), rep2: uuid.NewString(), mgr: uuid.NewString(),
 		acc1: uuid.NewString(), acc2: uuid.NewString(), acc1b: uuid.NewString(), product: uuid.NewString()}
-	o.write(t, func(tx *gorm.DB, now time.Time) error {
-		if _, err := store.CreateTerritory(tx, now, domain.Territory{ID: o.region, Name: "North"}); err != nil {
+	o.write(t, func(tx *store.Tx, now time.Time) error {
+		if _, err := store.CreateTerritory(tx, domain.Territory{ID: o.region, Name: "North"}); err != nil {
 			return err
 		}
 		for _, id := range []string{o.t1, o.t2} {
-			if _, err := store.CreateTerritory(tx, now, domain.Territory{ID: id, Name: "T", ParentID: &o.region}); err != nil {
+			if _, err := store.CreateTerritory(tx, domain.Territory{ID: id, Name: "T", ParentID: &o.region}); err != nil {
 				return err
 			}
 		}
@@ -52,26 +51,26 @@ func newOrgTB(t testing.TB, db *store.DB) *org {
 		}
 		for _, u := range users {
 			u.PasswordHash = "x"
-			if _, err := store.CreateUser(tx, now, u); err != nil {
+			if _, err := store.CreateUser(tx, u); err != nil {
 				return err
 			}
 		}
 		lat, lng := 52.52, 13.40
 		for id, terr := range map[string]string{o.acc1: o.t1, o.acc1b: o.t1, o.acc2: o.t2} {
 			a := domain.Account{ID: id, Name: "Acc", TerritoryID: terr, Class: "A", Status: "active", Lat: &lat, Lng: &lng}
-			if _, err := store.CreateAccount(tx, now, a); err != nil {
+			if _, err := store.CreateAccount(tx, a); err != nil {
 				return err
 			}
 		}
-		_, err := store.CreateProduct(tx, now, domain.Product{ID: o.product, SKU: "SKU-1", Name: "Widget", UnitPriceCents: 1999, Currency: "EUR", Active: true})
+		_, err := store.CreateProduct(tx, domain.Product{ID: o.product, SKU: "SKU-1", Name: "Widget", UnitPriceCents: 1999, Currency: "EUR", Active: true})
 		return err
 	})
 	return o
 }
 
-func (o *org) write(t testing.TB, fn func(tx *gorm.DB, now time.Time) error) {
+func (o *org) write(t testing.TB, fn func(tx *store.Tx, now time.Time) error) {
 	t.Helper()
-	if err := o.db.Tx(context.Background(), func(tx *gorm.DB) error { return fn(tx, o.db.Now()) }); err != nil {
+	if err := o.db.InTx(context.Background(), func(tx *store.Tx) error { return fn(tx, tx.Now()) }); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -168,7 +167,7 @@ func (o *org) scopeRows(t *testing.T, user string) map[string]map[string]int64 {
 		if err := o.db.Gorm.Table(table).Pluck("id", &ids).Error; err != nil {
 			t.Fatal(err)
 		}
-		rows, err := store.FetchRows(o.db.Gorm, table, ids)
+		rows, err := store.FetchRows(o.db.Autocommit(context.Background()), table, ids)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -4,7 +4,6 @@ import (
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/store"
 	"github.com/fieldsync/fieldsync/wire"
-	"gorm.io/gorm"
 )
 
 var (
@@ -13,44 +12,18 @@ var (
 )
 
 func (p *pusher) note(m wire.Mutation) (wire.MutationResult, error) {
-	var (
-		cur domain.AccountNote
-		fv  domain.FieldVersions
-		err = store.Translate(gorm.ErrRecordNotFound, m.Table)
-	)
-	if p.mayExist(m.Table, m.ID) {
-		cur, fv, err = store.GetNote(p.tx, m.ID, true)
+	row, res, err := target(p, m, store.GetNote, p.createNote)
+	if row == nil {
+		return res, err
 	}
-	if domain.ErrorCode(err) == domain.CodeNotFound {
-		if m.Op == store.OpDelete {
-			return wire.MutationResult{Status: wire.StatusApplied, Version: m.BaseVersion}, nil
-		}
-		if m.BaseVersion > 0 {
-			return p.vanished(m)
-		}
-		return p.createNote(m)
-	}
-	if err != nil {
-		return wire.MutationResult{}, err
-	}
-	acc, err := p.rowAccount(cur.AccountID)
-	if err != nil {
-		return p.settle(m, err)
-	}
-	w := domain.RowWrite{Table: m.Table, Kind: domain.WriteUpdate, PrevOwner: cur.AuthorID, Owner: cur.AuthorID}
-	if m.Op == store.OpDelete {
-		w.Kind = domain.WriteDelete
-	}
-	if err := domain.CheckWrite(p.actor(), w); err != nil {
-		return wire.MutationResult{}, err
-	}
+	acc, cur, fv := row.acc, row.cur, row.fv
 	if m.Op == store.OpDelete {
 		// A note edited on the server since the device's copy stays: deleting it
 		// would drop an edit its author never saw.
 		if m.BaseVersion < cur.Version && len(fv.ChangedSince(m.BaseVersion)) > 0 {
 			return wire.MutationResult{Status: wire.StatusMerged, Version: cur.Version, Row: rowJSON(cur)}, nil
 		}
-		if err := store.DeleteNote(p.tx, p.now, acc, cur); err != nil {
+		if err := store.DeleteNote(p.tx, acc, cur); err != nil {
 			return wire.MutationResult{}, err
 		}
 		return wire.MutationResult{Status: wire.StatusApplied, Version: cur.Version + 1}, nil
@@ -72,7 +45,7 @@ func (p *pusher) note(m wire.Mutation) (wire.MutationResult, error) {
 		result, out = domain.MergeNote(cur, patched, fv.ChangedSince(m.BaseVersion), changed)
 		status = wire.StatusMerged
 	}
-	saved, err := store.UpdateNote(p.tx, p.now, acc, cur, fv, result)
+	saved, err := store.UpdateNote(p.tx, acc, cur, fv, result)
 	if err != nil {
 		return wire.MutationResult{}, err
 	}
@@ -82,7 +55,7 @@ func (p *pusher) note(m wire.Mutation) (wire.MutationResult, error) {
 		orig := cur.ID
 		fork := domain.AccountNote{ID: newID(), AccountID: cur.AccountID, AuthorID: p.a.UserID,
 			Body: *out.NoteCopy, ConflictOf: &orig}
-		if _, err := store.CreateNote(p.tx, p.now, acc, fork); err != nil {
+		if _, err := store.CreateNote(p.tx, acc, fork); err != nil {
 			return wire.MutationResult{}, err
 		}
 	}
@@ -105,7 +78,7 @@ func (p *pusher) createNote(m wire.Mutation) (wire.MutationResult, error) {
 	if err != nil {
 		return p.outOfScope(m, err, n)
 	}
-	saved, err := store.CreateNote(p.tx, p.now, acc, n)
+	saved, err := store.CreateNote(p.tx, acc, n)
 	if err != nil {
 		return wire.MutationResult{}, err
 	}

@@ -9,5 +9,5 @@ import (
 // for a create), in the push's transaction.
 func (p *pusher) recordOrder(before *domain.Order, after domain.Order) error {
 	by := domain.OrderChangeBy{UserID: p.a.UserID, Role: p.a.Role, DeviceID: p.a.DeviceID, Via: domain.ViaDevice}
-	return store.RecordOrderChange(p.tx, p.now, by, before, after)
+	return store.RecordOrderChange(p.tx, by, before, after)
 }

@@ -4,7 +4,6 @@ import (
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/store"
 	"github.com/fieldsync/fieldsync/wire"
-	"gorm.io/gorm"
 )
 
 // Totals, numbers and submit times are the server's; so is the rep of a rep's order.
@@ -14,38 +13,11 @@ var orderIgnore = ignoring("number", "rep_id", "total_cents", "submitted_at", "r
 var orderWritable = map[string]bool{"visit_id": true, "status": true, "lines": true, "note": true}
 
 func (p *pusher) order(m wire.Mutation) (wire.MutationResult, error) {
-	var (
-		cur domain.Order
-		fv  domain.FieldVersions
-		err = store.Translate(gorm.ErrRecordNotFound, m.Table)
-	)
-	if p.mayExist(m.Table, m.ID) {
-		cur, fv, err = store.GetOrder(p.tx, m.ID, true)
+	row, res, err := target(p, m, store.GetOrder, p.createOrder)
+	if row == nil {
+		return res, err
 	}
-	if domain.ErrorCode(err) == domain.CodeNotFound {
-		if m.Op == store.OpDelete {
-			return wire.MutationResult{Status: wire.StatusApplied, Version: m.BaseVersion}, nil
-		}
-		if m.BaseVersion > 0 {
-			return p.vanished(m)
-		}
-		return p.createOrder(m)
-	}
-	if err != nil {
-		return wire.MutationResult{}, err
-	}
-	acc, err := p.rowAccount(cur.AccountID)
-	if err != nil {
-		return p.settle(m, err)
-	}
-	w := domain.RowWrite{Table: m.Table, Kind: domain.WriteUpdate, PrevOwner: cur.RepID, Owner: cur.RepID,
-		PrevStatus: cur.Status, Status: cur.Status}
-	if m.Op == store.OpDelete {
-		w.Kind = domain.WriteDelete
-	}
-	if err := domain.CheckWrite(p.actor(), w); err != nil {
-		return wire.MutationResult{}, err
-	}
+	acc, cur, fv, w := row.acc, row.cur, row.fv, row.w
 	if m.Op == store.OpDelete {
 		return p.deleteOrder(m, acc, cur, fv)
 	}
@@ -83,7 +55,7 @@ func (p *pusher) order(m wire.Mutation) (wire.MutationResult, error) {
 	if linked && result.VisitID == nil {
 		status = wire.StatusMerged // the link to a deleted visit was dropped
 	}
-	saved, err := store.UpdateOrder(p.tx, p.now, acc, cur, fv, result)
+	saved, err := store.UpdateOrder(p.tx, acc, cur, fv, result)
 	if err == nil {
 		err = p.recordOrder(&cur, saved)
 	}
@@ -124,7 +96,7 @@ func (p *pusher) createOrder(m wire.Mutation) (wire.MutationResult, error) {
 	if err := p.finishOrder(&o, domain.OrderDraft); err != nil {
 		return wire.MutationResult{}, err
 	}
-	saved, err := store.CreateOrder(p.tx, p.now, acc, o)
+	saved, err := store.CreateOrder(p.tx, acc, o)
 	if err == nil {
 		err = p.recordOrder(nil, saved)
 	}
@@ -144,7 +116,7 @@ func (p *pusher) createOrder(m wire.Mutation) (wire.MutationResult, error) {
 // finishOrder prices, numbers and validates an order about to be written
 // (store.FinishOrder, as every writer of orders does).
 func (p *pusher) finishOrder(o *domain.Order, from string) error {
-	return store.FinishOrder(p.tx, p.now, o, from)
+	return store.FinishOrder(p.tx, o, from)
 }
 
 func (p *pusher) deleteOrder(m wire.Mutation, acc domain.Account, cur domain.Order, fv domain.FieldVersions) (wire.MutationResult, error) {
@@ -154,7 +126,7 @@ func (p *pusher) deleteOrder(m wire.Mutation, acc domain.Account, cur domain.Ord
 	if m.BaseVersion < cur.Version && len(fv.ChangedSince(m.BaseVersion)) > 0 {
 		return p.conflict(m, &acc, "order changed on the server after the device deleted it", nil, cur, cur.Version)
 	}
-	if err := store.DeleteOrder(p.tx, p.now, acc, cur); err != nil {
+	if err := store.DeleteOrder(p.tx, acc, cur); err != nil {
 		return wire.MutationResult{}, err
 	}
 	return wire.MutationResult{Status: wire.StatusApplied, Version: cur.Version + 1}, nil

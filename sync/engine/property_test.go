@@ -17,7 +17,6 @@ import (
 	"github.com/fieldsync/fieldsync/store"
 	"github.com/fieldsync/fieldsync/wire"
 	"github.com/google/uuid"
-	"gorm.io/gorm"
 )
 
 // TestPush_NoWriteLost interleaves, at random, offline edits from two devices
@@ -77,8 +76,8 @@ func newWorld(t *testing.T, db *store.DB, seed uint64) *world {
 	o := newOrg(t, db)
 	w := &world{t: t, o: o, rnd: rand.New(rand.NewPCG(seed, 0x5eed)), desk: backoffice.NewOrderDesk(db),
 		coord: domain.Caller{UserID: uuid.NewString(), Role: domain.RoleCoordinator}, created: map[string]string{}}
-	o.write(t, func(tx *gorm.DB, now time.Time) error {
-		_, err := store.CreateUser(tx, now, store.UserRecord{Email: w.coord.UserID + "@x.io", PasswordHash: "x",
+	o.write(t, func(tx *store.Tx, now time.Time) error {
+		_, err := store.CreateUser(tx, store.UserRecord{Email: w.coord.UserID + "@x.io", PasswordHash: "x",
 			User: domain.User{ID: w.coord.UserID, Name: "Desk", Role: domain.RoleCoordinator}})
 		return err
 	})
@@ -282,7 +281,7 @@ func (w *world) transition() {
 	if len(ids) == 0 {
 		return
 	}
-	cur, _, err := store.GetOrder(w.o.db.Gorm, ids[w.rnd.IntN(len(ids))], false)
+	cur, _, err := store.GetOrder(w.o.db.Autocommit(context.Background()), ids[w.rnd.IntN(len(ids))], false)
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -308,7 +307,7 @@ func (w *world) transition() {
 
 // reassign has ops move acc1b between the rep's territory and another.
 func (w *world) reassign() {
-	w.o.write(w.t, func(tx *gorm.DB, now time.Time) error {
+	w.o.write(w.t, func(tx *store.Tx, now time.Time) error {
 		old, fv, err := store.GetAccount(tx, w.o.acc1b, true)
 		if err != nil {
 			return err
@@ -318,7 +317,7 @@ func (w *world) reassign() {
 		if !w.moved {
 			next.TerritoryID = w.o.t2
 		}
-		_, err = store.UpdateAccount(tx, now, old, fv, next)
+		_, err = store.UpdateAccount(tx, old, fv, next)
 		return err
 	})
 	w.moved = !w.moved
@@ -442,11 +441,11 @@ func (w *world) current(table, id string) (map[string]json.RawMessage, domain.Fi
 	var err error
 	switch table {
 	case domain.TableVisits:
-		row, fv, err = store.GetVisit(w.o.db.Gorm, id, false)
+		row, fv, err = store.GetVisit(w.o.db.Autocommit(context.Background()), id, false)
 	case domain.TableOrders:
-		row, fv, err = store.GetOrder(w.o.db.Gorm, id, false)
+		row, fv, err = store.GetOrder(w.o.db.Autocommit(context.Background()), id, false)
 	default:
-		row, fv, err = store.GetNote(w.o.db.Gorm, id, false)
+		row, fv, err = store.GetNote(w.o.db.Autocommit(context.Background()), id, false)
 	}
 	if domain.ErrorCode(err) == domain.CodeNotFound {
 		return nil, nil, false

@@ -10,7 +10,6 @@ import (
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/store"
 	"github.com/fieldsync/fieldsync/wire"
-	"gorm.io/gorm"
 )
 
 // Pull returns the next page of changes for the actor after cursor (empty: an
@@ -39,7 +38,7 @@ func (e *Engine) pull(ctx context.Context, a domain.Caller, table, cursor string
 	if errors.As(err, &missing) {
 		// First pull under this scope: store its snapshot (a write, so outside the
 		// read-only snapshot) and read again.
-		if _, err := store.ScopeID(e.db.Gorm.WithContext(ctx), e.db.Now(), a.UserID, missing.scope); err != nil {
+		if _, err := store.ScopeID(e.db.Autocommit(ctx), a.UserID, missing.scope); err != nil {
 			return wire.PullResponse{}, fmt.Errorf("pull: %w", err)
 		}
 		resp, err = e.pullPage(ctx, a, table, cursor, limit, &st)
@@ -112,11 +111,9 @@ func (e *Engine) FlushPullStamps(ctx context.Context) error {
 // last fraction of a second of stamps, which a "last seen" report can afford,
 // and the stamp never waits behind other commits' fsyncs.
 func (e *Engine) writeStamps(ctx context.Context, stamps map[[2]string]time.Time) error {
-	return e.db.Tx(ctx, func(tx *gorm.DB) error {
-		if e.db.Dialect == store.Postgres {
-			if err := tx.Exec("SET LOCAL synchronous_commit = off").Error; err != nil {
-				return fmt.Errorf("stamp pulls: %w", err)
-			}
+	return e.db.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.CommitWithoutFlush(); err != nil {
+			return fmt.Errorf("stamp pulls: %w", err)
 		}
 		for k, at := range stamps {
 			// The stored-stamp condition stays: other server processes stamp too.
@@ -198,14 +195,14 @@ func (errNewScope) Error() string { return "scope snapshot not stored yet" }
 func (e *Engine) pullPage(ctx context.Context, a domain.Caller, table, cursor string, limit int, times *pullTimes) (wire.PullResponse, error) {
 	var resp wire.PullResponse
 	t0 := time.Now()
-	bound, err := e.db.PullBound(e.db.Gorm.WithContext(ctx))
+	bound, err := store.PullBound(e.db.Autocommit(ctx))
 	t1 := time.Now()
 	times.bound += t1.Sub(t0)
 	if err != nil {
 		return resp, err
 	}
 	defer func() { times.read += time.Since(t1) }()
-	err = e.db.ReadTx(ctx, func(tx *gorm.DB) error {
+	err = e.db.ReadTx(ctx, func(tx *store.Tx) error {
 		scope, err := resolveScope(tx, a.UserID)
 		if err != nil {
 			return err
@@ -245,7 +242,7 @@ func (e *Engine) pullPage(ctx context.Context, a domain.Caller, table, cursor st
 
 // resume turns the client's cursor into the state to continue from, or into a
 // fresh initial-sync state with reset=true when the cursor cannot be continued.
-func (e *Engine) resume(tx *gorm.DB, userID, cursor string, scope domain.Scope, scopeID int64) (cursorState, bool, error) {
+func (e *Engine) resume(tx *store.Tx, userID, cursor string, scope domain.Scope, scopeID int64) (cursorState, bool, error) {
 	horizon, err := store.Horizon(tx)
 	if err != nil {
 		return cursorState{}, false, err
@@ -303,7 +300,7 @@ func sameTables(a, b []string) bool {
 // page builds one pull response.
 type page struct {
 	e       *Engine
-	tx      *gorm.DB
+	tx      *store.Tx
 	scope   domain.Scope
 	st      cursorState
 	limit   int
@@ -356,7 +353,7 @@ func (p *page) phase(keys []string, enter bool) (bool, error) {
 		return true, nil
 	}
 	upto := p.st.pos()
-	entries, err := p.e.db.ReadLog(p.tx, store.LogQuery{After: p.st.phasePos(), Upto: &upto, Keys: keys,
+	entries, err := store.ReadLog(p.tx, store.LogQuery{After: p.st.phasePos(), Upto: &upto, Keys: keys,
 		Tables: p.scope.Tables, Limit: room, Bound: p.bound})
 	if err != nil {
 		return false, err
@@ -394,7 +391,7 @@ func (p *page) log(lost []string) error {
 	if !p.scope.All {
 		q.Keys = append(append([]string{}, p.scope.Keys...), lost...)
 	}
-	entries, err := p.e.db.ReadLog(p.tx, q)
+	entries, err := store.ReadLog(p.tx, q)
 	if err != nil {
 		return err
 	}

@@ -10,7 +10,6 @@ import (
 	"github.com/fieldsync/fieldsync/store"
 	"github.com/fieldsync/fieldsync/wire"
 	"github.com/google/uuid"
-	"gorm.io/gorm"
 )
 
 func TestPull_InitialSyncHoldsExactlyTheScope(t *testing.T) {
@@ -77,14 +76,14 @@ func TestPull_AccountMoveSendsDeletesAndHistory(t *testing.T) {
 		if !m1.has("visits", visit) || m2.has("visits", visit) {
 			t.Fatal("visit must be rep1's only")
 		}
-		o.write(t, func(tx *gorm.DB, now time.Time) error {
+		o.write(t, func(tx *store.Tx, now time.Time) error {
 			old, fv, err := store.GetAccount(tx, o.acc1, true)
 			if err != nil {
 				return err
 			}
 			moved := old
 			moved.TerritoryID = o.t2
-			_, err = store.UpdateAccount(tx, now, old, fv, moved)
+			_, err = store.UpdateAccount(tx, old, fv, moved)
 			return err
 		})
 		o.syncAll(t, m1, o.rep1)
@@ -118,14 +117,14 @@ func TestPull_UserTerritoriesReplaced(t *testing.T) {
 		o.push(t, o.rep2, mut("visits", "upsert", visit, 0, map[string]any{"account_id": o.acc2, "planned_at": "2026-11-20T09:00:00Z"}))
 		m := newMirror()
 		o.syncAll(t, m, o.rep1)
-		o.write(t, func(tx *gorm.DB, now time.Time) error {
+		o.write(t, func(tx *store.Tx, now time.Time) error {
 			old, err := store.GetUser(tx, o.rep1, true)
 			if err != nil {
 				return err
 			}
 			u := old
 			u.TerritoryIDs = []string{o.t2}
-			_, err = store.UpdateUser(tx, now, old, u)
+			_, err = store.UpdateUser(tx, old, u)
 			return err
 		})
 		o.syncAll(t, m, o.rep1)
@@ -153,14 +152,14 @@ func TestPull_RoleChangeRepToManager(t *testing.T) {
 		o := newOrg(t, db)
 		m := newMirror()
 		o.syncAll(t, m, o.rep1)
-		o.write(t, func(tx *gorm.DB, now time.Time) error {
+		o.write(t, func(tx *store.Tx, now time.Time) error {
 			old, err := store.GetUser(tx, o.rep1, true)
 			if err != nil {
 				return err
 			}
 			u := old
 			u.Role, u.TerritoryIDs = domain.RoleManager, []string{o.region}
-			_, err = store.UpdateUser(tx, now, old, u)
+			_, err = store.UpdateUser(tx, old, u)
 			return err
 		})
 		o.syncAll(t, m, o.rep1)
@@ -209,9 +208,9 @@ func TestPull_CompactedCursorResets(t *testing.T) {
 		o.push(t, o.rep1, mut("account_notes", "upsert", note, 0, map[string]any{"account_id": o.acc1, "body": "x"}))
 		o.push(t, o.rep1, mut("account_notes", "delete", note, 1, nil))
 		var removed int64
-		o.write(t, func(tx *gorm.DB, now time.Time) error {
+		o.write(t, func(tx *store.Tx, now time.Time) error {
 			var err error
-			removed, err = db.Compact(tx, now.Add(time.Hour))
+			removed, err = store.Compact(tx, now.Add(time.Hour))
 			return err
 		})
 		if removed == 0 {

@@ -13,7 +13,7 @@ import (
 // lastPull reads the device's stored last-pull stamp.
 func lastPull(t *testing.T, db *store.DB, a domain.Caller) *time.Time {
 	t.Helper()
-	ds, err := store.ListDevices(db.Gorm, a.UserID)
+	ds, err := store.ListDevices(db.Autocommit(context.Background()), a.UserID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +37,7 @@ func TestPull_StampWrittenOncePerGranularity(t *testing.T) {
 		ctx := context.Background()
 		now := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
 		db.Now = func() time.Time { return now }
-		if err := store.UpsertDevice(db.Gorm, now, a.UserID, a.DeviceID, nil); err != nil {
+		if err := store.UpsertDevice(db.Autocommit(context.Background()), a.UserID, a.DeviceID, nil); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := o.eng.Pull(ctx, a, "", 10); err != nil {
@@ -77,7 +77,7 @@ func TestPull_DeferredStampsWaitForFlush(t *testing.T) {
 		db.Now = func() time.Time { return now }
 		a1, a2 := o.actor(o.rep1), o.actor(o.rep2)
 		for _, a := range []domain.Caller{a1, a2} {
-			if err := store.UpsertDevice(db.Gorm, now, a.UserID, a.DeviceID, nil); err != nil {
+			if err := store.UpsertDevice(db.Autocommit(context.Background()), a.UserID, a.DeviceID, nil); err != nil {
 				t.Fatal(err)
 			}
 		}

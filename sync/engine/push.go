@@ -5,12 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/store"
 	"github.com/fieldsync/fieldsync/wire"
-	"gorm.io/gorm"
 )
 
 // pushAttempts bounds how often a push transaction that failed for a transient
@@ -19,92 +17,16 @@ const pushAttempts = 3
 
 // Push applies a device's mutations in order, each all-or-nothing on its own
 // (a savepoint each), all in one transaction per request so a batch costs one
-// commit. A replayed mutation_id returns its stored result and changes nothing.
-// Only an internal failure fails the request; then nothing of it is kept and the
-// device resends the batch.
+// commit. A replayed mutation_id returns its stored result and changes nothing
+// (replays). Only an internal failure fails the request; then nothing of it is
+// kept and the device resends the batch.
 func (e *Engine) Push(ctx context.Context, a domain.Caller, req wire.PushRequest) (wire.PushResponse, error) {
-	results := make([]wire.MutationResult, len(req.Mutations))
-	apply := func(tx *gorm.DB) error {
-		clear(results) // a retried attempt starts over
-		// First, before any other lock (store/locks.go): a resend of this
-		// request that overlaps it waits here, then reads the results this one
-		// stored instead of applying the mutations again. A retry is a new
-		// transaction and takes the lock again.
-		if err := store.LockDevicePush(tx, a.UserID, a.DeviceID); err != nil {
-			return err
-		}
-		now := e.db.Now()
-		scope, err := resolveScope(tx, a.UserID)
-		if err != nil {
-			return err
-		}
-		ids := make([]string, 0, len(req.Mutations))
-		for _, m := range req.Mutations {
-			if domain.IsUUID(m.MutationID) {
-				ids = append(ids, m.MutationID)
-			}
-		}
-		prior, err := store.PushResults(tx, a.UserID, a.DeviceID, ids)
-		if err != nil {
-			return err
-		}
-		p := &pusher{e: e, tx: tx, a: a, scope: scope, now: now, accounts: map[string]domain.Account{}}
-		if err := p.prefetch(req.Mutations, prior); err != nil {
-			return err
-		}
-		if e.pushHook != nil {
-			e.pushHook(PushLocked, a, nil)
-		}
-		var fresh []store.PushResult
-		for i, m := range req.Mutations {
-			if stored, ok := prior[m.MutationID]; ok {
-				if err := json.Unmarshal(stored, &results[i]); err != nil {
-					return fmt.Errorf("decode stored result of %s: %w", m.MutationID, err)
-				}
-				continue
-			}
-			res, err := p.applyOne(i, m)
-			if err != nil {
-				return err
-			}
-			results[i] = res
-			if !domain.IsUUID(m.MutationID) {
-				continue // not a mutation id we can key a replay on
-			}
-			b := res.AppendJSON(nil)
-			fresh = append(fresh, store.PushResult{MutationID: m.MutationID, Result: b})
-			prior[m.MutationID] = b
-		}
-		if err := p.flush(); err != nil {
-			return err
-		}
-		// One insert for the whole batch: results only need to be durable with
-		// the writes they describe, which commit together.
-		if err := store.SavePushResults(tx, now, a.UserID, a.DeviceID, fresh); err != nil {
-			return err
-		}
-		if err := store.TouchDevice(tx, a.UserID, a.DeviceID, store.DeviceTouch{PushedAt: &now, Pending: req.Pending}); err != nil {
-			return err
-		}
-		if e.pushHook != nil {
-			e.pushHook(PushCommit, a, nil)
-		}
-		return nil
-	}
-	// A deadlock or serialization failure (two pushes completing visits of the
-	// same accounts in opposite orders, say) aborts the whole transaction before
-	// anything commits, so the request is applied again from the start, as the
-	// device would resend it, instead of answering 500.
-	var err error
-	for attempt := 1; ; attempt++ {
-		err = e.db.Tx(ctx, apply)
-		if err == nil || attempt == pushAttempts || !store.IsRetryable(err) || ctx.Err() != nil {
-			break
-		}
-		if e.pushHook != nil {
-			e.pushHook(PushRetry, a, err)
-		}
-	}
+	var results []wire.MutationResult
+	err := e.retryPush(ctx, a, func(tx *store.Tx) error {
+		var err error
+		results, err = e.pushBatch(tx, a, req)
+		return err
+	})
 	if err != nil {
 		return wire.PushResponse{}, fmt.Errorf("push: %w", err)
 	}
@@ -117,13 +39,135 @@ func (e *Engine) Push(ctx context.Context, a domain.Caller, req wire.PushRequest
 	return wire.PushResponse{Results: results}, nil
 }
 
+// retryPush runs apply in a transaction, again from the start when it failed
+// for a transient reason. A deadlock or serialization failure (two pushes
+// completing visits of the same accounts in opposite orders, say) aborts the
+// whole transaction before anything commits, so the request is applied again,
+// as the device would resend it, instead of answering 500.
+func (e *Engine) retryPush(ctx context.Context, a domain.Caller, apply func(tx *store.Tx) error) error {
+	for attempt := 1; ; attempt++ {
+		err := e.db.InTx(ctx, apply)
+		if err == nil || attempt == pushAttempts || !store.IsRetryable(err) || ctx.Err() != nil {
+			return err
+		}
+		if e.pushHook != nil {
+			e.pushHook(PushRetry, a, err)
+		}
+	}
+}
+
+// pushBatch applies one request in tx and returns a result per mutation, in
+// the mutations' order.
+func (e *Engine) pushBatch(tx *store.Tx, a domain.Caller, req wire.PushRequest) ([]wire.MutationResult, error) {
+	// First, before any other lock (store/locks.go): a resend of this request
+	// that overlaps it waits here, then reads the results this one stored
+	// instead of applying the mutations again. A retry is a new transaction and
+	// takes the lock again.
+	if err := store.LockDevicePush(tx, a.UserID, a.DeviceID); err != nil {
+		return nil, err
+	}
+	scope, err := resolveScope(tx, a.UserID)
+	if err != nil {
+		return nil, err
+	}
+	seen, err := loadReplays(tx, a, req.Mutations)
+	if err != nil {
+		return nil, err
+	}
+	p := &pusher{e: e, tx: tx, a: a, scope: scope, accounts: map[string]domain.Account{}}
+	if err := p.prefetch(req.Mutations, seen); err != nil {
+		return nil, err
+	}
+	if e.pushHook != nil {
+		e.pushHook(PushLocked, a, nil)
+	}
+	results := make([]wire.MutationResult, len(req.Mutations))
+	var fresh []store.PushResult
+	for i, m := range req.Mutations {
+		if ok, err := seen.replay(m.MutationID, &results[i]); ok || err != nil {
+			if err != nil {
+				return nil, err
+			}
+			continue
+		}
+		res, err := p.applyOne(i, m)
+		if err != nil {
+			return nil, err
+		}
+		results[i] = res
+		if r, ok := seen.remember(m.MutationID, res); ok {
+			fresh = append(fresh, r)
+		}
+	}
+	// The deferred visit creates are written before the request commits.
+	if err := p.flush(); err != nil {
+		return nil, err
+	}
+	// One insert for the whole batch: results only need to be durable with the
+	// writes they describe, which commit together.
+	if err := store.SavePushResults(tx, a.UserID, a.DeviceID, fresh); err != nil {
+		return nil, err
+	}
+	now := tx.Now()
+	if err := store.TouchDevice(tx, a.UserID, a.DeviceID, store.DeviceTouch{PushedAt: &now, Pending: req.Pending}); err != nil {
+		return nil, err
+	}
+	if e.pushHook != nil {
+		e.pushHook(PushCommit, a, nil)
+	}
+	return results, nil
+}
+
+// replays holds, by mutation id, the stored results of the mutations this
+// device already pushed. A device resends a batch whose answer it did not get;
+// a mutation id met again gets the result it got the first time and changes
+// nothing. That holds within one batch too: a mutation id repeated in the same
+// request is applied once, and its later copies answer with the first one's
+// result. Mutation ids that are not UUIDs are rejected and never remembered.
+type replays map[string]json.RawMessage
+
+// loadReplays reads the stored results of the batch's mutation ids.
+func loadReplays(tx *store.Tx, a domain.Caller, muts []wire.Mutation) (replays, error) {
+	ids := make([]string, 0, len(muts))
+	for _, m := range muts {
+		if domain.IsUUID(m.MutationID) {
+			ids = append(ids, m.MutationID)
+		}
+	}
+	prior, err := store.PushResults(tx, a.UserID, a.DeviceID, ids)
+	return replays(prior), err
+}
+
+// replay sets *res to the stored result of mutationID, if there is one.
+func (r replays) replay(mutationID string, res *wire.MutationResult) (bool, error) {
+	stored, ok := r[mutationID]
+	if !ok {
+		return false, nil
+	}
+	if err := json.Unmarshal(stored, res); err != nil {
+		return true, fmt.Errorf("decode stored result of %s: %w", mutationID, err)
+	}
+	return true, nil
+}
+
+// remember records the result of a mutation just applied, so a later copy of
+// its id in this batch replays it, and returns it for storing. A mutation id
+// that is not a UUID keys no replay.
+func (r replays) remember(mutationID string, res wire.MutationResult) (store.PushResult, bool) {
+	if !domain.IsUUID(mutationID) {
+		return store.PushResult{}, false
+	}
+	b := res.AppendJSON(nil)
+	r[mutationID] = b
+	return store.PushResult{MutationID: mutationID, Result: b}, true
+}
+
 // pusher applies the mutations of one request.
 type pusher struct {
 	e     *Engine
-	tx    *gorm.DB
+	tx    *store.Tx
 	a     domain.Caller
 	scope domain.Scope
-	now   time.Time
 	// accounts caches the accounts read by this request: a batch of visits is
 	// usually a day at a handful of customers.
 	accounts map[string]domain.Account
@@ -133,9 +177,8 @@ type pusher struct {
 	// deleted holds "table/id" of absent rows whose id was used before (a
 	// tombstone is logged): a create of one is a re-creation.
 	deleted map[string]bool
-	// pendingVisits and pendingLog hold this request's visit creates and their
-	// change-log entries, not written yet: they are written in one statement
-	// each before any other kind of mutation and at the end of the request.
+	// pendingVisits and pendingLog hold this request's deferred visit creates
+	// and their change-log entries, not written yet (pushbatch.go).
 	pendingVisits []domain.Visit
 	pendingLog    []store.Change
 }
@@ -167,8 +210,8 @@ func (p *pusher) applyOne(i int, m wire.Mutation) (wire.MutationResult, error) {
 		return wire.MutationResult{}, err
 	}
 	sp := fmt.Sprintf("m%d", i)
-	if err := p.tx.SavePoint(sp).Error; err != nil {
-		return wire.MutationResult{}, fmt.Errorf("savepoint: %w", err)
+	if err := p.tx.SavePoint(sp); err != nil {
+		return wire.MutationResult{}, err
 	}
 	res, err := p.apply(m)
 	if err == nil {
@@ -179,8 +222,8 @@ func (p *pusher) applyOne(i int, m wire.Mutation) (wire.MutationResult, error) {
 	if derr == nil {
 		return wire.MutationResult{}, fmt.Errorf("mutation %s: %w", m.MutationID, err)
 	}
-	if rerr := p.tx.RollbackTo(sp).Error; rerr != nil {
-		return wire.MutationResult{}, fmt.Errorf("rollback to savepoint: %w", rerr)
+	if err := p.tx.RollbackTo(sp); err != nil {
+		return wire.MutationResult{}, err
 	}
 	return rejected(m.MutationID, derr), nil
 }
@@ -281,6 +324,93 @@ func (p *pusher) unseen(m wire.Mutation) (wire.MutationResult, error) {
 	return wire.MutationResult{}, domain.Errorf(domain.CodeConflict, "id is already in use")
 }
 
+// existing is a visit, order or note a mutation writes, as the shared
+// preamble (target) found it: locked, with its field versions, the account
+// that scopes it, and the write judged so far.
+type existing[T any] struct {
+	cur T
+	fv  domain.FieldVersions
+	acc domain.Account
+	// w is the write as CheckWrite has allowed it: an update or delete of cur
+	// by its owner in its status. Callers that change owner or status judge
+	// again with those filled in.
+	w domain.RowWrite
+}
+
+// ownedRow is what the preamble needs of a row: the account that scopes it,
+// its owner and its status ("" for notes).
+type ownedRow interface {
+	domain.Visit | domain.Order | domain.AccountNote
+}
+
+func ownership(row any) (accountID, owner, status string) {
+	switch r := row.(type) {
+	case domain.Visit:
+		return r.AccountID, r.RepID, r.Status
+	case domain.Order:
+		return r.AccountID, r.RepID, r.Status
+	case domain.AccountNote:
+		return r.AccountID, r.AuthorID, ""
+	}
+	panic(fmt.Sprintf("ownership of %T", row))
+}
+
+// target is the preamble every write to a visit, order or note shares, in this
+// order:
+//
+//  1. Load and lock the row (skipped when prefetch knows it does not exist).
+//  2. No row: a delete is already applied, an edit is a vanished row, and an
+//     upsert from version 0 is a create, handed to create.
+//  3. The row's account: outside the pusher's scope the row is answered as
+//     unseen, or as an out-of-scope conflict within the grace period.
+//  4. Ownership: CheckWrite of an update or delete of the row as it is.
+//
+// A nil *existing means the preamble answered the mutation itself (res, err);
+// otherwise the caller applies the table's own rules to the row.
+func target[T ownedRow](p *pusher, m wire.Mutation, get func(*store.Tx, string, bool) (T, domain.FieldVersions, error),
+	create func(wire.Mutation) (wire.MutationResult, error)) (*existing[T], wire.MutationResult, error) {
+	if !p.mayExist(m.Table, m.ID) {
+		res, err := p.noRow(m, create)
+		return nil, res, err
+	}
+	cur, fv, err := get(p.tx, m.ID, true)
+	if domain.ErrorCode(err) == domain.CodeNotFound {
+		res, err := p.noRow(m, create)
+		return nil, res, err
+	}
+	if err != nil {
+		return nil, wire.MutationResult{}, err
+	}
+	accountID, owner, status := ownership(cur)
+	acc, err := p.rowAccount(accountID)
+	if err != nil {
+		res, err := p.settle(m, err)
+		return nil, res, err
+	}
+	w := domain.RowWrite{Table: m.Table, Kind: domain.WriteUpdate, PrevOwner: owner, Owner: owner,
+		PrevStatus: status, Status: status}
+	if m.Op == store.OpDelete {
+		w.Kind = domain.WriteDelete
+	}
+	if err := domain.CheckWrite(p.actor(), w); err != nil {
+		return nil, wire.MutationResult{}, err
+	}
+	return &existing[T]{cur: cur, fv: fv, acc: acc, w: w}, wire.MutationResult{}, nil
+}
+
+// noRow answers a mutation of a row that does not exist: a delete is already
+// applied, an edit of a row is a vanished row, an upsert from version 0 is a
+// create.
+func (p *pusher) noRow(m wire.Mutation, create func(wire.Mutation) (wire.MutationResult, error)) (wire.MutationResult, error) {
+	switch {
+	case m.Op == store.OpDelete:
+		return wire.MutationResult{Status: wire.StatusApplied, Version: m.BaseVersion}, nil // already gone
+	case m.BaseVersion > 0:
+		return p.vanished(m)
+	}
+	return create(m)
+}
+
 // rowAccount loads the account of an existing row for a write: outside the
 // pusher's scope the row is answered as unseen (errUnseen), unless a rep had
 // the account within the grace period (errOutOfScope).
@@ -345,7 +475,7 @@ func (p *pusher) accountFor(id string, field string) (domain.Account, error) {
 		return acc, nil
 	}
 	if p.a.Role == domain.RoleRep {
-		had, err := store.HadAccountAccess(p.tx, p.a.UserID, acc.ID, p.now.Add(-p.e.cfg.ScopeGrace))
+		had, err := store.HadAccountAccess(p.tx, p.a.UserID, acc.ID, p.tx.Now().Add(-p.e.cfg.ScopeGrace))
 		if err != nil {
 			return domain.Account{}, err
 		}
@@ -370,7 +500,7 @@ func (p *pusher) conflict(m wire.Mutation, acc *domain.Account, reason string, d
 	id := newID()
 	c := store.ConflictRecord{ID: id, Tbl: m.Table, RowID: m.ID, Status: store.ConflictOpen, Reason: reason,
 		UserID: p.a.UserID, DeviceID: p.a.DeviceID, DeviceRow: deviceRowText(m, deviceRow),
-		ServerRow: store.JSONText(serverRow), CreatedAt: p.now}
+		ServerRow: store.JSONText(serverRow), CreatedAt: p.tx.Now()}
 	if acc != nil {
 		c.AccountID, c.TerritoryID = &acc.ID, &acc.TerritoryID
 	}
@@ -397,11 +527,11 @@ func (p *pusher) autoResolved(m wire.Mutation, acc domain.Account, out domain.Me
 	if len(out.DeviceLost) > 0 {
 		reason += fmt.Sprintf("; server value kept for %v, device value not applied", out.DeviceLost)
 	}
-	auto := store.ResolutionAuto
+	auto, now := store.ResolutionAuto, p.tx.Now()
 	c := store.ConflictRecord{ID: newID(), Tbl: m.Table, RowID: m.ID, AccountID: &acc.ID, TerritoryID: &acc.TerritoryID,
 		Status: store.ConflictResolved, Reason: reason, UserID: p.a.UserID, DeviceID: p.a.DeviceID,
 		DeviceRow: deviceRowText(m, deviceRow), ServerRow: store.JSONText(serverRow), Resolution: &auto,
-		ResolvedAt: &p.now, CreatedAt: p.now}
+		ResolvedAt: &now, CreatedAt: now}
 	return store.CreateConflict(p.tx, c)
 }
 

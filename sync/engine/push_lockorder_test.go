@@ -18,7 +18,6 @@ import (
 	"github.com/fieldsync/fieldsync/sync/engine"
 	"github.com/fieldsync/fieldsync/wire"
 	"github.com/google/uuid"
-	"gorm.io/gorm"
 )
 
 // TestPush_LockOrder steps two pushes by hand through the interleaving that
@@ -177,18 +176,18 @@ func TestPush_Burst(t *testing.T) {
 	const devices = 20
 	reps := make([]string, devices)
 	accounts := []string{o.acc1, o.acc1b}
-	o.write(t, func(tx *gorm.DB, now time.Time) error {
+	o.write(t, func(tx *store.Tx, now time.Time) error {
 		for i := range reps {
 			reps[i] = uuid.NewString()
 			u := store.UserRecord{User: domain.User{ID: reps[i], Name: "Rep", Role: domain.RoleRep, TerritoryIDs: []string{o.t1}},
 				Email: fmt.Sprintf("burst%d@x.io", i), PasswordHash: "x"}
-			if _, err := store.CreateUser(tx, now, u); err != nil {
+			if _, err := store.CreateUser(tx, u); err != nil {
 				return err
 			}
 		}
 		for range 4 {
 			a := domain.Account{ID: uuid.NewString(), Name: "Acc", TerritoryID: o.t1, Class: "B", Status: "active"}
-			if _, err := store.CreateAccount(tx, now, a); err != nil {
+			if _, err := store.CreateAccount(tx, a); err != nil {
 				return err
 			}
 			accounts = append(accounts, a.ID)
@@ -319,8 +318,8 @@ func TestOrderDesk_LocksAccountBeforeOrder(t *testing.T) {
 	o := newOrg(t, db)
 	ctx := context.Background()
 	coord := domain.Caller{UserID: uuid.NewString(), Role: domain.RoleCoordinator}
-	o.write(t, func(tx *gorm.DB, now time.Time) error {
-		_, err := store.CreateUser(tx, now, store.UserRecord{Email: "desk@x.io", PasswordHash: "x",
+	o.write(t, func(tx *store.Tx, now time.Time) error {
+		_, err := store.CreateUser(tx, store.UserRecord{Email: "desk@x.io", PasswordHash: "x",
 			User: domain.User{ID: coord.UserID, Name: "Desk", Role: domain.RoleCoordinator}})
 		return err
 	})

@@ -12,7 +12,6 @@ import (
 	"github.com/fieldsync/fieldsync/store"
 	"github.com/fieldsync/fieldsync/wire"
 	"github.com/google/uuid"
-	"gorm.io/gorm"
 )
 
 func planVisit(o *org, id string) wire.Mutation {
@@ -159,14 +158,14 @@ func TestPush_ServerOwnedFieldsIgnored(t *testing.T) {
 func TestPush_OutOfScopeWithinGraceIsConflict(t *testing.T) {
 	testdb.Dialects(t, func(t *testing.T, db *store.DB) {
 		o := newOrg(t, db)
-		o.write(t, func(tx *gorm.DB, now time.Time) error {
+		o.write(t, func(tx *store.Tx, now time.Time) error {
 			old, fv, err := store.GetAccount(tx, o.acc1, true)
 			if err != nil {
 				return err
 			}
 			moved := old
 			moved.TerritoryID = o.t2
-			_, err = store.UpdateAccount(tx, now, old, fv, moved)
+			_, err = store.UpdateAccount(tx, old, fv, moved)
 			return err
 		})
 		r := o.push(t, o.rep1, planVisit(o, uuid.NewString()))[0]
@@ -246,7 +245,7 @@ func TestPush_OrderPastSubmittedIsConflict(t *testing.T) {
 		id := uuid.NewString()
 		o.push(t, o.rep1, mut("orders", "upsert", id, 0, map[string]any{"account_id": o.acc1,
 			"status": "submitted", "lines": []map[string]any{{"product_id": o.product, "quantity": 1}}}))
-		o.write(t, func(tx *gorm.DB, now time.Time) error { // the desk confirms it
+		o.write(t, func(tx *store.Tx, now time.Time) error { // the desk confirms it
 			cur, fv, err := store.GetOrder(tx, id, true)
 			if err != nil {
 				return err
@@ -254,7 +253,7 @@ func TestPush_OrderPastSubmittedIsConflict(t *testing.T) {
 			acc, _, _ := store.GetAccount(tx, cur.AccountID, false)
 			next := cur
 			next.Status = "confirmed"
-			_, err = store.UpdateOrder(tx, now, acc, cur, fv, next)
+			_, err = store.UpdateOrder(tx, acc, cur, fv, next)
 			return err
 		})
 		r := o.push(t, o.rep1, mut("orders", "upsert", id, 1, map[string]any{"note": "deliver Monday"}))[0]

@@ -11,10 +11,29 @@ import (
 )
 
 // A push request is a batch: what can be asked once per request (which rows
-// exist, which accounts are referenced) is asked once, and visit creates, which
-// check everything before their only write, are written together at the end.
+// exist, which accounts are referenced) is asked once (prefetch), and visit
+// creates are written together.
+//
+// The deferred visit creates. A typical batch is a day of planned visits: one
+// INSERT and one change-log INSERT for all of them, instead of two statements
+// and a savepoint round trip per visit.
+// A create is deferred only when nothing about it can fail at write time: the
+// id is free and never used (isCreate: not found by prefetch, no tombstone,
+// not created earlier in the batch), and every check (validation, the account
+// and its scope, the planned rep) ran before it was queued. Its result,
+// version 1, is final when it is queued.
+//
+// flush must run before anything that could see the queued rows or their log
+// entries as missing:
+//   - before every mutation that is not itself a deferred create (applyOne):
+//     it may read, update or delete a queued visit, link an order to one, or
+//     append log entries that must follow the creates';
+//   - at the end of the request, before its results are stored and it commits
+//     (pushBatch).
+// A flush that fails fails the request, like any other failed write.
 
-// flush writes the deferred creates of this request.
+// flush writes the deferred visit creates of this request and their change-log
+// entries, and empties the queue.
 func (p *pusher) flush() error {
 	if len(p.pendingVisits) == 0 {
 		return nil
@@ -22,7 +41,7 @@ func (p *pusher) flush() error {
 	if err := store.InsertVisits(p.tx, p.pendingVisits); err != nil {
 		return err
 	}
-	err := store.LogChanges(p.tx, p.now, p.pendingLog)
+	err := store.LogChanges(p.tx, p.pendingLog)
 	p.pendingVisits, p.pendingLog = p.pendingVisits[:0], p.pendingLog[:0]
 	return err
 }

@@ -5,14 +5,13 @@ import (
 
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/store"
-	"gorm.io/gorm"
 )
 
 // Scope resolves the sync scope of a user from the database (not from the token:
 // ops may have changed the role or territories since login).
 func (e *Engine) Scope(ctx context.Context, userID string) (domain.Scope, error) {
 	var s domain.Scope
-	err := e.db.ReadTx(ctx, func(tx *gorm.DB) error {
+	err := e.db.ReadTx(ctx, func(tx *store.Tx) error {
 		var err error
 		s, err = resolveScope(tx, userID)
 		return err
@@ -22,7 +21,7 @@ func (e *Engine) Scope(ctx context.Context, userID string) (domain.Scope, error)
 
 // resolveScope is the sync scope of the one visibility rule (domain.Visible,
 // domain.ScopeFor); a user who does not exist has none.
-func resolveScope(tx *gorm.DB, userID string) (domain.Scope, error) {
+func resolveScope(tx *store.Tx, userID string) (domain.Scope, error) {
 	v, err := store.LoadVisibility(tx, store.VisibilityQuery{UserID: userID})
 	if err != nil {
 		return domain.Scope{}, err

@@ -4,7 +4,6 @@ import (
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/store"
 	"github.com/fieldsync/fieldsync/wire"
-	"gorm.io/gorm"
 )
 
 // serverOwned fields are ignored in every pushed row (docs/protocol.md §4.2).
@@ -35,38 +34,11 @@ func (p *pusher) visitIgnore() map[string]bool {
 }
 
 func (p *pusher) visit(m wire.Mutation) (wire.MutationResult, error) {
-	var (
-		cur domain.Visit
-		fv  domain.FieldVersions
-		err = store.Translate(gorm.ErrRecordNotFound, "visit")
-	)
-	if p.mayExist(m.Table, m.ID) {
-		cur, fv, err = store.GetVisit(p.tx, m.ID, true)
+	row, res, err := target(p, m, store.GetVisit, p.createVisit)
+	if row == nil {
+		return res, err
 	}
-	if domain.ErrorCode(err) == domain.CodeNotFound {
-		if m.Op == store.OpDelete {
-			return wire.MutationResult{Status: wire.StatusApplied, Version: m.BaseVersion}, nil // already gone
-		}
-		if m.BaseVersion > 0 {
-			return p.vanished(m)
-		}
-		return p.createVisit(m)
-	}
-	if err != nil {
-		return wire.MutationResult{}, err
-	}
-	acc, err := p.rowAccount(cur.AccountID)
-	if err != nil {
-		return p.settle(m, err)
-	}
-	w := domain.RowWrite{Table: m.Table, Kind: domain.WriteUpdate, PrevOwner: cur.RepID, Owner: cur.RepID,
-		PrevStatus: cur.Status, Status: cur.Status}
-	if m.Op == store.OpDelete {
-		w.Kind = domain.WriteDelete
-	}
-	if err := domain.CheckWrite(p.actor(), w); err != nil {
-		return wire.MutationResult{}, err
-	}
+	acc, cur, fv := row.acc, row.cur, row.fv
 	if m.Op == store.OpDelete {
 		return p.deleteVisit(m, acc, cur, fv)
 	}
@@ -78,19 +50,14 @@ func (p *pusher) visit(m wire.Mutation) (wire.MutationResult, error) {
 	if len(changed) == 0 {
 		return applied(cur.Version, cur), nil
 	}
-	result, status := patched, wire.StatusApplied
+	result, status, from := patched, wire.StatusApplied, cur.Status
 	var out domain.MergeOutcome
 	if m.BaseVersion < cur.Version {
 		result, out = domain.MergeVisit(cur, patched, fv.ChangedSince(m.BaseVersion), changed)
 		status = wire.StatusMerged
-	}
-	from := cur.Status
-	if status == wire.StatusMerged && cur.Status == domain.VisitCancelled && result.Status != cur.Status &&
-		changedField(fv.ChangedSince(m.BaseVersion), "status") {
-		// The merge let a visit that happened on the device beat a cancellation
-		// made since its base version (§4.3): judge the device's move from where
-		// the visit was before it was cancelled.
-		from = domain.VisitPlanned
+		if out.TransitionFrom != "" {
+			from = out.TransitionFrom // a visit that happened beat a cancellation (§4.3)
+		}
 	}
 	if err := domain.CheckVisitTransition(from, result.Status); err != nil {
 		return wire.MutationResult{}, err
@@ -99,7 +66,7 @@ func (p *pusher) visit(m wire.Mutation) (wire.MutationResult, error) {
 	if err := domain.ValidateVisit(result); err != nil {
 		return wire.MutationResult{}, err
 	}
-	saved, err := store.UpdateVisit(p.tx, p.now, acc, cur, fv, result)
+	saved, err := store.UpdateVisit(p.tx, acc, cur, fv, result)
 	if err != nil {
 		return wire.MutationResult{}, err
 	}
@@ -145,14 +112,14 @@ func (p *pusher) createVisit(m wire.Mutation) (wire.MutationResult, error) {
 	if !p.isCreate(m) {
 		// The id was used before (deleted earlier, or in this batch): the visit
 		// continues from its last version, written now.
-		saved, err := store.CreateVisit(p.tx, p.now, acc, v)
+		saved, err := store.CreateVisit(p.tx, acc, v)
 		if err != nil {
 			return wire.MutationResult{}, err
 		}
 		p.created(m.Table, m.ID)
 		return applied(saved.Version, saved), nil
 	}
-	saved, change := store.NewVisit(p.now, acc, v)
+	saved, change := store.NewVisit(p.tx.Now(), acc, v)
 	p.pendingVisits = append(p.pendingVisits, saved)
 	p.pendingLog = append(p.pendingLog, change)
 	p.created(m.Table, m.ID)
@@ -184,7 +151,7 @@ func (p *pusher) deleteVisit(m wire.Mutation, acc domain.Account, cur domain.Vis
 	if m.BaseVersion < cur.Version && len(fv.ChangedSince(m.BaseVersion)) > 0 {
 		return p.conflict(m, &acc, "visit changed on the server after the device deleted it", nil, cur, cur.Version)
 	}
-	if err := store.DeleteVisit(p.tx, p.now, acc, cur); err != nil {
+	if err := store.DeleteVisit(p.tx, acc, cur); err != nil {
 		return wire.MutationResult{}, err
 	}
 	return wire.MutationResult{Status: wire.StatusApplied, Version: cur.Version + 1}, nil

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"gorm.io/gorm"
 
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/internal/testdb"
@@ -36,19 +35,19 @@ func newOrg(t *testing.T, db *store.DB) *org {
 	t.Helper()
 	o := &org{db: db, t1: uuid.NewString(), t2: uuid.NewString(), acc1: uuid.NewString(), acc2: uuid.NewString()}
 	o.rep = domain.Caller{UserID: uuid.NewString(), Role: domain.RoleRep, DeviceID: "phone-1"}
-	err := db.Tx(context.Background(), func(tx *gorm.DB) error {
+	err := db.InTx(context.Background(), func(tx *store.Tx) error {
 		now := db.Now()
 		for _, tr := range []domain.Territory{{ID: o.t1, Name: "T1"}, {ID: o.t2, Name: "T2"}} {
-			if _, err := store.CreateTerritory(tx, now, tr); err != nil {
+			if _, err := store.CreateTerritory(tx.At(now), tr); err != nil {
 				return err
 			}
 		}
-		if _, err := store.CreateUser(tx, now, store.UserRecord{Email: "rep@example.com", PasswordHash: "x",
+		if _, err := store.CreateUser(tx.At(now), store.UserRecord{Email: "rep@example.com", PasswordHash: "x",
 			User: domain.User{ID: o.rep.UserID, Name: "rep", Role: domain.RoleRep, TerritoryIDs: []string{o.t1}}}); err != nil {
 			return err
 		}
 		for id, terr := range map[string]string{o.acc1: o.t1, o.acc2: o.t2} {
-			if _, err := store.CreateAccount(tx, now, domain.Account{ID: id, Name: "Account", TerritoryID: terr,
+			if _, err := store.CreateAccount(tx.At(now), domain.Account{ID: id, Name: "Account", TerritoryID: terr,
 				Class: domain.ClassA, Status: domain.AccountActive}); err != nil {
 				return err
 			}
@@ -138,7 +137,7 @@ func settle(t *testing.T, db *store.DB) {
 		return
 	}
 	for deadline := time.Now().Add(30 * time.Second); ; {
-		bound, err := db.PullBound(db.Gorm)
+		bound, err := store.PullBound(db.Autocommit(context.Background()))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -370,8 +369,8 @@ func TestPull_CompactionIsReplacement(t *testing.T) {
 		note := uuid.NewString()
 		o.push(t, o.rep, ts, fmt.Sprintf(`{"account_notes":{"created":[{"id":%q,"_status":"created","_changed":"","account_id":%q,"body":"gone soon"}]}}`, note, o.acc1))
 		o.push(t, o.rep, ts, fmt.Sprintf(`{"account_notes":{"deleted":[%q]}}`, note))
-		if err := db.Tx(context.Background(), func(tx *gorm.DB) error {
-			n, err := db.Compact(tx, db.Now().Add(time.Hour))
+		if err := db.InTx(context.Background(), func(tx *store.Tx) error {
+			n, err := store.Compact(tx, db.Now().Add(time.Hour))
 			if err == nil && n == 0 {
 				err = fmt.Errorf("nothing compacted")
 			}
