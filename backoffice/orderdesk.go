@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/store"
@@ -34,6 +35,9 @@ type OrderQuery struct {
 	MinTotal      string
 	MaxTotal      string
 	Sort          string
+	// Zone is the organisation's time zone: a SubmittedFrom or SubmittedTo
+	// given as a date names that day there. Nil is UTC.
+	Zone *time.Location
 }
 
 // OrderList is one page of the queue.

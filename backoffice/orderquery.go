@@ -98,10 +98,14 @@ func parseOrderFilters(q OrderQuery, sel *store.OrderQueue) error {
 	}
 	sel.Status, sel.Number = q.Status, strings.TrimSpace(q.Number)
 	var err error
-	if sel.SubmittedFrom, err = parseWhen(q.SubmittedFrom, false); err != nil {
+	zone := q.Zone
+	if zone == nil {
+		zone = time.UTC
+	}
+	if sel.SubmittedFrom, err = parseWhen(q.SubmittedFrom, false, zone); err != nil {
 		f.add("submitted_from", err.Error())
 	}
-	if sel.SubmittedTo, err = parseWhen(q.SubmittedTo, true); err != nil {
+	if sel.SubmittedTo, err = parseWhen(q.SubmittedTo, true, zone); err != nil {
 		f.add("submitted_to", err.Error())
 	}
 	if sel.MinTotal, err = parseCents(q.MinTotal); err != nil {
@@ -136,9 +140,10 @@ type paramError string
 
 func (e paramError) Error() string { return string(e) }
 
-// parseWhen reads an RFC 3339 time or a YYYY-MM-DD date (UTC). A date that
-// ends a range (submitted_to) includes its whole day.
-func parseWhen(s string, end bool) (*time.Time, error) {
+// parseWhen reads an RFC 3339 time or a YYYY-MM-DD date, a day of the
+// organisation's zone. A date that ends a range (submitted_to) includes its
+// whole day (23 or 25 hours long around a daylight-saving change).
+func parseWhen(s string, end bool, zone *time.Location) (*time.Time, error) {
 	if s == "" {
 		return nil, nil
 	}
@@ -153,6 +158,7 @@ func parseWhen(s string, end bool) (*time.Time, error) {
 	if end {
 		t = t.AddDate(0, 0, 1)
 	}
+	t = time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, zone).UTC()
 	return &t, nil
 }
 

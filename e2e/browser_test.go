@@ -52,6 +52,9 @@ func TestDashboard_Browser(t *testing.T) {
 	if err != nil {
 		t.Fatalf("sign in through the form: %v", err)
 	}
+	if z := strings.TrimSpace(run(t, ctx, chromedp.Text(chromedp.CSS(`[data-testid="time-zone"]`)))); z != "Days in "+e2eZone {
+		t.Errorf("the page names the zone of its days as %q, want %q", z, "Days in "+e2eZone)
+	}
 	from := run(t, ctx, chromedp.Value(chromedp.CSS(`input[name="from"]`)))
 	to := run(t, ctx, chromedp.Value(chromedp.CSS(`input[name="to"]`)))
 	cov := apiCoverage(t, base, login.Email, login.Password, from, to)

@@ -39,6 +39,9 @@ func chromiumPath() (string, error) {
 
 // startServer serves the demo organisation on a SQLite file at a random
 // loopback port and returns its base URL.
+// e2eZone is the organisation's time zone of the browser tests.
+const e2eZone = "Europe/Berlin"
+
 func startServer(t *testing.T) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -52,7 +55,11 @@ func startServer(t *testing.T) string {
 	if _, err := fixtures.Generate(ctx, db, fixtures.Options{Demo: true, Seed: 1}); err != nil {
 		t.Fatal(err)
 	}
-	srv, err := server.New(server.DefaultConfig(), db, slog.New(slog.DiscardHandler))
+	// Days of a zone other than UTC, so that the page and the API are compared
+	// on local days and the page names the zone (e2eZone).
+	cfg := server.DefaultConfig()
+	cfg.TimeZone = e2eZone
+	srv, err := server.New(cfg, db, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -57,7 +57,7 @@ func (s *Service) AccountMap(ctx context.Context, c domain.Caller, p Params, lim
 FROM accounts a WHERE a.status = 'active' AND a.lat IS NOT NULL AND a.lng IS NOT NULL` + sc.scopeIn("a.territory_id") + `
 ORDER BY a.id LIMIT @limit`
 		var rows []mapRow
-		if err := tx.Query(&rows, q, append([]any{sql.Named("end", p.end()), sql.Named("limit", limit+1)}, sc.scopeArgs()...)...); err != nil {
+		if err := tx.Query(&rows, q, append([]any{sql.Named("end", s.midnight(p.To.AddDate(0, 0, 1))), sql.Named("limit", limit+1)}, sc.scopeArgs()...)...); err != nil {
 			return fmt.Errorf("account map: %w", err)
 		}
 		if len(rows) > limit {
@@ -67,7 +67,7 @@ ORDER BY a.id LIMIT @limit`
 			pt := MapPoint{AccountID: r.ID, TerritoryID: r.TerritoryID, TerritoryName: sc.Tree.Name(r.TerritoryID), Name: r.Name, Class: r.Class, Lat: r.Lat, Lng: r.Lng,
 				CadenceDays: s.cadence.Days(r.Class)}
 			if r.LastIn.Valid {
-				d := daysBetween(day(r.LastIn.Time), p.To)
+				d := daysBetween(s.localDay(r.LastIn.Time), p.To)
 				pt.DaysSince = &d
 			}
 			out = append(out, pt)

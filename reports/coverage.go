@@ -139,6 +139,9 @@ func (s *Service) CoverageLevel(ctx context.Context, c domain.Caller, p Params, 
 		if err := s.reportMemory(tx); err != nil {
 			return err
 		}
+		if err := s.checkZone(tx); err != nil {
+			return err
+		}
 		sc, err := resolveScope(tx, c, kindCoverage, p.TerritoryID)
 		if err != nil || sc.empty() {
 			return err

@@ -16,7 +16,8 @@ import (
 //     many are active, how many were visited in the period and how many are
 //     overdue as of `to`. Both follow from the check-in of each account's latest
 //     completed visit up to the end of `to`: visited when it falls on or after
-//     `from`; overdue when it is older than (to - cadence) 00:00, i.e.
+//     `from`; overdue when it is older than (to - cadence) 00:00, all in the
+//     organisation's zone (docs/reports.md "Days and the time zone"), i.e.
 //     (to - date) > cadence, or missing. The table holds each account's latest
 //     completed check-in overall, which is that value unless the account was
 //     visited after `to`; for those accounts alone (none when `to` is today) the
@@ -95,9 +96,10 @@ GROUP BY territory_id, rep_id
 HAVING SUM(orders) <> 0 OR SUM(revenue_cents) <> 0`
 
 // overdueBefore returns, per class, the instant a last visit must not be older
-// than: (to - cadence) 00:00 UTC.
+// than: (to - cadence) 00:00 in the organisation's zone.
 func (s *Service) overdueBefore(to time.Time) (a, b, c time.Time) {
-	return to.AddDate(0, 0, -s.cadence.A), to.AddDate(0, 0, -s.cadence.B), to.AddDate(0, 0, -s.cadence.C)
+	return s.midnight(to.AddDate(0, 0, -s.cadence.A)), s.midnight(to.AddDate(0, 0, -s.cadence.B)),
+		s.midnight(to.AddDate(0, 0, -s.cadence.C))
 }
 
 // sqlQuery is one of the report's statements with its arguments.
@@ -111,7 +113,9 @@ type sqlQuery struct {
 // scope and period, in that order.
 func (s *Service) coverageQueries(sc scope, p Params) [3]sqlQuery {
 	oa, ob, oc := s.overdueBefore(p.To)
-	args := []any{sql.Named("start", p.start()), sql.Named("end", p.end()),
+	// Instants where the organisation's days start; the day tables hold its
+	// days (checkZone), as p does.
+	args := []any{sql.Named("start", s.midnight(p.From)), sql.Named("end", s.midnight(p.To.AddDate(0, 0, 1))),
 		sql.Named("due_a", oa), sql.Named("due_b", ob), sql.Named("due_c", oc)}
 	args = append(args, sc.scopeArgs()...)
 	days := dayArgs(sc, p)

@@ -55,7 +55,7 @@ type orderAgg struct {
 }
 
 // ordersReportSQL reads report_order_status_days (migration 00004), where each
-// order counts on the UTC day of its submission, or of its last change for a
+// order counts on the organisation's day (migration 00021) of its submission, or of its last change for a
 // draft, plus the deltas not folded yet.
 const ordersReportSQL = `
 SELECT territory_id, status, SUM(orders) AS count, CAST(SUM(value_cents) AS bigint) AS value_cents FROM (
@@ -79,6 +79,9 @@ func (s *Service) OrdersLevel(ctx context.Context, c domain.Caller, p Params, lv
 	out := OrdersReport{From: Date(p.From), To: Date(p.To), Currency: s.currency,
 		ByStatus: emptyStatuses(), Territories: []TerritoryOrders{}, Depth: lv.depth()}
 	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
+		if err := s.checkZone(tx); err != nil {
+			return err
+		}
 		sc, err := resolveScope(tx, c, kindOrders, p.TerritoryID)
 		if err != nil || sc.empty() {
 			return err

@@ -41,7 +41,9 @@ type overdueRow struct {
 // an index range (report_accounts_overdue) instead of every account.
 func (s *Service) overdueOfClass(tx *store.Tx, sc scope, to time.Time, class string, cur *overdueCursor, limit int) ([]OverdueAccount, error) {
 	cadence := s.cadence.Days(class)
-	end, due := to.AddDate(0, 0, 1), to.AddDate(0, 0, -cadence)
+	// Instants where the organisation's days start (23 or 25 hours apart
+	// around a daylight-saving change).
+	end, due := s.midnight(to.AddDate(0, 0, 1)), s.midnight(to.AddDate(0, 0, -cadence))
 	cond := sc.scopeIn("s.territory_id")
 	args := []any{sql.Named("class", class), sql.Named("end", end), sql.Named("due", due),
 		sql.Named("limit", limit)}
@@ -58,7 +60,7 @@ func (s *Service) overdueOfClass(tx *store.Tx, sc scope, to time.Time, class str
 		day0 := to.AddDate(0, 0, -cadence-cur.Days)
 		where = append(where, `x.last_in IS NOT NULL AND (x.last_in >= @day_after
 			OR (x.last_in >= @day0 AND x.last_in < @day_after AND (x.last_in > @after_last OR (x.last_in = @after_last AND x.id > @after_id))))`)
-		args = append(args, sql.Named("day0", day0), sql.Named("day_after", day0.AddDate(0, 0, 1)),
+		args = append(args, sql.Named("day0", s.midnight(day0)), sql.Named("day_after", s.midnight(day0.AddDate(0, 0, 1))),
 			sql.Named("after_last", cur.Last), sql.Named("after_id", cur.ID))
 	}
 	filter := strings.Join(where, " AND ")
@@ -86,8 +88,9 @@ ORDER BY p.last_in NULLS FIRST, p.id`
 		out[i] = OverdueAccount{AccountID: r.ID, Name: r.Name, TerritoryID: r.TerritoryID, OwnerID: r.OwnerID,
 			Class: r.Class, CadenceDays: cadence, Lat: r.Lat, Lng: r.Lng, LastVisitAt: r.LastIn.ptr(), Reps: []Person{}}
 		if r.LastIn.Valid {
-			d := Date(day(r.LastIn.Time))
-			since := daysBetween(day(r.LastIn.Time), to)
+			last := s.localDay(r.LastIn.Time)
+			d := Date(last)
+			since := daysBetween(last, to)
 			over := since - cadence
 			out[i].LastVisitDate, out[i].DaysSince, out[i].DaysOverdue = &d, &since, &over
 		}
@@ -95,6 +98,8 @@ ORDER BY p.last_in NULLS FIRST, p.id`
 	return out, nil
 }
 
+// daysBetween counts the days from date a to date b (both UTC midnights, so
+// every day is 24 hours long here whatever the zone).
 func daysBetween(a, b time.Time) int { return int(b.Sub(a).Hours() / 24) }
 
 // attachReps names who is responsible for each account: its owner when it is a

@@ -18,8 +18,9 @@ const DefaultDays = 28
 // MaxDays bounds a period, so one request cannot ask for a scan of all history.
 const MaxDays = 366
 
-// Params are the common report parameters. From and To are UTC midnights of
-// inclusive days.
+// Params are the common report parameters. From and To are calendar dates,
+// both included, held as UTC midnights; the service reads them as days of the
+// organisation's time zone (Service.Location).
 type Params struct {
 	From        time.Time
 	To          time.Time
@@ -29,12 +30,10 @@ type Params struct {
 // Days is the number of days in the period, both ends included.
 func (p Params) Days() int { return int(p.To.Sub(p.From).Hours()/24) + 1 }
 
-// start and end bound the period as a half-open interval of instants.
-func (p Params) start() time.Time { return p.From }
-func (p Params) end() time.Time   { return p.To.AddDate(0, 0, 1) }
-
-// ParseParams reads the query parameters: dates are UTC days; `to` defaults to
-// today (per now) and `from` to DefaultDays-1 days before `to`.
+// ParseParams reads the query parameters: dates are calendar dates; `to`
+// defaults to today and `from` to DefaultDays-1 days before `to`. Today is
+// now's date on the clock of its location: the organisation's day when now is
+// in the organisation's time zone (Service.Location).
 func ParseParams(now time.Time, from, to, territoryID string) (Params, error) {
 	var p Params
 	var err error
@@ -79,13 +78,13 @@ func badParam(field, msg string) error {
 		Fields: []domain.FieldError{{Field: field, Message: msg}}}
 }
 
-// day truncates t to its UTC day.
+// day is t's calendar date on the clock of t's location, as a UTC midnight.
 func day(t time.Time) time.Time {
-	y, m, d := t.UTC().Date()
+	y, m, d := t.Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }
 
-// Date is a UTC day that encodes as YYYY-MM-DD.
+// Date is a calendar date (a UTC midnight) that encodes as YYYY-MM-DD.
 type Date time.Time
 
 func (d Date) MarshalJSON() ([]byte, error) {

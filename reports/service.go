@@ -49,23 +49,54 @@ type Service struct {
 	cadence  Cadence
 	currency string
 	// loc is the organisation's time zone: what a day, today and a period mean
-	// in the KPI report (UTC by default).
+	// in every report (UTC by default; docs/reports.md "Days and the time
+	// zone").
 	loc *time.Location
 }
 
-// WithLocation returns the service reading KPI days in loc.
+// WithLocation returns the service reading days in loc. The report day tables
+// must be bucketed in the same zone (store.SetReportTimeZone): the coverage
+// and orders reports refuse to answer otherwise.
 func (s *Service) WithLocation(loc *time.Location) *Service {
 	c := *s
 	c.loc = loc
 	return &c
 }
 
-// Location is the time zone the KPI report reads days in.
+// Location is the time zone the reports read days in.
 func (s *Service) Location() *time.Location {
 	if s.loc == nil {
 		return time.UTC
 	}
 	return s.loc
+}
+
+// midnight is the instant the calendar date d (a UTC midnight) starts in the
+// organisation's zone. Consecutive midnights are 23 or 25 hours apart around
+// a daylight-saving change. It is returned in UTC: SQLite compares the stored
+// times as text, which all carry +00:00.
+func (s *Service) midnight(d time.Time) time.Time {
+	return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, s.Location()).UTC()
+}
+
+// localDay is the organisation's calendar date of the instant t.
+func (s *Service) localDay(t time.Time) time.Time { return day(t.In(s.Location())) }
+
+// checkZone refuses to read the day tables when they are bucketed in another
+// zone than the service's: sums of days of one zone cut by another would be
+// wrong without a sign of it. That happens when a server started with another
+// FIELDSYNC_TIMEZONE re-bucketed the tables and this one was not restarted;
+// it answers 503 until it is.
+func (s *Service) checkZone(tx *store.Tx) error {
+	name, err := store.ReportTimeZone(tx)
+	if err != nil {
+		return err
+	}
+	if name != s.Location().String() {
+		return &domain.Error{Code: domain.CodeUnavailable, Message: fmt.Sprintf(
+			"the report tables hold days of %s, this server reads days of %s; restart it", name, s.Location())}
+	}
+	return nil
 }
 
 // New returns a Service. The configuration validates cadences; a cadence below

@@ -29,7 +29,7 @@ type Config struct {
 	CadenceA        int           // FIELDSYNC_CADENCE_A: days between visits of class A accounts
 	CadenceB        int           // FIELDSYNC_CADENCE_B
 	CadenceC        int           // FIELDSYNC_CADENCE_C
-	TimeZone        string        // FIELDSYNC_TIMEZONE: IANA zone the KPI report reads days in (UTC)
+	TimeZone        string        // FIELDSYNC_TIMEZONE: IANA zone of the organisation's days in reports, overdue, the dashboard, target periods and order date filters (UTC)
 	BodyLimit       int           // FIELDSYNC_BODY_LIMIT: bytes; each route enforces its own, tighter limit (httpapi.BodyLimit)
 	ReadTimeout     time.Duration // FIELDSYNC_READ_TIMEOUT
 	WriteTimeout    time.Duration // FIELDSYNC_WRITE_TIMEOUT
@@ -164,7 +164,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.CadenceA, "cadence-a", c.CadenceA, "days between visits of class A accounts (env FIELDSYNC_CADENCE_A)")
 	fs.IntVar(&c.CadenceB, "cadence-b", c.CadenceB, "days between visits of class B accounts (env FIELDSYNC_CADENCE_B)")
 	fs.IntVar(&c.CadenceC, "cadence-c", c.CadenceC, "days between visits of class C accounts (env FIELDSYNC_CADENCE_C)")
-	fs.StringVar(&c.TimeZone, "timezone", c.TimeZone, "IANA time zone of the organisation's days in the KPI report (env FIELDSYNC_TIMEZONE)")
+	fs.StringVar(&c.TimeZone, "timezone", c.TimeZone, "IANA time zone of the organisation's days: reports, overdue, dashboard, target periods, order date filters (env FIELDSYNC_TIMEZONE)")
 	fs.IntVar(&c.BodyLimit, "body-limit", c.BodyLimit, "maximum request body in bytes (env FIELDSYNC_BODY_LIMIT)")
 	fs.DurationVar(&c.ReadTimeout, "read-timeout", c.ReadTimeout, "longest time to read a request, body included (env FIELDSYNC_READ_TIMEOUT)")
 	fs.DurationVar(&c.WriteTimeout, "write-timeout", c.WriteTimeout, "longest time to write a response (env FIELDSYNC_WRITE_TIMEOUT)")
@@ -197,7 +197,8 @@ func (c Config) Validate() error {
 	check(c.CadenceA > 0 && c.CadenceB > 0 && c.CadenceC > 0 && max(c.CadenceA, c.CadenceB, c.CadenceC) <= 366,
 		"cadences must be between 1 and 366 days")
 	_, tzErr := time.LoadLocation(c.TimeZone)
-	check(c.TimeZone != "" && tzErr == nil, "time zone %q is not an IANA time zone", c.TimeZone)
+	// "Local" would make the days depend on the machine the server runs on.
+	check(c.TimeZone != "" && c.TimeZone != "Local" && tzErr == nil, "time zone %q is not an IANA time zone", c.TimeZone)
 	check(c.BodyLimit >= 1<<20, "body limit must be at least 1 MiB (a push may carry 1 MiB of JSON)")
 	check(c.TokenTTL > 0, "token TTL must be positive")
 	check(c.BcryptCost >= bcrypt.MinCost && c.BcryptCost <= bcrypt.MaxCost, "bcrypt cost out of range")

@@ -82,3 +82,15 @@ func TestRedactDSN(t *testing.T) {
 		}
 	}
 }
+
+// A day must not depend on the machine: "Local" is refused like an unknown
+// zone.
+func TestConfig_TimeZone(t *testing.T) {
+	for zone, ok := range map[string]bool{"Europe/Berlin": true, "UTC": true, "Local": false, "Mars/Olympus": false, "": false} {
+		cfg := server.DefaultConfig()
+		cfg.TimeZone = zone
+		if err := cfg.Validate(); (err == nil) != ok {
+			t.Errorf("time zone %q: Validate() = %v, want ok %v", zone, err, ok)
+		}
+	}
+}

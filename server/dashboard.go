@@ -112,10 +112,10 @@ func (d *dashboard) page(c *fiber.Ctx) error {
 	if !dashboardRole(p.Role) {
 		return c.Redirect(deskPath, fiber.StatusSeeOther) // a coordinator's page is the desk
 	}
-	params, err := reports.ParseParams(d.s.DB.Now(), strings.Clone(c.Query("from")), strings.Clone(c.Query("to")),
+	params, err := reports.ParseParams(d.s.today(), strings.Clone(c.Query("from")), strings.Clone(c.Query("to")),
 		strings.Clone(c.Query("territory_id")))
 	if err != nil {
-		params, _ = reports.ParseParams(d.s.DB.Now(), "", "", "")
+		params, _ = reports.ParseParams(d.s.today(), "", "", "")
 	}
 	pg := dashPage{RepID: strings.Clone(c.Query("rep_id")), RepCursor: strings.Clone(c.Query("rc")),
 		KPICursor: strings.Clone(c.Query("kc")), AccCursor: strings.Clone(c.Query("ac")),

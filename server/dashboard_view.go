@@ -40,6 +40,7 @@ type dashView struct {
 	User        auth.User
 	CSRF        string
 	From, To    string
+	Zone        string // the organisation's time zone, which the page's days are days of
 	TerritoryID string
 	// Crumbs lead from the top of the caller's scope to the territory shown;
 	// Q is the period as a query string for the drill-down's links.
@@ -62,8 +63,8 @@ type dashView struct {
 
 func (d *dashboard) buildView(c *fiber.Ctx, who domain.Caller, params reports.Params, pg dashPage) (dashView, error) {
 	ctx := c.UserContext()
-	v := dashView{From: reports.Date(params.From).String(), To: reports.Date(params.To).String(), TerritoryID: params.TerritoryID,
-		Page: pg}
+	v := dashView{From: reports.Date(params.From).String(), To: reports.Date(params.To).String(),
+		Zone: d.s.Zone.String(), TerritoryID: params.TerritoryID, Page: pg}
 	v.Q = template.URL(url.Values{"from": {v.From}, "to": {v.To}}.Encode()) // dates only: safe
 	var err error
 	if v.User, err = d.s.Auth.User(ctx, who.UserID); err != nil {
@@ -131,7 +132,7 @@ func (d *dashboard) buildView(c *fiber.Ctx, who domain.Caller, params reports.Pa
 		},
 		func() error {
 			// The sales KPIs are those of the month of `to`, read as of `to`.
-			kp, err := reports.ParseKPIParams(now, "", reports.Date(params.To).String(), params.TerritoryID)
+			kp, err := reports.ParseKPIParams(d.s.today(), "", reports.Date(params.To).String(), params.TerritoryID)
 			if err != nil {
 				return err
 			}

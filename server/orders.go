@@ -1,6 +1,8 @@
 package server
 
 import (
+	"time"
+
 	"github.com/fieldsync/fieldsync/backoffice"
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/httpapi"
@@ -11,11 +13,12 @@ import (
 // queue; managers, directors and ops read it.
 type orderHandlers struct {
 	desk *backoffice.OrderDesk
+	zone *time.Location // the organisation's: dates of the submitted_* filters
 }
 
 // registerOrders adds /orders under r (the /v1 group).
 func (s *Server) registerOrders(r fiber.Router) {
-	h := orderHandlers{desk: backoffice.NewOrderDesk(s.DB)}
+	h := orderHandlers{desk: backoffice.NewOrderDesk(s.DB), zone: s.Zone}
 	authn := httpapi.Authenticate(s.Auth)
 	r.Get("/orders", authn,
 		httpapi.RequireAction(domain.ActListOrders), h.list)
@@ -34,7 +37,8 @@ func (h orderHandlers) list(c *fiber.Ctx) error {
 		return err
 	}
 	q := backoffice.OrderQuery{Status: v[0], TerritoryID: v[1], Cursor: v[2], Limit: limit, Number: v[3],
-		AccountID: v[4], RepID: v[5], SubmittedFrom: v[6], SubmittedTo: v[7], MinTotal: v[8], MaxTotal: v[9], Sort: v[10]}
+		AccountID: v[4], RepID: v[5], SubmittedFrom: v[6], SubmittedTo: v[7], MinTotal: v[8], MaxTotal: v[9], Sort: v[10],
+		Zone: h.zone}
 	page, err := h.desk.List(c.UserContext(), httpapi.CallerOf(c), q)
 	if err != nil {
 		return err

@@ -18,12 +18,12 @@ type reportHandlers struct {
 
 func (s *Server) reports() *reports.Service {
 	svc := reports.New(s.DB, reports.Cadence{A: s.Cfg.CadenceA, B: s.Cfg.CadenceB, C: s.Cfg.CadenceC}, s.Cfg.Currency)
-	// Validate checked the zone; an empty one (a Config built by hand) is UTC.
-	if loc, err := time.LoadLocation(s.Cfg.TimeZone); err == nil {
-		svc = svc.WithLocation(loc)
-	}
-	return svc
+	return svc.WithLocation(s.Zone)
 }
+
+// today is the server's clock in the organisation's zone: report parameters
+// read today's date from it.
+func (s *Server) today() time.Time { return s.DB.Now().In(s.Zone) }
 
 // registerReports adds /reports under r (the /v1 group). Managers and directors
 // read every report; coordinators only the orders report; reps and ops get 403
@@ -45,7 +45,7 @@ func (h reportHandlers) kpis(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	p, err := reports.ParseKPIParams(h.s.DB.Now().In(h.svc.Location()), v[0], v[1], v[2])
+	p, err := reports.ParseKPIParams(h.s.today(), v[0], v[1], v[2])
 	if err != nil {
 		return err
 	}
@@ -67,7 +67,7 @@ func (h reportHandlers) params(c *fiber.Ctx) (reports.Params, error) {
 	if err != nil {
 		return reports.Params{}, err
 	}
-	return reports.ParseParams(h.s.DB.Now(), v[0], v[1], v[2])
+	return reports.ParseParams(h.s.today(), v[0], v[1], v[2])
 }
 
 func (h reportHandlers) coverage(c *fiber.Ctx) error {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"time"
 
 	"github.com/fieldsync/fieldsync/attachments"
 	"github.com/fieldsync/fieldsync/auth"
@@ -35,6 +36,10 @@ type Server struct {
 	// Attachments is the byte lane of attachments (uploads, downloads).
 	Attachments *attachments.Service
 	tus         *attachments.TusHandler
+	// Zone is the organisation's time zone (Cfg.TimeZone): what a day, today
+	// and a period mean in reports, overdue, the dashboard and the order
+	// list's date filters (docs/reports.md "Days and the time zone").
+	Zone *time.Location
 }
 
 // New builds the application on an open, migrated database.
@@ -47,6 +52,9 @@ func New(cfg Config, db *store.DB, logger *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{Cfg: cfg, DB: db, Auth: authSvc, Logger: logger, Metrics: NewMetrics()}
+	if s.Zone, err = organisationZone(context.Background(), cfg, db, logger); err != nil {
+		return nil, err
+	}
 	s.Sync = newSyncEngine(s)
 	s.Hub = stream.NewHub(cfg.StreamsPerUser)
 	// SQLite: one process owns the database, commits are published in
@@ -94,6 +102,27 @@ func New(cfg Config, db *store.DB, logger *slog.Logger) (*Server, error) {
 	s.App.Use(requestID, s.observe, gz.handler, s.recoverPanic, httpapi.GuardBody)
 	s.routes()
 	return s, nil
+}
+
+// organisationZone loads the configured zone (Validate checked it; empty, in a
+// Config built by hand, is UTC) and makes it the zone of the report day
+// tables, re-bucketing them when the database held another.
+func organisationZone(ctx context.Context, cfg Config, db *store.DB, logger *slog.Logger) (*time.Location, error) {
+	loc := time.UTC
+	if cfg.TimeZone != "" {
+		var err error
+		if loc, err = time.LoadLocation(cfg.TimeZone); err != nil {
+			return nil, fmt.Errorf("config: time zone: %w", err)
+		}
+	}
+	rebuilt, err := store.SetReportTimeZone(ctx, db, loc)
+	if err != nil {
+		return nil, err
+	}
+	if rebuilt {
+		logger.Info("report tables re-bucketed into the organisation's days", "time_zone", loc.String())
+	}
+	return loc, nil
 }
 
 // Listen serves on Cfg.Addr until ctx ends, then shuts down gracefully.

@@ -104,26 +104,40 @@ func formatRow(r map[string]any) string {
 // commits (on SQLite the write transaction does that by itself).
 func RebuildReportAggregates(ctx context.Context, db *DB) error {
 	return db.InTx(ctx, func(tx *Tx) error {
-		if db.Dialect == Postgres {
-			if err := tx.g.Exec("LOCK TABLE accounts, visits, orders IN SHARE MODE").Error; err != nil {
-				return fmt.Errorf("lock base tables: %w", err)
-			}
+		if err := lockReportBase(tx); err != nil {
+			return err
 		}
-		for _, a := range reportAggregates {
-			if a.deltas != "" {
-				if err := tx.g.Exec("DELETE FROM " + a.deltas).Error; err != nil {
-					return fmt.Errorf("clear %s: %w", a.deltas, err)
-				}
-			}
-			if err := tx.g.Exec("DELETE FROM " + a.table).Error; err != nil {
-				return fmt.Errorf("clear %s: %w", a.table, err)
-			}
-			if err := tx.g.Exec("INSERT INTO " + a.table + " (" + a.columns() + ") " + a.expected()).Error; err != nil {
-				return fmt.Errorf("rebuild %s: %w", a.table, err)
-			}
-		}
-		return nil
+		return rebuildReportAggregates(tx)
 	})
+}
+
+// lockReportBase keeps writers of the base tables out until tx ends (on SQLite
+// the write transaction does that by itself).
+func lockReportBase(tx *Tx) error {
+	if tx.dialect != Postgres {
+		return nil
+	}
+	if err := tx.g.Exec("LOCK TABLE accounts, visits, orders IN SHARE MODE").Error; err != nil {
+		return fmt.Errorf("lock base tables: %w", err)
+	}
+	return nil
+}
+
+func rebuildReportAggregates(tx *Tx) error {
+	for _, a := range reportAggregates {
+		if a.deltas != "" {
+			if err := tx.g.Exec("DELETE FROM " + a.deltas).Error; err != nil {
+				return fmt.Errorf("clear %s: %w", a.deltas, err)
+			}
+		}
+		if err := tx.g.Exec("DELETE FROM " + a.table).Error; err != nil {
+			return fmt.Errorf("clear %s: %w", a.table, err)
+		}
+		if err := tx.g.Exec("INSERT INTO " + a.table + " (" + a.columns() + ") " + a.expected()).Error; err != nil {
+			return fmt.Errorf("rebuild %s: %w", a.table, err)
+		}
+	}
+	return nil
 }
 
 // FoldReportDeltas moves the report deltas committed so far into the day

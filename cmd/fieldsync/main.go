@@ -49,7 +49,8 @@ environment:
                            HTTP timeouts (durations like 30s; defaults in "fieldsync serve -h")
   FIELDSYNC_PROXY_HEADER   header holding the client address behind a trusted proxy
   FIELDSYNC_TOKEN_TTL      lifetime of device tokens (720h)
-  FIELDSYNC_TIMEZONE       IANA time zone of the organisation's days in the KPI report (UTC)
+  FIELDSYNC_TIMEZONE       IANA time zone of the organisation's days in reports, overdue, the
+                           dashboard, target periods and order date filters (UTC)
   FIELDSYNC_STREAMS_PER_USER
                            change streams one user may hold open per server (16)
   FIELDSYNC_BLOB_URL       attachment store: empty for FIELDSYNC_BLOB_DIR, or s3://bucket?endpoint=URL
