@@ -47,10 +47,10 @@ func (d *dashboard) buildView(c *fiber.Ctx, who domain.Caller, params reports.Pa
 	if v.User, err = d.s.Auth.User(ctx, who.UserID); err != nil {
 		return v, err
 	}
-	if v.Territories, err = d.reports.ScopeTerritories(ctx, who); err != nil {
+	if v.Territories, err = d.reports().ScopeTerritories(ctx, who); err != nil {
 		return v, err
 	}
-	if v.Cov, err = d.reports.Coverage(ctx, who, params); err != nil {
+	if v.Cov, err = d.reports().Coverage(ctx, who, params); err != nil {
 		return v, err
 	}
 	// A rep row shows the rep's share of shared territories, so it reads like
@@ -59,10 +59,10 @@ func (d *dashboard) buildView(c *fiber.Ctx, who domain.Caller, params reports.Pa
 		r := &v.Cov.Reps[i]
 		r.VisitsRequired, r.AttainmentPct = r.VisitsRequiredShare, r.AttainmentSharePct
 	}
-	if v.Overdue, err = d.reports.Overdue(ctx, who, params, "", dashOverdueRows); err != nil {
+	if v.Overdue, err = d.reports().Overdue(ctx, who, params, "", dashOverdueRows); err != nil {
 		return v, err
 	}
-	if v.Orders, err = d.reports.Orders(ctx, who, params); err != nil {
+	if v.Orders, err = d.reports().Orders(ctx, who, params); err != nil {
 		return v, err
 	}
 	v.OrderBar = orderBar(v.Orders)
@@ -81,15 +81,15 @@ func (d *dashboard) buildView(c *fiber.Ctx, who domain.Caller, params reports.Pa
 	if err != nil {
 		return v, err
 	}
-	if v.KPI, err = d.reports.KPIs(ctx, who, kp); err != nil {
+	if v.KPI, err = d.reports().KPIs(ctx, who, kp); err != nil {
 		return v, err
 	}
-	health, err := d.reports.SyncHealth(ctx, who, params, "", dashDevices)
+	health, err := d.reports().SyncHealth(ctx, who, params, "", dashDevices)
 	if err != nil {
 		return v, err
 	}
 	v.Devices = deviceViews(health.Items, d.s.DB.Now())
-	points, more, err := d.reports.AccountMap(ctx, who, params, dashMapPoints)
+	points, more, err := d.reports().AccountMap(ctx, who, params, dashMapPoints)
 	if err != nil {
 		return v, err
 	}

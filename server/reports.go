@@ -6,17 +6,22 @@ import (
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/httpapi"
 	"github.com/fieldsync/fieldsync/reports"
+	"github.com/fieldsync/fieldsync/store"
 	"github.com/gofiber/fiber/v2"
 )
 
 // reportHandlers serve the report endpoints (docs/protocol.md §6, "Reports").
 type reportHandlers struct {
-	s   *Server
-	svc *reports.Service
+	s    *Server
+	svcs *reportReaders
 }
 
-func (s *Server) reports() *reports.Service {
-	svc := reports.New(s.DB, reports.Cadence{A: s.Cfg.CadenceA, B: s.Cfg.CadenceB, C: s.Cfg.CadenceC}, s.Cfg.Currency)
+// svc is the report service of this request: on the read replica while one
+// is usable (replica.go).
+func (h reportHandlers) svc() *reports.Service { return h.svcs.get() }
+
+func (s *Server) reportsOn(db *store.DB) *reports.Service {
+	svc := reports.New(db, reports.Cadence{A: s.Cfg.CadenceA, B: s.Cfg.CadenceB, C: s.Cfg.CadenceC}, s.Cfg.Currency)
 	// Validate checked the zone; an empty one (a Config built by hand) is UTC.
 	if loc, err := time.LoadLocation(s.Cfg.TimeZone); err == nil {
 		svc = svc.WithLocation(loc)
@@ -28,7 +33,7 @@ func (s *Server) reports() *reports.Service {
 // read every report; coordinators only the orders report; reps and ops get 403
 // (domain's role table, asked by the route and again by the service).
 func (s *Server) registerReports(r fiber.Router) {
-	h := reportHandlers{s: s, svc: s.reports()}
+	h := reportHandlers{s: s, svcs: s.reportReaders()}
 	g := r.Group("/reports", httpapi.Authenticate(s.Auth))
 	g.Get("/coverage", httpapi.RequireAction(domain.ActReportCoverage), h.coverage)
 	g.Get("/overdue", httpapi.RequireAction(domain.ActReportOverdue), h.overdue)
@@ -44,11 +49,11 @@ func (h reportHandlers) kpis(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	p, err := reports.ParseKPIParams(h.s.DB.Now().In(h.svc.Location()), v[0], v[1], v[2])
+	p, err := reports.ParseKPIParams(h.s.DB.Now().In(h.svc().Location()), v[0], v[1], v[2])
 	if err != nil {
 		return err
 	}
-	out, err := h.svc.KPIs(c.UserContext(), httpapi.CallerOf(c), p)
+	out, err := h.svc().KPIs(c.UserContext(), httpapi.CallerOf(c), p)
 	if err != nil {
 		return err
 	}
@@ -70,7 +75,7 @@ func (h reportHandlers) coverage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	out, err := h.svc.Coverage(c.UserContext(), httpapi.CallerOf(c), p)
+	out, err := h.svc().Coverage(c.UserContext(), httpapi.CallerOf(c), p)
 	if err != nil {
 		return err
 	}
@@ -90,7 +95,7 @@ func (h reportHandlers) overdue(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	out, err := h.svc.Overdue(c.UserContext(), httpapi.CallerOf(c), p, cursor, limit)
+	out, err := h.svc().Overdue(c.UserContext(), httpapi.CallerOf(c), p, cursor, limit)
 	if err != nil {
 		return err
 	}
@@ -102,7 +107,7 @@ func (h reportHandlers) orders(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	out, err := h.svc.Orders(c.UserContext(), httpapi.CallerOf(c), p)
+	out, err := h.svc().Orders(c.UserContext(), httpapi.CallerOf(c), p)
 	if err != nil {
 		return err
 	}
@@ -122,7 +127,7 @@ func (h reportHandlers) syncHealth(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	out, err := h.svc.SyncHealth(c.UserContext(), httpapi.CallerOf(c), p, cursor, limit)
+	out, err := h.svc().SyncHealth(c.UserContext(), httpapi.CallerOf(c), p, cursor, limit)
 	if err != nil {
 		return err
 	}

@@ -121,3 +121,47 @@ func SweepLoginFailures(ctx context.Context, db *DB, before time.Time) (int64, e
 	}
 	return res.RowsAffected, nil
 }
+
+// OpenReplica opens a Postgres hot standby for reads only. It is not
+// migrated (a standby is read-only; it follows the primary's schema).
+func OpenReplica(ctx context.Context, dsn string, opt Options) (*DB, error) {
+	if !IsPostgresURL(dsn) {
+		return nil, fmt.Errorf("replica URL must be a postgres:// URL")
+	}
+	db, err := Open(ctx, dsn, opt)
+	if err != nil {
+		return nil, fmt.Errorf("replica: %w", err)
+	}
+	return db, nil
+}
+
+// ReplicaLag measures how far replica trails primary: 0 once it has replayed
+// everything the primary had written when asked (an idle primary writes
+// nothing, so an idle standby is 0 behind, not "seconds since the last
+// commit"), else the age of the last transaction it replayed. An error says
+// the replica cannot be used (unreachable, or not a standby at all).
+func ReplicaLag(ctx context.Context, primary, replica *DB) (time.Duration, error) {
+	var lsn string
+	if err := primary.Gorm.WithContext(ctx).Raw("SELECT pg_current_wal_lsn()::text").Scan(&lsn).Error; err != nil {
+		return 0, fmt.Errorf("primary WAL position: %w", err)
+	}
+	var st struct {
+		InRecovery bool
+		CaughtUp   *bool
+		AgeSeconds *float64
+	}
+	err := replica.Gorm.WithContext(ctx).Raw(`SELECT pg_is_in_recovery() AS in_recovery,
+    pg_last_wal_replay_lsn() >= ?::pg_lsn AS caught_up,
+    EXTRACT(EPOCH FROM clock_timestamp() - pg_last_xact_replay_timestamp())::float8 AS age_seconds`, lsn).Scan(&st).Error
+	switch {
+	case err != nil:
+		return 0, fmt.Errorf("replica replay position: %w", err)
+	case !st.InRecovery:
+		return 0, fmt.Errorf("replica is not a hot standby (pg_is_in_recovery() is false)")
+	case st.CaughtUp != nil && *st.CaughtUp:
+		return 0, nil
+	case st.AgeSeconds == nil:
+		return 0, fmt.Errorf("replica has not replayed a transaction yet")
+	}
+	return max0(time.Duration(*st.AgeSeconds * float64(time.Second))), nil
+}

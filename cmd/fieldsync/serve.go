@@ -76,6 +76,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	defer srv.Close()
 	if err := srv.Serve(ctx, ln); err != nil {
 		return err
 	}
