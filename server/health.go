@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/fieldsync/fieldsync/domain"
+	"github.com/fieldsync/fieldsync/wire"
 	"github.com/gofiber/fiber/v2"
 )
 
@@ -30,7 +31,10 @@ type readinessBody struct {
 // that could only fail.
 func (s *Server) readyz(c *fiber.Ctx) error {
 	if s.draining.Load() {
-		return domain.Errorf(domain.CodeUnavailable, "shutting down")
+		// Expected on every health check of a drain: answered here, not
+		// logged as a failed request by the error handler.
+		return c.Status(fiber.StatusServiceUnavailable).JSON(wire.ErrorBody{Error: wire.ErrorDetail{
+			Code: string(domain.CodeUnavailable), Message: "shutting down"}})
 	}
 	ctx, cancel := context.WithTimeout(c.UserContext(), 2*time.Second)
 	defer cancel()
