@@ -13,9 +13,11 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"maps"
 	"math/rand/v2"
@@ -23,6 +25,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -153,8 +156,17 @@ func run() error {
 			d.load(ctx, f, stopped)
 		}()
 	}
+	// A manager reads the coverage report meanwhile: the instances serve it
+	// from the standby while it is caught up.
+	var reportsRead atomic.Int64
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		readReports(ctx, *url, hc, f, stopped, &reportsRead)
+	}()
 	wg.Wait()
 	loadTime := time.Since(loadStart)
+	fmt.Printf("fleet: coverage reports read by the manager during the load %d\n", reportsRead.Load())
 
 	// Final syncs: everything written is pushed, everything pulled.
 	fctx, cancel := context.WithTimeout(ctx, *finalTimeout)
@@ -352,4 +364,57 @@ func repVisits(db *store.DB, devs []*dev) (int64, error) {
 		return 0, fmt.Errorf("count visits: %w", err)
 	}
 	return n, nil
+}
+
+// readReports logs in as the demo manager and reads the coverage report until
+// stopped, retrying what failed for want of an instance (5xx, no answer).
+func readReports(ctx context.Context, url string, hc *http.Client, f *figures, stopped func() bool, n *atomic.Int64) {
+	var mgr fixtures.Login
+	for _, l := range fixtures.DemoLogins() {
+		if l.Role == domain.RoleManager {
+			mgr = l
+		}
+	}
+	var token string
+	for token == "" && !stopped() {
+		body := fmt.Sprintf(`{"email":%q,"password":%q,"device_id":"fleet-manager","device_name":"fleet"}`, mgr.Email, mgr.Password)
+		resp, err := hc.Post(url+"/v1/auth/login", "application/json", strings.NewReader(body))
+		if err != nil {
+			time.Sleep(100 * time.Millisecond)
+			continue
+		}
+		var lr struct {
+			Token string `json:"token"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&lr)
+		resp.Body.Close()
+		switch {
+		case resp.StatusCode == 200 && err == nil:
+			token = lr.Token
+		case resp.StatusCode < 500:
+			f.fail("manager login: HTTP %d", resp.StatusCode)
+			return
+		default:
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	for !stopped() {
+		req, _ := http.NewRequestWithContext(ctx, "GET", url+"/v1/reports/coverage", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := hc.Do(req)
+		if err != nil {
+			time.Sleep(100 * time.Millisecond)
+			continue
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		switch {
+		case resp.StatusCode == 200:
+			n.Add(1)
+		case resp.StatusCode < 500:
+			f.fail("coverage report: HTTP %d", resp.StatusCode)
+			return
+		}
+		time.Sleep(200 * time.Millisecond) // a manager, not a load generator
+	}
 }
