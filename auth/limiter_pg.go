@@ -2,6 +2,8 @@ package auth
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"sync"
 	"time"
 
@@ -45,14 +47,14 @@ func (s *sharedLimits) wait(ctx context.Context, key string, now time.Time) (tim
 	if key == "" {
 		return 0, nil
 	}
-	return store.LoginFailureWait(ctx, s.db, s.kind+"\x1f"+key, s.max, s.window, now)
+	return store.LoginFailureWait(ctx, s.db, s.rowKey(key), s.max, s.window, now)
 }
 
 func (s *sharedLimits) fail(ctx context.Context, key string, now time.Time) error {
 	if key == "" {
 		return nil
 	}
-	if err := store.RecordLoginFailure(ctx, s.db, s.kind+"\x1f"+key, s.window, now); err != nil {
+	if err := store.RecordLoginFailure(ctx, s.db, s.rowKey(key), s.window, now); err != nil {
 		return err
 	}
 	s.mu.Lock()
@@ -66,6 +68,14 @@ func (s *sharedLimits) fail(ctx context.Context, key string, now time.Time) erro
 		return err
 	}
 	return nil
+}
+
+// rowKey is the table's key of key: a hash, so that any text an attacker
+// sends as an email (a NUL byte, which Postgres text refuses; megabytes)
+// becomes a short valid key.
+func (s *sharedLimits) rowKey(key string) string {
+	sum := sha256.Sum256([]byte(s.kind + "\x1f" + key))
+	return s.kind + ":" + hex.EncodeToString(sum[:])
 }
 
 func newFailureLimits(db *store.DB, kind string, max int, window time.Duration) failureLimits {

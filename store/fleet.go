@@ -81,7 +81,7 @@ func LoginFailureWait(ctx context.Context, db *DB, key string, max int, window t
 	}
 	res := db.Gorm.WithContext(ctx).Raw("SELECT first_at, failures FROM login_failures WHERE key = ?", key).Scan(&row)
 	if res.Error != nil {
-		return 0, fmt.Errorf("read login failures: %w", res.Error)
+		return 0, classify(res.Error, res.Error)
 	}
 	if res.RowsAffected == 0 || row.Failures < max {
 		return 0, nil
@@ -107,7 +107,7 @@ ON CONFLICT (key) DO UPDATE SET
     first_at = CASE WHEN l.first_at + ? * interval '1 microsecond' <= EXCLUDED.first_at THEN EXCLUDED.first_at ELSE l.first_at END`,
 		key, now, window.Microseconds(), window.Microseconds()).Error
 	if err != nil {
-		return fmt.Errorf("record login failure: %w", err)
+		return classify(err, err)
 	}
 	return nil
 }
@@ -117,7 +117,7 @@ ON CONFLICT (key) DO UPDATE SET
 func SweepLoginFailures(ctx context.Context, db *DB, before time.Time) (int64, error) {
 	res := db.Gorm.WithContext(ctx).Exec("DELETE FROM login_failures WHERE first_at < ?", before)
 	if res.Error != nil {
-		return 0, fmt.Errorf("sweep login failures: %w", res.Error)
+		return 0, classify(res.Error, res.Error)
 	}
 	return res.RowsAffected, nil
 }
