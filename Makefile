@@ -9,7 +9,7 @@ FUZZTIME    ?= 30s
 # staticcheck 2026.1 (v0.7.0) is the first release that reads Go 1.26 code.
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.7.0
 
-.PHONY: build run check test lint lint-openapi fuzz-seeds fuzz bench docker clean
+.PHONY: build run check test test-fleet lint lint-openapi fuzz-seeds fuzz bench docker clean
 
 build:
 	CGO_ENABLED=1 $(GO) build -o $(BIN) ./cmd/fieldsync
@@ -30,6 +30,13 @@ check:
 test:
 	scripts/jstest-check.sh
 	scripts/test.sh
+
+# The fleet test (scripts/fleet-test.sh, docs/operations.md): a primary and a
+# streaming standby, three instances behind HAProxy, devices syncing through
+# restarts, a kill -9 and a stopped instance. Needs postgresql-15 and haproxy.
+# FLEET_OUTAGE (default 60s) is how long one instance stays stopped.
+test-fleet:
+	scripts/fleet-test.sh
 
 lint:
 	@unformatted=$$(gofmt -l .); \

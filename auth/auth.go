@@ -69,8 +69,8 @@ type Service struct {
 	// dummyHash is compared against when the email is unknown, so an unknown
 	// email costs the same bcrypt work as a wrong password.
 	dummyHash []byte
-	emails    *limiter
-	addresses *limiter
+	emails    failureLimits
+	addresses failureLimits
 }
 
 // New builds a Service on db. Its clock is db.Now.
@@ -84,8 +84,8 @@ func New(db *store.DB, cfg Config, logger *slog.Logger) (*Service, error) {
 		return nil, fmt.Errorf("auth: %w", err)
 	}
 	return &Service{db: db, cfg: cfg, logger: logger, dummyHash: dummy,
-		emails:    newLimiter(cfg.MaxFailuresPerEmail, cfg.FailureWindow),
-		addresses: newLimiter(cfg.MaxFailuresPerAddress, cfg.FailureWindow)}, nil
+		emails:    newFailureLimits(db, "email", cfg.MaxFailuresPerEmail, cfg.FailureWindow),
+		addresses: newFailureLimits(db, "addr", cfg.MaxFailuresPerAddress, cfg.FailureWindow)}, nil
 }
 
 // Password length bounds: bcrypt ignores bytes past 72, so longer passwords

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"unicode/utf8"
@@ -49,7 +50,15 @@ func (s *Service) Login(ctx context.Context, email, password, deviceID, deviceNa
 func (s *Service) verifyCredentials(ctx context.Context, email, password, clientAddr, what string) (store.UserRecord, error) {
 	email = store.NormalizeEmail(email)
 	now := s.db.Now()
-	if wait := max(s.emails.wait(email, now), s.addresses.wait(clientAddr, now)); wait > 0 {
+	waitEmail, err := s.emails.wait(ctx, email, now)
+	if err != nil {
+		return store.UserRecord{}, fmt.Errorf("login limits: %w", err)
+	}
+	waitAddr, err := s.addresses.wait(ctx, clientAddr, now)
+	if err != nil {
+		return store.UserRecord{}, fmt.Errorf("login limits: %w", err)
+	}
+	if wait := max(waitEmail, waitAddr); wait > 0 {
 		return store.UserRecord{}, rateLimited(wait)
 	}
 	user, found, err := s.userByEmail(ctx, email)
@@ -63,8 +72,9 @@ func (s *Service) verifyCredentials(ctx context.Context, email, password, client
 	// A deactivated user gets the answer of a wrong password: the same bcrypt
 	// work was done, and nothing tells whether the account exists.
 	if err := bcrypt.CompareHashAndPassword(hash, []byte(password)); err != nil || !found || user.DeactivatedAt != nil {
-		s.emails.fail(email, now)
-		s.addresses.fail(clientAddr, now)
+		if err := errors.Join(s.emails.fail(ctx, email, now), s.addresses.fail(ctx, clientAddr, now)); err != nil {
+			return store.UserRecord{}, fmt.Errorf("login limits: %w", err)
+		}
 		s.logger.InfoContext(ctx, what, "known_email", found, "client_addr", clientAddr)
 		return store.UserRecord{}, unauthorized(badCredentials)
 	}

@@ -198,10 +198,12 @@ func TestAuth_Login(t *testing.T) {
 	})
 }
 
+// Each subtest counts from zero on a database of its own: on Postgres the
+// counts live in the database (shared by every instance), not in the service.
 func TestAuth_RateLimit(t *testing.T) {
 	testdb.Dialects(t, func(t *testing.T, db *store.DB) {
 		t.Run("PerEmail", func(t *testing.T) {
-			e := newEnv(t, db, auth.Config{MaxFailuresPerEmail: 3, MaxFailuresPerAddress: 100, FailureWindow: time.Minute})
+			e := newEnv(t, freshDB(t, db), auth.Config{MaxFailuresPerEmail: 3, MaxFailuresPerAddress: 100, FailureWindow: time.Minute})
 			for i := 0; i < 3; i++ {
 				wantError(t, e.login(e.user.Email, "wrong password", "d"), 401, domain.CodeUnauthorized)
 			}
@@ -222,7 +224,7 @@ func TestAuth_RateLimit(t *testing.T) {
 			}
 		})
 		t.Run("PerAddress", func(t *testing.T) {
-			e := newEnv(t, db, auth.Config{MaxFailuresPerEmail: 100, MaxFailuresPerAddress: 2, FailureWindow: time.Minute})
+			e := newEnv(t, freshDB(t, db), auth.Config{MaxFailuresPerEmail: 100, MaxFailuresPerAddress: 2, FailureWindow: time.Minute})
 			wantError(t, e.login("a@example.com", password, "d"), 401, domain.CodeUnauthorized)
 			wantError(t, e.login("b@example.com", password, "d"), 401, domain.CodeUnauthorized)
 			r := e.login(e.user.Email, password, "d")
@@ -232,7 +234,7 @@ func TestAuth_RateLimit(t *testing.T) {
 			}
 		})
 		t.Run("SuccessDoesNotCount", func(t *testing.T) {
-			e := newEnv(t, db, auth.Config{MaxFailuresPerEmail: 2, MaxFailuresPerAddress: 2, FailureWindow: time.Minute})
+			e := newEnv(t, freshDB(t, db), auth.Config{MaxFailuresPerEmail: 2, MaxFailuresPerAddress: 2, FailureWindow: time.Minute})
 			for i := 0; i < 5; i++ {
 				if r := e.login(e.user.Email, password, "d"); r.status != 200 {
 					t.Fatalf("login %d: %d %s", i, r.status, r.body)
@@ -244,6 +246,9 @@ func TestAuth_RateLimit(t *testing.T) {
 		})
 	})
 }
+
+// freshDB is a new database of db's dialect.
+func freshDB(t *testing.T, db *store.DB) *store.DB { return testdb.Open(t, db.Dialect) }
 
 func TestAuth_Tokens(t *testing.T) {
 	testdb.Dialects(t, func(t *testing.T, db *store.DB) {

@@ -9,23 +9,33 @@ import (
 
 // foldReportDeltas folds the report deltas every Cfg.ReportFoldInterval until
 // ctx ends. Reports stay exact without it; it keeps the deltas each report
-// adds up few. Several server instances may fold at once.
+// adds up few. With several server instances on one database, each round is
+// folded by one of them (FoldReportDeltasOnce).
 func (s *Server) foldReportDeltas(ctx context.Context) {
 	if s.Cfg.ReportFoldInterval <= 0 || s.DB.Dialect != store.Postgres {
 		return
 	}
 	every(ctx, s.Cfg.ReportFoldInterval, func() {
 		start := time.Now()
-		n, err := store.FoldReportDeltas(ctx, s.DB)
+		n, led, err := s.FoldReportDeltasOnce(ctx)
 		switch {
 		case ctx.Err() != nil:
 		case err != nil:
 			s.Logger.WarnContext(ctx, "fold report deltas", "err", err)
+		case !led:
+			s.Logger.DebugContext(ctx, "report fold skipped: another instance is folding")
 		case n > 0:
 			s.Logger.DebugContext(ctx, "folded report deltas", "deltas", n,
 				"duration_ms", time.Since(start).Milliseconds())
 		}
 	})
+}
+
+// FoldReportDeltasOnce runs one round of the fold if no other instance is
+// folding (the leader lock, store.FoldReportDeltasAsLeader); led reports
+// whether this one did.
+func (s *Server) FoldReportDeltasOnce(ctx context.Context) (n int64, led bool, err error) {
+	return store.FoldReportDeltasAsLeader(ctx, s.DB)
 }
 
 // flushPullStamps writes the last-pull stamps that pulls queued (see

@@ -45,6 +45,16 @@ type Config struct {
 	LoginFailuresPerAddr  int           // FIELDSYNC_LOGIN_FAILURES_PER_ADDR
 	LoginFailureWindow    time.Duration // FIELDSYNC_LOGIN_FAILURE_WINDOW
 
+	// ReplicaURL names an optional Postgres hot standby that reports, the
+	// dashboard and exports read from while it is at most ReplicaMaxLag
+	// behind the primary (docs/operations.md, "Read replicas").
+	ReplicaURL    string        // FIELDSYNC_REPLICA_URL
+	ReplicaMaxLag time.Duration // FIELDSYNC_REPLICA_MAX_LAG
+	// DrainDelay is how long a server stopping on SIGTERM answers /readyz
+	// with 503 while still serving, before it closes its listener: a load
+	// balancer's health checks need that long to stop sending.
+	DrainDelay time.Duration // FIELDSYNC_DRAIN_DELAY
+
 	// ReportFoldInterval is how often the report deltas are folded into the
 	// day tables (store.FoldReportDeltas); 0 turns folding off.
 	ReportFoldInterval time.Duration // FIELDSYNC_REPORT_FOLD_INTERVAL
@@ -76,6 +86,7 @@ func DefaultConfig() Config {
 		TokenTTL:        30 * 24 * time.Hour, BcryptCost: bcrypt.DefaultCost,
 		LoginFailuresPerEmail: 5, LoginFailuresPerAddr: 20, LoginFailureWindow: 15 * time.Minute,
 		ReportFoldInterval: 5 * time.Second,
+		ReplicaMaxLag:      10 * time.Second,
 		StreamsPerUser:     16,
 		BlobDir:            "fieldsync-blobs", UploadDir: "fieldsync-uploads",
 	}
@@ -107,6 +118,9 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	e.int("FIELDSYNC_LOGIN_FAILURES_PER_ADDR", &c.LoginFailuresPerAddr)
 	e.dur("FIELDSYNC_LOGIN_FAILURE_WINDOW", &c.LoginFailureWindow)
 	e.dur("FIELDSYNC_REPORT_FOLD_INTERVAL", &c.ReportFoldInterval)
+	e.str("FIELDSYNC_REPLICA_URL", &c.ReplicaURL)
+	e.dur("FIELDSYNC_REPLICA_MAX_LAG", &c.ReplicaMaxLag)
+	e.dur("FIELDSYNC_DRAIN_DELAY", &c.DrainDelay)
 	e.int("FIELDSYNC_STREAMS_PER_USER", &c.StreamsPerUser)
 	e.str("FIELDSYNC_BLOB_URL", &c.BlobURL)
 	e.str("FIELDSYNC_BLOB_DIR", &c.BlobDir)
@@ -173,6 +187,9 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.TokenTTL, "token-ttl", c.TokenTTL, "lifetime of device tokens (env FIELDSYNC_TOKEN_TTL)")
 	fs.StringVar(&c.ProxyHeader, "proxy-header", c.ProxyHeader, "header with the client address behind a trusted proxy (env FIELDSYNC_PROXY_HEADER)")
 	fs.DurationVar(&c.ReportFoldInterval, "report-fold-interval", c.ReportFoldInterval, "how often report deltas are folded, 0: never (env FIELDSYNC_REPORT_FOLD_INTERVAL)")
+	fs.StringVar(&c.ReplicaURL, "replica-url", c.ReplicaURL, "postgres:// URL of a hot standby that reports, the dashboard and exports read from (env FIELDSYNC_REPLICA_URL)")
+	fs.DurationVar(&c.ReplicaMaxLag, "replica-max-lag", c.ReplicaMaxLag, "a replica further behind than this is skipped until it catches up (env FIELDSYNC_REPLICA_MAX_LAG)")
+	fs.DurationVar(&c.DrainDelay, "drain-delay", c.DrainDelay, "on SIGTERM, answer /readyz 503 this long before closing the listener (env FIELDSYNC_DRAIN_DELAY)")
 	fs.IntVar(&c.StreamsPerUser, "streams-per-user", c.StreamsPerUser, "change streams one user may hold open on this server (env FIELDSYNC_STREAMS_PER_USER)")
 	fs.StringVar(&c.BlobURL, "blob-url", c.BlobURL, "attachment blob store: empty for --blob-dir, or s3://bucket?endpoint=URL (env FIELDSYNC_BLOB_URL)")
 	fs.StringVar(&c.BlobDir, "blob-dir", c.BlobDir, "directory of attachment blobs when --blob-url is empty (env FIELDSYNC_BLOB_DIR)")
@@ -204,6 +221,10 @@ func (c Config) Validate() error {
 	check(c.BcryptCost >= bcrypt.MinCost && c.BcryptCost <= bcrypt.MaxCost, "bcrypt cost out of range")
 	check(c.DBMaxConns > 0, "database max connections must be positive")
 	check(c.ReportFoldInterval >= 0, "report fold interval must not be negative")
+	check(c.ReplicaURL == "" || strings.HasPrefix(c.ReplicaURL, "postgres://") || strings.HasPrefix(c.ReplicaURL, "postgresql://"),
+		"replica URL must be a postgres:// URL")
+	check(c.ReplicaMaxLag > 0, "replica max lag must be positive")
+	check(c.DrainDelay >= 0, "drain delay must not be negative")
 	return errors.Join(errs...)
 }
 
@@ -223,8 +244,8 @@ func (c Config) AuthConfig() auth.Config {
 
 // String prints the configuration with the database password masked.
 func (c Config) String() string {
-	return fmt.Sprintf("database=%s addr=%s currency=%s log_level=%s cadence=%d/%d/%d body_limit=%d token_ttl=%s",
-		RedactDSN(c.DatabaseURL), c.Addr, c.Currency, c.LogLevel, c.CadenceA, c.CadenceB, c.CadenceC,
+	return fmt.Sprintf("database=%s replica=%s addr=%s currency=%s log_level=%s cadence=%d/%d/%d body_limit=%d token_ttl=%s",
+		RedactDSN(c.DatabaseURL), RedactDSN(c.ReplicaURL), c.Addr, c.Currency, c.LogLevel, c.CadenceA, c.CadenceB, c.CadenceC,
 		c.BodyLimit, c.TokenTTL)
 }
 

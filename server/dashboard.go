@@ -39,13 +39,17 @@ const (
 
 type dashboard struct {
 	s       *Server
-	reports *reports.Service
+	readers *reportReaders
 	tmpl    *template.Template
 }
 
+// reports is the report service of this request: on the read replica while
+// one is usable (replica.go).
+func (d *dashboard) reports() *reports.Service { return d.readers.get() }
+
 // registerDashboard adds /dashboard to the app.
 func (s *Server) registerDashboard(app *fiber.App) {
-	d := &dashboard{s: s, reports: s.reports(),
+	d := &dashboard{s: s, readers: s.reportReaders(),
 		tmpl: template.Must(template.New("").Funcs(viewFuncs).ParseFS(dashboardFS, "dashboard/*.html"))}
 	g := app.Group(dashboardPath, securityHeaders)
 	g.Get("/", d.page)

@@ -70,7 +70,10 @@ func (d *dashboard) buildView(c *fiber.Ctx, who domain.Caller, params reports.Pa
 	if v.User, err = d.s.Auth.User(ctx, who.UserID); err != nil {
 		return v, err
 	}
-	if v.Crumbs, err = d.reports.Breadcrumbs(ctx, who, params.TerritoryID); err != nil {
+	// One report service for the whole page: on the read replica while one
+	// is usable (replica.go), so every panel reads the same database.
+	rs := d.reports()
+	if v.Crumbs, err = rs.Breadcrumbs(ctx, who, params.TerritoryID); err != nil {
 		return v, err
 	}
 	// The panels read independent reports: asked at once, the page takes as
@@ -80,7 +83,7 @@ func (d *dashboard) buildView(c *fiber.Ctx, who domain.Caller, params reports.Pa
 	err = parallel(
 		func() error {
 			var err error
-			if v.Cov, err = d.reports.CoverageLevel(ctx, who, params, reports.Level{Limit: dashRepRows, Cursor: pg.RepCursor,
+			if v.Cov, err = rs.CoverageLevel(ctx, who, params, reports.Level{Limit: dashRepRows, Cursor: pg.RepCursor,
 				TerritoryLimit: dashRepRows, TerritoryCursor: pg.TerrCursor}); err != nil {
 				return err
 			}
@@ -95,7 +98,7 @@ func (d *dashboard) buildView(c *fiber.Ctx, who domain.Caller, params reports.Pa
 			if pg.RepID == "" && (params.TerritoryID == "" || len(v.Cov.Territories) > 0) {
 				return nil
 			}
-			al, err := d.reports.Accounts(ctx, who, params, pg.RepID, pg.AccCursor, dashAccountRows)
+			al, err := rs.Accounts(ctx, who, params, pg.RepID, pg.AccCursor, dashAccountRows)
 			if err != nil {
 				return err
 			}
@@ -109,12 +112,12 @@ func (d *dashboard) buildView(c *fiber.Ctx, who domain.Caller, params reports.Pa
 		},
 		func() error {
 			var err error
-			v.Overdue, err = d.reports.Overdue(ctx, who, params, "", dashOverdueRows)
+			v.Overdue, err = rs.Overdue(ctx, who, params, "", dashOverdueRows)
 			return err
 		},
 		func() error {
 			var err error
-			if v.Orders, err = d.reports.OrdersLevel(ctx, who, params, reports.Level{TerritoryLimit: dashRepRows}); err != nil {
+			if v.Orders, err = rs.OrdersLevel(ctx, who, params, reports.Level{TerritoryLimit: dashRepRows}); err != nil {
 				return err
 			}
 			v.OrderBar = orderBar(v.Orders)
@@ -136,12 +139,12 @@ func (d *dashboard) buildView(c *fiber.Ctx, who domain.Caller, params reports.Pa
 			if err != nil {
 				return err
 			}
-			v.KPI, err = d.reports.KPIsLevel(ctx, who, kp, reports.Level{Limit: dashRepRows, Cursor: pg.KPICursor,
+			v.KPI, err = rs.KPIsLevel(ctx, who, kp, reports.Level{Limit: dashRepRows, Cursor: pg.KPICursor,
 				TerritoryLimit: dashRepRows, TerritoryCursor: pg.TerrCursor})
 			return err
 		},
 		func() error {
-			health, err := d.reports.SyncHealth(ctx, who, params, "", dashDevices)
+			health, err := rs.SyncHealth(ctx, who, params, "", dashDevices)
 			if err != nil {
 				return err
 			}
@@ -149,7 +152,7 @@ func (d *dashboard) buildView(c *fiber.Ctx, who domain.Caller, params reports.Pa
 			return nil
 		},
 		func() error {
-			points, more, err := d.reports.AccountMap(ctx, who, params, dashMapPoints)
+			points, more, err := rs.AccountMap(ctx, who, params, dashMapPoints)
 			if err != nil {
 				return err
 			}

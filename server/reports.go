@@ -7,17 +7,24 @@ import (
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/httpapi"
 	"github.com/fieldsync/fieldsync/reports"
+	"github.com/fieldsync/fieldsync/store"
 	"github.com/gofiber/fiber/v2"
 )
 
 // reportHandlers serve the report endpoints (docs/protocol.md §6, "Reports").
 type reportHandlers struct {
-	s   *Server
-	svc *reports.Service
+	s    *Server
+	svcs *reportReaders
 }
 
-func (s *Server) reports() *reports.Service {
-	svc := reports.New(s.DB, reports.Cadence{A: s.Cfg.CadenceA, B: s.Cfg.CadenceB, C: s.Cfg.CadenceC}, s.Cfg.Currency)
+// svc is the report service of this request: on the read replica while one
+// is usable (replica.go).
+func (h reportHandlers) svc() *reports.Service { return h.svcs.get() }
+
+// reportsOn is the report service reading db, its days in the organisation's
+// zone.
+func (s *Server) reportsOn(db *store.DB) *reports.Service {
+	svc := reports.New(db, reports.Cadence{A: s.Cfg.CadenceA, B: s.Cfg.CadenceB, C: s.Cfg.CadenceC}, s.Cfg.Currency)
 	return svc.WithLocation(s.Zone)
 }
 
@@ -29,7 +36,7 @@ func (s *Server) today() time.Time { return s.DB.Now().In(s.Zone) }
 // read every report; coordinators only the orders report; reps and ops get 403
 // (domain's role table, asked by the route and again by the service).
 func (s *Server) registerReports(r fiber.Router) {
-	h := reportHandlers{s: s, svc: s.reports()}
+	h := reportHandlers{s: s, svcs: s.reportReaders()}
 	g := r.Group("/reports", httpapi.Authenticate(s.Auth))
 	g.Get("/coverage", httpapi.RequireAction(domain.ActReportCoverage), h.coverage)
 	g.Get("/overdue", httpapi.RequireAction(domain.ActReportOverdue), h.overdue)
@@ -53,7 +60,7 @@ func (h reportHandlers) kpis(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	out, err := h.svc.KPIsLevel(c.UserContext(), httpapi.CallerOf(c), p, lv)
+	out, err := h.svc().KPIsLevel(c.UserContext(), httpapi.CallerOf(c), p, lv)
 	if err != nil {
 		return err
 	}
@@ -79,7 +86,7 @@ func (h reportHandlers) coverage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	out, err := h.svc.CoverageLevel(c.UserContext(), httpapi.CallerOf(c), p, lv)
+	out, err := h.svc().CoverageLevel(c.UserContext(), httpapi.CallerOf(c), p, lv)
 	if err != nil {
 		return err
 	}
@@ -99,7 +106,7 @@ func (h reportHandlers) overdue(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	out, err := h.svc.Overdue(c.UserContext(), httpapi.CallerOf(c), p, cursor, limit)
+	out, err := h.svc().Overdue(c.UserContext(), httpapi.CallerOf(c), p, cursor, limit)
 	if err != nil {
 		return err
 	}
@@ -115,7 +122,7 @@ func (h reportHandlers) orders(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	out, err := h.svc.OrdersLevel(c.UserContext(), httpapi.CallerOf(c), p, lv)
+	out, err := h.svc().OrdersLevel(c.UserContext(), httpapi.CallerOf(c), p, lv)
 	if err != nil {
 		return err
 	}
@@ -135,7 +142,7 @@ func (h reportHandlers) syncHealth(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	out, err := h.svc.SyncHealth(c.UserContext(), httpapi.CallerOf(c), p, cursor, limit)
+	out, err := h.svc().SyncHealth(c.UserContext(), httpapi.CallerOf(c), p, cursor, limit)
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"sync/atomic"
 	"time"
 
 	"github.com/fieldsync/fieldsync/attachments"
@@ -40,6 +41,14 @@ type Server struct {
 	// and a period mean in reports, overdue, the dashboard and the order
 	// list's date filters (docs/reports.md "Days and the time zone").
 	Zone *time.Location
+	// replica routes replica-tolerant reads (replica.go); nil without
+	// Cfg.ReplicaURL.
+	replica *replicaRouter
+	// draining is set on shutdown: /readyz answers 503 so that a load
+	// balancer stops sending before the listener closes.
+	draining atomic.Bool
+	// drainCut ends the drain delay early (tests).
+	drainCut chan struct{}
 }
 
 // New builds the application on an open, migrated database.
@@ -51,11 +60,21 @@ func New(cfg Config, db *store.DB, logger *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{Cfg: cfg, DB: db, Auth: authSvc, Logger: logger, Metrics: NewMetrics()}
+	s := &Server{Cfg: cfg, DB: db, Auth: authSvc, Logger: logger, Metrics: NewMetrics(), drainCut: make(chan struct{})}
 	if s.Zone, err = organisationZone(context.Background(), cfg, db, logger); err != nil {
 		return nil, err
 	}
 	s.Sync = newSyncEngine(s)
+	if cfg.ReplicaURL != "" {
+		if db.Dialect != store.Postgres {
+			return nil, fmt.Errorf("config: a read replica needs a Postgres primary (the database is SQLite)")
+		}
+		replica, err := store.OpenReplica(context.Background(), cfg.ReplicaURL, store.Options{MaxOpenConns: cfg.DBMaxConns, Logger: logger})
+		if err != nil {
+			return nil, err
+		}
+		s.replica = newReplicaRouter(db, replica, cfg.ReplicaMaxLag, s.Metrics)
+	}
 	s.Hub = stream.NewHub(cfg.StreamsPerUser)
 	// SQLite: one process owns the database, commits are published in
 	// process. Postgres: every instance LISTENs (Serve), its own commits too.
@@ -148,6 +167,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		s.DB.ListenChanges(bg, s.Logger, s.Hub.Publish, s.Hub.WakeAll)
 	}()
 	go s.dispatchWebhooks(bg)
+	go s.watchReplica(bg)
 	s.Sync.DeferPullStamps()
 	stampsDone := make(chan struct{})
 	go func() { defer close(stampsDone); s.flushPullStamps(bg) }()
@@ -156,6 +176,19 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
+	}
+	// Unready first, then wait for the load balancer's health checks to see
+	// it, while still serving whatever it sends meanwhile; only then stop
+	// accepting (docs/operations.md, "Rolling restarts").
+	s.draining.Store(true)
+	if s.Cfg.DrainDelay > 0 {
+		s.Logger.InfoContext(ctx, "draining", "delay", s.Cfg.DrainDelay.String())
+		select {
+		case <-time.After(s.Cfg.DrainDelay):
+		case <-s.drainCut:
+		case err := <-errc:
+			return fmt.Errorf("serve: %w", err)
+		}
 	}
 	s.Logger.InfoContext(ctx, "shutting down", "grace", s.Cfg.ShutdownTimeout.String())
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.Cfg.ShutdownTimeout)
@@ -174,6 +207,15 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	if err := <-errc; err != nil && !errors.Is(err, net.ErrClosed) {
 		return fmt.Errorf("serve: %w", err)
+	}
+	return nil
+}
+
+// Close releases what New opened besides the primary database (which the
+// caller owns): the read replica's connections.
+func (s *Server) Close() error {
+	if s.replica != nil {
+		return s.replica.replica.Close()
 	}
 	return nil
 }

@@ -36,18 +36,27 @@ func runCompact(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer db.Close()
-	var removed int64
-	err = db.InTx(ctx, func(tx *store.Tx) error {
-		removed, err = store.Compact(tx, tx.Now().Add(-*retain))
-		return err
+	// With several instances, a compaction scheduled on each must run once:
+	// the one that finds another running leaves the work to it.
+	led, err := store.WithLeader(ctx, db, store.LeaderCompact, func(ctx context.Context) error {
+		var removed int64
+		err := db.InTx(ctx, func(tx *store.Tx) error {
+			var err error
+			removed, err = store.Compact(tx, tx.Now().Add(-*retain))
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("compact: %w", err)
+		}
+		if err := printf(stdout, "removed %d tombstone(s) older than %s\n", removed, *retain); err != nil {
+			return err
+		}
+		return compactAttachments(ctx, *cfg, db, *blobRetain, *uploadTTL, stdout)
 	})
-	if err != nil {
-		return fmt.Errorf("compact: %w", err)
+	if err == nil && !led {
+		return printf(stdout, "another compaction is running on this database; nothing done\n")
 	}
-	if err := printf(stdout, "removed %d tombstone(s) older than %s\n", removed, *retain); err != nil {
-		return err
-	}
-	return compactAttachments(ctx, *cfg, db, *blobRetain, *uploadTTL, stdout)
+	return err
 }
 
 // compactAttachments removes the blobs no attachment has named for

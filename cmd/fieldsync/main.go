@@ -20,7 +20,8 @@ import (
 const usage = `usage: fieldsync <command> [flags]
 
 commands:
-  serve      apply pending migrations and serve the API (SIGTERM drains in-flight requests)
+  serve      apply pending migrations and serve the API (SIGTERM drains in-flight requests;
+             a SQLite file is served by one process only)
   migrate    apply pending migrations and print how many ran (creates a missing SQLite file)
   seed       generate a deterministic sales organisation (--demo prints demo logins)
   user add   create a user: --email E --name N --role R --password P [--territory ID]...
@@ -62,7 +63,12 @@ environment:
   FIELDSYNC_LOGIN_FAILURES_PER_EMAIL, FIELDSYNC_LOGIN_FAILURES_PER_ADDR, FIELDSYNC_LOGIN_FAILURE_WINDOW
                            failed-login rate limits (5, 20, 15m)
   FIELDSYNC_REPORT_FOLD_INTERVAL
-                           how often report deltas are folded (5s; 0: never)
+                           how often report deltas are folded (5s; 0: never); one instance folds at a time
+  FIELDSYNC_REPLICA_URL    postgres:// URL of a hot standby that reports, the dashboard and exports read from
+  FIELDSYNC_REPLICA_MAX_LAG
+                           a replica further behind is skipped until it catches up (10s)
+  FIELDSYNC_DRAIN_DELAY    on SIGTERM, answer /readyz 503 this long before closing the listener (0s;
+                           behind a load balancer: longer than its health-check interval)
   FIELDSYNC_BENCH_POSTGRES_URL
                            bench: the Postgres cluster to load`
 

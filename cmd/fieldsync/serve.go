@@ -43,6 +43,15 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if path, _ := sqlitePath(cfg.DatabaseURL); path != "" {
+		lock, err := lockSQLite(path)
+		if err != nil {
+			return err
+		}
+		if lock != nil {
+			defer lock.Close()
+		}
+	}
 	level, _ := cfg.SlogLevel() // checked by Validate
 	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
 	logger.Info("starting", "config", cfg.String())
@@ -67,6 +76,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	defer srv.Close()
 	if err := srv.Serve(ctx, ln); err != nil {
 		return err
 	}
