@@ -11,6 +11,7 @@ import (
 	"github.com/fieldsync/fieldsync/auth"
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/reports"
+	"github.com/fieldsync/fieldsync/store"
 	"github.com/gofiber/fiber/v2"
 )
 
@@ -33,6 +34,7 @@ type dashView struct {
 	Orders      reports.OrdersReport
 	OrderBar    []barSegment
 	Devices     []deviceView
+	VisitPhotos []store.VisitAttachmentSummary
 	Map         mapView
 	KPI         reports.KPIs
 	// OrdersOutside are the orders of the status table the headline does not
@@ -89,6 +91,9 @@ func (d *dashboard) buildView(c *fiber.Ctx, who domain.Caller, params reports.Pa
 		return v, err
 	}
 	v.Devices = deviceViews(health.Items, d.s.DB.Now())
+	if v.VisitPhotos, err = d.s.Attachments.RecentVisits(ctx, who.UserID, dashVisitPhotos); err != nil {
+		return v, err
+	}
 	points, more, err := d.reports.AccountMap(ctx, who, params, dashMapPoints)
 	if err != nil {
 		return v, err
