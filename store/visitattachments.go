@@ -58,9 +58,9 @@ type VisitAttachmentSummary struct {
 	AccountName string
 	RepName     string
 	Status      string
-	PlannedAt   string   // RFC 3339, UTC
-	Photos      []string // ids of the stored photos, oldest first, at most photosPerSummary
-	Count       int      // stored attachments of any kind
+	PlannedAt   time.Time // UTC
+	Photos      []string  // ids of the stored photos, oldest first, at most photosPerSummary
+	Count       int       // stored attachments of any kind
 }
 
 const photosPerSummary = 4
@@ -143,7 +143,7 @@ func (db *DB) RecentVisitsWithAttachments(ctx context.Context, all bool, keys []
 	for _, v := range visits {
 		s := byID[v.ID]
 		s.AccountName, s.RepName, s.Status = v.AccountName, v.RepName, v.Status
-		s.PlannedAt = v.PlannedAt.UTC().Format("2006-01-02T15:04:05Z")
+		s.PlannedAt = v.PlannedAt.UTC()
 	}
 	for _, p := range photos {
 		if s := byID[p.ParentID]; len(s.Photos) < photosPerSummary {
