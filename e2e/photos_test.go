@@ -227,7 +227,6 @@ func signature(t *testing.T) []byte {
 	return buf.Bytes()
 }
 
-
 // shot saves one element of the page at a viewport width (the dashboard is
 // long; its other screenshots are TestDashboard_Browser's).
 func shot(t *testing.T, ctx context.Context, sel, name string, w int64) {
