@@ -149,6 +149,7 @@ func (c *Client) uploadOne(ctx context.Context, up uploadRow, rep *UploadReport,
 	}
 	defer f.Close()
 	progress(UploadProgress{AttachmentID: up.AttachmentID, Sent: off, Size: up.Size})
+	conflicts := 0
 	for off < up.Size {
 		n := min(c.opt.UploadChunk, up.Size-off)
 		body := &countingReader{r: io.NewSectionReader(f, off, n), onRead: func(sent int64) {
@@ -159,7 +160,10 @@ func (c *Client) uploadOne(ctx context.Context, up uploadRow, rep *UploadReport,
 		case err == nil:
 			off = next
 			continue
-		case statusOf(err) == http.StatusConflict: // the server's offset is not ours: ask it
+		case statusOf(err) == http.StatusConflict && conflicts < maxOffsetRetries:
+			// The server's offset is not ours, or the upload is busy (a cut
+			// request still finishing): ask it, a bounded number of times.
+			conflicts++
 			if off, err = c.tusOffset(ctx, *up.URL); err != nil {
 				return err
 			}
@@ -176,6 +180,11 @@ func (c *Client) uploadOne(ctx context.Context, up uploadRow, rep *UploadReport,
 	rep.Uploaded++
 	return c.confirm(ctx, up, progress)
 }
+
+// maxOffsetRetries bounds the 409s one upload answers by asking HEAD again;
+// beyond it UploadAttachments returns the 409, and its next call starts with
+// HEAD.
+const maxOffsetRetries = 3
 
 // Readiness of a queued attachment's row.
 const (
