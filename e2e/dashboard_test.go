@@ -52,7 +52,10 @@ func startServer(t *testing.T) string {
 	if _, err := fixtures.Generate(ctx, db, fixtures.Options{Demo: true, Seed: 1}); err != nil {
 		t.Fatal(err)
 	}
-	srv, err := server.New(server.DefaultConfig(), db, slog.New(slog.DiscardHandler))
+	cfg := server.DefaultConfig()
+	// Attachment bytes stay in the test's directories, not the package's.
+	cfg.UploadDir, cfg.BlobDir = t.TempDir(), t.TempDir()
+	srv, err := server.New(cfg, db, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
