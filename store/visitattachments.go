@@ -86,9 +86,14 @@ func (db *DB) RecentVisitsWithAttachments(ctx context.Context, all bool, keys []
 	q := db.Gorm.WithContext(ctx).Table("attachments a").Select("a.parent_id").
 		Joins("JOIN accounts ac ON ac.id = a.account_id").
 		Where("a.parent_table = ? AND a.status = ?", domain.TableVisits, domain.AttachmentStored)
-	if !all {
-		// An empty IN list is not valid SQL everywhere: a key that matches nothing stands in.
-		q = q.Where("(ac.territory_id IN ? OR ac.owner_id IN ?)", orNone(territories), orNone(owners))
+	switch {
+	case all:
+	case len(territories) > 0 && len(owners) > 0:
+		q = q.Where("(ac.territory_id IN ? OR ac.owner_id IN ?)", territories, owners)
+	case len(territories) > 0:
+		q = q.Where("ac.territory_id IN ?", territories)
+	default:
+		q = q.Where("ac.owner_id IN ?", owners)
 	}
 	var recent []string
 	if err := q.Order("a.updated_at DESC, a.id DESC").Limit(limit*photosPerSummary*4).Pluck("a.parent_id", &recent).Error; err != nil {
@@ -151,11 +156,4 @@ func (db *DB) RecentVisitsWithAttachments(ctx context.Context, all bool, keys []
 		}
 	}
 	return out, nil
-}
-
-func orNone(ids []string) []string {
-	if len(ids) == 0 {
-		return []string{""}
-	}
-	return ids
 }
