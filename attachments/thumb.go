@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"image"
+	"image/color"
 	"image/jpeg"
 	_ "image/png" // decoders for thumbnails
 	"io"
@@ -78,12 +79,25 @@ func (s *Service) makeThumb(ctx context.Context, b store.Blob, key string) error
 	if err != nil {
 		return domain.Errorf(domain.CodeNotFound, "no thumbnail for this image")
 	}
-	var buf bytes.Buffer
-	if err := jpeg.Encode(&buf, imaging.Fit(img, thumbSide, thumbSide, imaging.Lanczos), &jpeg.Options{Quality: 80}); err != nil {
-		return fmt.Errorf("encode thumbnail: %w", err)
+	buf, err := encodeThumb(img)
+	if err != nil {
+		return err
 	}
-	if err := s.blobs.Put(ctx, key, &buf, int64(buf.Len()), domain.TypeJPEG); err != nil {
+	if err := s.blobs.Put(ctx, key, buf, int64(buf.Len()), domain.TypeJPEG); err != nil {
 		return err
 	}
 	return s.db.SetBlobThumb(ctx, b.SHA256)
+}
+
+// encodeThumb fits img in thumbSide pixels and encodes it as JPEG on a white
+// ground: JPEG has no transparency, and a signature (dark strokes on a
+// transparent PNG) would otherwise turn into strokes on black.
+func encodeThumb(img image.Image) (*bytes.Buffer, error) {
+	fit := imaging.Fit(img, thumbSide, thumbSide, imaging.Lanczos)
+	flat := imaging.Overlay(imaging.New(fit.Bounds().Dx(), fit.Bounds().Dy(), color.White), fit, image.Pt(0, 0), 1)
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, flat, &jpeg.Options{Quality: 80}); err != nil {
+		return nil, fmt.Errorf("encode thumbnail: %w", err)
+	}
+	return &buf, nil
 }

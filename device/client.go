@@ -35,6 +35,10 @@ type Options struct {
 	// FileTokenStore at the file's path + ".token", mode 0600. On phones, pass
 	// one over the Keychain or the Android Keystore (see TokenStore).
 	TokenStore TokenStore
+	// UploadChunk is the most bytes one upload request carries (default
+	// DefaultUploadChunk); a cut connection loses at most what one chunk had
+	// sent past the server's last saved offset.
+	UploadChunk int64
 }
 
 // DefaultPushBatch is the push batch size when Options.PushBatch is 0.
@@ -48,7 +52,9 @@ type Client struct {
 	baseURL string
 	opt     Options
 
-	syncMu sync.Mutex // one Sync at a time
+	syncMu   sync.Mutex // one Sync at a time
+	uploadMu sync.Mutex // one UploadAttachments at a time, beside Sync
+	files    string     // attachment files waiting for upload: path + ".files"
 
 	mu       sync.RWMutex // guards the cached identity below
 	deviceID string
@@ -95,7 +101,7 @@ func Open(ctx context.Context, path string, opt Options) (*Client, error) {
 		_ = sqlDB.Close()
 		return nil, fmt.Errorf("open device file: %w", err)
 	}
-	c := &Client{db: db, http: opt.HTTPClient, baseURL: strings.TrimRight(opt.ServerURL, "/"), opt: opt}
+	c := &Client{db: db, http: opt.HTTPClient, baseURL: strings.TrimRight(opt.ServerURL, "/"), opt: opt, files: path + ".files"}
 	if err := c.init(ctx); err != nil {
 		_ = sqlDB.Close()
 		return nil, err
@@ -115,6 +121,9 @@ func withDefaults(opt Options) Options {
 	if opt.Clock == nil {
 		opt.Clock = time.Now
 	}
+	if opt.UploadChunk <= 0 {
+		opt.UploadChunk = DefaultUploadChunk
+	}
 	return opt
 }
 
@@ -122,6 +131,9 @@ func withDefaults(opt Options) Options {
 // that an earlier SDK kept in the file moves to the token store.
 func (c *Client) init(ctx context.Context) error {
 	if err := migrate(ctx, c.db); err != nil {
+		return err
+	}
+	if err := c.sweepFiles(ctx); err != nil {
 		return err
 	}
 	token, err := c.opt.TokenStore.Load()

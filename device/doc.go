@@ -40,6 +40,26 @@
 // visit's check-in distance. Discounts are percentages (domain.Percent, 1250 =
 // 12.5 %). Visit outcome codes are the Outcome constants or an app's own.
 //
+// Attachments (docs/protocol.md §11). Attach queues a photo, signature or
+// document on a visit, order or note offline: the file (a path, or bytes) is
+// copied into the directory beside the device file (path + ".files", mode
+// 0700), its sha256 and size go into the attachment row, and the row joins the
+// outbox after the mutation that created its parent. Sync pushes rows, never
+// bytes. UploadAttachments sends the bytes of every row the server has
+// acknowledged, over tus in chunks of Options.UploadChunk, reporting progress
+// through a callback; it runs beside Sync (a large photo never holds up an
+// order) and stops at the first network error with everything queued. The
+// upload's URL is saved before its first byte, so the next call, also after a
+// crash or a restart, asks the server how much it has (tus HEAD) and sends only
+// the rest. A file leaves the device only when the server confirmed it: the
+// last PATCH answered, an attachment_stored answer (the server had the bytes,
+// or an answer was lost), or a pulled row with status "stored". Bytes damaged
+// in transit (checksum_mismatch) are sent again from zero next time; a row the
+// server rejected, or a local file that no longer matches its sha256, leaves
+// the upload failed (Uploads lists it, DiscardUpload drops it). OpenAttachment
+// downloads an attachment or its thumbnail on demand. See
+// ExampleClient_UploadAttachments.
+//
 // The token. The device token is a bearer secret; it is kept by a TokenStore,
 // never in the mirror file: by default a file of mode 0600 beside it (the
 // mirror itself is made 0600 too). On iOS and Android give Options.TokenStore

@@ -125,6 +125,8 @@ func startDemoServer(ctx context.Context) (url string, stop func()) {
 	}
 	cfg := server.DefaultConfig()
 	cfg.BcryptCost = bcrypt.MinCost
+	// Attachment bytes stay in the temporary directory, not the working one.
+	cfg.UploadDir, cfg.BlobDir = filepath.Join(dir, "uploads"), filepath.Join(dir, "blobs")
 	srv, err := server.New(cfg, db, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		log.Fatal(err)

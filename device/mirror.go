@@ -130,6 +130,8 @@ func (l local) template(table, id string) map[string]json.RawMessage {
 		row = domain.Order{ID: id, RepID: l.userID, Status: domain.OrderDraft, Lines: []domain.OrderLine{}, Meta: meta}
 	case domain.TableAccountNotes:
 		row = domain.AccountNote{ID: id, AuthorID: l.userID, Meta: meta}
+	case domain.TableAttachments:
+		row = domain.Attachment{ID: id, UploaderID: l.userID, Status: domain.AttachmentPending, Meta: meta}
 	default:
 		row = map[string]any{"id": id, "version": 0}
 	}

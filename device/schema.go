@@ -12,8 +12,8 @@ import (
 
 // schemaVersion is stored in PRAGMA user_version; a file written by a newer SDK
 // is refused rather than misread. Version 2 adds the targets mirror, version
-// 3 the attachments mirror.
-const schemaVersion = 3
+// 3 the attachments mirror, version 4 the upload queue (uploads).
+const schemaVersion = 4
 
 // mirrorRow is one row of a synced table's local mirror. Row is the local view;
 // ServerRow the last copy the server sent (nil for a row created on this device
@@ -102,7 +102,22 @@ func schemaDDL() []string {
 	for _, t := range domain.SyncedTables {
 		ddl = append(ddl, mirrorDDL(t)...)
 	}
-	return ddl
+	return append(ddl, uploadsDDL...)
+}
+
+// uploadsDDL is the queue of attachment bytes still to upload: one row per
+// attachment whose file (in the files directory beside the device file) the
+// server has not confirmed. url is the tus upload once created, so a restarted
+// app resumes it instead of starting again.
+var uploadsDDL = []string{
+	`CREATE TABLE uploads (
+		attachment_id TEXT PRIMARY KEY,
+		size INTEGER NOT NULL,
+		sha256 TEXT NOT NULL,
+		url TEXT,
+		state TEXT NOT NULL,
+		error TEXT,
+		created_at DATETIME NOT NULL)`,
 }
 
 // mirrorDDL creates the local mirror of one synced table.
@@ -123,6 +138,7 @@ func mirrorDDL(t string) []string {
 var upgrades = map[int][]string{
 	1: mirrorDDL(domain.TableTargets),
 	2: mirrorDDL(domain.TableAttachments),
+	3: uploadsDDL,
 }
 
 // migrate creates the schema of a new file and refuses one from a newer SDK.

@@ -59,6 +59,8 @@ func startServer(t *testing.T) string {
 	// on local days and the page names the zone (e2eZone).
 	cfg := server.DefaultConfig()
 	cfg.TimeZone = e2eZone
+	// Attachment bytes stay in the test's directories, not the package's.
+	cfg.UploadDir, cfg.BlobDir = t.TempDir(), t.TempDir()
 	srv, err := server.New(cfg, db, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)

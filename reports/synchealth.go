@@ -23,6 +23,9 @@ type DeviceHealth struct {
 	LastPushAt    *time.Time `json:"last_push_at"`
 	Pending       *int64     `json:"pending"` // outbox size the device last reported; null if never
 	OpenConflicts int64      `json:"open_conflicts"`
+	// PendingAttachments counts the attachments this device pushed whose
+	// bytes the server has not received yet (status pending).
+	PendingAttachments int64 `json:"pending_attachments"`
 }
 
 // SyncHealthPage is one page of the sync-health report.
@@ -98,7 +101,18 @@ func (s *Service) SyncHealth(ctx context.Context, c domain.Caller, p Params, cur
 		}
 		return nil
 	})
-	return out, err
+	if err != nil || len(out.Items) == 0 {
+		return out, err
+	}
+	waiting, err := s.db.PendingAttachments(ctx)
+	if err != nil {
+		return out, err
+	}
+	for i := range out.Items {
+		d := &out.Items[i]
+		d.PendingAttachments = int64(waiting[[2]string{d.UserID, d.DeviceID}])
+	}
+	return out, nil
 }
 
 func deviceCursorCond(cursor string) (string, []any, error) {

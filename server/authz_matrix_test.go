@@ -165,6 +165,10 @@ func matrixEntries() map[string]matrixEntry {
 		"post /dashboard/desk/orders/{id}/transition": dashboard,
 		"post /dashboard/desk/confirm":                dashboard,
 		"post /dashboard/desk/conflicts/{id}/resolve": dashboard,
+		// Visit photos share the dashboard's session (dashboard_photos_test.go).
+		"get /dashboard/visits/{id}":                dashboard,
+		"get /dashboard/attachments/{id}/thumbnail": dashboard,
+		"get /dashboard/attachments/{id}/content":   dashboard,
 
 		// Attachments: rows are pushed (post /v1/sync/push above); the byte
 		// lane's own checks are tested in attachments_test.go.

@@ -57,6 +57,7 @@ func (s *Server) registerDashboard(app *fiber.App) {
 	g.Post("/logout", httpapi.BodyLimit(formBodyLimit), readForm, d.logout)
 	g.Get("/assets/:name", serveAsset)
 	d.registerDesk(g)
+	d.registerPhotos(g)
 }
 
 // formBodyLimit caps the dashboard's forms (email, password, CSRF token); the

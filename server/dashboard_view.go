@@ -13,6 +13,7 @@ import (
 	"github.com/fieldsync/fieldsync/auth"
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/reports"
+	"github.com/fieldsync/fieldsync/store"
 	"github.com/gofiber/fiber/v2"
 )
 
@@ -44,18 +45,19 @@ type dashView struct {
 	TerritoryID string
 	// Crumbs lead from the top of the caller's scope to the territory shown;
 	// Q is the period as a query string for the drill-down's links.
-	Crumbs   []reports.TerritoryRef
-	Q        template.URL
-	Page     dashPage
-	RepName  string
-	Accounts *reports.AccountList
-	Cov      reports.Coverage
-	Overdue  reports.OverduePage
-	Orders   reports.OrdersReport
-	OrderBar []barSegment
-	Devices  []deviceView
-	Map      mapView
-	KPI      reports.KPIs
+	Crumbs      []reports.TerritoryRef
+	Q           template.URL
+	Page        dashPage
+	RepName     string
+	Accounts    *reports.AccountList
+	Cov         reports.Coverage
+	Overdue     reports.OverduePage
+	Orders      reports.OrdersReport
+	OrderBar    []barSegment
+	Devices     []deviceView
+	VisitPhotos []store.VisitAttachmentSummary
+	Map         mapView
+	KPI         reports.KPIs
 	// OrdersOutside are the orders of the status table the headline does not
 	// count (drafts, cancelled, rejected), so the page can reconcile the two.
 	OrdersDraft, OrdersCancelled, OrdersRejected int64
@@ -150,6 +152,11 @@ func (d *dashboard) buildView(c *fiber.Ctx, who domain.Caller, params reports.Pa
 			}
 			v.Devices = deviceViews(health.Items, now)
 			return nil
+		},
+		func() error {
+			var err error
+			v.VisitPhotos, err = d.s.Attachments.RecentVisits(ctx, who.UserID, dashVisitPhotos)
+			return err
 		},
 		func() error {
 			points, more, err := rs.AccountMap(ctx, who, params, dashMapPoints)
