@@ -79,7 +79,15 @@ func jsonRows(m map[string]any, key string) []map[string]any {
 	}
 	var out []map[string]any
 	for _, r := range m[key].([]any) {
-		out = append(out, r.(map[string]any))
+		row := r.(map[string]any)
+		// The orders report's territories: by_status spread over columns.
+		if bs, ok := row["by_status"].([]any); ok {
+			for _, x := range bs {
+				sa := x.(map[string]any)
+				row["count_"+sa["status"].(string)], row["value_cents_"+sa["status"].(string)] = sa["count"], sa["value_cents"]
+			}
+		}
+		out = append(out, row)
 	}
 	return out
 }
