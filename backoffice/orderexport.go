@@ -24,6 +24,10 @@ var OrderExportColumns = []string{"id", "number", "account_id", "rep_id", "visit
 // territory are checked now, so a refusal is an HTTP error; the rows are read
 // as the file is written, in keyset pages (the list's own cursor).
 func (d *OrderDesk) ExportOrders(ctx context.Context, c domain.Caller, q OrderQuery) (export.Table, error) {
+	return d.exportOrders(ctx, c, q, orderExportPage)
+}
+
+func (d *OrderDesk) exportOrders(ctx context.Context, c domain.Caller, q OrderQuery, size int) (export.Table, error) {
 	if err := domain.Authorize(c.Role, domain.ActListOrders); err != nil {
 		return export.Table{}, err
 	}
@@ -39,7 +43,7 @@ func (d *OrderDesk) ExportOrders(ctx context.Context, c domain.Caller, q OrderQu
 	if err != nil {
 		return export.Table{}, err
 	}
-	sel.Limit = orderExportPage
+	sel.Limit = size
 	rows := func(ctx context.Context, emit func(export.Row) error) error {
 		page := sel
 		for {
@@ -57,7 +61,7 @@ func (d *OrderDesk) ExportOrders(ctx context.Context, c domain.Caller, q OrderQu
 					return err
 				}
 			}
-			if len(items) < orderExportPage {
+			if len(items) < size {
 				return nil
 			}
 			if err := applyCursor(&page, page.Sort, *encodeOrderCursor(page.Sort, items[len(items)-1])); err != nil {

@@ -144,6 +144,10 @@ func (s *Service) SyncHealthExport(ctx context.Context, c domain.Caller, p Param
 // cells ("; " between names). The scope is resolved once, now, so a refusal
 // is an HTTP error and each page costs only its own query.
 func (s *Service) OverdueExport(ctx context.Context, c domain.Caller, p Params) (Export, error) {
+	return s.overdueExport(ctx, c, p, exportPage)
+}
+
+func (s *Service) overdueExport(ctx context.Context, c domain.Caller, p Params, size int) (Export, error) {
 	var sc scope
 	err := s.db.ReadTx(ctx, func(tx *gorm.DB) error {
 		var err error
@@ -167,14 +171,14 @@ func (s *Service) OverdueExport(ctx context.Context, c domain.Caller, p Params) 
 		}
 		var cur *overdueCursor
 		for {
-			rows, err := s.overduePage(ctx, sc, p, cur)
+			rows, err := s.overduePage(ctx, sc, p, cur, size)
 			if err != nil {
 				return err
 			}
 			if err := structTable("overdue", rows, nil, repCells).Rows(ctx, emit); err != nil {
 				return err
 			}
-			if len(rows) < exportPage {
+			if len(rows) < size {
 				return nil
 			}
 			next := cursorOf(rows[len(rows)-1])
@@ -186,19 +190,19 @@ func (s *Service) OverdueExport(ctx context.Context, c domain.Caller, p Params) 
 
 // overduePage is one page of the overdue report after cur, as Overdue reads
 // it, for a scope already resolved.
-func (s *Service) overduePage(ctx context.Context, sc scope, p Params, cur *overdueCursor) ([]OverdueAccount, error) {
+func (s *Service) overduePage(ctx context.Context, sc scope, p Params, cur *overdueCursor, size int) ([]OverdueAccount, error) {
 	var rows []OverdueAccount
 	err := s.db.ReadTx(ctx, func(tx *gorm.DB) error {
 		rows = nil
 		for _, class := range []string{domain.ClassA, domain.ClassB, domain.ClassC} {
-			got, err := s.overdueOfClass(tx, sc, p.To, class, cur, exportPage)
+			got, err := s.overdueOfClass(tx, sc, p.To, class, cur, size)
 			if err != nil {
 				return err
 			}
 			rows = append(rows, got...)
 		}
 		sortOverdue(rows)
-		rows = rows[:min(len(rows), exportPage)]
+		rows = rows[:min(len(rows), size)]
 		if err := s.attachReps(tx, rows); err != nil {
 			return err
 		}

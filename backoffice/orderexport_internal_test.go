@@ -1,0 +1,73 @@
+package backoffice
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/fieldsync/fieldsync/domain"
+	"github.com/fieldsync/fieldsync/export"
+	"github.com/fieldsync/fieldsync/fixtures"
+	"github.com/fieldsync/fieldsync/internal/testdb"
+	"github.com/fieldsync/fieldsync/store"
+)
+
+// TestExportOrders_PagesAreTheList: in every sort and with a filter, the
+// export read 1, 3 or 50 orders a page lists the queue of List, in its order.
+func TestExportOrders_PagesAreTheList(t *testing.T) {
+	testdb.Dialects(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		if _, err := fixtures.Generate(ctx, db, fixtures.Options{Demo: true, Seed: 1, Now: time.Date(2026, 3, 20, 12, 0, 0, 0, time.UTC)}); err != nil {
+			t.Fatal(err)
+		}
+		u, err := store.GetUserByEmail(db.Gorm, "coordinator@demo.fieldsync.dev")
+		if err != nil {
+			t.Fatal(err)
+		}
+		who := domain.Caller{UserID: u.ID, Role: u.Role}
+		d := NewOrderDesk(db)
+		for _, q := range []OrderQuery{{}, {Sort: store.OrderSortSubmittedDesc}, {Sort: store.OrderSortTotal},
+			{Sort: store.OrderSortTotalDesc, Status: domain.OrderStatuses()[1]}} {
+			var want []string
+			cursor := ""
+			for {
+				lq := q
+				lq.Cursor, lq.Limit = cursor, 1000
+				page, err := d.List(ctx, who, lq)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, o := range page.Items {
+					want = append(want, o.ID)
+				}
+				if page.NextCursor == nil {
+					break
+				}
+				cursor = *page.NextCursor
+			}
+			if len(want) < 4 {
+				t.Fatalf("%+v: %d orders; the test needs several pages", q, len(want))
+			}
+			for _, size := range []int{1, 3, 50} {
+				tab, err := d.exportOrders(ctx, who, q, size)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var got []string
+				if err := tab.Rows(ctx, func(r export.Row) error { got = append(got, r[0].(string)); return nil }); err != nil {
+					t.Fatal(err)
+				}
+				if !slices.Equal(got, want) {
+					t.Fatalf("%+v, pages of %d: %d orders, the list has %d", q, size, len(got), len(want))
+				}
+			}
+		}
+		if _, err := d.ExportOrders(ctx, domain.Caller{UserID: u.ID, Role: domain.RoleRep}, OrderQuery{}); domain.ErrorCode(err) != domain.CodeForbidden {
+			t.Fatalf("a rep's export: %v", err)
+		}
+		if _, err := d.ExportOrders(ctx, who, OrderQuery{Sort: "name"}); domain.ErrorCode(err) != domain.CodeBadRequest {
+			t.Fatalf("a bad sort: %v", err)
+		}
+	})
+}
