@@ -269,7 +269,18 @@ func matrixEntries() map[string]matrixEntry {
 		"get /v1/reports/orders":      reportEntry("/v1/reports/orders", domain.RoleCoordinator, domain.RoleManager, domain.RoleDirector),
 		"get /v1/reports/sync-health": reportEntry("/v1/reports/sync-health", domain.RoleManager, domain.RoleDirector),
 		"get /v1/reports/kpis":        reportEntry("/v1/reports/kpis", domain.RoleManager, domain.RoleDirector),
-		"get /v1/targets":             reportEntry("/v1/targets", domain.RoleManager, domain.RoleDirector, domain.RoleOps),
+
+		// Exports (exports_test.go): each answers as its JSON endpoint; the
+		// dashboard's links to them use the session cookie.
+		"get /v1/reports/coverage/export":        reportEntry("/v1/reports/coverage/export", domain.RoleManager, domain.RoleDirector),
+		"get /v1/reports/overdue/export":         reportEntry("/v1/reports/overdue/export", domain.RoleManager, domain.RoleDirector),
+		"get /v1/reports/orders/export":          reportEntry("/v1/reports/orders/export", domain.RoleCoordinator, domain.RoleManager, domain.RoleDirector),
+		"get /v1/reports/sync-health/export":     reportEntry("/v1/reports/sync-health/export", domain.RoleManager, domain.RoleDirector),
+		"get /v1/reports/kpis/export":            reportEntry("/v1/reports/kpis/export", domain.RoleManager, domain.RoleDirector),
+		"get /v1/orders/export":                  reportEntry("/v1/orders/export", domain.RoleCoordinator, domain.RoleManager, domain.RoleDirector, domain.RoleOps),
+		"get /dashboard/export/reports/{report}": dashboard,
+		"get /dashboard/export/orders":           dashboard,
+		"get /v1/targets":                        reportEntry("/v1/targets", domain.RoleManager, domain.RoleDirector, domain.RoleOps),
 		"get /v1/targets/{id}/history": {kinds: []rowKind{other, out},
 			want: scoped([]domain.Role{domain.RoleManager, domain.RoleDirector, domain.RoleOps}, domain.RoleDirector, domain.RoleOps),
 			req: func(m *matrix, _ domain.Role, k rowKind, _ string) probe {

@@ -16,6 +16,7 @@ func (s *Server) routes() {
 	mobileapi.Register(v1, mobileapi.Deps{Auth: s.Auth, Sync: s.Sync, Logger: s.Logger,
 		Scope: s.Sync, Engine: s.Sync, Hub: s.Hub, Stream: s.Cfg.Stream,
 		Watermelon: watermelon.New(s.Sync, s.DB), AcceptsGzip: acceptsGzip})
+	s.registerExports(v1) // before reports and orders: see registerExports
 	s.registerAdmin(v1)
 	s.registerReports(v1)
 	s.registerConflicts(v1)

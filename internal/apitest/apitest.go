@@ -55,6 +55,8 @@ func DocumentPath() string {
 var load = sync.OnceValues(func() (*Checker, error) {
 	// The dashboard answers HTML; its documented schema is a plain string.
 	openapi3filter.RegisterBodyDecoder("text/html", openapi3filter.PlainBodyDecoder)
+	// Exports answer Excel workbooks (documented as binary strings).
+	openapi3filter.RegisterBodyDecoder("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", openapi3filter.FileBodyDecoder)
 	b, err := os.ReadFile(DocumentPath())
 	if err != nil {
 		return nil, fmt.Errorf("read openapi document: %w", err)

@@ -1,0 +1,144 @@
+package export_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fieldsync/fieldsync/export"
+	"github.com/xuri/excelize/v2"
+)
+
+func rows(rs ...export.Row) func(context.Context, func(export.Row) error) error {
+	return func(_ context.Context, emit func(export.Row) error) error {
+		for _, r := range rs {
+			if err := emit(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+var when = time.Date(2026, 3, 1, 9, 30, 0, 0, time.FixedZone("CET", 3600))
+
+var tricky = export.Table{Name: "t", Columns: []string{"text", "n", "x", "when", "none"}, Rows: rows(
+	export.Row{"=HYPERLINK(\"http://evil\")", int64(-5), -1.25, when, nil},
+	export.Row{"+1", 3, 2.5, nil, nil},
+	export.Row{"-2", true, 0.1, nil, nil},
+	export.Row{"@SUM(A1)", int64(0), 100.0, nil, nil},
+	export.Row{"\tx", 1, 1.0, nil, nil},
+	export.Row{"a, \"quoted\"\nline", 1, 1.0, nil, nil},
+	export.Row{"Müller – Café", 1, 1.0, nil, nil},
+)}
+
+// TestCSVIsRFC4180AndFormulaSafe: header row, CRLF line ends, quoting that a
+// strict RFC 4180 reader reads back, UTF-8 kept, text starting with a formula
+// character prefixed by an apostrophe, numbers left as numbers.
+func TestCSVIsRFC4180AndFormulaSafe(t *testing.T) {
+	var b bytes.Buffer
+	if err := export.WriteCSV(context.Background(), &b, tricky); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(b.String(), "text,n,x,when,none\r\n") || strings.Count(b.String(), "\r\n") != 9 {
+		t.Fatalf("not a CRLF file with a header row:\n%q", b.String())
+	}
+	got, err := csv.NewReader(&b).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][]string{{"text", "n", "x", "when", "none"},
+		{"'=HYPERLINK(\"http://evil\")", "-5", "-1.25", "2026-03-01T08:30:00Z", ""},
+		{"'+1", "3", "2.5", "", ""},
+		{"'-2", "true", "0.1", "", ""},
+		{"'@SUM(A1)", "0", "100", "", ""},
+		{"'\tx", "1", "1", "", ""},
+		{"a, \"quoted\"\r\nline", "1", "1", "", ""},
+		{"Müller – Café", "1", "1", "", ""}}
+	// encoding/csv reads a quoted CRLF back as LF.
+	want[6][0] = "a, \"quoted\"\nline"
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("read back\n%q\nwant\n%q", got, want)
+	}
+}
+
+// TestXLSXOpens: the workbook reads back with excelize, one sheet per table,
+// cells typed (text as written, no apostrophe: a typed text cell is never a
+// formula), times as dates.
+func TestXLSXOpens(t *testing.T) {
+	var b bytes.Buffer
+	second := export.Table{Name: "second", Columns: []string{"a"}, Rows: rows(export.Row{"x"})}
+	if err := export.WriteXLSX(context.Background(), &b, []export.Table{tricky, second}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenReader(&b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if got := f.GetSheetList(); fmt.Sprint(got) != "[t second]" {
+		t.Fatalf("sheets %v", got)
+	}
+	rs, err := f.GetRows("t", excelize.Options{RawCellValue: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs) != 8 || rs[1][0] != "=HYPERLINK(\"http://evil\")" || rs[1][1] != "-5" || rs[1][2] != "-1.25" || rs[7][0] != "Müller – Café" {
+		t.Fatalf("rows %q", rs)
+	}
+	if f, _ := f.GetCellFormula("t", "A2"); f != "" {
+		t.Fatalf("text became a formula: %q", f)
+	}
+	shown, _ := f.GetCellValue("t", "D2")
+	if shown != "2026-03-01 08:30:00" {
+		t.Fatalf("time shows as %q", shown)
+	}
+}
+
+// countingWriter counts what reached it.
+type countingWriter struct{ n int }
+
+func (w *countingWriter) Write(p []byte) (int, error) { w.n += len(p); return len(p), nil }
+
+// TestCSVFlushesWhileReading: bytes reach the connection while the source is
+// still yielding rows, not once it is done (the source checks at its last
+// row, so no timing is involved).
+func TestCSVFlushesWhileReading(t *testing.T) {
+	sink := &countingWriter{}
+	bw := bufio.NewWriterSize(sink, 1<<20) // larger than the whole file: only a flush moves bytes
+	seenBeforeEnd := 0
+	tab := export.Table{Name: "big", Columns: []string{"i", "name"},
+		Rows: func(_ context.Context, emit func(export.Row) error) error {
+			for i := range 5001 {
+				if err := emit(export.Row{i, "account"}); err != nil {
+					return err
+				}
+			}
+			seenBeforeEnd = sink.n
+			return nil
+		}}
+	if err := export.WriteCSV(context.Background(), bw, tab); err != nil {
+		t.Fatal(err)
+	}
+	if seenBeforeEnd == 0 || seenBeforeEnd >= sink.n {
+		t.Fatalf("%d of %d bytes written before the last row", seenBeforeEnd, sink.n)
+	}
+}
+
+// TestSourceErrorStops: an error of the source (or of the client's
+// connection) ends the export with that error.
+func TestSourceErrorStops(t *testing.T) {
+	boom := errors.New("boom")
+	tab := export.Table{Name: "t", Columns: []string{"a"}, Rows: func(context.Context, func(export.Row) error) error { return boom }}
+	for _, f := range []export.Format{export.CSV, export.XLSX} {
+		if err := export.Write(context.Background(), &bytes.Buffer{}, f, []export.Table{tab}, ""); !errors.Is(err, boom) {
+			t.Fatalf("%s: %v", f, err)
+		}
+	}
+}
