@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	gosync "sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/fieldsync/fieldsync/domain"
@@ -13,6 +14,7 @@ import (
 	"github.com/fieldsync/fieldsync/store"
 	"github.com/fieldsync/fieldsync/sync/engine"
 	"github.com/fieldsync/fieldsync/wire"
+	"gorm.io/gorm"
 )
 
 // BenchmarkPull_InitialSync measures the engine (no HTTP) paging through the
@@ -98,7 +100,12 @@ func BenchmarkPush_VisitCreates(b *testing.B) {
 			var rep struct{ ID string }
 			db.Gorm.Table("users").Select("id").Where("email = ?", s.RepEmail).Take(&rep)
 			eng := engine.New(db, engine.Config{}, nil, nil)
+			// Statements per push do not depend on the machine's other load,
+			// unlike mutations/s (docs/benchmarks.md).
+			var stmts atomic.Int64
+			countStatements(b, db.Gorm, &stmts)
 			b.ResetTimer()
+			stmts.Store(0)
 			var wg gosync.WaitGroup
 			for w := 0; w < 8; w++ {
 				wg.Add(1)
@@ -121,6 +128,26 @@ func BenchmarkPush_VisitCreates(b *testing.B) {
 			}
 			wg.Wait()
 			b.ReportMetric(float64(b.N*100)/b.Elapsed().Seconds(), "mutations/s")
+			b.ReportMetric(float64(stmts.Load())/float64(b.N), "statements/push")
 		})
+	}
+}
+
+// countStatements counts every SQL statement GORM sends on g (queries, raw
+// statements and writes; transaction control excluded) into n.
+func countStatements(b *testing.B, g *gorm.DB, n *atomic.Int64) {
+	count := func(*gorm.DB) { n.Add(1) }
+	cb := g.Callback()
+	for name, err := range map[string]error{
+		"query":  cb.Query().After("gorm:query").Register("bench:count", count),
+		"raw":    cb.Raw().After("gorm:raw").Register("bench:count", count),
+		"row":    cb.Row().After("gorm:row").Register("bench:count", count),
+		"create": cb.Create().After("gorm:create").Register("bench:count", count),
+		"update": cb.Update().After("gorm:update").Register("bench:count", count),
+		"delete": cb.Delete().After("gorm:delete").Register("bench:count", count),
+	} {
+		if err != nil {
+			b.Fatalf("count %s statements: %v", name, err)
+		}
 	}
 }

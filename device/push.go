@@ -56,34 +56,47 @@ func toWire(m outboxRow) wire.Mutation {
 // budget, stopping before a second mutation of a row already in the batch (it
 // must wait for the first one's result to know its base_version), and marks
 // them sent. pending is the outbox size once the batch is through.
+//
+// It reads the outbox a page of PushBatch+1 rows at a time, from the oldest,
+// and stops as soon as the batch is complete: reading the whole outbox for
+// every batch made draining a long outbox quadratic. Only mutations too large
+// for any request (marked failed and skipped) make it read a further page.
 func (c *Client) nextBatch(ctx context.Context) (batch []outboxRow, pending int64, err error) {
 	err = c.tx(ctx, func(tx *gorm.DB) error {
-		var rows []outboxRow
-		if err := tx.Where("state = ?", statePending).Order("seq").Find(&rows).Error; err != nil {
-			return fmt.Errorf("read outbox: %w", err)
-		}
 		batch = batch[:0]
 		seen := map[string]bool{}
-		size, tooBig := 0, 0
-		for _, m := range rows {
-			n := len(m.MutationID) + len(m.RowID) + 128
-			if m.Patch != nil {
-				n += len(*m.Patch)
+		size := 0
+		page := c.opt.PushBatch + 1
+		var after int64
+	pages:
+		for {
+			var rows []outboxRow
+			if err := tx.Where("state = ? AND seq > ?", statePending, after).Order("seq").Limit(page).Find(&rows).Error; err != nil {
+				return fmt.Errorf("read outbox: %w", err)
 			}
-			if n > pushBodyBudget {
-				tooBig++
-				if err := c.local().fail(tx, m, domain.Errorf(domain.CodeTooLarge, "mutation is larger than a push request may be")); err != nil {
-					return err
+			for _, m := range rows {
+				after = m.Seq
+				n := len(m.MutationID) + len(m.RowID) + 128
+				if m.Patch != nil {
+					n += len(*m.Patch)
 				}
-				continue
+				if n > pushBodyBudget {
+					if err := c.local().fail(tx, m, domain.Errorf(domain.CodeTooLarge, "mutation is larger than a push request may be")); err != nil {
+						return err
+					}
+					continue
+				}
+				key := m.Tbl + "/" + m.RowID
+				if len(batch) == c.opt.PushBatch || seen[key] || size+n > pushBodyBudget {
+					break pages
+				}
+				seen[key] = true
+				size += n
+				batch = append(batch, m)
 			}
-			key := m.Tbl + "/" + m.RowID
-			if len(batch) == c.opt.PushBatch || seen[key] || size+n > pushBodyBudget {
+			if len(rows) < page {
 				break
 			}
-			seen[key] = true
-			size += n
-			batch = append(batch, m)
 		}
 		if len(batch) == 0 {
 			return nil
@@ -95,7 +108,11 @@ func (c *Client) nextBatch(ctx context.Context) (batch []outboxRow, pending int6
 		if err := tx.Model(&outboxRow{}).Where("seq IN ?", seqs).Update("sent", true).Error; err != nil {
 			return fmt.Errorf("mark outbox sent: %w", err)
 		}
-		pending = int64(len(rows) - tooBig - len(batch))
+		// A count, not a read of the rows: the rest of the outbox stays unread.
+		if err := tx.Model(&outboxRow{}).Where("state = ?", statePending).Count(&pending).Error; err != nil {
+			return fmt.Errorf("count outbox: %w", err)
+		}
+		pending -= int64(len(batch))
 		return nil
 	})
 	return batch, pending, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"sync"
@@ -290,4 +291,38 @@ func TestPush_Mutate(t *testing.T) {
 			t.Fatalf("server phone %v", got)
 		}
 	})
+}
+
+// TestPush_OutboxReadsPerBatchConstant: draining an outbox reads a bounded
+// number of outbox rows per push request, however long the outbox is. Reading
+// the whole outbox for every batch made a long outbox cost O(N²) reads.
+func TestPush_OutboxReadsPerBatchConstant(t *testing.T) {
+	const batch = 10
+	perPush := map[int]float64{}
+	for _, size := range []int{40, 400} {
+		ctx := context.Background()
+		w := newWorld(t, device.Options{PushBatch: batch})
+		mustSync(t, w.c)
+		for i := range size {
+			if _, err := w.c.AddNote(ctx, w.account, fmt.Sprintf("note %d", i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		before := len(w.f.pushLog())
+		reads := device.CountOutboxReads(w.c)
+		rep := mustSync(t, w.c)
+		pushes := len(w.f.pushLog()) - before
+		if rep.Pushed != size || pushes != size/batch {
+			t.Fatalf("outbox of %d: report %+v, %d pushes", size, rep, pushes)
+		}
+		perPush[size] = float64(reads.Load()) / float64(pushes)
+		// A page of batch+1 rows for the batch, and at most one row per
+		// mutation when its result is applied.
+		if perPush[size] > 2*batch+1 {
+			t.Errorf("outbox of %d: %.1f outbox rows read per push, want at most %d", size, perPush[size], 2*batch+1)
+		}
+	}
+	if perPush[400] > perPush[40]+1 {
+		t.Errorf("rows read per push grow with the outbox: %v", perPush)
+	}
 }

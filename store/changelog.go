@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/fieldsync/fieldsync/domain"
-	"gorm.io/gorm/clause"
 )
 
 // Change-log operations and delete reasons, as they appear on the wire.
@@ -119,10 +118,7 @@ func LogChanges(tx *Tx, cs []Change) error {
 	if len(entries) == 0 {
 		return nil
 	}
-	if err := tx.g.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(&entries, bulkBatch).Error; err != nil {
-		return fmt.Errorf("append change log: %w", err)
-	}
-	return nil
+	return insertNewEntries(tx, entries)
 }
 
 // relogDependents rewrites the log entries of an account's visits, orders and
