@@ -207,14 +207,14 @@ func (e *Engine) pullPage(ctx context.Context, a domain.Caller, table, cursor st
 		if err != nil {
 			return err
 		}
-		scopeID, ok, err := store.FindScopeID(tx, a.UserID, scope)
+		start, err := store.LoadPullStart(tx, a.UserID, scope)
 		if err != nil {
 			return err
 		}
-		if !ok {
+		if !start.Found {
 			return errNewScope{scope: scope}
 		}
-		st, reset, err := e.resume(tx, a.UserID, cursor, scope, scopeID)
+		st, reset, err := e.resume(tx, a.UserID, cursor, scope, start)
 		if err != nil {
 			return err
 		}
@@ -242,11 +242,8 @@ func (e *Engine) pullPage(ctx context.Context, a domain.Caller, table, cursor st
 
 // resume turns the client's cursor into the state to continue from, or into a
 // fresh initial-sync state with reset=true when the cursor cannot be continued.
-func (e *Engine) resume(tx *store.Tx, userID, cursor string, scope domain.Scope, scopeID int64) (cursorState, bool, error) {
-	horizon, err := store.Horizon(tx)
-	if err != nil {
-		return cursorState{}, false, err
-	}
+func (e *Engine) resume(tx *store.Tx, userID, cursor string, scope domain.Scope, start store.PullStart) (cursorState, bool, error) {
+	horizon, scopeID := start.Horizon, start.ScopeID
 	// A fresh sync needs no tombstones, so it starts checked against the
 	// horizon as it is: its pages may lie behind it without missing anything.
 	fresh := cursorState{U: userID, S: scopeID, HX: horizon.Xid, HQ: horizon.Seq}
