@@ -21,7 +21,7 @@ func TestExportOrders_IsTheList(t *testing.T) {
 		if _, err := fixtures.Generate(ctx, db, fixtures.Options{Demo: true, Seed: 1, Now: time.Date(2026, 3, 20, 12, 0, 0, 0, time.UTC)}); err != nil {
 			t.Fatal(err)
 		}
-		u, err := store.GetUserByEmail(db.Gorm, "coordinator@demo.fieldsync.dev")
+		u, err := store.GetUserByEmail(db.Autocommit(ctx), "coordinator@demo.fieldsync.dev")
 		if err != nil {
 			t.Fatal(err)
 		}

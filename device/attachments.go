@@ -2,6 +2,7 @@ package device
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -12,6 +13,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -217,7 +220,8 @@ func (c *Client) sweepFiles(ctx context.Context) error {
 }
 
 // Attachments lists the attachments of one parent row, as the device sees
-// them (Status "pending" until the server has the bytes).
+// them (Status "pending" until the server has the bytes), in the order they
+// were captured (then by kind and id, so a list shows the same each time).
 func (c *Client) Attachments(ctx context.Context, parentTable, parentID string) ([]domain.Attachment, error) {
 	all, err := list[domain.Attachment](ctx, c, domain.TableAttachments, nil)
 	if err != nil {
@@ -229,6 +233,14 @@ func (c *Client) Attachments(ctx context.Context, parentTable, parentID string) 
 			out = append(out, a)
 		}
 	}
+	slices.SortFunc(out, func(a, b domain.Attachment) int {
+		if a.CapturedAt != nil && b.CapturedAt != nil {
+			if c := a.CapturedAt.Compare(*b.CapturedAt); c != 0 {
+				return c
+			}
+		}
+		return cmp.Or(strings.Compare(a.Kind, b.Kind), strings.Compare(a.ID, b.ID))
+	})
 	return out, nil
 }
 
