@@ -255,11 +255,13 @@ func offlineVisitPhotos(t *testing.T, as attachServer) {
 		t.Fatalf("second cut: %v (%+v)", err, up)
 	}
 
-	// A byte damaged in transit: the server refuses the finished upload
+	// Bytes damaged in transit (a non-ASCII byte, so never a header, of
+	// every read from the device): the server refuses the finished upload
 	// (sha256 mismatch) and nothing changes on it.
 	logBefore := changeLogSize(t, as.db)
-	as.proxy.armFlip(20_000)
+	as.proxy.armFlipEach()
 	up, err = rep.UploadAttachments(ctx, prog.record)
+	as.proxy.disarmFlip()
 	add(up)
 	t.Logf("flip: %+v %v", up, err)
 	if domain.ErrorCode(err) != "checksum_mismatch" {
@@ -275,8 +277,8 @@ func offlineVisitPhotos(t *testing.T, as attachServer) {
 	if err != nil || up.Uploaded != 3 {
 		t.Fatalf("final upload: %+v %v", up, err)
 	}
-	if cuts, flips, _ := as.proxy.counts(); cuts != 2 || flips != 1 || total.Resumed < 2 {
-		t.Fatalf("cuts %d, flips %d, resumed %d: want 2, 1, at least 2", cuts, flips, total.Resumed)
+	if cuts, flips, _ := as.proxy.counts(); cuts != 2 || flips < 1 || total.Resumed < 2 {
+		t.Fatalf("cuts %d, flips %d, resumed %d: want 2, at least 1, at least 2", cuts, flips, total.Resumed)
 	}
 	if queued, _ := rep.Uploads(ctx); len(queued) != 0 {
 		t.Fatalf("uploads still queued: %+v", queued)

@@ -11,7 +11,11 @@ import (
 // cutProxy is a TCP proxy between the device and the server that damages the
 // device's byte stream on cue, by byte count (never by time): armCut drops
 // the connection after n more bytes from the device, armFlip flips the bit
-// pattern of the byte n bytes on. Every forwarded byte reached the server
+// pattern of the first byte at least n bytes on that is not ASCII. Request
+// lines and headers are ASCII, so the damaged byte is always in an upload's
+// body, wherever the resumed upload's offset lies after a cut (how much of
+// the bytes before a cut the server kept depends on when the reset reached
+// it). Every forwarded byte reached the server
 // before the cut, so what the server holds afterwards is deterministic.
 type cutProxy struct {
 	ln     net.Listener
@@ -20,6 +24,7 @@ type cutProxy struct {
 	mu        sync.Mutex
 	cutIn     int64 // bytes until the cut; -1: none armed
 	flipIn    int64 // bytes until the flipped byte; -1: none armed
+	flipEach  bool  // flip again in every later read until disarmed
 	cuts      int
 	flips     int
 	forwarded int64 // device → server, in all
@@ -76,6 +81,22 @@ func (p *cutProxy) armFlip(n int64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.flipIn = n
+}
+
+// armFlipEach damages one non-ASCII byte in every read from the device
+// until disarmFlip: every request body that reaches the server is damaged,
+// including one the client sends again because the server refused the first
+// before reading it (a lock still held by the request a cut interrupted).
+func (p *cutProxy) armFlipEach() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.flipIn, p.flipEach = 0, true
+}
+
+func (p *cutProxy) disarmFlip() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.flipIn, p.flipEach = -1, false
 }
 
 func (p *cutProxy) counts() (cuts, flips int, forwarded int64) {
@@ -142,12 +163,23 @@ func (p *cutProxy) pass(b []byte) ([]byte, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	n := int64(len(b))
-	if p.flipIn >= 0 && p.flipIn < n {
-		b[p.flipIn] ^= 0xFF
-		p.flipIn = -1
-		p.flips++
-	} else if p.flipIn >= 0 {
+	if p.flipIn >= n {
 		p.flipIn -= n
+	} else if p.flipIn >= 0 {
+		i := p.flipIn
+		for i < n && b[i] < 0x80 {
+			i++
+		}
+		if i < n {
+			b[i] ^= 0xFF
+			p.flipIn = -1
+			p.flips++
+			if p.flipEach {
+				p.flipIn = 0
+			}
+		} else {
+			p.flipIn = 0 // the next non-ASCII byte
+		}
 	}
 	if p.cutIn >= 0 && p.cutIn <= n {
 		b = b[:p.cutIn]

@@ -5,9 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/fieldsync/fieldsync/domain"
@@ -47,8 +49,9 @@ func serveHTTP(c *fiber.Ctx, ctx context.Context, h http.Handler, path string) e
 		Header: http.Header{}, Body: io.NopCloser(body), ContentLength: cl, Host: string(c.Request().Host()),
 		RemoteAddr: c.Context().RemoteAddr().String(), RequestURI: c.OriginalURL()}).WithContext(ctx)
 	c.Request().Header.VisitAll(func(k, v []byte) { r.Header.Add(string(k), string(v)) })
-	w := &fiberWriter{c: c, header: http.Header{}}
+	w := &fiberWriter{c: c, conn: c.Context().Conn(), header: http.Header{}}
 	h.ServeHTTP(w, r)
+	w.release()
 	return w.finish()
 }
 
@@ -59,6 +62,16 @@ type fiberWriter struct {
 	header http.Header
 	status int
 	body   bytes.Buffer
+
+	// conn is the request's connection, taken while the request runs: tusd
+	// may set deadlines from a goroutine of its own after the handler
+	// returned (when the request's context ends), when Fiber has released
+	// c and fasthttp may serve the next request on conn. mu and done make
+	// those late calls no-ops.
+	conn     net.Conn
+	mu       sync.Mutex
+	done     bool
+	deadline bool // a deadline was set: cleared again on release
 }
 
 func (w *fiberWriter) Header() http.Header { return w.header }
@@ -78,11 +91,34 @@ func (w *fiberWriter) Write(p []byte) (int, error) {
 // (http.ResponseController): it stops an upload whose lock another request
 // for the same upload asks for, after a dropped connection.
 func (w *fiberWriter) SetReadDeadline(t time.Time) error {
-	return w.c.Context().Conn().SetReadDeadline(t)
+	return w.setDeadline(w.conn.SetReadDeadline, t)
 }
 
 func (w *fiberWriter) SetWriteDeadline(t time.Time) error {
-	return w.c.Context().Conn().SetWriteDeadline(t)
+	return w.setDeadline(w.conn.SetWriteDeadline, t)
+}
+
+func (w *fiberWriter) setDeadline(set func(time.Time) error, t time.Time) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.done {
+		return nil // the request is over; conn may be serving another
+	}
+	w.deadline = true
+	return set(t)
+}
+
+// release ends the writer's hold on the connection once the handler has
+// returned, and clears any deadline tusd set on it (a deadline in the past
+// interrupts a body read), so that it does not cut the connection's next
+// request.
+func (w *fiberWriter) release() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.done = true
+	if w.deadline {
+		_ = w.conn.SetDeadline(time.Time{})
+	}
 }
 
 func (w *fiberWriter) finish() error {
