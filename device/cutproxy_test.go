@@ -10,8 +10,8 @@ import (
 
 // cutProxy is a TCP proxy between the device and the server that damages the
 // device's byte stream on cue, by byte count (never by time): armCut drops
-// the connection after n more bytes from the device, armFlip flips the bit
-// pattern of the first byte at least n bytes on that is not ASCII. Request
+// the connection after n more bytes from the device, armFlipEach flips the
+// bit pattern of one byte that is not ASCII in every read. Request
 // lines and headers are ASCII, so the damaged byte is always in an upload's
 // body, wherever the resumed upload's offset lies after a cut (how much of
 // the bytes before a cut the server kept depends on when the reset reached
@@ -75,12 +75,6 @@ func (p *cutProxy) armCut(n int64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.cutIn = n
-}
-
-func (p *cutProxy) armFlip(n int64) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.flipIn = n
 }
 
 // armFlipEach damages one non-ASCII byte in every read from the device
