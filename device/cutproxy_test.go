@@ -15,8 +15,8 @@ import (
 // lines and headers are ASCII, so the damaged byte is always in an upload's
 // body, wherever the resumed upload's offset lies after a cut (how much of
 // the bytes before a cut the server kept depends on when the reset reached
-// it). Every forwarded byte reached the server
-// before the cut, so what the server holds afterwards is deterministic.
+// it), so the test asserts what a cut must leave (a resumable upload, no
+// change on the server), not the offset it leaves.
 type cutProxy struct {
 	ln     net.Listener
 	target string
