@@ -7,7 +7,6 @@ import (
 	"slices"
 
 	"github.com/fieldsync/fieldsync/domain"
-	"github.com/fieldsync/fieldsync/store"
 )
 
 // ListedAccount is one row of an account list.
@@ -49,12 +48,8 @@ func (s *Service) Accounts(ctx context.Context, c domain.Caller, p Params, repID
 			return out, badParam("cursor", "not a cursor of this list")
 		}
 	}
-	var sc scope
-	if err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
-		var err error
-		sc, err = resolveScope(tx, c, kindOverdue, p.TerritoryID)
-		return err
-	}); err != nil || sc.empty() {
+	sc, err := s.scopeOf(ctx, c, kindOverdue, p.TerritoryID)
+	if err != nil || sc.empty() {
 		return out, err
 	}
 	terrs := sc.Territories

@@ -148,12 +148,7 @@ func (s *Service) OverdueExport(ctx context.Context, c domain.Caller, p Params) 
 }
 
 func (s *Service) overdueExport(ctx context.Context, c domain.Caller, p Params, size int) (Export, error) {
-	var sc scope
-	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
-		var err error
-		sc, err = resolveScope(tx, c, kindOverdue, p.TerritoryID)
-		return err
-	})
+	sc, err := s.scopeOf(ctx, c, kindOverdue, p.TerritoryID)
 	if err != nil {
 		return Export{}, err
 	}

@@ -277,12 +277,7 @@ func (s *Service) KPIs(ctx context.Context, c domain.Caller, p KPIParams) (KPIs,
 // KPIsLevel answers GET /v1/reports/kpis: one level of the tree and one page
 // of reps (Level), or everything when lv.All.
 func (s *Service) KPIsLevel(ctx context.Context, c domain.Caller, p KPIParams, lv Level) (KPIs, error) {
-	var sc scope
-	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
-		var err error
-		sc, err = resolveScope(tx, c, kindKPIs, p.TerritoryID)
-		return err
-	})
+	sc, err := s.scopeOf(ctx, c, kindKPIs, p.TerritoryID)
 	if err != nil {
 		return KPIs{}, err
 	}

@@ -53,6 +53,19 @@ func (s scope) has(id string) bool { return s.Tree.Has(id) && s.Sees(id) }
 // below them; a coordinator's likewise, or everything when none are assigned;
 // everything for a director. A territory_id narrows that to its subtree and
 // must lie inside it: an unknown one is not found, as one outside is.
+// scopeOf resolves the caller's scope in a read transaction of its own, for
+// entry points whose later reads run in transactions of their own (pages,
+// exports) or need the scope before they begin.
+func (s *Service) scopeOf(ctx context.Context, c domain.Caller, k kind, territoryID string) (scope, error) {
+	var sc scope
+	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
+		var err error
+		sc, err = resolveScope(tx, c, k, territoryID)
+		return err
+	})
+	return sc, err
+}
+
 func resolveScope(tx *store.Tx, c domain.Caller, k kind, territoryID string) (scope, error) {
 	if err := authorize(c, k); err != nil {
 		return scope{}, err
