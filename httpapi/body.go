@@ -53,10 +53,24 @@ func GuardBody(c *fiber.Ctx) error {
 	if err == nil {
 		err = c.Next()
 	}
-	if c.Context().RequestBodyStream() != nil {
+	if src := c.Context().RequestBodyStream(); src != nil {
+		drain(src)
 		c.Context().SetConnectionClose()
 	}
 	return err
+}
+
+// drainLimit bounds how much of an unread body GuardBody throws away before
+// answering. A client that is still sending a body the server refused (413
+// before a byte was read, or 401 on a push) reads the answer only if the
+// server took the rest of the body off the wire first: closing a socket with
+// unread bytes in its receive buffer sends a reset, and the client sees
+// "connection reset" instead of the error it could have acted on. Beyond the
+// bound the reset is the answer; the read timeout bounds a slow sender.
+const drainLimit = 4 << 20
+
+func drain(src io.Reader) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(src, drainLimit))
 }
 
 func guardEncoding(c *fiber.Ctx) error {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -89,5 +90,31 @@ func TestReadBody(t *testing.T) {
 				t.Errorf("body = %q, want %q", b, tc.want)
 			}
 		})
+	}
+}
+
+// TestBodyLimit_ClientStillSending: a client that sends its whole oversized
+// body before reading reads the 413, not a connection reset. The server
+// refuses on the declared length before reading a byte; unless it takes the
+// rest off the wire, closing the connection resets it under the client.
+func TestBodyLimit_ClientStillSending(t *testing.T) {
+	app := bodyApp(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = app.Listener(ln) }()
+	t.Cleanup(func() { _ = app.Shutdown() })
+
+	body := `{"s":"` + strings.Repeat("x", 3<<20) + `"}`
+	for i := 0; i < 5; i++ {
+		resp, err := http.Post("http://"+ln.Addr().String()+"/small", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatalf("try %d: %v, want the 413", i, err)
+		}
+		_ = resp.Body.Close()
+		if resp.StatusCode != http.StatusRequestEntityTooLarge {
+			t.Fatalf("try %d: status %d, want 413", i, resp.StatusCode)
+		}
 	}
 }
