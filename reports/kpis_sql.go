@@ -31,14 +31,14 @@ import (
 
 // kpiFactRow is one territory's (Kind "t") or one rep's (Kind "r") figures.
 type kpiFactRow struct {
-	Kind                       string
-	ID                         string
-	Revenue, Orders            int64
-	Submitted, Confirmed       int64
-	Buyers, NewBuyers, Lost    int64
-	PrevRevenue, PrevOrders    int64
-	PrevBuyers                 int64
-	YearRevenue                int64
+	Kind                    string
+	ID                      string
+	Revenue, Orders         int64
+	Submitted, Confirmed    int64
+	Buyers, NewBuyers, Lost int64
+	PrevRevenue, PrevOrders int64
+	PrevBuyers              int64
+	YearRevenue             int64
 }
 
 // kpiFactsSQL: %[1]s is the scope filter. In ar, pbuy says the account had a
