@@ -268,6 +268,31 @@ func workingDays(from, to time.Time) int { // [from, to)
 	return n
 }
 
+// kpiCalendar returns the report's calendar and its windows: the period up
+// to the end of as_of, the whole previous period, and the previous period and
+// the year-ago period over the same days (whole once the period is complete).
+// The windows are calendar dates of the organisation's zone, the days the
+// facts are bucketed in (checkZone), so a day starts at local midnight, 23 or
+// 25 hours after the previous one around a daylight-saving change.
+func kpiCalendar(p KPIParams) (*kpiFrame, kpiWindows) {
+	P := p.Period
+	end := P.End.AddDate(0, 0, 1)
+	cutoff := minTime(p.AsOf.AddDate(0, 0, 1), end) // figures count up to the end of as_of
+	prev, year := P.Previous(), P.YearBefore()
+	k := &kpiFrame{days: P.Days(), elapsed: int(cutoff.Sub(P.Start).Hours() / 24),
+		workingDays: workingDays(P.Start, end), workingElapsed: workingDays(P.Start, cutoff)}
+	complete := k.elapsed >= k.days
+	like := func(q domain.Period) window {
+		qEnd := q.End.AddDate(0, 0, 1)
+		if complete {
+			return window{q.Start, qEnd}
+		}
+		return window{q.Start, minTime(q.Start.AddDate(0, 0, k.elapsed), qEnd)}
+	}
+	return k, kpiWindows{cur: window{P.Start, cutoff}, prevFull: window{prev.Start, prev.End.AddDate(0, 0, 1)},
+		prevLike: like(prev), year: like(year)}
+}
+
 // KPIs answers the KPI report for the whole tree and every rep.
 func (s *Service) KPIs(ctx context.Context, c domain.Caller, p KPIParams) (KPIs, error) {
 	return s.KPIsLevel(ctx, c, p, WholeTree)
@@ -285,26 +310,8 @@ func (s *Service) KPIsLevel(ctx context.Context, c domain.Caller, p KPIParams, l
 		terrs = sc.Territories
 	}
 	P := p.Period
-	end := P.End.AddDate(0, 0, 1)
-	cutoff := minTime(p.AsOf.AddDate(0, 0, 1), end) // figures count up to the end of as_of
+	k, wins := kpiCalendar(p)
 	prev, year := P.Previous(), P.YearBefore()
-	k := &kpiFrame{days: P.Days(), elapsed: int(cutoff.Sub(P.Start).Hours() / 24),
-		workingDays: workingDays(P.Start, end), workingElapsed: workingDays(P.Start, cutoff)}
-	complete := k.elapsed >= k.days
-	like := func(q domain.Period) window {
-		qEnd := q.End.AddDate(0, 0, 1)
-		if complete {
-			return window{q.Start, qEnd}
-		}
-		return window{q.Start, minTime(q.Start.AddDate(0, 0, k.elapsed), qEnd)}
-	}
-	cur := window{P.Start, cutoff}
-	prevFull := window{prev.Start, prev.End.AddDate(0, 0, 1)}
-	prevLike, yearLike := like(prev), like(year)
-	// The windows are calendar dates of the organisation's zone, the days
-	// the facts are bucketed in (checkZone), so a day starts at local
-	// midnight, 23 or 25 hours after the previous one around a
-	// daylight-saving change.
 
 	out := KPIs{Period: P.Name, PeriodStart: Date(P.Start), PeriodEnd: Date(P.End), AsOf: Date(p.AsOf),
 		Days: k.days, DaysElapsed: k.elapsed, WorkingDays: k.workingDays, WorkingDaysElapsed: k.workingElapsed,
@@ -329,7 +336,6 @@ func (s *Service) KPIsLevel(ctx context.Context, c domain.Caller, p KPIParams, l
 
 	var facts []kpiFactRow
 	var visits []activityAgg
-	wins := kpiWindows{cur: cur, prevFull: prevFull, prevLike: prevLike, year: yearLike}
 	direct := false
 	err = s.db.ReadTx(ctx, func(tx *store.Tx) error {
 		// The facts hold days of the zone of the report tables; if that is
