@@ -43,7 +43,9 @@ type kpiFactRow struct {
 
 // kpiFactsSQL: %[1]s is the scope filter. In ar, pbuy says the account had a
 // counted order with the rep in the whole previous period (lost accounts);
-// fresh, that its first counted order ever is on or after the period's start.
+// fresh, that its first counted order ever is on or after the period's start
+// (probed for the window's buyers only: early in a period they are few, where
+// a join would hash every account that ever ordered).
 const kpiFactsSQL = `
 WITH ar AS (
   SELECT f.territory_id, f.account_id, f.rep_id,
@@ -59,8 +61,9 @@ WITH ar AS (
   WHERE ((f.day >= @c0 AND f.day < @c1) OR (f.day >= @p0 AND f.day < @p1) OR (f.day >= @y0 AND f.day < @y1))%[1]s
   GROUP BY f.territory_id, f.account_id, f.rep_id
 ), ark AS (
-  SELECT ar.*, CASE WHEN ar.n > 0 AND k.first_day >= @c0 THEN 1 ELSE 0 END AS fresh
-  FROM ar LEFT JOIN report_kpi_accounts k ON k.account_id = ar.account_id
+  SELECT ar.*, CASE WHEN ar.n > 0 AND EXISTS (SELECT 1 FROM report_kpi_accounts k
+    WHERE k.account_id = ar.account_id AND k.first_day >= @c0) THEN 1 ELSE 0 END AS fresh
+  FROM ar
 ), acc AS (
   SELECT territory_id, account_id, SUM(rev) AS rev, SUM(n) AS n, SUM(sub) AS sub, SUM(conf) AS conf,
     SUM(prev_rev) AS prev_rev, SUM(prev_n) AS prev_n, SUM(year_rev) AS year_rev, MAX(pbuy) AS pbuy,
