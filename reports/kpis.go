@@ -133,16 +133,14 @@ type window struct{ from, to time.Time }
 
 func (w window) eq(o window) bool { return w.from.Equal(o.from) && w.to.Equal(o.to) }
 
-// kpiTally holds the unrounded inputs of KPIMetrics. Account sets are kept as
-// sets: an account belongs to one territory, but a rep row gathers accounts of
-// several.
+// kpiTally holds the unrounded inputs of KPIMetrics. The account figures are
+// counts already (kpis_sql.go): an account belongs to one territory, so a
+// territory's counts add up over its subtree, and a rep row is read whole.
 type kpiTally struct {
 	revenue, orders, submitted, confirmed int64
-	buyers                                map[string]bool
-	prevRevenue, prevOrders               int64
-	prevBuyers                            map[string]bool // whole previous period: lost accounts
+	buyers, newBuyers, lost               int64
 	prevLikeRevenue, prevLikeOrders       int64
-	prevLikeBuyers                        map[string]bool
+	prevLikeBuyers                        int64
 	yearRevenue                           int64
 	visits                                int64
 	reps                                  map[string]bool
@@ -150,28 +148,38 @@ type kpiTally struct {
 	targetSum                             *int64 // territories: the targets of the highest targeted sub-territories
 }
 
-func newTally() *kpiTally {
-	return &kpiTally{buyers: map[string]bool{}, prevBuyers: map[string]bool{}, prevLikeBuyers: map[string]bool{},
-		reps: map[string]bool{}}
-}
+func newTally() *kpiTally { return &kpiTally{reps: map[string]bool{}} }
 
 func (t *kpiTally) addFrom(o *kpiTally) {
 	t.revenue += o.revenue
 	t.orders += o.orders
 	t.submitted += o.submitted
 	t.confirmed += o.confirmed
-	t.prevRevenue += o.prevRevenue
-	t.prevOrders += o.prevOrders
+	t.buyers += o.buyers
+	t.newBuyers += o.newBuyers
+	t.lost += o.lost
 	t.prevLikeRevenue += o.prevLikeRevenue
 	t.prevLikeOrders += o.prevLikeOrders
+	t.prevLikeBuyers += o.prevLikeBuyers
 	t.yearRevenue += o.yearRevenue
 	t.visits += o.visits
-	for _, m := range [][2]map[string]bool{{t.buyers, o.buyers}, {t.prevBuyers, o.prevBuyers},
-		{t.prevLikeBuyers, o.prevLikeBuyers}, {t.reps, o.reps}} {
-		for k := range m[1] {
-			m[0][k] = true
-		}
+	for k := range o.reps {
+		t.reps[k] = true
 	}
+}
+
+func (t *kpiTally) addFacts(r kpiFactRow) {
+	t.revenue += r.Revenue
+	t.orders += r.Orders
+	t.submitted += r.Submitted
+	t.confirmed += r.Confirmed
+	t.buyers += r.Buyers
+	t.newBuyers += r.NewBuyers
+	t.lost += r.Lost
+	t.prevLikeRevenue += r.PrevRevenue
+	t.prevLikeOrders += r.PrevOrders
+	t.prevLikeBuyers += r.PrevBuyers
+	t.yearRevenue += r.YearRevenue
 }
 
 // counted: the orders coverage counts (submitted, neither cancelled nor rejected).
@@ -201,32 +209,23 @@ func growth(cur, prev int64) *float64 {
 	return pctPtr(cur-prev, prev)
 }
 
-func (t *kpiTally) metrics(k *kpiFrame, newAccounts map[string]bool) KPIMetrics {
+func (t *kpiTally) metrics(k *kpiFrame) KPIMetrics {
 	m := KPIMetrics{RevenueCents: t.revenue, Orders: t.orders, OrdersSubmitted: t.submitted,
 		OrdersConfirmed: t.confirmed, ConversionPct: ratio(100*t.confirmed, t.submitted, 1),
-		OrderingAccounts: int64(len(t.buyers)), VisitsCompleted: t.visits, Reps: int64(len(t.reps)),
+		OrderingAccounts: t.buyers, NewAccounts: t.newBuyers, LostAccounts: t.lost,
+		VisitsCompleted: t.visits, Reps: int64(len(t.reps)),
 		YearAgoRevenueCents: t.yearRevenue, PreviousRevenueCents: t.prevLikeRevenue,
-		PreviousOrders: t.prevLikeOrders, PreviousOrderingAccounts: int64(len(t.prevLikeBuyers))}
+		PreviousOrders: t.prevLikeOrders, PreviousOrderingAccounts: t.prevLikeBuyers}
 	m.AverageOrderCents = cents(t.revenue, t.orders)
-	m.RevenuePerAccountCents = cents(t.revenue, int64(len(t.buyers)))
+	m.RevenuePerAccountCents = cents(t.revenue, t.buyers)
 	m.PreviousAverageOrderCents = cents(t.prevLikeRevenue, t.prevLikeOrders)
-	m.PreviousRevenuePerAccCents = cents(t.prevLikeRevenue, int64(len(t.prevLikeBuyers)))
+	m.PreviousRevenuePerAccCents = cents(t.prevLikeRevenue, t.prevLikeBuyers)
 	m.GrowthPct = growth(t.revenue, t.prevLikeRevenue)
 	m.YearOverYearPct = growth(t.revenue, t.yearRevenue)
 	if k.elapsed >= k.days {
 		m.ForecastCents = t.revenue
 	} else {
 		m.ForecastCents = cents(t.revenue*int64(k.days), int64(k.elapsed))
-	}
-	for a := range t.buyers {
-		if newAccounts[a] {
-			m.NewAccounts++
-		}
-	}
-	for a := range t.prevBuyers {
-		if !t.buyers[a] {
-			m.LostAccounts++
-		}
 	}
 	repDays := int64(len(t.reps)) * int64(k.workingElapsed)
 	if t.reps == nil { // a rep row: one rep
@@ -269,6 +268,31 @@ func workingDays(from, to time.Time) int { // [from, to)
 	return n
 }
 
+// kpiCalendar returns the report's calendar and its windows: the period up
+// to the end of as_of, the whole previous period, and the previous period and
+// the year-ago period over the same days (whole once the period is complete).
+// The windows are calendar dates of the organisation's zone, the days the
+// facts are bucketed in (checkZone), so a day starts at local midnight, 23 or
+// 25 hours after the previous one around a daylight-saving change.
+func kpiCalendar(p KPIParams) (*kpiFrame, kpiWindows) {
+	P := p.Period
+	end := P.End.AddDate(0, 0, 1)
+	cutoff := minTime(p.AsOf.AddDate(0, 0, 1), end) // figures count up to the end of as_of
+	prev, year := P.Previous(), P.YearBefore()
+	k := &kpiFrame{days: P.Days(), elapsed: int(cutoff.Sub(P.Start).Hours() / 24),
+		workingDays: workingDays(P.Start, end), workingElapsed: workingDays(P.Start, cutoff)}
+	complete := k.elapsed >= k.days
+	like := func(q domain.Period) window {
+		qEnd := q.End.AddDate(0, 0, 1)
+		if complete {
+			return window{q.Start, qEnd}
+		}
+		return window{q.Start, minTime(q.Start.AddDate(0, 0, k.elapsed), qEnd)}
+	}
+	return k, kpiWindows{cur: window{P.Start, cutoff}, prevFull: window{prev.Start, prev.End.AddDate(0, 0, 1)},
+		prevLike: like(prev), year: like(year)}
+}
+
 // KPIs answers the KPI report for the whole tree and every rep.
 func (s *Service) KPIs(ctx context.Context, c domain.Caller, p KPIParams) (KPIs, error) {
 	return s.KPIsLevel(ctx, c, p, WholeTree)
@@ -286,35 +310,15 @@ func (s *Service) KPIsLevel(ctx context.Context, c domain.Caller, p KPIParams, l
 		terrs = sc.Territories
 	}
 	P := p.Period
-	end := P.End.AddDate(0, 0, 1)
-	cutoff := minTime(p.AsOf.AddDate(0, 0, 1), end) // figures count up to the end of as_of
+	k, wins := kpiCalendar(p)
 	prev, year := P.Previous(), P.YearBefore()
-	k := &kpiFrame{days: P.Days(), elapsed: int(cutoff.Sub(P.Start).Hours() / 24),
-		workingDays: workingDays(P.Start, end), workingElapsed: workingDays(P.Start, cutoff)}
-	complete := k.elapsed >= k.days
-	like := func(q domain.Period) window {
-		qEnd := q.End.AddDate(0, 0, 1)
-		if complete {
-			return window{q.Start, qEnd}
-		}
-		return window{q.Start, minTime(q.Start.AddDate(0, 0, k.elapsed), qEnd)}
-	}
-	cur := window{P.Start, cutoff}
-	prevFull := window{prev.Start, prev.End.AddDate(0, 0, 1)}
-	prevLike, yearLike := like(prev), like(year)
-	// The windows are calendar dates; the organisation's time zone turns
-	// each into the instant its day starts there (23 or 25 hours apart
-	// around a daylight-saving change).
-	loc := s.Location()
-	at := func(d time.Time) time.Time { return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, loc) }
-	local := func(w window) window { return window{at(w.from), at(w.to)} }
 
 	out := KPIs{Period: P.Name, PeriodStart: Date(P.Start), PeriodEnd: Date(P.End), AsOf: Date(p.AsOf),
 		Days: k.days, DaysElapsed: k.elapsed, WorkingDays: k.workingDays, WorkingDaysElapsed: k.workingElapsed,
 		Previous: prev.Name, YearAgo: year.Name, Currency: s.currency,
 		Territories: []TerritoryKPIs{}, Reps: []RepKPIs{}, Depth: lv.depth()}
 	if sc.empty() {
-		out.Totals = newTally().metrics(k, nil)
+		out.Totals = newTally().metrics(k)
 		return out, nil
 	}
 
@@ -330,84 +334,41 @@ func (s *Service) KPIsLevel(ctx context.Context, c domain.Caller, p KPIParams, l
 	}
 	repOnly := func(id string) *kpiTally { t := get(rep, id); t.reps = nil; return t }
 
-	groups, err := s.db.KPIOrders(ctx, terrs, at(cur.from), at(cur.to))
+	var facts []kpiFactRow
+	var visits []activityAgg
+	direct := false
+	err = s.db.ReadTx(ctx, func(tx *store.Tx) error {
+		// The facts hold days of the zone of the report tables; if that is
+		// not this server's, the orders themselves are read instead.
+		if err := s.checkZone(tx); err != nil {
+			if domain.ErrorCode(err) == domain.CodeUnavailable {
+				direct = true
+				return nil
+			}
+			return err
+		}
+		if err := s.reportMemory(tx); err != nil {
+			return err
+		}
+		facts, visits, err = s.kpiFacts(tx, sc, wins)
+		return err
+	})
+	if err == nil && direct {
+		facts, visits, err = s.kpiDirect(ctx, sc, wins)
+	}
 	if err != nil {
 		return KPIs{}, err
 	}
-	var buyers []string
-	seen := map[string]bool{}
-	for _, g := range groups {
-		lt, rt := get(leaf, g.TerritoryID), repOnly(g.RepID)
-		for _, t := range []*kpiTally{lt, rt} {
-			t.submitted += g.Orders
-			if confirmedStatus(g.Status) {
-				t.confirmed += g.Orders
-			}
-			if counted(g.Status) {
-				t.orders += g.Orders
-				t.revenue += g.Cents
-				t.buyers[g.AccountID] = true
-			}
+	for _, f := range facts {
+		if f.Kind == "t" {
+			get(leaf, f.ID).addFacts(f)
+		} else {
+			repOnly(f.ID).addFacts(f)
 		}
-		if counted(g.Status) && !seen[g.AccountID] {
-			seen[g.AccountID] = true
-			buyers = append(buyers, g.AccountID)
-		}
-	}
-	prior, err := s.db.KPIPriorBuyers(ctx, buyers, at(P.Start))
-	if err != nil {
-		return KPIs{}, err
-	}
-	newAccounts := map[string]bool{}
-	for _, a := range buyers {
-		if !prior[a] {
-			newAccounts[a] = true
-		}
-	}
-	type pass struct {
-		w   window
-		add func(t *kpiTally, g store.KPIOrderGroup)
-	}
-	passes := []pass{
-		{prevFull, func(t *kpiTally, g store.KPIOrderGroup) {
-			t.prevRevenue += g.Cents
-			t.prevOrders += g.Orders
-			t.prevBuyers[g.AccountID] = true
-			if prevLike.eq(prevFull) {
-				t.prevLikeRevenue += g.Cents
-				t.prevLikeOrders += g.Orders
-				t.prevLikeBuyers[g.AccountID] = true
-			}
-		}},
-		{yearLike, func(t *kpiTally, g store.KPIOrderGroup) { t.yearRevenue += g.Cents }},
-	}
-	if !prevLike.eq(prevFull) {
-		passes = append(passes, pass{prevLike, func(t *kpiTally, g store.KPIOrderGroup) {
-			t.prevLikeRevenue += g.Cents
-			t.prevLikeOrders += g.Orders
-			t.prevLikeBuyers[g.AccountID] = true
-		}})
-	}
-	for _, ps := range passes {
-		w := local(ps.w)
-		gs, err := s.db.KPIOrders(ctx, terrs, w.from, w.to)
-		if err != nil {
-			return KPIs{}, err
-		}
-		for _, g := range gs {
-			if counted(g.Status) {
-				ps.add(get(leaf, g.TerritoryID), g)
-				ps.add(repOnly(g.RepID), g)
-			}
-		}
-	}
-	visits, err := s.db.KPIVisits(ctx, terrs, at(cur.from), at(cur.to))
-	if err != nil {
-		return KPIs{}, err
 	}
 	for _, v := range visits {
-		get(leaf, v.TerritoryID).visits += v.Visits
-		repOnly(v.RepID).visits += v.Visits
+		get(leaf, v.TerritoryID).visits += v.B
+		repOnly(v.RepID).visits += v.B
 	}
 	assigned, err := s.db.KPIAssignedReps(ctx, terrs)
 	if err != nil {
@@ -512,7 +473,7 @@ func (s *Service) KPIsLevel(ctx context.Context, c domain.Caller, p KPIParams, l
 	for id := range rep {
 		total.reps[id] = true
 	}
-	out.Totals = total.metrics(k, newAccounts)
+	out.Totals = total.metrics(k)
 	var ids []string
 	if lv.All {
 		ids = make([]string, 0, len(roll))
@@ -541,7 +502,7 @@ func (s *Service) KPIsLevel(ctx context.Context, c domain.Caller, p KPIParams, l
 	}
 	for _, id := range ids {
 		out.Territories = append(out.Territories, TerritoryKPIs{TerritoryID: id, Name: sc.Tree.Name(id),
-			ParentID: sc.Tree.Parent(id), SubTerritories: sc.subCount(id), KPIMetrics: roll[id].metrics(k, newAccounts)})
+			ParentID: sc.Tree.Parent(id), SubTerritories: sc.subCount(id), KPIMetrics: roll[id].metrics(k)})
 	}
 	repIDs := make([]string, 0, len(rep))
 	for id := range rep {
@@ -563,7 +524,7 @@ func (s *Service) KPIsLevel(ctx context.Context, c domain.Caller, p KPIParams, l
 		}
 		slices.Sort(ts)
 		out.Reps = append(out.Reps, RepKPIs{RepID: id, Name: names[id], TerritoryIDs: ts,
-			KPIMetrics: rep[id].metrics(k, newAccounts)})
+			KPIMetrics: rep[id].metrics(k)})
 	}
 	return out, nil
 }

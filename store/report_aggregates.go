@@ -7,7 +7,7 @@ import (
 	"strings"
 )
 
-// The report tables (migration 00004) are kept by triggers. Each has a view
+// The report tables (migrations 00004 and 00023) are kept by triggers. Each has a view
 // named <table>_expected that computes the same rows from the base tables;
 // these functions compare the two, or rebuild a table from its view, for tests
 // and for an operator who wrote to the base tables with triggers disabled.
@@ -29,6 +29,11 @@ var reportAggregates = []reportAggregate{
 		counts: []string{"orders", "revenue_cents"}, deltas: "report_order_deltas"},
 	{table: "report_order_status_days", keys: []string{"day", "territory_id", "status"},
 		counts: []string{"orders", "value_cents"}, deltas: "report_order_status_deltas"},
+	// The KPI report's facts (migration 00023): rows are updated in place,
+	// and one whose orders all went away is deleted.
+	{table: "report_kpi_facts", keys: []string{"account_id", "rep_id", "day", "territory_id"},
+		counts: []string{"orders", "revenue_cents", "submitted", "confirmed"}},
+	{table: "report_kpi_accounts", keys: []string{"account_id", "first_day"}},
 }
 
 func (a reportAggregate) columns() string {
