@@ -121,3 +121,27 @@ func FuzzFastCanonical(f *testing.F) {
 		}
 	})
 }
+
+// TestPlainKey_MatchesUnmarshal: where plainKey takes a key literal, its value
+// is what encoding/json decodes.
+func TestPlainKey_MatchesUnmarshal(t *testing.T) {
+	rng := rand.New(rand.NewPCG(2, 2))
+	parts := []string{"a", "Z", " ", "\\", `\"`, `\u0041`, "é", "\xff", "\x01", "<", "_"}
+	for i := 0; i < 5000; i++ {
+		lit := `"`
+		for n := rng.IntN(5); n > 0; n-- {
+			lit += parts[rng.IntN(len(parts))]
+		}
+		if rng.IntN(10) > 0 {
+			lit += `"`
+		}
+		got, ok := plainKey([]byte(lit))
+		if !ok {
+			continue
+		}
+		var want string
+		if err := json.Unmarshal([]byte(lit), &want); err != nil || got != want {
+			t.Fatalf("%q: plainKey %q; encoding/json %q, %v", lit, got, want, err)
+		}
+	}
+}
