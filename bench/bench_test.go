@@ -14,6 +14,7 @@ import (
 	"github.com/fieldsync/fieldsync/store"
 	"github.com/fieldsync/fieldsync/sync/engine"
 	"github.com/fieldsync/fieldsync/wire"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"gorm.io/gorm"
 )
 
@@ -150,4 +151,73 @@ func countStatements(b *testing.B, g *gorm.DB, n *atomic.Int64) {
 			b.Fatalf("count %s statements: %v", name, err)
 		}
 	}
+}
+
+// BenchmarkPush_VisitCreatesHTTP is BenchmarkPush_VisitCreates through the real
+// server and 8 HTTP clients on loopback (Postgres only), next to the raw
+// 100-row batch insert at the same concurrency on the same database: the
+// ratio of their ns/op in one run is the push's cost relative to the bare
+// insert, whatever else loads the machine (docs/benchmarks.md, issue 17). One
+// op is one batch of 100 in both; allocs/op of push include the client's.
+func BenchmarkPush_VisitCreatesHTTP(b *testing.B) {
+	ctx := context.Background()
+	dsn := testdb.DSN(b, store.Postgres)
+	db, err := store.Open(ctx, dsn, store.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = db.Close() })
+	s, err := seed(ctx, db, Dataset{Accounts: 500}, rand.New(rand.NewPCG(1, 2)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	pool, err := pgxpool.New(ctx, dsn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(pool.Close)
+	var repID string
+	if err := pool.QueryRow(ctx, "SELECT id::text FROM users WHERE email = $1", s.RepEmail).Scan(&repID); err != nil {
+		b.Fatal(err)
+	}
+	base := startInProcess(b, db)
+	clients, err := loginMany(ctx, base, s, 8, "push")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var stmts atomic.Int64
+	countStatements(b, db.Gorm, &stmts)
+	// Both run b.N batches spread over 8 workers.
+	var seeds atomic.Uint64 // fresh row ids on every run of a sub-benchmark
+	spread := func(b *testing.B, batch func(w int, rng *rand.Rand) error) {
+		var wg gosync.WaitGroup
+		for w := 0; w < 8; w++ {
+			wg.Add(1)
+			go func(w int) {
+				defer wg.Done()
+				rng := rand.New(rand.NewPCG(seeds.Add(1), 7))
+				for i := w; i < b.N; i += 8 {
+					if err := batch(w, rng); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			}(w)
+		}
+		wg.Wait()
+		b.ReportMetric(float64(b.N*100)/b.Elapsed().Seconds(), "rows/s")
+	}
+	b.Run("push", func(b *testing.B) {
+		stmts.Store(0)
+		spread(b, func(w int, rng *rand.Rand) error {
+			_, err := clients[w].pushBatch(ctx, fmt.Sprintf("push-%d", w), s.AccountIDs, 100, rng)
+			return err
+		})
+		b.ReportMetric(float64(stmts.Load())/float64(b.N), "statements/push")
+	})
+	b.Run("raw8", func(b *testing.B) {
+		spread(b, func(_ int, rng *rand.Rand) error {
+			return rawInsertBatch(ctx, pool, s.AccountIDs, repID, rng)
+		})
+	})
 }

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/fieldsync/fieldsync/wire"
-	"github.com/google/uuid"
 )
 
 // client speaks the device API over plain HTTP, the way a phone would, without
@@ -118,22 +117,11 @@ func (c *client) pullFrom(ctx context.Context, cursor string, limit int) (int, s
 func (c *client) pushVisits(ctx context.Context, device string, accountIDs []string, stop time.Time, rng *rand.Rand) (int, error) {
 	n := 0
 	for time.Now().Before(stop) {
-		req := wire.PushRequest{DeviceID: device, Mutations: make([]wire.Mutation, 100)}
-		planned := time.Now().UTC().Add(24 * time.Hour).Format(time.RFC3339)
-		for i := range req.Mutations {
-			row, _ := json.Marshal(map[string]string{"account_id": accountIDs[rng.IntN(len(accountIDs))], "planned_at": planned})
-			req.Mutations[i] = wire.Mutation{MutationID: uuid.NewString(), Table: "visits", Op: "upsert", ID: uuid.NewString(), Row: row}
-		}
-		var resp wire.PushResponse
-		if err := c.do(ctx, http.MethodPost, "/v1/sync/push", req, &resp); err != nil {
+		k, err := c.pushBatch(ctx, device, accountIDs, 100, rng)
+		n += k
+		if err != nil {
 			return n, err
 		}
-		for _, r := range resp.Results {
-			if r.Status != wire.StatusApplied {
-				return n, fmt.Errorf("push result %s: %+v", r.Status, r.Error)
-			}
-		}
-		n += len(resp.Results)
 	}
 	return n, nil
 }

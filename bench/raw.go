@@ -127,14 +127,7 @@ func rawInsert(ctx context.Context, pool *pgxpool.Pool, accountIDs []string, rep
 			rng := rand.New(rand.NewPCG(seed, 99))
 			n := 0
 			for time.Now().Before(stop) {
-				b := &pgx.Batch{}
-				now := time.Now().UTC()
-				for i := 0; i < 100; i++ {
-					b.Queue(`INSERT INTO visits (id, account_id, rep_id, status, planned_at, field_versions, version, updated_at)
-						VALUES ($1, $2, $3, 'planned', $4, '{}', 1, $4)`, uid(rng), accountIDs[rng.IntN(len(accountIDs))], repID, now)
-				}
-				err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error { return tx.SendBatch(ctx, b).Close() })
-				if err != nil {
+				if err := rawInsertBatch(ctx, pool, accountIDs, repID, rng); err != nil {
 					mu.Lock()
 					first = err
 					mu.Unlock()
@@ -152,4 +145,16 @@ func rawInsert(ctx context.Context, pool *pgxpool.Pool, accountIDs []string, rep
 		return 0, fmt.Errorf("raw insert: %w", first)
 	}
 	return float64(total) / time.Since(start).Seconds(), nil
+}
+
+// rawInsertBatch inserts 100 visit rows in one transaction (a pgx batch): the
+// unit of rawInsert, and of BenchmarkRawInsert_Visits.
+func rawInsertBatch(ctx context.Context, pool *pgxpool.Pool, accountIDs []string, repID string, rng *rand.Rand) error {
+	b := &pgx.Batch{}
+	now := time.Now().UTC()
+	for i := 0; i < 100; i++ {
+		b.Queue(`INSERT INTO visits (id, account_id, rep_id, status, planned_at, field_versions, version, updated_at)
+			VALUES ($1, $2, $3, 'planned', $4, '{}', 1, $4)`, uid(rng), accountIDs[rng.IntN(len(accountIDs))], repID, now)
+	}
+	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error { return tx.SendBatch(ctx, b).Close() })
 }

@@ -158,6 +158,11 @@ func runOne(ctx context.Context, opt Options, orgSize int, full bool) (Result, e
 		return res, err
 	}
 	defer srv.stop()
+	if opt.Only == "push" {
+		err := pushRuns(ctx, opt, srv.base, pool, seeded, &res)
+		res.LoadEnd = loadAvg()
+		return res, err
+	}
 	// Initial syncs plain and gzipped, interleaved so that both see the same
 	// machine; bytes are counted on the connection.
 	var plainRates []float64
@@ -199,14 +204,9 @@ func runOne(ctx context.Context, opt Options, orgSize int, full bool) (Result, e
 	if err := memoryRun(ctx, opt, srv, seeded, &res); err != nil {
 		return res, err
 	}
-	for i := 0; i < opt.Runs; i++ {
-		var r Result
-		if err := pushRun(ctx, opt, srv.base, pool, seeded, &r); err != nil {
-			return res, err
-		}
-		res.PushRates, res.Raw8s, res.Raw1s = append(res.PushRates, r.PushRate), append(res.Raw8s, r.RawInsert8), append(res.Raw1s, r.RawInsert1)
+	if err := pushRuns(ctx, opt, srv.base, pool, seeded, &res); err != nil {
+		return res, err
 	}
-	res.PushRate, res.RawInsert8, res.RawInsert1 = median(res.PushRates), median(res.Raw8s), median(res.Raw1s)
 	if err := wireSizes(ctx, srv.base, seeded, opt.WirePushes, &res); err != nil {
 		return res, err
 	}
@@ -417,6 +417,20 @@ func pushRun(ctx context.Context, opt Options, base string, pool *pgxpool.Pool, 
 	return nil
 }
 
+// pushRuns runs pushRun Runs times into res: every run's figures and their
+// medians.
+func pushRuns(ctx context.Context, opt Options, base string, pool *pgxpool.Pool, seeded Seeded, res *Result) error {
+	for i := 0; i < opt.Runs; i++ {
+		var r Result
+		if err := pushRun(ctx, opt, base, pool, seeded, &r); err != nil {
+			return err
+		}
+		res.PushRates, res.Raw8s, res.Raw1s = append(res.PushRates, r.PushRate), append(res.Raw8s, r.RawInsert8), append(res.Raw1s, r.RawInsert1)
+	}
+	res.PushRate, res.RawInsert8, res.RawInsert1 = median(res.PushRates), median(res.Raw8s), median(res.Raw1s)
+	return nil
+}
+
 func loginMany(ctx context.Context, base string, s Seeded, n int, prefix string) ([]*client, error) {
 	hc := newHTTPClient()
 	out := make([]*client, n)
@@ -550,6 +564,13 @@ func Report(w io.Writer, opt Options, rs []Result) {
 		f := rs[0].Stream
 		fmt.Fprintf(w, "Change stream: %d streams of one rep open; %d rounds of one visit pushed from another device of the rep. From sending the push to each stream's `changes` event (%d samples, %d missed): p50 %.1f ms, p99 %.1f ms, max %.1f ms; the push itself p50 %.1f ms; from the push's answer to the event p50 %.1f ms, p99 %.1f ms. Load average before %s, after %s.\n",
 			f.Streams, f.Rounds, f.Samples, f.Missed, ms(f.P50), ms(f.P99), ms(f.Max), ms(f.PushP50), ms(f.AfterP50), ms(f.AfterP99), rs[0].LoadStart, rs[0].LoadEnd)
+		return
+	}
+	if opt.Only == "push" {
+		r := rs[0]
+		fmt.Fprintf(w, "Push only: batches of 100 visit creates, %d devices, %s per run, against the raw 100-row insert at 1 and %d connections in the same run.\n",
+			opt.PushDevices, opt.PushFor, opt.PushDevices)
+		writeSpread(w, opt, r)
 		return
 	}
 	if opt.Only == "idle" {

@@ -50,13 +50,20 @@ func ApplyPatch[T any](row *T, patch []byte, opt PatchOptions) ([]string, *Error
 	for k, v := range values {
 		f := fields[k]
 		fv := rv.FieldByIndex(f.index)
-		oldRaw, err := json.Marshal(fv.Interface())
-		if err != nil {
-			return nil, Errorf(CodeInternal, "row cannot be encoded")
+		old, ok := fastEncode(fv)
+		var fe []FieldError
+		if !ok {
+			oldRaw, err := json.Marshal(fv.Interface())
+			if err != nil {
+				return nil, Errorf(CodeInternal, "row cannot be encoded")
+			}
+			old, fe = canonical(k, oldRaw, f.typ)
 		}
-		old, fe := canonical(k, oldRaw, f.typ)
 		if fe != nil || !bytes.Equal(old, v) {
 			changed = append(changed, k)
+		}
+		if fastSet(fv, v) {
+			continue
 		}
 		nv := reflect.New(f.typ)
 		if err := json.Unmarshal(v, nv.Interface()); err != nil {
@@ -116,6 +123,15 @@ func patchValues(obj map[string]json.RawMessage, fields map[string]jsonField, op
 // encoded, with times in UTC and empty arrays for null ones, so that comparing
 // bytes compares values.
 func canonical(path string, raw json.RawMessage, typ reflect.Type) (json.RawMessage, []FieldError) {
+	if b, ok := fastCanonical(raw, typ); ok {
+		return b, nil
+	}
+	return canonicalSlow(path, raw, typ)
+}
+
+// canonicalSlow is canonical through encoding/json and reflection: every type,
+// every error message.
+func canonicalSlow(path string, raw json.RawMessage, typ reflect.Type) (json.RawMessage, []FieldError) {
 	if errs := checkValue(path, raw, typ); len(errs) > 0 {
 		return nil, errs
 	}

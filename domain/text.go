@@ -123,8 +123,10 @@ func (s *textScan) object(path string, typ reflect.Type) {
 		if msg := s.str(); msg != "" {
 			s.add(path, msgBadKeyTxt)
 		}
-		var key string
-		_ = json.Unmarshal(s.b[start:s.i], &key)
+		key, plain := plainKey(s.b[start:s.i])
+		if !plain {
+			_ = json.Unmarshal(s.b[start:s.i], &key)
+		}
 		s.ws()
 		s.i++ // :
 		child := key
@@ -133,6 +135,21 @@ func (s *textScan) object(path string, typ reflect.Type) {
 		}
 		s.value(child, fieldType(typ, key))
 	}
+}
+
+// plainKey is the value of the string literal lit when it is plain ASCII text
+// without escapes, terminated (its bytes are its value; encoding/json, called
+// per key for anything else, made a push body's scan allocate per key).
+func plainKey(lit []byte) (string, bool) {
+	if len(lit) < 2 || lit[0] != '"' || lit[len(lit)-1] != '"' {
+		return "", false
+	}
+	for _, c := range lit[1 : len(lit)-1] {
+		if c < 0x20 || c >= utf8.RuneSelf || c == '\\' || c == '"' {
+			return "", false
+		}
+	}
+	return string(lit[1 : len(lit)-1]), true
 }
 
 func (s *textScan) array(path string, typ reflect.Type) {

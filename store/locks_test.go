@@ -2,10 +2,13 @@ package store_test
 
 import (
 	"context"
+	"reflect"
 	"testing"
 
 	"github.com/google/uuid"
+	"gorm.io/gorm"
 
+	"github.com/fieldsync/fieldsync/domain"
 	"github.com/fieldsync/fieldsync/internal/testdb"
 	"github.com/fieldsync/fieldsync/store"
 )
@@ -51,5 +54,51 @@ func TestLockDevicePush_SerialisesOneDevice(t *testing.T) {
 	}
 	if err := <-done; err != nil {
 		t.Fatalf("the waiting push failed once the lock was free: %v", err)
+	}
+}
+
+// TestLockAccounts_LocksAndReads: LockAccounts returns each account as
+// GetAccount reads it and holds its lock until the transaction ends: a share
+// lock lets another transaction share-lock the row but not lock it for
+// update, a write lock lets it do neither. Asked with NOWAIT, so a missing
+// lock fails the test at once instead of by timing.
+func TestLockAccounts_LocksAndReads(t *testing.T) {
+	db := testdb.Open(t, store.Postgres)
+	ctx := context.Background()
+	_, _, shared := smallOrg(t, db)
+	_, _, written := smallOrg(t, db)
+	read := map[string]domain.Account{} // before the locks: GetAccount share-locks too
+	for _, id := range []string{shared.ID, written.ID} {
+		inTx(t, db, func(tx *store.Tx) error {
+			a, _, err := store.GetAccount(tx, id, false)
+			read[id] = a
+			return err
+		})
+	}
+	tx, err := db.BeginTx(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	got, err := store.LockAccounts(tx, map[string]store.AccountLock{shared.ID: store.LockShare, written.ID: store.LockWrite})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, read) {
+		t.Errorf("LockAccounts read %+v, GetAccount %+v", got, read)
+	}
+	try := func(id, lock string) error {
+		return db.Gorm.Transaction(func(g *gorm.DB) error {
+			return g.Exec("SELECT id FROM accounts WHERE id = ? FOR "+lock+" NOWAIT", id).Error
+		})
+	}
+	if err := try(shared.ID, "SHARE"); err != nil {
+		t.Errorf("a share-locked account refused another share lock: %v", err)
+	}
+	if try(shared.ID, "UPDATE") == nil {
+		t.Error("a share-locked account could be locked for update")
+	}
+	if try(written.ID, "SHARE") == nil {
+		t.Error("a write-locked account could be share-locked")
 	}
 }

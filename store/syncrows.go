@@ -3,10 +3,10 @@ package store
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/fieldsync/fieldsync/domain"
-	"gorm.io/gorm/clause"
 )
 
 // CurrentRow is a synced row as it is now: its wire JSON, its version and the
@@ -263,17 +263,29 @@ type PushResult struct {
 	Result     []byte
 }
 
-// SavePushResults records the results of a request's mutations for replays.
+// SavePushResults records the results of a request's mutations for replays, in
+// multi-row INSERT statements built by hand: GORM's CreateInBatches reflected
+// over every row, a tenth of a push's server CPU for 100 creates. A result
+// already stored (a resend racing its original) is kept, as before.
 func SavePushResults(tx *Tx, userID, deviceID string, results []PushResult) error {
-	if len(results) == 0 {
-		return nil
-	}
-	rows := make([]pushResultRow, len(results))
-	for i, r := range results {
-		rows[i] = pushResultRow{UserID: userID, DeviceID: deviceID, MutationID: r.MutationID, Result: string(r.Result), CreatedAt: tx.now}
-	}
-	if err := tx.g.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(&rows, 500).Error; err != nil {
-		return fmt.Errorf("save push results: %w", err)
+	const cols = 5
+	for start := 0; start < len(results); start += bulkBatch {
+		batch := results[start:min(start+bulkBatch, len(results))]
+		var sb strings.Builder
+		sb.Grow(96 + len(batch)*18)
+		sb.WriteString("INSERT INTO push_results (user_id, device_id, mutation_id, result, created_at) VALUES ")
+		args := make([]any, 0, len(batch)*cols)
+		for i, r := range batch {
+			if i > 0 {
+				sb.WriteByte(',')
+			}
+			sb.WriteString("(?, ?, ?, ?, ?)")
+			args = append(args, userID, deviceID, r.MutationID, string(r.Result), tx.now)
+		}
+		sb.WriteString(" ON CONFLICT DO NOTHING")
+		if err := tx.g.Exec(sb.String(), args...).Error; err != nil {
+			return fmt.Errorf("save push results: %w", err)
+		}
 	}
 	return nil
 }

@@ -31,7 +31,7 @@ func runBench(ctx context.Context, args []string, stdout io.Writer) error {
 	idleFor := fs.Duration("idle-for", 10*time.Second, "how long devices poll with empty pulls")
 	wirePushes := fs.Int("wire-pushes", 100, "pushes of 100 visit creates whose bytes on the wire are counted, per shape")
 	runs := fs.Int("runs", 3, "runs of each repeated measurement (raw read, initial sync, idle pulls, push), after an uncounted warm-up")
-	only := fs.String("only", "", `"idle": run only the idle-pull measurement (on the first --org-accounts size) and print the server's fieldsync_pull_* histograms; "stream": run only the change-stream measurement (--streams, --stream-rounds)`)
+	only := fs.String("only", "", `"idle": run only the idle-pull measurement (on the first --org-accounts size) and print the server's fieldsync_pull_* histograms; "stream": run only the change-stream measurement (--streams, --stream-rounds); "push": run only the push against the raw insert (--push-devices, --push-for, --runs)`)
 	streams := fs.Int("streams", 1000, "change streams held open for --only stream")
 	streamRounds := fs.Int("stream-rounds", 20, "writes whose notification latency --only stream measures")
 	soak := fs.Duration("soak", 0, "instead of the measurements: hold a mixed load (pushers, pullers, streaming devices, report and dashboard readers) this long, print RSS, goroutines, connections and p50/p99 per interval, and fail if they keep growing")
@@ -46,8 +46,8 @@ func runBench(ctx context.Context, args []string, stdout io.Writer) error {
 	if *pg == "" {
 		return fmt.Errorf("%w: fieldsync bench needs --postgres", errUsage)
 	}
-	if *only != "" && *only != "idle" && *only != "stream" {
-		return fmt.Errorf("%w: --only %q (known: idle, stream)", errUsage, *only)
+	if *only != "" && *only != "idle" && *only != "stream" && *only != "push" {
+		return fmt.Errorf("%w: --only %q (known: idle, stream, push)", errUsage, *only)
 	}
 	if *streams < 1 || *streamRounds < 1 {
 		return fmt.Errorf("%w: --streams and --stream-rounds must be at least 1", errUsage)
