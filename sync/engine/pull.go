@@ -239,7 +239,7 @@ func (e *Engine) pullPage(ctx context.Context, a domain.Caller, table, cursor st
 		if !start.Found {
 			return errNewScope{scope: scope}
 		}
-		st, reset, err := e.resume(tx, a.UserID, cursor, scope, start)
+		st, old, reset, err := e.resume(tx, a.UserID, cursor, scope, start)
 		if err != nil {
 			return err
 		}
@@ -252,7 +252,7 @@ func (e *Engine) pullPage(ctx context.Context, a domain.Caller, table, cursor st
 			}
 			scope.Tables = []string{table}
 		}
-		p := &page{e: e, tx: tx, scope: scope, st: st, limit: limit, bound: bound}
+		p := &page{e: e, tx: tx, scope: scope, old: old, st: st, limit: limit, bound: bound}
 		if err := p.fill(); err != nil {
 			return err
 		}
@@ -267,44 +267,49 @@ func (e *Engine) pullPage(ctx context.Context, a domain.Caller, table, cursor st
 
 // resume turns the client's cursor into the state to continue from, or into a
 // fresh initial-sync state with reset=true when the cursor cannot be continued.
-func (e *Engine) resume(tx *store.Tx, userID, cursor string, scope domain.Scope, start store.PullStart) (cursorState, bool, error) {
+// When the state is in or after a scope transition (O set) it also returns
+// the scope before it, loaded once for the whole page.
+func (e *Engine) resume(tx *store.Tx, userID, cursor string, scope domain.Scope, start store.PullStart) (cursorState, domain.Scope, bool, error) {
+	var none domain.Scope
 	horizon, scopeID := start.Horizon, start.ScopeID
 	// A fresh sync needs no tombstones, so it starts checked against the
 	// horizon as it is: its pages may lie behind it without missing anything.
 	fresh := cursorState{U: userID, S: scopeID, HX: horizon.Xid, HQ: horizon.Seq}
 	if cursor == "" {
-		return fresh, false, nil
+		return fresh, none, false, nil
 	}
 	c, err := e.cursor.decode(cursor)
 	if err != nil || c.U != userID {
-		return fresh, true, nil
+		return fresh, none, true, nil
 	}
 	if horizon.Seq > 0 && horizon != c.horizon() && !horizon.Less(c.pos()) {
-		return fresh, true, nil // compacted since: it may have missed a tombstone
+		return fresh, none, true, nil // compacted since: it may have missed a tombstone
 	}
 	c.HX, c.HQ = horizon.Xid, horizon.Seq
 	if c.S == scopeID {
 		if c.O != 0 {
-			if _, ok, err := store.LoadScope(tx, userID, c.O); err != nil || !ok {
-				return fresh, err == nil, err
+			old, ok, err := store.LoadScope(tx, userID, c.O)
+			if err != nil || !ok {
+				return fresh, none, err == nil, err
 			}
+			return c, old, false, nil
 		}
-		return c, false, nil
+		return c, none, false, nil
 	}
 	// The scope changed since this cursor was issued.
 	if c.P != phaseLog {
-		return fresh, true, nil // changed again mid-transition: start over
+		return fresh, none, true, nil // changed again mid-transition: start over
 	}
 	old, ok, err := store.LoadScope(tx, userID, c.S)
 	if err != nil || !ok {
-		return fresh, err == nil, err
+		return fresh, none, err == nil, err
 	}
 	if old.All || scope.All || !sameTables(old.Tables, scope.Tables) {
 		// Organisation-wide scopes and role changes that change the tables a user
 		// receives are rare and large: a reset is cheaper than a diff.
-		return fresh, true, nil
+		return fresh, none, true, nil
 	}
-	return cursorState{U: userID, S: scopeID, X: c.X, Q: c.Q, O: c.S, P: phaseLeave, HX: c.HX, HQ: c.HQ}, false, nil
+	return cursorState{U: userID, S: scopeID, X: c.X, Q: c.Q, O: c.S, P: phaseLeave, HX: c.HX, HQ: c.HQ}, old, false, nil
 }
 
 func sameTables(a, b []string) bool {
@@ -324,6 +329,7 @@ type page struct {
 	e       *Engine
 	tx      *store.Tx
 	scope   domain.Scope
+	old     domain.Scope // the scope before the transition, when st.O is set
 	st      cursorState
 	limit   int
 	bound   uint64 // Postgres: deliver only entries of transactions below this xid
@@ -333,16 +339,7 @@ type page struct {
 }
 
 func (p *page) fill() error {
-	var old domain.Scope
-	if p.st.O != 0 {
-		var ok bool
-		var err error
-		if old, ok, err = store.LoadScope(p.tx, p.st.U, p.st.O); err != nil {
-			return err
-		} else if !ok {
-			return errors.New("scope snapshot vanished")
-		}
-	}
+	old := p.old // resume loaded it, in this same snapshot
 	lost := domain.KeyDiff(old.Keys, p.scope.Keys)
 	if p.st.P == phaseLeave {
 		done, err := p.phase(lost, false)
