@@ -295,6 +295,14 @@ func idlePulls(ctx context.Context, opt Options, base string, s Seeded, cursor s
 	var lat latencies
 	var wg gosync.WaitGroup
 	errs := make(chan error, len(clients))
+	// CPU per pull, server and this client, measured after the logins (their
+	// bcrypt would swamp it): unlike latency, it hardly depends on what else
+	// the machine runs.
+	srvCPU0, err := serverCPU(ctx, base)
+	if err != nil {
+		return err
+	}
+	cliCPU0 := selfCPU()
 	tcp0 := readTCPCounters()
 	begin := time.Now()
 	stop := begin.Add(opt.IdleFor)
@@ -334,10 +342,17 @@ func idlePulls(ctx context.Context, opt Options, base string, s Seeded, cursor s
 		return err
 	}
 	res.IdleTCP = readTCPCounters().sub(tcp0)
+	cliCPU := selfCPU() - cliCPU0
+	srvCPU1, err := serverCPU(ctx, base)
+	if err != nil {
+		return err
+	}
 	sort.Strings(slow)
 	res.IdleSlow = slow
 	res.IdlePulls, res.IdleP50, res.IdleP99, res.IdleMax = len(lat.d), lat.quantile(0.5), lat.quantile(0.99), lat.quantile(1)
+	perPull := func(d time.Duration) float64 { return ms(d) / float64(max(res.IdlePulls, 1)) }
 	opt.Logger.Info("idle pulls", "devices", len(clients), "pulls", res.IdlePulls, "p50_ms", ms(res.IdleP50), "p99_ms", ms(res.IdleP99), "max_ms", ms(res.IdleMax),
+		"server_cpu_ms_per_pull", perPull(srvCPU1-srvCPU0), "client_cpu_ms_per_pull", perPull(cliCPU), "load1", loadAvg(),
 		"slow_over_500ms", len(res.IdleSlow), "tcp_active_opens", res.IdleTCP.ActiveOpens, "tcp_retrans_segs", res.IdleTCP.RetransSegs,
 		"listen_overflows", res.IdleTCP.ListenOverflows, "listen_drops", res.IdleTCP.ListenDrops)
 	return nil

@@ -168,7 +168,7 @@ func (db *DB) listenOnce(ctx context.Context, h ListenHooks) error {
 		return fmt.Errorf("listener xmax: %w", err)
 	}
 	if x, err := strconv.ParseUint(xmax, 10, 64); err == nil && x > 0 {
-		if err := db.awaitBound(ctx, x-1); err != nil {
+		if err := awaitBound(ctx, conn, x-1); err != nil {
 			return err
 		}
 	}
@@ -184,7 +184,7 @@ func (db *DB) listenOnce(ctx context.Context, h ListenHooks) error {
 		if len(keys) > 0 && strings.HasPrefix(keys[0], "x:") {
 			xid, err := strconv.ParseUint(keys[0][2:], 10, 64)
 			if err == nil {
-				if err := db.awaitBound(ctx, xid); err != nil {
+				if err := awaitBound(ctx, conn, xid); err != nil {
 					return err
 				}
 			}
@@ -198,13 +198,19 @@ func (db *DB) listenOnce(ctx context.Context, h ListenHooks) error {
 // arrives once its transaction committed, but a pull only delivers entries
 // below the bound (the oldest transaction still running in this database):
 // a device told "changes are ready" a moment too early would pull nothing
-// and not be told again. The wait is usually none at all.
-func (db *DB) awaitBound(ctx context.Context, xid uint64) error {
+// and not be told again. The wait is usually none at all. It asks on the
+// listener's own connection: the pool may be saturated by pulls, and the
+// listener must not queue behind them.
+func awaitBound(ctx context.Context, conn *pgx.Conn, xid uint64) error {
 	wait := time.Millisecond
 	for {
-		b, err := PullBound(db.Autocommit(ctx))
+		var s string
+		if err := conn.QueryRow(ctx, "SELECT fieldsync_pull_bound()").Scan(&s); err != nil {
+			return fmt.Errorf("pull bound: %w", err)
+		}
+		b, err := strconv.ParseUint(s, 10, 64)
 		if err != nil {
-			return err
+			return fmt.Errorf("pull bound %q: %w", s, err)
 		}
 		if b > xid {
 			return nil
