@@ -252,19 +252,29 @@ func idleOnly(ctx context.Context, opt Options, dsn string, seeded Seeded, res R
 // p50 and p99. The server's first polls are in no run but the warm-up: a
 // tail that only a fresh server shows is measured by --only idle's single
 // server start, whose first run starts cold.
+//
+// The devices log in once, before the first run, and keep their tokens and
+// connections across runs, as phones do: logging in again before each run
+// (as this did until 2026-12-02) made every run start with 200 new tokens
+// and new connections, a cold start that is not the steady state a run is
+// meant to measure.
 func idleRuns(ctx context.Context, opt Options, base string, s Seeded, cursor string, res *Result) error {
+	clients, err := loginMany(ctx, base, s, opt.Devices, "idle")
+	if err != nil {
+		return err
+	}
 	if opt.Only == "" {
 		warm := opt
 		warm.IdleFor = 2 * time.Second
 		var r Result
-		if err := idlePulls(ctx, warm, base, s, cursor, &r); err != nil {
+		if err := idlePulls(ctx, warm, base, clients, cursor, &r); err != nil {
 			return err
 		}
 	}
 	var runs []Result
 	for i := 0; i < opt.Runs; i++ {
 		var r Result
-		if err := idlePulls(ctx, opt, base, s, cursor, &r); err != nil {
+		if err := idlePulls(ctx, opt, base, clients, cursor, &r); err != nil {
 			return err
 		}
 		runs = append(runs, r)
@@ -287,11 +297,7 @@ func idleRuns(ctx context.Context, opt Options, base string, s Seeded, cursor st
 
 // idlePulls: Devices devices, each polling once a second (jittered) with a
 // caught-up cursor, for IdleFor; the latency of each empty pull is recorded.
-func idlePulls(ctx context.Context, opt Options, base string, s Seeded, cursor string, res *Result) error {
-	clients, err := loginMany(ctx, base, s, opt.Devices, "idle")
-	if err != nil {
-		return err
-	}
+func idlePulls(ctx context.Context, opt Options, base string, clients []*client, cursor string, res *Result) error {
 	var lat latencies
 	var wg gosync.WaitGroup
 	errs := make(chan error, len(clients))
