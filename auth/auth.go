@@ -71,6 +71,7 @@ type Service struct {
 	dummyHash []byte
 	emails    failureLimits
 	addresses failureLimits
+	tokens    tokenCache
 }
 
 // New builds a Service on db. Its clock is db.Now.

@@ -27,7 +27,13 @@ func (s *Service) liveToken(ctx context.Context, token string) (store.TokenOwner
 	if token == "" || len(token) > maxTokenLen {
 		return store.TokenOwner{}, unauthorized("invalid token")
 	}
-	owner, err := store.GetTokenOwner(s.db.Autocommit(ctx), hashToken(token))
+	hash := hashToken(token)
+	now := s.db.Now()
+	if owner, ok := s.tokens.get(hash, now); ok && now.Before(owner.ExpiresAt) {
+		return owner, nil
+	}
+	gen, live := s.tokens.begin()
+	owner, err := store.GetTokenOwner(s.db.Autocommit(ctx), hash)
 	switch {
 	case domain.ErrorCode(err) == domain.CodeNotFound:
 		return owner, unauthorized("invalid token")
@@ -38,6 +44,9 @@ func (s *Service) liveToken(ctx context.Context, token string) (store.TokenOwner
 	case !s.db.Now().Before(owner.ExpiresAt):
 		return owner, unauthorized("token expired")
 	}
+	if live {
+		s.tokens.put(owner, gen, now)
+	}
 	return owner, nil
 }
 
@@ -46,14 +55,18 @@ func principalOf(owner store.TokenOwner) Principal {
 		TokenHash: owner.Hash, Kind: owner.Kind}
 }
 
-// Logout revokes the caller's token at once.
+// Logout revokes the caller's token at once, on every instance: the
+// transaction notes the token, which other instances' caches hear of.
 func (s *Service) Logout(ctx context.Context, p Principal) error {
-	return store.RevokeToken(s.db.Autocommit(ctx), p.TokenHash)
+	err := s.db.InTx(ctx, func(tx *store.Tx) error { return store.RevokeToken(tx, p.TokenHash) })
+	s.tokens.drop(func(o store.TokenOwner) bool { return o.Hash == p.TokenHash })
+	return err
 }
 
 // RevokeDevice revokes every token issued to deviceID (a lost phone), or the
 // dashboard session listed under that device id.
 func (s *Service) RevokeDevice(ctx context.Context, deviceID string) error {
+	defer s.tokens.drop(func(o store.TokenOwner) bool { return o.DeviceID == deviceID })
 	return s.db.InTx(ctx, func(tx *store.Tx) error {
 		device, err := store.RevokeDevice(tx, deviceID)
 		if err != nil {

@@ -252,19 +252,29 @@ func idleOnly(ctx context.Context, opt Options, dsn string, seeded Seeded, res R
 // p50 and p99. The server's first polls are in no run but the warm-up: a
 // tail that only a fresh server shows is measured by --only idle's single
 // server start, whose first run starts cold.
+//
+// The devices log in once, before the first run, and keep their tokens and
+// connections across runs, as phones do: logging in again before each run
+// (as this did until 2026-12-02) made every run start with 200 new tokens
+// and new connections, a cold start that is not the steady state a run is
+// meant to measure.
 func idleRuns(ctx context.Context, opt Options, base string, s Seeded, cursor string, res *Result) error {
+	clients, err := loginMany(ctx, base, s, opt.Devices, "idle")
+	if err != nil {
+		return err
+	}
 	if opt.Only == "" {
 		warm := opt
 		warm.IdleFor = 2 * time.Second
 		var r Result
-		if err := idlePulls(ctx, warm, base, s, cursor, &r); err != nil {
+		if err := idlePulls(ctx, warm, base, clients, cursor, &r); err != nil {
 			return err
 		}
 	}
 	var runs []Result
 	for i := 0; i < opt.Runs; i++ {
 		var r Result
-		if err := idlePulls(ctx, opt, base, s, cursor, &r); err != nil {
+		if err := idlePulls(ctx, opt, base, clients, cursor, &r); err != nil {
 			return err
 		}
 		runs = append(runs, r)
@@ -287,14 +297,18 @@ func idleRuns(ctx context.Context, opt Options, base string, s Seeded, cursor st
 
 // idlePulls: Devices devices, each polling once a second (jittered) with a
 // caught-up cursor, for IdleFor; the latency of each empty pull is recorded.
-func idlePulls(ctx context.Context, opt Options, base string, s Seeded, cursor string, res *Result) error {
-	clients, err := loginMany(ctx, base, s, opt.Devices, "idle")
-	if err != nil {
-		return err
-	}
+func idlePulls(ctx context.Context, opt Options, base string, clients []*client, cursor string, res *Result) error {
 	var lat latencies
 	var wg gosync.WaitGroup
 	errs := make(chan error, len(clients))
+	// CPU per pull, server and this client, measured after the logins (their
+	// bcrypt would swamp it): unlike latency, it hardly depends on what else
+	// the machine runs.
+	srvCPU0, err := serverCPU(ctx, base)
+	if err != nil {
+		return err
+	}
+	cliCPU0 := selfCPU()
 	tcp0 := readTCPCounters()
 	begin := time.Now()
 	stop := begin.Add(opt.IdleFor)
@@ -334,10 +348,17 @@ func idlePulls(ctx context.Context, opt Options, base string, s Seeded, cursor s
 		return err
 	}
 	res.IdleTCP = readTCPCounters().sub(tcp0)
+	cliCPU := selfCPU() - cliCPU0
+	srvCPU1, err := serverCPU(ctx, base)
+	if err != nil {
+		return err
+	}
 	sort.Strings(slow)
 	res.IdleSlow = slow
 	res.IdlePulls, res.IdleP50, res.IdleP99, res.IdleMax = len(lat.d), lat.quantile(0.5), lat.quantile(0.99), lat.quantile(1)
+	perPull := func(d time.Duration) float64 { return ms(d) / float64(max(res.IdlePulls, 1)) }
 	opt.Logger.Info("idle pulls", "devices", len(clients), "pulls", res.IdlePulls, "p50_ms", ms(res.IdleP50), "p99_ms", ms(res.IdleP99), "max_ms", ms(res.IdleMax),
+		"server_cpu_ms_per_pull", perPull(srvCPU1-srvCPU0), "client_cpu_ms_per_pull", perPull(cliCPU), "load1", loadAvg(),
 		"slow_over_500ms", len(res.IdleSlow), "tcp_active_opens", res.IdleTCP.ActiveOpens, "tcp_retrans_segs", res.IdleTCP.RetransSegs,
 		"listen_overflows", res.IdleTCP.ListenOverflows, "listen_drops", res.IdleTCP.ListenDrops)
 	return nil

@@ -152,3 +152,30 @@ func procNetField(path, prefix, name string) int64 {
 	}
 	return 0
 }
+
+// serverCPU is the server's CPU time so far (process_cpu_seconds_total).
+func serverCPU(ctx context.Context, base string) (time.Duration, error) {
+	text, err := scrapeMetrics(ctx, base, "process_cpu_seconds_total")
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(text, "\n") {
+		if v, ok := strings.CutPrefix(line, "process_cpu_seconds_total "); ok {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil {
+				return 0, fmt.Errorf("process_cpu_seconds_total %q: %w", v, err)
+			}
+			return time.Duration(f * float64(time.Second)), nil
+		}
+	}
+	return 0, fmt.Errorf("the server exports no process_cpu_seconds_total")
+}
+
+// selfCPU is this process's CPU time so far (user and system).
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}

@@ -77,9 +77,17 @@ func New(cfg Config, db *store.DB, logger *slog.Logger) (*Server, error) {
 	}
 	s.Hub = stream.NewHub(cfg.StreamsPerUser)
 	// SQLite: one process owns the database, commits are published in
-	// process. Postgres: every instance LISTENs (Serve), its own commits too.
+	// process, and the engine's fast empty pulls and the token cache hear of
+	// every write at once. Postgres: every instance LISTENs (Serve), its own
+	// commits too; what this process commits still reaches the fast path and
+	// the token cache at commit, so its own scope changes and revocations
+	// take effect before the notification comes back.
 	if db.Dialect == store.SQLite {
-		db.OnCommit(s.Hub.Publish)
+		db.OnCommit(s.noteCommitted)
+		s.Sync.ListenerUp()
+		s.Auth.ListenerUp()
+	} else {
+		db.OnCommit(s.forgetStale)
 	}
 	if s.Attachments, err = newAttachments(context.Background(), cfg, db, s.Sync, logger); err != nil {
 		return nil, err
@@ -164,7 +172,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	listenDone := make(chan struct{})
 	go func() {
 		defer close(listenDone)
-		s.DB.ListenChanges(bg, s.Logger, s.Hub.Publish, s.Hub.WakeAll)
+		s.DB.ListenChanges(bg, s.Logger, store.ListenHooks{Notify: s.noteCommitted, Connected: s.listenerUp, Lost: s.listenerDown})
 	}()
 	go s.dispatchWebhooks(bg)
 	go s.watchReplica(bg)
@@ -218,4 +226,33 @@ func (s *Server) Close() error {
 		return s.replica.replica.Close()
 	}
 	return nil
+}
+
+// noteCommitted takes the keys of a committed write (store.NoteKeys): the
+// streams they concern are woken; the fast empty pulls and cached tokens
+// they make stale are dropped.
+func (s *Server) noteCommitted(keys []string) {
+	s.forgetStale(keys)
+	s.Hub.Publish(keys)
+}
+
+// forgetStale drops the fast empty pulls and cached tokens keys make stale.
+func (s *Server) forgetStale(keys []string) {
+	s.Sync.NoteCommitted(keys)
+	s.Auth.NoteCommitted(keys)
+}
+
+// listenerUp: the Postgres change listener (re)connected; whatever it may
+// have missed is looked at again, and what relies on hearing every write
+// (fast empty pulls, the token cache) may start.
+func (s *Server) listenerUp() {
+	s.Sync.ListenerUp()
+	s.Auth.ListenerUp()
+	s.Hub.WakeAll()
+}
+
+// listenerDown: writes of other instances go unheard until it reconnects.
+func (s *Server) listenerDown() {
+	s.Sync.ListenerDown()
+	s.Auth.ListenerDown()
 }

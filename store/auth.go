@@ -274,5 +274,6 @@ func RevokeSession(tx *Tx, deviceID, kind string) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("revoke session %s: %w", deviceID, err)
 	}
+	NoteKeys(tx, DeviceNoteKey+deviceID)
 	return true, nil
 }

@@ -73,6 +73,7 @@ func BulkInsertTerritories(tx *Tx, ts []domain.Territory) (int, error) {
 	if err := insertBatches(tx, "territory", rows); err != nil {
 		return 0, err
 	}
+	NoteKeys(tx, ScopeNoteKey)
 	return logCreated(tx, cs)
 }
 
@@ -105,6 +106,7 @@ func BulkInsertUsers(tx *Tx, since time.Time, us []UserRecord) (int, error) {
 	if err := insertBatches(tx, "user territory history", history); err != nil {
 		return 0, err
 	}
+	NoteKeys(tx, ScopeNoteKey)
 	return logCreated(tx, cs)
 }
 

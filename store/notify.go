@@ -24,6 +24,16 @@ const (
 	TokenNoteKey  = "tok:"
 )
 
+// Keys that name no scope: they tell every server process that what it
+// remembers of pulls may be stale for everyone (the engine's fast answers to
+// empty pulls). ScopeNoteKey: users, their territories or the territory tree
+// changed, so any user's scope may have; HorizonNoteKey: compaction moved
+// the horizon, so a cursor that was current may now need a reset.
+const (
+	ScopeNoteKey   = "scopes"
+	HorizonNoteKey = "horizon"
+)
+
 // maxNotifyPayload keeps each pg_notify payload under Postgres's 8000-byte
 // limit.
 const maxNotifyPayload = 7000
@@ -66,10 +76,12 @@ func NoteKeys(tx *Tx, keys ...string) {
 	tx.pending.add(keys...)
 }
 
-// OnCommit sets the function that receives the keys of every committed
-// transaction on SQLite, where one process owns the database and an
-// in-process hub is enough. Call it before serving; Postgres delivers through
-// ListenChanges instead.
+// OnCommit sets the function that receives, in this process, the keys of
+// every transaction committed through InTx, right after its commit. On
+// SQLite, where one process owns the database, that is how streams are
+// woken; on Postgres, where ListenChanges delivers every instance's commits
+// (this one's too, a moment later), it lets this process forget what a
+// commit made stale at once. Call it before serving.
 func (db *DB) OnCommit(fn func(keys []string)) { db.onCommit = fn }
 
 // notifyKeys sends the keys with pg_notify inside the transaction: Postgres
@@ -96,18 +108,35 @@ func notifyKeys(tx *Tx, keys []string) error {
 	return nil
 }
 
+// ListenHooks is what ListenChanges tells its caller.
+type ListenHooks struct {
+	// Notify receives the keys of each notification, once a pull can see the
+	// transaction that sent it.
+	Notify func(keys []string)
+	// Connected is called whenever the listener (re)connected and every
+	// transaction that committed before it listened is visible to a pull:
+	// notifications sent while it was not listening are lost, so whatever
+	// relied on them (streams, fast pull answers, cached tokens) must look
+	// again.
+	Connected func()
+	// Lost is called when the listener lost its connection: until the next
+	// Connected, notifications are not heard.
+	Lost func()
+}
+
 // ListenChanges holds one Postgres connection that LISTENs on ChangeChannel
-// and hands each notification's keys to fn, until ctx ends. Whenever it
-// (re)connects it calls missed first: notifications sent while it was not
-// listening are lost, so every stream must be told to pull. On SQLite it
+// and hands each notification's keys to h.Notify, until ctx ends. On SQLite it
 // returns at once.
-func (db *DB) ListenChanges(ctx context.Context, logger *slog.Logger, fn func(keys []string), missed func()) {
+func (db *DB) ListenChanges(ctx context.Context, logger *slog.Logger, h ListenHooks) {
 	if db.Dialect != Postgres {
 		return
 	}
 	backoff := 250 * time.Millisecond
 	for ctx.Err() == nil {
-		err := db.listenOnce(ctx, fn, missed)
+		err := db.listenOnce(ctx, h)
+		if h.Lost != nil {
+			h.Lost()
+		}
 		if ctx.Err() != nil {
 			return
 		}
@@ -121,7 +150,7 @@ func (db *DB) ListenChanges(ctx context.Context, logger *slog.Logger, fn func(ke
 	}
 }
 
-func (db *DB) listenOnce(ctx context.Context, fn func(keys []string), missed func()) error {
+func (db *DB) listenOnce(ctx context.Context, h ListenHooks) error {
 	conn, err := pgx.Connect(ctx, db.dsn)
 	if err != nil {
 		return fmt.Errorf("connect listener: %w", err)
@@ -130,7 +159,22 @@ func (db *DB) listenOnce(ctx context.Context, fn func(keys []string), missed fun
 	if _, err := conn.Exec(ctx, "LISTEN "+ChangeChannel); err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	missed()
+	// A transaction that committed before LISTEN was not heard; one still
+	// running below the pull bound would stay invisible to a pull for a
+	// while after Connected, and nothing would say so later. So wait until
+	// every transaction that had an xid when we started listening finished.
+	var xmax string
+	if err := conn.QueryRow(ctx, "SELECT pg_snapshot_xmax(pg_current_snapshot())::text").Scan(&xmax); err != nil {
+		return fmt.Errorf("listener xmax: %w", err)
+	}
+	if x, err := strconv.ParseUint(xmax, 10, 64); err == nil && x > 0 {
+		if err := awaitBound(ctx, conn, x-1); err != nil {
+			return err
+		}
+	}
+	if h.Connected != nil {
+		h.Connected()
+	}
 	for {
 		n, err := conn.WaitForNotification(ctx)
 		if err != nil {
@@ -140,13 +184,13 @@ func (db *DB) listenOnce(ctx context.Context, fn func(keys []string), missed fun
 		if len(keys) > 0 && strings.HasPrefix(keys[0], "x:") {
 			xid, err := strconv.ParseUint(keys[0][2:], 10, 64)
 			if err == nil {
-				if err := db.awaitBound(ctx, xid); err != nil {
+				if err := awaitBound(ctx, conn, xid); err != nil {
 					return err
 				}
 			}
 			keys = keys[1:]
 		}
-		fn(keys)
+		h.Notify(keys)
 	}
 }
 
@@ -154,13 +198,19 @@ func (db *DB) listenOnce(ctx context.Context, fn func(keys []string), missed fun
 // arrives once its transaction committed, but a pull only delivers entries
 // below the bound (the oldest transaction still running in this database):
 // a device told "changes are ready" a moment too early would pull nothing
-// and not be told again. The wait is usually none at all.
-func (db *DB) awaitBound(ctx context.Context, xid uint64) error {
+// and not be told again. The wait is usually none at all. It asks on the
+// listener's own connection: the pool may be saturated by pulls, and the
+// listener must not queue behind them.
+func awaitBound(ctx context.Context, conn *pgx.Conn, xid uint64) error {
 	wait := time.Millisecond
 	for {
-		b, err := PullBound(db.Autocommit(ctx))
+		var s string
+		if err := conn.QueryRow(ctx, "SELECT fieldsync_pull_bound()").Scan(&s); err != nil {
+			return fmt.Errorf("pull bound: %w", err)
+		}
+		b, err := strconv.ParseUint(s, 10, 64)
 		if err != nil {
-			return err
+			return fmt.Errorf("pull bound %q: %w", s, err)
 		}
 		if b > xid {
 			return nil

@@ -45,6 +45,8 @@ func GetTerritory(tx *Tx, id string, forUpdate bool) (domain.Territory, error) {
 
 func CreateTerritory(tx *Tx, t domain.Territory) (domain.Territory, error) {
 	t.Version, t.UpdatedAt = 1, tx.now
+	// A new territory under one of a manager's is in the manager's scope.
+	NoteKeys(tx, ScopeNoteKey)
 	r := toTerritoryRow(t)
 	if err := tx.g.Create(&r).Error; err != nil {
 		return t, fmt.Errorf("create territory: %w", Translate(err, "territory"))
@@ -58,6 +60,8 @@ func UpdateTerritory(tx *Tx, old, t domain.Territory) (domain.Territory, error) 
 		return old, nil
 	}
 	t.Version, t.UpdatedAt = old.Version+1, tx.now
+	// A move in the tree changes the scope of everyone above it.
+	NoteKeys(tx, ScopeNoteKey)
 	r := toTerritoryRow(t)
 	if err := updateAll(tx, &r, t.ID, "territory"); err != nil {
 		return t, err

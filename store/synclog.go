@@ -261,6 +261,7 @@ func Compact(tx *Tx, before time.Time) (int64, error) {
 		return 0, fmt.Errorf("compact change log: %w", res.Error)
 	}
 	xid, _ := strconv.ParseInt(newest.XidText, 10, 64)
+	NoteKeys(tx, HorizonNoteKey)
 	if err := tx.g.Exec("UPDATE sync_horizon SET xid = ?, seq = ? WHERE id = 1 AND (xid < ? OR (xid = ? AND seq < ?))",
 		xid, newest.Seq, xid, xid, newest.Seq).Error; err != nil {
 		return 0, fmt.Errorf("move sync horizon: %w", err)

@@ -40,17 +40,30 @@ func FetchRows(tx *Tx, table string, ids []string) (map[string]CurrentRow, error
 		}
 	}
 	where, arg := idFilter(tx, ids)
-	rows, err := tx.g.Raw("SELECT "+f.columns+" FROM "+table+" WHERE "+where, arg).Rows()
+	cols := f.columns
+	if f.dependent {
+		// The account's keys come in the same statement, not in one more
+		// round trip per table (issue 17 point 5).
+		cols += ", (SELECT a.territory_id FROM accounts a WHERE a.id = " + table + ".account_id)" +
+			", (SELECT a.owner_id FROM accounts a WHERE a.id = " + table + ".account_id)"
+	}
+	rows, err := tx.g.Raw("SELECT "+cols+" FROM "+table+" WHERE "+where, arg).Rows()
 	if err != nil {
 		return nil, fmt.Errorf("fetch %s: %w", table, err)
 	}
 	defer rows.Close()
-	var accounts map[string][]string
-	pending := map[string]string{} // dependent id -> account id, keys filled in below
 	for rows.Next() {
-		id, accountID, row, keys, err := f.scan(rows)
+		var accTerritory, accOwner *string
+		var s scanner = rows
+		if f.dependent {
+			s = withExtra{rows, []any{&accTerritory, &accOwner}}
+		}
+		id, _, row, keys, err := f.scan(s)
 		if err != nil {
 			return nil, fmt.Errorf("fetch %s: %w", table, err)
+		}
+		if f.dependent && accTerritory != nil {
+			keys = domain.AccountKeys(*accTerritory, accOwner)
 		}
 		if u, ok := row.(domain.User); ok {
 			u.TerritoryIDs = territories[id]
@@ -64,9 +77,6 @@ func FetchRows(tx *Tx, table string, ids []string) (map[string]CurrentRow, error
 			return nil, fmt.Errorf("fetch %s: %w", table, err)
 		}
 		out[id] = CurrentRow{Version: versionOf(row), JSON: b, Keys: keys}
-		if accountID != "" {
-			pending[id] = accountID
-		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("fetch %s: %w", table, err)
@@ -74,46 +84,17 @@ func FetchRows(tx *Tx, table string, ids []string) (map[string]CurrentRow, error
 	if err := rows.Close(); err != nil {
 		return nil, fmt.Errorf("fetch %s: %w", table, err)
 	}
-	if len(pending) > 0 {
-		if accounts, err = accountKeys(tx, pending); err != nil {
-			return nil, fmt.Errorf("fetch %s: %w", table, err)
-		}
-		for id, acc := range pending {
-			r := out[id]
-			r.Keys = accounts[acc]
-			out[id] = r
-		}
-	}
 	return out, nil
 }
 
-// accountKeys returns the scope keys of the accounts referenced by dependents.
-func accountKeys(tx *Tx, deps map[string]string) (map[string][]string, error) {
-	seen := map[string]bool{}
-	ids := make([]string, 0, len(deps))
-	for _, a := range deps {
-		if !seen[a] {
-			seen[a] = true
-			ids = append(ids, a)
-		}
-	}
-	where, arg := idFilter(tx, ids)
-	rows, err := tx.g.Raw("SELECT id, territory_id, owner_id FROM accounts WHERE "+where, arg).Rows()
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := make(map[string][]string, len(ids))
-	for rows.Next() {
-		var id, territory string
-		var owner *string
-		if err := rows.Scan(&id, &territory, &owner); err != nil {
-			return nil, err
-		}
-		out[id] = domain.AccountKeys(territory, owner)
-	}
-	return out, rows.Err()
+// withExtra scans a row's columns and then extra ones appended to its select
+// list (a dependent row's account keys).
+type withExtra struct {
+	s     scanner
+	extra []any
 }
+
+func (w withExtra) Scan(dest ...any) error { return w.s.Scan(append(dest, w.extra...)...) }
 
 // userTerritories returns the territory ids of each of the users, sorted.
 func userTerritories(tx *Tx, ids []string) (map[string][]string, error) {
@@ -168,6 +149,8 @@ type scanner interface{ Scan(dest ...any) error }
 type fetcher struct {
 	columns string
 	scan    func(scanner) (id, accountID string, row any, keys []string, err error)
+	// dependent: the rows hang off an account (account_id) and have its keys.
+	dependent bool
 }
 
 var fetchers = map[string]fetcher{
@@ -176,46 +159,46 @@ var fetchers = map[string]fetcher{
 			var r territoryRow
 			err := s.Scan(&r.ID, &r.Name, &r.ParentID, &r.Version, &r.UpdatedAt)
 			return r.ID, "", r.domain(), []string{domain.TerritoryRowKey(r.ID)}, err
-		}},
+		}, false},
 	domain.TableUsers: {"id, name, role, version, updated_at",
 		func(s scanner) (string, string, any, []string, error) {
 			var r userRow
 			err := s.Scan(&r.ID, &r.Name, &r.Role, &r.Version, &r.UpdatedAt)
 			return r.ID, "", r.record(nil).User, nil, err
-		}},
+		}, false},
 	domain.TableProducts: {"id, sku, name, unit_price_cents, currency, active, version, updated_at",
 		func(s scanner) (string, string, any, []string, error) {
 			var r productRow
 			err := s.Scan(&r.ID, &r.SKU, &r.Name, &r.UnitPriceCents, &r.Currency, &r.Active, &r.Version, &r.UpdatedAt)
 			return r.ID, "", r.domain(), domain.ProductKeys(r.Active), err
-		}},
+		}, false},
 	domain.TableAccounts: {"id, name, territory_id, owner_id, class, status, address, phone, email, lat, lng, version, updated_at",
 		func(s scanner) (string, string, any, []string, error) {
 			var r accountRow
 			err := s.Scan(&r.ID, &r.Name, &r.TerritoryID, &r.OwnerID, &r.Class, &r.Status, &r.Address, &r.Phone,
 				&r.Email, &r.Lat, &r.Lng, &r.Version, &r.UpdatedAt)
 			return r.ID, "", r.domain(), domain.AccountKeys(r.TerritoryID, r.OwnerID), err
-		}},
+		}, false},
 	domain.TableVisits: {"id, account_id, rep_id, status, planned_at, checked_in_at, checked_out_at, check_in_lat, check_in_lng, check_in_distance_m, outcome, report, version, updated_at",
 		func(s scanner) (string, string, any, []string, error) {
 			var r visitRow
 			err := s.Scan(&r.ID, &r.AccountID, &r.RepID, &r.Status, &r.PlannedAt, &r.CheckedInAt, &r.CheckedOutAt,
 				&r.CheckInLat, &r.CheckInLng, &r.CheckInDistanceM, &r.Outcome, &r.Report, &r.Version, &r.UpdatedAt)
 			return r.ID, r.AccountID, r.domain(), nil, err
-		}},
+		}, true},
 	domain.TableOrders: {"id, number, account_id, rep_id, visit_id, status, lines, total_cents, currency, note, reason, submitted_at, version, updated_at",
 		func(s scanner) (string, string, any, []string, error) {
 			var r orderRow
 			err := s.Scan(&r.ID, &r.Number, &r.AccountID, &r.RepID, &r.VisitID, &r.Status, &r.Lines, &r.TotalCents,
 				&r.Currency, &r.Note, &r.Reason, &r.SubmittedAt, &r.Version, &r.UpdatedAt)
 			return r.ID, r.AccountID, r.domain(), nil, err
-		}},
+		}, true},
 	domain.TableAccountNotes: {"id, account_id, author_id, body, conflict_of, version, updated_at",
 		func(s scanner) (string, string, any, []string, error) {
 			var r noteRow
 			err := s.Scan(&r.ID, &r.AccountID, &r.AuthorID, &r.Body, &r.ConflictOf, &r.Version, &r.UpdatedAt)
 			return r.ID, r.AccountID, r.domain(), nil, err
-		}},
+		}, true},
 	domain.TableTargets: {"id, territory_id, rep_id, period, period_start, period_end, revenue_cents, visits, new_accounts, updated_by, version, updated_at",
 		func(s scanner) (string, string, any, []string, error) {
 			var r targetRow
@@ -223,8 +206,8 @@ var fetchers = map[string]fetcher{
 				&r.Visits, &r.NewAccounts, &r.UpdatedBy, &r.Version, &r.UpdatedAt)
 			t := r.domain()
 			return r.ID, "", t, domain.TargetKeys(t), err
-		}},
-	domain.TableAttachments: {attachmentColumns, scanAttachment},
+		}, false},
+	domain.TableAttachments: {attachmentColumns, scanAttachment, true},
 }
 
 // ---- push idempotency

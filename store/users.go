@@ -74,6 +74,7 @@ func CreateUser(tx *Tx, u UserRecord) (UserRecord, error) {
 	u.Version, u.UpdatedAt, u.CreatedAt = 1, tx.now, tx.now
 	u.Email = NormalizeEmail(u.Email)
 	u.TerritoryIDs = sortedUnique(u.TerritoryIDs)
+	NoteKeys(tx, ScopeNoteKey)
 	r := userRow{ID: u.ID, Email: u.Email, Name: u.Name, Role: string(u.Role), PasswordHash: u.PasswordHash,
 		Version: 1, CreatedAt: tx.now, UpdatedAt: tx.now}
 	if err := tx.g.Create(&r).Error; err != nil {
@@ -96,6 +97,8 @@ func UpdateUser(tx *Tx, old, u UserRecord) (UserRecord, error) {
 	if !syncedChanged && old.PasswordHash == u.PasswordHash && sameActive {
 		return old, nil
 	}
+	// Role, territories or activity: the user's scope may have changed.
+	NoteKeys(tx, ScopeNoteKey)
 	u.Version, u.UpdatedAt = old.Version, old.UpdatedAt
 	if syncedChanged {
 		u.Version, u.UpdatedAt = old.Version+1, tx.now

@@ -19,8 +19,10 @@ type Observer interface {
 	ConflictOpened(table string)
 	// PullStage reports how long one stage of a pull took: "bound" (the pull
 	// bound query), "read" (the snapshot transaction that builds the page),
-	// "stamp" (the device's last-pull stamp); empty tells whether the page had
-	// no changes, the idle poll whose tail issue 13 chases.
+	// "stamp" (the device's last-pull stamp), or "fast" (the whole of a pull
+	// answered empty from memory, without the database: fast.go); empty tells
+	// whether the page had no changes, the idle poll whose tail issue 13
+	// chases.
 	PullStage(stage string, empty bool, d time.Duration)
 }
 
@@ -48,6 +50,7 @@ type Engine struct {
 	obs    Observer
 	cursor cursorCodec
 	stamps pullStamps
+	fast   fastPull
 	// naiveSeq switches pulls to a seq-only cursor; tests use it to show that
 	// the concurrency test catches the out-of-order commit trap.
 	naiveSeq bool

@@ -32,6 +32,17 @@ func (e *Engine) PullTable(ctx context.Context, a domain.Caller, table, cursor s
 
 func (e *Engine) pull(ctx context.Context, a domain.Caller, table, cursor string, limit int) (wire.PullResponse, error) {
 	limit = min(max(limit, 1), wire.MaxPullLimit)
+	fk := fastKey{user: a.UserID, device: a.DeviceID, table: table}
+	if cursor != "" {
+		t0 := time.Now()
+		if e.fast.hit(fk, cursor, e.db.Now()) {
+			e.stampPull(ctx, a)
+			e.obs.PullStage("fast", true, time.Since(t0))
+			e.obs.ChangesServed(0)
+			return wire.PullResponse{Changes: []wire.Change{}, Cursor: cursor}, nil
+		}
+	}
+	gen, live := e.fast.begin()
 	var st pullTimes
 	resp, err := e.pullPage(ctx, a, table, cursor, limit, &st)
 	var missing errNewScope
@@ -46,9 +57,18 @@ func (e *Engine) pull(ctx context.Context, a domain.Caller, table, cursor string
 	if err != nil {
 		return wire.PullResponse{}, fmt.Errorf("pull: %w", err)
 	}
+	empty := len(resp.Changes) == 0
+	switch {
+	case !live:
+	case empty && !resp.HasMore && !resp.Reset && cursor != "" && resp.Cursor == cursor:
+		// The database confirmed this cursor is caught up: the next pull with
+		// it may be answered from memory, until a write says otherwise.
+		e.fast.remember(fk, cursor, gen, st.scope, e.db.Now())
+	default:
+		e.fast.forget(fk)
+	}
 	t0 := time.Now()
 	e.stampPull(ctx, a)
-	empty := len(resp.Changes) == 0
 	e.obs.PullStage("bound", empty, st.bound)
 	e.obs.PullStage("read", empty, st.read)
 	e.obs.PullStage("stamp", empty, time.Since(t0))
@@ -181,8 +201,12 @@ func (s *pullStamps) forget(userID, deviceID string) {
 const pullStampGranularity = 30 * time.Second
 
 // pullTimes: how long the stages of one pull took, for Observer.PullStage
-// (summed over both attempts when the scope snapshot had to be stored first).
-type pullTimes struct{ bound, read time.Duration }
+// (summed over both attempts when the scope snapshot had to be stored first),
+// and the scope the page was built for (what the fast path listens to).
+type pullTimes struct {
+	bound, read time.Duration
+	scope       domain.Scope
+}
 
 // errNewScope: the user's current scope has no stored snapshot yet.
 type errNewScope struct{ scope domain.Scope }
@@ -207,6 +231,7 @@ func (e *Engine) pullPage(ctx context.Context, a domain.Caller, table, cursor st
 		if err != nil {
 			return err
 		}
+		times.scope = scope
 		start, err := store.LoadPullStart(tx, a.UserID, scope)
 		if err != nil {
 			return err
@@ -214,7 +239,7 @@ func (e *Engine) pullPage(ctx context.Context, a domain.Caller, table, cursor st
 		if !start.Found {
 			return errNewScope{scope: scope}
 		}
-		st, reset, err := e.resume(tx, a.UserID, cursor, scope, start)
+		st, old, reset, err := e.resume(tx, a.UserID, cursor, scope, start)
 		if err != nil {
 			return err
 		}
@@ -227,7 +252,7 @@ func (e *Engine) pullPage(ctx context.Context, a domain.Caller, table, cursor st
 			}
 			scope.Tables = []string{table}
 		}
-		p := &page{e: e, tx: tx, scope: scope, st: st, limit: limit, bound: bound}
+		p := &page{e: e, tx: tx, scope: scope, old: old, st: st, limit: limit, bound: bound}
 		if err := p.fill(); err != nil {
 			return err
 		}
@@ -242,44 +267,49 @@ func (e *Engine) pullPage(ctx context.Context, a domain.Caller, table, cursor st
 
 // resume turns the client's cursor into the state to continue from, or into a
 // fresh initial-sync state with reset=true when the cursor cannot be continued.
-func (e *Engine) resume(tx *store.Tx, userID, cursor string, scope domain.Scope, start store.PullStart) (cursorState, bool, error) {
+// When the state is in or after a scope transition (O set) it also returns
+// the scope before it, loaded once for the whole page.
+func (e *Engine) resume(tx *store.Tx, userID, cursor string, scope domain.Scope, start store.PullStart) (cursorState, domain.Scope, bool, error) {
+	var none domain.Scope
 	horizon, scopeID := start.Horizon, start.ScopeID
 	// A fresh sync needs no tombstones, so it starts checked against the
 	// horizon as it is: its pages may lie behind it without missing anything.
 	fresh := cursorState{U: userID, S: scopeID, HX: horizon.Xid, HQ: horizon.Seq}
 	if cursor == "" {
-		return fresh, false, nil
+		return fresh, none, false, nil
 	}
 	c, err := e.cursor.decode(cursor)
 	if err != nil || c.U != userID {
-		return fresh, true, nil
+		return fresh, none, true, nil
 	}
 	if horizon.Seq > 0 && horizon != c.horizon() && !horizon.Less(c.pos()) {
-		return fresh, true, nil // compacted since: it may have missed a tombstone
+		return fresh, none, true, nil // compacted since: it may have missed a tombstone
 	}
 	c.HX, c.HQ = horizon.Xid, horizon.Seq
 	if c.S == scopeID {
 		if c.O != 0 {
-			if _, ok, err := store.LoadScope(tx, userID, c.O); err != nil || !ok {
-				return fresh, err == nil, err
+			old, ok, err := store.LoadScope(tx, userID, c.O)
+			if err != nil || !ok {
+				return fresh, none, err == nil, err
 			}
+			return c, old, false, nil
 		}
-		return c, false, nil
+		return c, none, false, nil
 	}
 	// The scope changed since this cursor was issued.
 	if c.P != phaseLog {
-		return fresh, true, nil // changed again mid-transition: start over
+		return fresh, none, true, nil // changed again mid-transition: start over
 	}
 	old, ok, err := store.LoadScope(tx, userID, c.S)
 	if err != nil || !ok {
-		return fresh, err == nil, err
+		return fresh, none, err == nil, err
 	}
 	if old.All || scope.All || !sameTables(old.Tables, scope.Tables) {
 		// Organisation-wide scopes and role changes that change the tables a user
 		// receives are rare and large: a reset is cheaper than a diff.
-		return fresh, true, nil
+		return fresh, none, true, nil
 	}
-	return cursorState{U: userID, S: scopeID, X: c.X, Q: c.Q, O: c.S, P: phaseLeave, HX: c.HX, HQ: c.HQ}, false, nil
+	return cursorState{U: userID, S: scopeID, X: c.X, Q: c.Q, O: c.S, P: phaseLeave, HX: c.HX, HQ: c.HQ}, old, false, nil
 }
 
 func sameTables(a, b []string) bool {
@@ -299,6 +329,7 @@ type page struct {
 	e       *Engine
 	tx      *store.Tx
 	scope   domain.Scope
+	old     domain.Scope // the scope before the transition, when st.O is set
 	st      cursorState
 	limit   int
 	bound   uint64 // Postgres: deliver only entries of transactions below this xid
@@ -308,16 +339,7 @@ type page struct {
 }
 
 func (p *page) fill() error {
-	var old domain.Scope
-	if p.st.O != 0 {
-		var ok bool
-		var err error
-		if old, ok, err = store.LoadScope(p.tx, p.st.U, p.st.O); err != nil {
-			return err
-		} else if !ok {
-			return errors.New("scope snapshot vanished")
-		}
-	}
+	old := p.old // resume loaded it, in this same snapshot
 	lost := domain.KeyDiff(old.Keys, p.scope.Keys)
 	if p.st.P == phaseLeave {
 		done, err := p.phase(lost, false)
