@@ -60,6 +60,9 @@ func (t TerritoryTree) Parent(id string) *string { return t.nodes[id].ParentID }
 // Children lists the territories directly below id, sorted by id.
 func (t TerritoryTree) Children(id string) []string { return slices.Clone(t.kids[id]) }
 
+// Len is the number of territories the tree holds.
+func (t TerritoryTree) Len() int { return len(t.nodes) }
+
 // IDs lists every territory of the tree, sorted.
 func (t TerritoryTree) IDs() []string {
 	out := make([]string, 0, len(t.nodes))

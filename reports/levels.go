@@ -219,7 +219,7 @@ func (l Level) pageRows(n int, key func(i int) (name, id string)) (lo, hi int, n
 func (s *Service) Breadcrumbs(ctx context.Context, c domain.Caller, territoryID string) ([]TerritoryRef, error) {
 	var out []TerritoryRef
 	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
-		sc, err := resolveScope(tx, c, kindCoverage, "")
+		sc, err := s.resolveScope(tx, c, kindCoverage, "")
 		if err != nil || territoryID == "" {
 			return err
 		}

@@ -52,6 +52,12 @@ type Service struct {
 	// in every report (UTC by default; docs/reports.md "Days and the time
 	// zone").
 	loc *time.Location
+	// snaps, when set, answers the coverage and orders reports of large
+	// scopes from organisation-wide snapshots (Snapshots).
+	snaps *Snapshots
+	// page, when set, is the visibility of the caller of one page's
+	// reports, loaded once (ForPage).
+	page *domain.Visibility
 }
 
 // WithLocation returns the service reading days in loc. The report day tables
