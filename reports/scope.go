@@ -75,7 +75,7 @@ func (s *Service) resolveScope(tx *store.Tx, c domain.Caller, k kind, territoryI
 		v = *s.page
 	} else {
 		var err error
-		v, err = store.LoadVisibility(tx, store.VisibilityQuery{UserID: c.UserID, Focus: territoryID, WholeTree: true})
+		v, err = store.LoadVisibility(tx, store.VisibilityQuery{UserID: c.UserID, Focus: territoryID, WholeTree: true, Trees: s.trees})
 		if err != nil {
 			return scope{}, err
 		}
@@ -95,7 +95,7 @@ func (s *Service) ForPage(ctx context.Context, c domain.Caller) (*Service, error
 	var v domain.Visibility
 	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
 		var err error
-		v, err = store.LoadVisibility(tx, store.VisibilityQuery{UserID: c.UserID, WholeTree: true})
+		v, err = store.LoadVisibility(tx, store.VisibilityQuery{UserID: c.UserID, WholeTree: true, Trees: s.trees})
 		return err
 	})
 	if err != nil {

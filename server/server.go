@@ -49,6 +49,9 @@ type Server struct {
 	// (reports.Snapshots), shared by the primary's and the replica's report
 	// services.
 	snaps *reports.Snapshots
+	// trees keeps the territory tree the reports name territories from while
+	// no territory changes (store.TreeCache).
+	trees *store.TreeCache
 	// draining is set on shutdown: /readyz answers 503 so that a load
 	// balancer stops sending before the listener closes.
 	draining atomic.Bool
@@ -66,7 +69,7 @@ func New(cfg Config, db *store.DB, logger *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{Cfg: cfg, DB: db, Auth: authSvc, Logger: logger, Metrics: NewMetrics(), drainCut: make(chan struct{}),
-		snaps: reports.NewSnapshots(cfg.ReportSnapshotMaxAge, cfg.ReportSnapshotTerritories)}
+		snaps: reports.NewSnapshots(cfg.ReportSnapshotMaxAge, cfg.ReportSnapshotTerritories), trees: &store.TreeCache{}}
 	if s.Zone, err = organisationZone(context.Background(), cfg, db, logger); err != nil {
 		return nil, err
 	}
