@@ -168,6 +168,12 @@ func (s *Service) CoverageLevel(ctx context.Context, c domain.Caller, p Params, 
 		}
 		g = rows.scoped(sc)
 	}
+	s.fillCoverage(&out, g, sc, p, lv)
+	return out, nil
+}
+
+// fillCoverage computes out's totals, territory rows and reps from g.
+func (s *Service) fillCoverage(out *Coverage, g gathered, sc scope, p Params, lv Level) {
 	days := p.Days()
 	if lv.All {
 		out.Totals, out.Territories = g.territoryRows(sc, days, s.cadence)
@@ -179,15 +185,17 @@ func (s *Service) CoverageLevel(ctx context.Context, c domain.Caller, p Params, 
 		// reps).
 		out.Totals = g.totals(days, s.cadence)
 		out.Territories, out.TerritoriesTotal, out.TerritoriesNextCursor = g.level(sc, p, days, s.cadence, lv.territories())
-		reps := groupReps(g.reps)
-		sortReps(reps)
+		reps := g.sorted
+		if reps == nil {
+			reps = groupReps(g.reps)
+			sortReps(reps)
+		}
 		lo, hi, next := lv.pageRows(len(reps), func(i int) (string, string) { return reps[i].Name, reps[i].RepID })
 		out.Reps, out.RepsTotal, out.RepsNextCursor = g.repRows(reps[lo:hi], days, s.cadence), len(reps), next
 	}
 	for i := range out.Territories {
 		out.Territories[i].SubTerritories = sc.subCount(out.Territories[i].TerritoryID)
 	}
-	return out, nil
 }
 
 // gathered is what the coverage queries return: tallies per territory, and per
@@ -196,6 +204,37 @@ type gathered struct {
 	byTerritory map[string]*tally
 	byRep       map[string]*tally // visits and orders by rep_id, accounts in scope
 	reps        []repRow
+	// Set once for an organisation's snapshot (prepare), which every
+	// director's request reads: the totals, the reps grouped and sorted by
+	// name, and how many reps each territory has.
+	total   *tally
+	sorted  []RepCoverage
+	sharing map[string]int64
+}
+
+// prepare computes g's totals and rep list ahead of the requests that share
+// it.
+func (g *gathered) prepare() {
+	var total tally
+	for _, t := range g.byTerritory {
+		total.add(*t)
+	}
+	g.total = &total
+	g.sorted = groupReps(g.reps)
+	sortReps(g.sorted)
+	g.sharing = g.repsPerTerritory()
+}
+
+// repsPerTerritory counts the reps assigned to each territory.
+func (g gathered) repsPerTerritory() map[string]int64 {
+	if g.sharing != nil {
+		return g.sharing
+	}
+	sharing := map[string]int64{}
+	for _, r := range g.reps {
+		sharing[r.TerritoryID]++
+	}
+	return sharing
 }
 
 func (g gathered) terr(id string) *tally {
@@ -218,6 +257,9 @@ func (g gathered) rep(id string) *tally {
 
 // totals are the metrics of every territory gathered.
 func (g gathered) totals(days int, cad Cadence) Metrics {
+	if g.total != nil {
+		return g.total.metrics(days, cad)
+	}
 	var total tally
 	for _, t := range g.byTerritory {
 		total.add(*t)
@@ -244,10 +286,7 @@ func (g gathered) territoryRows(sc scope, days int, cad Cadence) (Metrics, []Ter
 // repRows computes the figures of reps (grouped rows of g.reps).
 func (g gathered) repRows(reps []RepCoverage, days int, cad Cadence) []RepCoverage {
 	out := make([]RepCoverage, 0, len(reps))
-	sharing := map[string]int64{} // territory → reps assigned to it
-	for _, r := range g.reps {
-		sharing[r.TerritoryID]++
-	}
+	sharing := g.repsPerTerritory()
 	lcm := cad.lcm()
 	for _, r := range reps {
 		var t tally

@@ -236,6 +236,7 @@ func (s *Service) coverageSnapshot(ctx context.Context, p Params) (*coverageRows
 			return nil, err
 		}
 		g := rows.gather(nil)
+		g.prepare()
 		rows.whole = &g
 		return &rows, nil
 	})

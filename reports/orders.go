@@ -114,18 +114,18 @@ func (s *Service) OrdersLevel(ctx context.Context, c domain.Caller, p Params, lv
 			}
 		}
 	}
+	fillOrders(&out, rows, sc, p, lv)
+	return out, nil
+}
+
+// fillOrders computes out's totals and territory rows from rows.
+func fillOrders(out *OrdersReport, rows []orderAgg, sc scope, p Params, lv Level) {
+	rowOf := func(id string) string { return id }
 	if !lv.All {
-		// Each row adds up its subtree: re-key the rows by level row (on a
-		// copy: the snapshot's rows are shared).
-		rowOf := sc.rowOf(sc.levelRows(p.TerritoryID))
-		keyed := make([]orderAgg, len(rows))
-		for i, r := range rows {
-			r.TerritoryID = rowOf(r.TerritoryID)
-			keyed[i] = r
-		}
-		rows = keyed
+		// Each row adds up its subtree: the rows count for their level row.
+		rowOf = sc.rowOf(sc.levelRows(p.TerritoryID))
 	}
-	out.Territories = assembleOrders(rows, sc, &out)
+	out.Territories = assembleOrders(rows, sc, out, rowOf)
 	if !lv.All {
 		out.Territories = slices.DeleteFunc(out.Territories, func(t TerritoryOrders) bool { return t.TerritoryID == "" })
 	}
@@ -134,7 +134,6 @@ func (s *Service) OrdersLevel(ctx context.Context, c domain.Caller, p Params, lv
 		return out.Territories[i].Name, out.Territories[i].TerritoryID
 	})
 	out.Territories, out.TerritoriesNextCursor = out.Territories[lo:hi], next
-	return out, nil
 }
 
 func queryOrders(tx *store.Tx, sc scope, p Params) ([]orderAgg, error) {
@@ -158,6 +157,7 @@ func (s *Service) ordersSnapshot(ctx context.Context, p Params) ([]orderAgg, err
 			rows, err = queryOrders(tx, wholeOrganisation, p)
 			return err
 		})
+		sort.Slice(rows, func(i, j int) bool { return rows[i].TerritoryID < rows[j].TerritoryID })
 		return rows, err
 	})
 	if err != nil {
@@ -166,13 +166,21 @@ func (s *Service) ordersSnapshot(ctx context.Context, p Params) ([]orderAgg, err
 	return v.([]orderAgg), nil
 }
 
-func assembleOrders(rows []orderAgg, sc scope, out *OrdersReport) []TerritoryOrders {
+// assembleOrders adds rows up into out's totals and a row per territory
+// rowOf maps them to, by name.
+func assembleOrders(rows []orderAgg, sc scope, out *OrdersReport, rowOf func(string) string) []TerritoryOrders {
 	byTerr := map[string]*TerritoryOrders{}
-	for _, r := range rows {
-		t := byTerr[r.TerritoryID]
+	var last, id string
+	for i, r := range rows {
+		// A snapshot's rows come sorted by territory (ordersSnapshot): one
+		// lookup of the level row per territory, not per status.
+		if i == 0 || r.TerritoryID != last {
+			last, id = r.TerritoryID, rowOf(r.TerritoryID)
+		}
+		t := byTerr[id]
 		if t == nil {
-			t = &TerritoryOrders{TerritoryID: r.TerritoryID, Name: sc.name(r.TerritoryID), ByStatus: emptyStatuses()}
-			byTerr[r.TerritoryID] = t
+			t = &TerritoryOrders{TerritoryID: id, Name: sc.name(id), ByStatus: emptyStatuses()}
+			byTerr[id] = t
 		}
 		i := statusIndex(r.Status)
 		if i < 0 {
