@@ -30,6 +30,9 @@ type TerritoryNode struct {
 type TerritoryTree struct {
 	nodes map[string]TerritoryNode
 	kids  map[string][]string
+	// roots are the territories whose parent is not in the tree, by name
+	// then id: the top level of a whole tree, which reports list.
+	roots []string
 }
 
 // NewTerritoryTree builds a tree of nodes; a parent that is not among them
@@ -45,8 +48,24 @@ func NewTerritoryTree(nodes []TerritoryNode) TerritoryTree {
 	for _, k := range t.kids {
 		sort.Strings(k)
 	}
+	for _, n := range nodes {
+		if n.ParentID == nil || !t.Has(*n.ParentID) {
+			t.roots = append(t.roots, n.ID)
+		}
+	}
+	sort.Slice(t.roots, func(i, j int) bool {
+		a, b := t.nodes[t.roots[i]], t.nodes[t.roots[j]]
+		if a.Name != b.Name {
+			return a.Name < b.Name
+		}
+		return a.ID < b.ID
+	})
 	return t
 }
+
+// Roots lists the territories whose parent is not in the tree, sorted by
+// name, then id.
+func (t TerritoryTree) Roots() []string { return slices.Clone(t.roots) }
 
 // Has reports whether id is a territory of the tree.
 func (t TerritoryTree) Has(id string) bool { _, ok := t.nodes[id]; return ok }
@@ -59,6 +78,9 @@ func (t TerritoryTree) Parent(id string) *string { return t.nodes[id].ParentID }
 
 // Children lists the territories directly below id, sorted by id.
 func (t TerritoryTree) Children(id string) []string { return slices.Clone(t.kids[id]) }
+
+// Len is the number of territories the tree holds.
+func (t TerritoryTree) Len() int { return len(t.nodes) }
 
 // IDs lists every territory of the tree, sorted.
 func (t TerritoryTree) IDs() []string {

@@ -49,7 +49,7 @@ func (s *Service) AccountMap(ctx context.Context, c domain.Caller, p Params, lim
 	var out []MapPoint
 	more := false
 	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
-		sc, err := resolveScope(tx, c, kindOverdue, p.TerritoryID)
+		sc, err := s.resolveScope(tx, c, kindOverdue, p.TerritoryID)
 		if err != nil || sc.empty() {
 			return err
 		}

@@ -121,7 +121,7 @@ func BenchmarkReports_Others(b *testing.B) {
 // explain logs EXPLAIN (ANALYZE, BUFFERS) of the coverage queries for p.
 func (e benchEnv) explain(b *testing.B, p Params) {
 	b.Helper()
-	sc, err := resolveScope(e.db.Autocommit(context.Background()), e.director, kindCoverage, p.TerritoryID)
+	sc, err := e.svc.resolveScope(e.db.Autocommit(context.Background()), e.director, kindCoverage, p.TerritoryID)
 	if err != nil {
 		b.Fatal(err)
 	}

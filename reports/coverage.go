@@ -135,6 +135,9 @@ func (s *Service) CoverageLevel(ctx context.Context, c domain.Caller, p Params, 
 	out := Coverage{Depth: lv.depth(), From: Date(p.From), To: Date(p.To), Days: p.Days(), Currency: s.currency,
 		Cadence:     map[string]int{"A": s.cadence.A, "B": s.cadence.B, "C": s.cadence.C},
 		Territories: []TerritoryCoverage{}, Reps: []RepCoverage{}}
+	var sc scope
+	var g gathered
+	snap := false
 	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
 		if err := s.reportMemory(tx); err != nil {
 			return err
@@ -142,28 +145,57 @@ func (s *Service) CoverageLevel(ctx context.Context, c domain.Caller, p Params, 
 		if err := s.checkZone(tx); err != nil {
 			return err
 		}
-		sc, err := resolveScope(tx, c, kindCoverage, p.TerritoryID)
-		if err != nil || sc.empty() {
+		var err error
+		if sc, err = s.resolveScope(tx, c, kindCoverage, p.TerritoryID); err != nil || sc.empty() {
 			return err
 		}
-		g, err := s.gather(tx, sc, p)
-		if err != nil {
-			return err
+		// A large scope reads the organisation's snapshot, outside this
+		// transaction (it may have to load it in its own).
+		if snap = s.snaps.covers(sc); snap {
+			return nil
 		}
-		out.Totals, out.Territories, out.Reps = g.assemble(sc, p.Days(), s.cadence)
-		out.RepsTotal, out.TerritoriesTotal = len(out.Reps), len(out.Territories)
-		if !lv.All {
-			out.Territories, out.TerritoriesTotal, out.TerritoriesNextCursor = g.level(sc, p, p.Days(), s.cadence, lv.territories())
-			sortReps(out.Reps)
-			lo, hi, next := lv.pageRows(len(out.Reps), func(i int) (string, string) { return out.Reps[i].Name, out.Reps[i].RepID })
-			out.Reps, out.RepsNextCursor = out.Reps[lo:hi], next
-		}
-		for i := range out.Territories {
-			out.Territories[i].SubTerritories = sc.subCount(out.Territories[i].TerritoryID)
-		}
-		return nil
+		rows, err := s.queryCoverage(tx, sc, p)
+		g = rows.gather(nil)
+		return err
 	})
-	return out, err
+	if err != nil || sc.empty() {
+		return out, err
+	}
+	if snap {
+		rows, err := s.coverageSnapshot(ctx, p)
+		if err != nil {
+			return out, err
+		}
+		g = rows.scoped(sc)
+	}
+	s.fillCoverage(&out, g, sc, p, lv)
+	return out, nil
+}
+
+// fillCoverage computes out's totals, territory rows and reps from g.
+func (s *Service) fillCoverage(out *Coverage, g gathered, sc scope, p Params, lv Level) {
+	days := p.Days()
+	if lv.All {
+		out.Totals, out.Territories = g.territoryRows(sc, days, s.cadence)
+		out.Reps = g.repRows(groupReps(g.reps), days, s.cadence)
+		out.RepsTotal, out.TerritoriesTotal = len(out.Reps), len(out.Territories)
+	} else {
+		// One level and one page of reps: only those rows' figures are
+		// computed (a director's scope holds 26,400 territories and 50,000
+		// reps).
+		out.Totals = g.totals(days, s.cadence)
+		out.Territories, out.TerritoriesTotal, out.TerritoriesNextCursor = g.level(sc, p, days, s.cadence, lv.territories())
+		reps := g.sorted
+		if reps == nil {
+			reps = groupReps(g.reps)
+			sortReps(reps)
+		}
+		lo, hi, next := lv.pageRows(len(reps), func(i int) (string, string) { return reps[i].Name, reps[i].RepID })
+		out.Reps, out.RepsTotal, out.RepsNextCursor = g.repRows(reps[lo:hi], days, s.cadence), len(reps), next
+	}
+	for i := range out.Territories {
+		out.Territories[i].SubTerritories = sc.subCount(out.Territories[i].TerritoryID)
+	}
 }
 
 // gathered is what the coverage queries return: tallies per territory, and per
@@ -172,6 +204,37 @@ type gathered struct {
 	byTerritory map[string]*tally
 	byRep       map[string]*tally // visits and orders by rep_id, accounts in scope
 	reps        []repRow
+	// Set once for an organisation's snapshot (prepare), which every
+	// director's request reads: the totals, the reps grouped and sorted by
+	// name, and how many reps each territory has.
+	total   *tally
+	sorted  []RepCoverage
+	sharing map[string]int64
+}
+
+// prepare computes g's totals and rep list ahead of the requests that share
+// it.
+func (g *gathered) prepare() {
+	var total tally
+	for _, t := range g.byTerritory {
+		total.add(*t)
+	}
+	g.total = &total
+	g.sorted = groupReps(g.reps)
+	sortReps(g.sorted)
+	g.sharing = g.repsPerTerritory()
+}
+
+// repsPerTerritory counts the reps assigned to each territory.
+func (g gathered) repsPerTerritory() map[string]int64 {
+	if g.sharing != nil {
+		return g.sharing
+	}
+	sharing := map[string]int64{}
+	for _, r := range g.reps {
+		sharing[r.TerritoryID]++
+	}
+	return sharing
 }
 
 func (g gathered) terr(id string) *tally {
@@ -192,11 +255,22 @@ func (g gathered) rep(id string) *tally {
 	return t
 }
 
-func (g gathered) assemble(sc scope, days int, cad Cadence) (Metrics, []TerritoryCoverage, []RepCoverage) {
+// totals are the metrics of every territory gathered.
+func (g gathered) totals(days int, cad Cadence) Metrics {
+	if g.total != nil {
+		return g.total.metrics(days, cad)
+	}
 	var total tally
+	for _, t := range g.byTerritory {
+		total.add(*t)
+	}
+	return total.metrics(days, cad)
+}
+
+// territoryRows are the totals and a row per territory gathered, by name.
+func (g gathered) territoryRows(sc scope, days int, cad Cadence) (Metrics, []TerritoryCoverage) {
 	terrs := make([]TerritoryCoverage, 0, len(g.byTerritory))
 	for id, t := range g.byTerritory {
-		total.add(*t)
 		terrs = append(terrs, TerritoryCoverage{TerritoryID: id, Name: sc.name(id), ParentID: sc.Tree.Parent(id),
 			Metrics: t.metrics(days, cad)})
 	}
@@ -206,13 +280,15 @@ func (g gathered) assemble(sc scope, days int, cad Cadence) (Metrics, []Territor
 		}
 		return terrs[i].TerritoryID < terrs[j].TerritoryID
 	})
-	reps := make([]RepCoverage, 0, len(g.reps))
-	sharing := map[string]int64{} // territory → reps assigned to it
-	for _, r := range g.reps {
-		sharing[r.TerritoryID]++
-	}
+	return g.totals(days, cad), terrs
+}
+
+// repRows computes the figures of reps (grouped rows of g.reps).
+func (g gathered) repRows(reps []RepCoverage, days int, cad Cadence) []RepCoverage {
+	out := make([]RepCoverage, 0, len(reps))
+	sharing := g.repsPerTerritory()
 	lcm := cad.lcm()
-	for _, r := range groupReps(g.reps) {
+	for _, r := range reps {
 		var t tally
 		// A rep's share of each territory's required visits: the territory's
 		// divided by the reps assigned to it, so reps sharing a territory add
@@ -240,9 +316,9 @@ func (g gathered) assemble(sc scope, days int, cad Cadence) (Metrics, []Territor
 		t.shareNum, t.shareDen = 0, 0
 		r.Metrics = t.metrics(days, cad)
 		r.VisitsRequiredShare, r.AttainmentSharePct = share.VisitsRequired, share.AttainmentPct
-		reps = append(reps, r)
+		out = append(out, r)
 	}
-	return total.metrics(days, cad), terrs, reps
+	return out
 }
 
 // level adds each territory's tally into its level row (sc.levelRows): the

@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 	"time"
@@ -134,42 +135,113 @@ func dayArgs(sc scope, p Params) []any {
 	return append([]any{sql.Named("from", p.From.Format(time.DateOnly)), sql.Named("to", p.To.Format(time.DateOnly))}, sc.scopeArgs()...)
 }
 
-func (s *Service) gather(tx *store.Tx, sc scope, p Params) (gathered, error) {
-	g := gathered{byTerritory: map[string]*tally{}, byRep: map[string]*tally{}}
+// coverageRows are the rows of the coverage queries over a scope, or over
+// the whole organisation for a snapshot (Snapshots).
+type coverageRows struct {
+	accounts       []accountAgg
+	visits, orders []activityAgg
+	reps           []repRow // sorted by name, id, territory
+	// whole is the organisation's rows gathered, when they are the
+	// organisation's: shared read-only by its organisation-wide reports.
+	whole *gathered
+}
+
+func (s *Service) queryCoverage(tx *store.Tx, sc scope, p Params) (coverageRows, error) {
+	var r coverageRows
 	q := s.coverageQueries(sc, p)
-	var accounts []accountAgg
-	if err := tx.Query(&accounts, q[0].sql, q[0].args...); err != nil {
-		return g, fmt.Errorf("coverage accounts: %w", err)
+	if err := tx.Query(&r.accounts, q[0].sql, q[0].args...); err != nil {
+		return r, fmt.Errorf("coverage accounts: %w", err)
 	}
-	for _, r := range accounts {
-		t := g.terr(r.TerritoryID)
-		t.active, t.visited, t.overdue = t.active+r.Active, t.visited+r.Visited, t.overdue+r.Overdue
-		if r.Active > 0 {
-			t.add(tally{byClass: map[string]int64{r.Class: r.Active}})
-		}
+	if err := tx.Query(&r.visits, q[1].sql, q[1].args...); err != nil {
+		return r, fmt.Errorf("coverage visits: %w", err)
 	}
-	var visits []activityAgg
-	if err := tx.Query(&visits, q[1].sql, q[1].args...); err != nil {
-		return g, fmt.Errorf("coverage visits: %w", err)
+	if err := tx.Query(&r.orders, q[2].sql, q[2].args...); err != nil {
+		return r, fmt.Errorf("coverage orders: %w", err)
 	}
-	for _, v := range visits {
-		t, r := g.terr(v.TerritoryID), g.rep(v.RepID)
-		t.planned, t.completed = t.planned+v.A, t.completed+v.B
-		r.planned, r.completed = r.planned+v.A, r.completed+v.B
-	}
-	var orders []activityAgg
-	if err := tx.Query(&orders, q[2].sql, q[2].args...); err != nil {
-		return g, fmt.Errorf("coverage orders: %w", err)
-	}
-	for _, o := range orders {
-		t, r := g.terr(o.TerritoryID), g.rep(o.RepID)
-		t.orders, t.revenue = t.orders+o.A, t.revenue+o.B
-		r.orders, r.revenue = r.orders+o.A, r.revenue+o.B
-	}
-	if err := tx.Query(&g.reps, `SELECT u.id AS id, u.name AS name, ut.territory_id AS territory_id
+	if err := tx.Query(&r.reps, `SELECT u.id AS id, u.name AS name, ut.territory_id AS territory_id
 		FROM users u JOIN user_territories ut ON ut.user_id = u.id
 		WHERE u.role = 'rep'`+sc.scopeIn("ut.territory_id")+` ORDER BY u.name, u.id, ut.territory_id`, sc.scopeArgs()...); err != nil {
-		return g, fmt.Errorf("coverage reps: %w", err)
+		return r, fmt.Errorf("coverage reps: %w", err)
 	}
-	return g, nil
+	return r, nil
+}
+
+// gather adds the rows up per territory and rep, keeping the rows of the
+// territories keep accepts (nil: every row).
+func (r coverageRows) gather(keep func(territoryID string) bool) gathered {
+	g := gathered{byTerritory: map[string]*tally{}, byRep: map[string]*tally{}}
+	for _, a := range r.accounts {
+		if keep != nil && !keep(a.TerritoryID) {
+			continue
+		}
+		t := g.terr(a.TerritoryID)
+		t.active, t.visited, t.overdue = t.active+a.Active, t.visited+a.Visited, t.overdue+a.Overdue
+		if a.Active > 0 {
+			t.add(tally{byClass: map[string]int64{a.Class: a.Active}})
+		}
+	}
+	for _, v := range r.visits {
+		if keep != nil && !keep(v.TerritoryID) {
+			continue
+		}
+		t, rp := g.terr(v.TerritoryID), g.rep(v.RepID)
+		t.planned, t.completed = t.planned+v.A, t.completed+v.B
+		rp.planned, rp.completed = rp.planned+v.A, rp.completed+v.B
+	}
+	for _, o := range r.orders {
+		if keep != nil && !keep(o.TerritoryID) {
+			continue
+		}
+		t, rp := g.terr(o.TerritoryID), g.rep(o.RepID)
+		t.orders, t.revenue = t.orders+o.A, t.revenue+o.B
+		rp.orders, rp.revenue = rp.orders+o.A, rp.revenue+o.B
+	}
+	g.reps = r.reps
+	if keep != nil {
+		g.reps = nil
+		for _, rp := range r.reps {
+			if keep(rp.TerritoryID) {
+				g.reps = append(g.reps, rp)
+			}
+		}
+	}
+	return g
+}
+
+// scoped is the organisation's rows r narrowed to sc.
+func (r *coverageRows) scoped(sc scope) gathered {
+	if sc.All && r.whole != nil {
+		return *r.whole
+	}
+	return r.gather(sc.keep())
+}
+
+// coverageSnapshot returns the organisation's coverage rows for p's period
+// from s.snaps, reading them when there is no snapshot young enough.
+func (s *Service) coverageSnapshot(ctx context.Context, p Params) (*coverageRows, error) {
+	v, err := s.snaps.get(ctx, s.snapKey("coverage", p), func(ctx context.Context) (any, error) {
+		var rows coverageRows
+		err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
+			if err := s.reportMemory(tx); err != nil {
+				return err
+			}
+			if err := s.checkZone(tx); err != nil {
+				return err
+			}
+			var err error
+			rows, err = s.queryCoverage(tx, wholeOrganisation, p)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		g := rows.gather(nil)
+		g.prepare()
+		rows.whole = &g
+		return &rows, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*coverageRows), nil
 }

@@ -98,6 +98,12 @@ func (l Level) WithTerritoryPage(limit int, cursor string) (Level, error) {
 // territory the scope was narrowed to, else the scope's top territories (those
 // whose parent the caller does not see), sorted by name.
 func (s scope) levelRows(focus string) []string {
+	if focus == "" && s.All {
+		// Everything is seen: the top level is the tree's roots, which the
+		// tree keeps sorted by name (26,400 territories, 6,600 roots at the
+		// head of sales' scale).
+		return s.Tree.Roots()
+	}
 	var rows []string
 	if focus != "" {
 		for _, k := range s.Tree.Children(focus) {
@@ -128,23 +134,18 @@ func (s scope) rowOf(rows []string) func(id string) string {
 	for _, r := range rows {
 		isRow[r] = true
 	}
-	memo := map[string]string{}
-	var find func(id string) string
-	find = func(id string) string {
-		if r, ok := memo[id]; ok {
-			return r
+	return func(id string) string {
+		for {
+			if isRow[id] {
+				return id
+			}
+			p := s.Tree.Parent(id)
+			if p == nil || !s.has(*p) {
+				return ""
+			}
+			id = *p
 		}
-		r := ""
-		switch {
-		case isRow[id]:
-			r = id
-		case s.Tree.Parent(id) != nil && s.has(*s.Tree.Parent(id)):
-			r = find(*s.Tree.Parent(id))
-		}
-		memo[id] = r
-		return r
 	}
-	return find
 }
 
 // subCount is the number of sub-territories of id the scope shows.
@@ -219,7 +220,7 @@ func (l Level) pageRows(n int, key func(i int) (name, id string)) (lo, hi int, n
 func (s *Service) Breadcrumbs(ctx context.Context, c domain.Caller, territoryID string) ([]TerritoryRef, error) {
 	var out []TerritoryRef
 	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
-		sc, err := resolveScope(tx, c, kindCoverage, "")
+		sc, err := s.resolveScope(tx, c, kindCoverage, "")
 		if err != nil || territoryID == "" {
 			return err
 		}

@@ -58,4 +58,37 @@ func BenchmarkReports_Levels(b *testing.B) {
 			}
 		}
 	})
+	// The same read from a snapshot already loaded (docs/reports.md "Large
+	// scopes: snapshots"): what a director's request costs while one is
+	// young enough; the first request of a period pays the load above.
+	snapped := e.svc.WithSnapshots(NewSnapshots(time.Hour, 1))
+	b.Run("CoverageSnapshot", func(b *testing.B) {
+		if _, err := snapped.CoverageLevel(context.Background(), e.director, e.p, lv); err != nil { // loads it
+			b.Fatal(err)
+		}
+		for b.Loop() {
+			if _, err := snapped.CoverageLevel(context.Background(), e.director, e.p, lv); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("OrdersSnapshot", func(b *testing.B) {
+		if _, err := snapped.OrdersLevel(context.Background(), e.director, e.p, lv); err != nil { // loads it
+			b.Fatal(err)
+		}
+		for b.Loop() {
+			if _, err := snapped.OrdersLevel(context.Background(), e.director, e.p, lv); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	// The caller's scope and the whole territory tree, which every report
+	// loads and a dashboard page now loads once (ForPage).
+	b.Run("Scope", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := e.svc.ForPage(context.Background(), e.director); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

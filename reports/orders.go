@@ -78,46 +78,109 @@ func (s *Service) Orders(ctx context.Context, c domain.Caller, p Params) (Orders
 func (s *Service) OrdersLevel(ctx context.Context, c domain.Caller, p Params, lv Level) (OrdersReport, error) {
 	out := OrdersReport{From: Date(p.From), To: Date(p.To), Currency: s.currency,
 		ByStatus: emptyStatuses(), Territories: []TerritoryOrders{}, Depth: lv.depth()}
+	var sc scope
+	var rows []orderAgg
+	snap := false
 	err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
 		if err := s.checkZone(tx); err != nil {
 			return err
 		}
-		sc, err := resolveScope(tx, c, kindOrders, p.TerritoryID)
-		if err != nil || sc.empty() {
+		var err error
+		if sc, err = s.resolveScope(tx, c, kindOrders, p.TerritoryID); err != nil || sc.empty() {
 			return err
 		}
-		var rows []orderAgg
-		if err := tx.Query(&rows, fmt.Sprintf(ordersReportSQL, sc.scopeIn("territory_id")), dayArgs(sc, p)...); err != nil {
-			return fmt.Errorf("orders report: %w", err)
+		// A large scope reads the organisation's snapshot (Snapshots).
+		if snap = s.snaps.covers(sc); snap {
+			return nil
 		}
-		if !lv.All {
-			// Each row adds up its subtree: re-key the rows by level row.
-			rowOf := sc.rowOf(sc.levelRows(p.TerritoryID))
-			for i := range rows {
-				rows[i].TerritoryID = rowOf(rows[i].TerritoryID)
+		rows, err = queryOrders(tx, sc, p)
+		return err
+	})
+	if err != nil || sc.empty() {
+		return out, err
+	}
+	if snap {
+		all, err := s.ordersSnapshot(ctx, p)
+		if err != nil {
+			return out, err
+		}
+		rows = all
+		if keep := sc.keep(); keep != nil {
+			rows = nil
+			for _, r := range all {
+				if keep(r.TerritoryID) {
+					rows = append(rows, r)
+				}
 			}
 		}
-		out.Territories = assembleOrders(rows, sc, &out)
-		if !lv.All {
-			out.Territories = slices.DeleteFunc(out.Territories, func(t TerritoryOrders) bool { return t.TerritoryID == "" })
-		}
-		out.TerritoriesTotal = len(out.Territories)
-		lo, hi, next := lv.territories().pageRows(len(out.Territories), func(i int) (string, string) {
-			return out.Territories[i].Name, out.Territories[i].TerritoryID
-		})
-		out.Territories, out.TerritoriesNextCursor = out.Territories[lo:hi], next
-		return nil
-	})
-	return out, err
+	}
+	fillOrders(&out, rows, sc, p, lv)
+	return out, nil
 }
 
-func assembleOrders(rows []orderAgg, sc scope, out *OrdersReport) []TerritoryOrders {
+// fillOrders computes out's totals and territory rows from rows.
+func fillOrders(out *OrdersReport, rows []orderAgg, sc scope, p Params, lv Level) {
+	rowOf := func(id string) string { return id }
+	if !lv.All {
+		// Each row adds up its subtree: the rows count for their level row.
+		rowOf = sc.rowOf(sc.levelRows(p.TerritoryID))
+	}
+	out.Territories = assembleOrders(rows, sc, out, rowOf)
+	if !lv.All {
+		out.Territories = slices.DeleteFunc(out.Territories, func(t TerritoryOrders) bool { return t.TerritoryID == "" })
+	}
+	out.TerritoriesTotal = len(out.Territories)
+	lo, hi, next := lv.territories().pageRows(len(out.Territories), func(i int) (string, string) {
+		return out.Territories[i].Name, out.Territories[i].TerritoryID
+	})
+	out.Territories, out.TerritoriesNextCursor = out.Territories[lo:hi], next
+}
+
+func queryOrders(tx *store.Tx, sc scope, p Params) ([]orderAgg, error) {
+	var rows []orderAgg
+	if err := tx.Query(&rows, fmt.Sprintf(ordersReportSQL, sc.scopeIn("territory_id")), dayArgs(sc, p)...); err != nil {
+		return nil, fmt.Errorf("orders report: %w", err)
+	}
+	return rows, nil
+}
+
+// ordersSnapshot returns the organisation's orders report rows for p's
+// period from s.snaps, reading them when there is no snapshot young enough.
+func (s *Service) ordersSnapshot(ctx context.Context, p Params) ([]orderAgg, error) {
+	v, err := s.snaps.get(ctx, s.snapKey("orders", p), func(ctx context.Context) (any, error) {
+		var rows []orderAgg
+		err := s.db.ReadTx(ctx, func(tx *store.Tx) error {
+			if err := s.checkZone(tx); err != nil {
+				return err
+			}
+			var err error
+			rows, err = queryOrders(tx, wholeOrganisation, p)
+			return err
+		})
+		sort.Slice(rows, func(i, j int) bool { return rows[i].TerritoryID < rows[j].TerritoryID })
+		return rows, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.([]orderAgg), nil
+}
+
+// assembleOrders adds rows up into out's totals and a row per territory
+// rowOf maps them to, by name.
+func assembleOrders(rows []orderAgg, sc scope, out *OrdersReport, rowOf func(string) string) []TerritoryOrders {
 	byTerr := map[string]*TerritoryOrders{}
-	for _, r := range rows {
-		t := byTerr[r.TerritoryID]
+	var last, id string
+	for i, r := range rows {
+		// A snapshot's rows come sorted by territory (ordersSnapshot): one
+		// lookup of the level row per territory, not per status.
+		if i == 0 || r.TerritoryID != last {
+			last, id = r.TerritoryID, rowOf(r.TerritoryID)
+		}
+		t := byTerr[id]
 		if t == nil {
-			t = &TerritoryOrders{TerritoryID: r.TerritoryID, Name: sc.name(r.TerritoryID), ByStatus: emptyStatuses()}
-			byTerr[r.TerritoryID] = t
+			t = &TerritoryOrders{TerritoryID: id, Name: sc.name(id), ByStatus: emptyStatuses()}
+			byTerr[id] = t
 		}
 		i := statusIndex(r.Status)
 		if i < 0 {

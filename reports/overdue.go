@@ -81,7 +81,7 @@ func (s *Service) Overdue(ctx context.Context, c domain.Caller, p Params, cursor
 		return out, err
 	}
 	err = s.db.ReadTx(ctx, func(tx *store.Tx) error {
-		sc, err := resolveScope(tx, c, kindOverdue, p.TerritoryID)
+		sc, err := s.resolveScope(tx, c, kindOverdue, p.TerritoryID)
 		if err != nil || sc.empty() {
 			return err
 		}

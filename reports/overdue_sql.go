@@ -36,9 +36,9 @@ type overdueRow struct {
 //
 // The candidates come from report_accounts (migration 00004), whose latest
 // completed check-in is the one as of `to` unless the account was visited
-// after `to`; those few (none when `to` is today) are looked up in visits. Both
+// after `to`; those few (none when `to` is today) are looked up in visits. The
 // branches are ordered by last visit, so a page of the whole organisation reads
-// an index range (report_accounts_overdue) instead of every account.
+// index ranges (report_accounts_overdue) of the overdue accounts only.
 func (s *Service) overdueOfClass(tx *store.Tx, sc scope, to time.Time, class string, cur *overdueCursor, limit int) ([]OverdueAccount, error) {
 	cadence := s.cadence.Days(class)
 	// Instants where the organisation's days start (23 or 25 hours apart
@@ -69,13 +69,26 @@ func (s *Service) overdueOfClass(tx *store.Tx, sc scope, to time.Time, class str
 		return `SELECT * FROM (SELECT s.account_id AS id, ` + lastIn + ` AS last_in FROM report_accounts s
     WHERE s.status = 'active' AND s.class = @class AND ` + own + cond + `) x WHERE ` + filter
 	}
+	// Accounts never visited and accounts last visited before @due (which is
+	// before @end) are two ranges of report_accounts_overdue: as one branch
+	// with an OR, the index was read for the whole class (800k accounts at
+	// the head of sales' scale) and filtered. After a day cursor no account
+	// never visited is left, and none visited before the cursor's day.
+	var branches []string
+	if cur == nil || cur.Never {
+		branches = append(branches, branch("s.last_completed_at", "s.last_completed_at IS NULL"))
+	}
+	visited := "s.last_completed_at < @due"
+	if cur != nil && !cur.Never {
+		visited += " AND s.last_completed_at >= @day0"
+	}
+	branches = append(branches, branch("s.last_completed_at", visited),
+		branch(lastVisitBefore("s.account_id"), "s.last_completed_at >= @end"))
 	q := `SELECT a.id AS id, a.name AS name, a.territory_id AS territory_id, a.owner_id AS owner_id,
   a.class AS class, a.lat AS lat, a.lng AS lng, p.last_in AS last_in
 FROM (
   SELECT id, last_in FROM (
-    ` + branch("s.last_completed_at", "(s.last_completed_at IS NULL OR s.last_completed_at < @end)") + `
-    UNION ALL
-    ` + branch(lastVisitBefore("s.account_id"), "s.last_completed_at >= @end") + `
+    ` + strings.Join(branches, "\n    UNION ALL\n    ") + `
   ) u ORDER BY last_in NULLS FIRST, id LIMIT @limit
 ) p JOIN accounts a ON a.id = p.id
 ORDER BY p.last_in NULLS FIRST, p.id`

@@ -52,6 +52,23 @@ type Service struct {
 	// in every report (UTC by default; docs/reports.md "Days and the time
 	// zone").
 	loc *time.Location
+	// snaps, when set, answers the coverage and orders reports of large
+	// scopes from organisation-wide snapshots (Snapshots).
+	snaps *Snapshots
+	// page, when set, is the visibility of the caller of one page's
+	// reports, loaded once (ForPage).
+	page *domain.Visibility
+	// trees keeps the whole territory tree between reports while no
+	// territory changes (store.TreeCache).
+	trees *store.TreeCache
+}
+
+// WithTreeCache returns the service keeping the territory tree in trees,
+// which services reading one organisation may share.
+func (s *Service) WithTreeCache(trees *store.TreeCache) *Service {
+	c := *s
+	c.trees = trees
+	return &c
 }
 
 // WithLocation returns the service reading days in loc. The report day tables
@@ -103,7 +120,7 @@ func (s *Service) checkZone(tx *store.Tx) error {
 // one day is read as one day rather than dividing by zero.
 func New(db *store.DB, cadence Cadence, currency string) *Service {
 	cadence.A, cadence.B, cadence.C = max(cadence.A, 1), max(cadence.B, 1), max(cadence.C, 1)
-	return &Service{db: db, cadence: cadence, currency: currency}
+	return &Service{db: db, cadence: cadence, currency: currency, trees: &store.TreeCache{}}
 }
 
 // reportWorkMem is the memory Postgres may give each sort and hash of a report

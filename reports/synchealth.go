@@ -74,7 +74,7 @@ func (s *Service) SyncHealth(ctx context.Context, c domain.Caller, p Params, cur
 		return out, err
 	}
 	err = s.db.ReadTx(ctx, func(tx *store.Tx) error {
-		sc, err := resolveScope(tx, c, kindSyncHealth, p.TerritoryID)
+		sc, err := s.resolveScope(tx, c, kindSyncHealth, p.TerritoryID)
 		if err != nil || sc.empty() {
 			return err
 		}

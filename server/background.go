@@ -38,6 +38,21 @@ func (s *Server) FoldReportDeltasOnce(ctx context.Context) (n int64, led bool, e
 	return store.FoldReportDeltasAsLeader(ctx, s.DB)
 }
 
+// snapshotsKeptWarm is how long after a request last read a report snapshot
+// it is still reloaded ahead of the next (refreshReportSnapshots).
+const snapshotsKeptWarm = 10 * time.Minute
+
+// refreshReportSnapshots reloads, every half of their maximum age, the report
+// snapshots read in the last snapshotsKeptWarm, so that a director's next
+// request finds one young enough instead of waiting for a load
+// (docs/reports.md "Large scopes: snapshots"). Each instance keeps its own.
+func (s *Server) refreshReportSnapshots(ctx context.Context) {
+	if s.Cfg.ReportSnapshotMaxAge <= 0 {
+		return
+	}
+	every(ctx, s.Cfg.ReportSnapshotMaxAge/2, func() { s.snaps.Refresh(snapshotsKeptWarm) })
+}
+
 // flushPullStamps writes the last-pull stamps that pulls queued (see
 // engine.Engine.DeferPullStamps) once a second, until ctx ends.
 func (s *Server) flushPullStamps(ctx context.Context) {

@@ -58,6 +58,12 @@ type Config struct {
 	// ReportFoldInterval is how often the report deltas are folded into the
 	// day tables (store.FoldReportDeltas); 0 turns folding off.
 	ReportFoldInterval time.Duration // FIELDSYNC_REPORT_FOLD_INTERVAL
+	// ReportSnapshotMaxAge is how old the organisation-wide figures a large
+	// scope's coverage and orders reports read may be (reports.Snapshots);
+	// 0 turns snapshots off. ReportSnapshotTerritories is the size of scope,
+	// in territories, from which they are read.
+	ReportSnapshotMaxAge      time.Duration // FIELDSYNC_REPORT_SNAPSHOT_MAX_AGE
+	ReportSnapshotTerritories int           // FIELDSYNC_REPORT_SNAPSHOT_TERRITORIES
 
 	// StreamsPerUser bounds the change streams one user holds on one process:
 	// an RxDB app opens one per collection (seven), on a phone and a tablet.
@@ -85,10 +91,11 @@ func DefaultConfig() Config {
 		ShutdownTimeout: 30 * time.Second,
 		TokenTTL:        30 * 24 * time.Hour, BcryptCost: bcrypt.DefaultCost,
 		LoginFailuresPerEmail: 5, LoginFailuresPerAddr: 20, LoginFailureWindow: 15 * time.Minute,
-		ReportFoldInterval: 5 * time.Second,
-		ReplicaMaxLag:      10 * time.Second,
-		StreamsPerUser:     16,
-		BlobDir:            "fieldsync-blobs", UploadDir: "fieldsync-uploads",
+		ReportFoldInterval:   5 * time.Second,
+		ReportSnapshotMaxAge: 30 * time.Second, ReportSnapshotTerritories: 1000,
+		ReplicaMaxLag:  10 * time.Second,
+		StreamsPerUser: 16,
+		BlobDir:        "fieldsync-blobs", UploadDir: "fieldsync-uploads",
 	}
 }
 
@@ -118,6 +125,8 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	e.int("FIELDSYNC_LOGIN_FAILURES_PER_ADDR", &c.LoginFailuresPerAddr)
 	e.dur("FIELDSYNC_LOGIN_FAILURE_WINDOW", &c.LoginFailureWindow)
 	e.dur("FIELDSYNC_REPORT_FOLD_INTERVAL", &c.ReportFoldInterval)
+	e.dur("FIELDSYNC_REPORT_SNAPSHOT_MAX_AGE", &c.ReportSnapshotMaxAge)
+	e.int("FIELDSYNC_REPORT_SNAPSHOT_TERRITORIES", &c.ReportSnapshotTerritories)
 	e.str("FIELDSYNC_REPLICA_URL", &c.ReplicaURL)
 	e.dur("FIELDSYNC_REPLICA_MAX_LAG", &c.ReplicaMaxLag)
 	e.dur("FIELDSYNC_DRAIN_DELAY", &c.DrainDelay)
@@ -187,6 +196,8 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.TokenTTL, "token-ttl", c.TokenTTL, "lifetime of device tokens (env FIELDSYNC_TOKEN_TTL)")
 	fs.StringVar(&c.ProxyHeader, "proxy-header", c.ProxyHeader, "header with the client address behind a trusted proxy (env FIELDSYNC_PROXY_HEADER)")
 	fs.DurationVar(&c.ReportFoldInterval, "report-fold-interval", c.ReportFoldInterval, "how often report deltas are folded, 0: never (env FIELDSYNC_REPORT_FOLD_INTERVAL)")
+	fs.DurationVar(&c.ReportSnapshotMaxAge, "report-snapshot-max-age", c.ReportSnapshotMaxAge, "how old the figures of a large scope's coverage and orders reports may be, 0: always read afresh (env FIELDSYNC_REPORT_SNAPSHOT_MAX_AGE)")
+	fs.IntVar(&c.ReportSnapshotTerritories, "report-snapshot-territories", c.ReportSnapshotTerritories, "scopes of at least this many territories read report snapshots (env FIELDSYNC_REPORT_SNAPSHOT_TERRITORIES)")
 	fs.StringVar(&c.ReplicaURL, "replica-url", c.ReplicaURL, "postgres:// URL of a hot standby that reports, the dashboard and exports read from (env FIELDSYNC_REPLICA_URL)")
 	fs.DurationVar(&c.ReplicaMaxLag, "replica-max-lag", c.ReplicaMaxLag, "a replica further behind than this is skipped until it catches up (env FIELDSYNC_REPLICA_MAX_LAG)")
 	fs.DurationVar(&c.DrainDelay, "drain-delay", c.DrainDelay, "on SIGTERM, answer /readyz 503 this long before closing the listener (env FIELDSYNC_DRAIN_DELAY)")
@@ -221,6 +232,8 @@ func (c Config) Validate() error {
 	check(c.BcryptCost >= bcrypt.MinCost && c.BcryptCost <= bcrypt.MaxCost, "bcrypt cost out of range")
 	check(c.DBMaxConns > 0, "database max connections must be positive")
 	check(c.ReportFoldInterval >= 0, "report fold interval must not be negative")
+	check(c.ReportSnapshotMaxAge >= 0, "report snapshot max age must not be negative")
+	check(c.ReportSnapshotTerritories >= 1, "report snapshot territories must be at least 1")
 	check(c.ReplicaURL == "" || strings.HasPrefix(c.ReplicaURL, "postgres://") || strings.HasPrefix(c.ReplicaURL, "postgresql://"),
 		"replica URL must be a postgres:// URL")
 	check(c.ReplicaMaxLag > 0, "replica max lag must be positive")

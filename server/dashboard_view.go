@@ -73,8 +73,12 @@ func (d *dashboard) buildView(c *fiber.Ctx, who domain.Caller, params reports.Pa
 		return v, err
 	}
 	// One report service for the whole page: on the read replica while one
-	// is usable (replica.go), so every panel reads the same database.
-	rs := d.reports()
+	// is usable (replica.go), so every panel reads the same database, with
+	// the caller's scope and the territory tree loaded once for every panel.
+	rs, err := d.reports().ForPage(ctx, who)
+	if err != nil {
+		return v, err
+	}
 	if v.Crumbs, err = rs.Breadcrumbs(ctx, who, params.TerritoryID); err != nil {
 		return v, err
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/fieldsync/fieldsync/attachments"
 	"github.com/fieldsync/fieldsync/auth"
 	"github.com/fieldsync/fieldsync/httpapi"
+	"github.com/fieldsync/fieldsync/reports"
 	"github.com/fieldsync/fieldsync/store"
 	"github.com/fieldsync/fieldsync/sync/engine"
 	"github.com/fieldsync/fieldsync/sync/stream"
@@ -44,6 +45,13 @@ type Server struct {
 	// replica routes replica-tolerant reads (replica.go); nil without
 	// Cfg.ReplicaURL.
 	replica *replicaRouter
+	// snaps holds the organisation-wide report figures large scopes read
+	// (reports.Snapshots), shared by the primary's and the replica's report
+	// services.
+	snaps *reports.Snapshots
+	// trees keeps the territory tree the reports name territories from while
+	// no territory changes (store.TreeCache).
+	trees *store.TreeCache
 	// draining is set on shutdown: /readyz answers 503 so that a load
 	// balancer stops sending before the listener closes.
 	draining atomic.Bool
@@ -60,7 +68,8 @@ func New(cfg Config, db *store.DB, logger *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{Cfg: cfg, DB: db, Auth: authSvc, Logger: logger, Metrics: NewMetrics(), drainCut: make(chan struct{})}
+	s := &Server{Cfg: cfg, DB: db, Auth: authSvc, Logger: logger, Metrics: NewMetrics(), drainCut: make(chan struct{}),
+		snaps: reports.NewSnapshots(cfg.ReportSnapshotMaxAge, cfg.ReportSnapshotTerritories), trees: &store.TreeCache{}}
 	if s.Zone, err = organisationZone(context.Background(), cfg, db, logger); err != nil {
 		return nil, err
 	}
@@ -169,6 +178,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	bg, stopBackground := context.WithCancel(ctx)
 	defer stopBackground()
 	go s.foldReportDeltas(bg)
+	go s.refreshReportSnapshots(bg)
 	listenDone := make(chan struct{})
 	go func() {
 		defer close(listenDone)

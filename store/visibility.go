@@ -2,6 +2,7 @@ package store
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/fieldsync/fieldsync/domain"
 )
@@ -16,6 +17,58 @@ type VisibilityQuery struct {
 	// WholeTree loads every territory, for callers that name or walk
 	// territories outside the user's part (the reports show names).
 	WholeTree bool
+	// Trees, when set, keeps the whole tree between calls (TreeCache).
+	Trees *TreeCache
+}
+
+// TreeCache keeps the whole territory tree between requests for as long as
+// territory_tree_version (migration 00024), which every write to territories
+// bumps in its transaction, is unchanged: a director's reports otherwise
+// load 26,400 territories each. Its trees are read-only and shared.
+type TreeCache struct {
+	mu      sync.Mutex
+	version int64
+	tree    domain.TerritoryTree
+	ok      bool
+	loads   int // trees loaded from the database, for tests
+}
+
+// Loads is how many times the cache loaded the tree from the database.
+func (c *TreeCache) Loads() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.loads
+}
+
+// wholeTree returns the whole territory tree as tx sees it.
+func (c *TreeCache) wholeTree(tx *Tx) (domain.TerritoryTree, error) {
+	// The version is read before the tree: a write committed between the
+	// two leaves a newer tree under an older version, which the next call
+	// reloads, never the other way round.
+	var versions []int64
+	if err := tx.g.Raw("SELECT version FROM territory_tree_version").Scan(&versions).Error; err != nil {
+		return domain.TerritoryTree{}, fmt.Errorf("territory tree version: %w", err)
+	}
+	if len(versions) == 1 {
+		c.mu.Lock()
+		hit, tree := c.ok && c.version == versions[0], c.tree
+		c.mu.Unlock()
+		if hit {
+			return tree, nil
+		}
+	}
+	nodes, err := territoryNodes(tx, nil, true)
+	if err != nil {
+		return domain.TerritoryTree{}, err
+	}
+	tree := domain.NewTerritoryTree(nodes)
+	c.mu.Lock()
+	c.loads++
+	if len(versions) == 1 {
+		c.version, c.tree, c.ok = versions[0], tree, true
+	}
+	c.mu.Unlock()
+	return tree, nil
 }
 
 // LoadVisibility loads what domain.Visible needs to know of a user, in tx
@@ -34,6 +87,13 @@ func LoadVisibility(tx *Tx, q VisibilityQuery) (domain.Visibility, error) {
 	v, err := loadViewer(tx, q.UserID)
 	if err != nil {
 		return domain.Visibility{}, err
+	}
+	if q.WholeTree && q.Trees != nil {
+		tree, err := q.Trees.wholeTree(tx)
+		if err != nil {
+			return domain.Visibility{}, fmt.Errorf("visibility of %s: %w", q.UserID, err)
+		}
+		return domain.Visible(v, tree), nil
 	}
 	var roots []string
 	if v.Found && v.Role != domain.RoleDirector && v.Role != domain.RoleOps {
