@@ -19,7 +19,7 @@ import (
 
 	"github.com/fieldsync/fieldsync/backoffice"
 	"github.com/fieldsync/fieldsync/device"
-	"github.com/fieldsync/fieldsync/domain"
+	"github.com/fieldsync/fieldsync/fixtures"
 	"github.com/fieldsync/fieldsync/internal/apitest"
 	"github.com/fieldsync/fieldsync/internal/servetest"
 	"github.com/fieldsync/fieldsync/internal/testdb"
@@ -45,11 +45,12 @@ type env struct {
 	org
 }
 
-// org is the seeded organisation: region R with territories T1 and T2; rep1 and
-// rep3 work T1, rep2 works T2; rep1 also owns the key account "key" in T2; the
-// manager manages R; the coordinator has no territories (the whole desk); ops
+// org is the seeded organisation, the "one-region" named fixture (see
+// fixtures.OneRegion): region R with territories T1 and T2; rep1 and rep3 work
+// T1, rep2 works T2; rep1 also owns the key account "key" in T2; the manager
+// manages R; the coordinator has no territories (the whole desk); ops
 // administers. a1 and a1b are in T1, a2 and key in T2. p1 and p2 are active
-// products, pOff is inactive.
+// products, pOff is inactive. The short names are the scenarios' own.
 type org struct {
 	region, t1, t2                    string
 	rep1, rep2, rep3, mgr, coord, ops string
@@ -108,66 +109,16 @@ func (l *testLog) close() {
 }
 
 func (e *env) seed() {
-	t, ctx := e.t, context.Background()
-	t.Helper()
-	o := &e.org
-	o.email = map[string]string{}
-	must(t, e.territory(&o.region, "Region North", nil))
-	must(t, e.territory(&o.t1, "T1 Harbour", &o.region))
-	must(t, e.territory(&o.t2, "T2 Hills", &o.region))
-	users := []struct {
-		id    *string
-		email string
-		role  domain.Role
-		terr  []string
-	}{
-		{&o.rep1, "rep1@acme.test", domain.RoleRep, []string{o.t1}},
-		{&o.rep2, "rep2@acme.test", domain.RoleRep, []string{o.t2}},
-		{&o.rep3, "rep3@acme.test", domain.RoleRep, []string{o.t1}},
-		{&o.mgr, "manager@acme.test", domain.RoleManager, []string{o.region}},
-		{&o.coord, "desk@acme.test", domain.RoleCoordinator, nil},
-		{&o.ops, "ops@acme.test", domain.RoleOps, nil},
+	e.t.Helper()
+	f, err := fixtures.NewOneRegion(context.Background(), e.db, fixtures.NamedOptions{Password: password})
+	must(e.t, err)
+	e.org = org{region: f.Region, t1: f.T1, t2: f.T2,
+		rep1: f.Rep1, rep2: f.Rep2, rep3: f.Rep3, mgr: f.Mgr, coord: f.Coord, ops: f.Ops,
+		a1: f.A1, a1b: f.A1b, a2: f.A2, key: f.Key, p1: f.P1, p2: f.P2, pOff: f.POff,
+		email: map[string]string{}}
+	for _, u := range f.Users {
+		e.email[u.ID] = u.Email
 	}
-	for _, u := range users {
-		got, err := e.admin.CreateUser(ctx, backoffice.UserInput{Email: u.email, Name: u.email[:len(u.email)-10],
-			Role: u.role, Password: password, TerritoryIDs: u.terr})
-		must(t, err)
-		*u.id = got.ID
-		o.email[got.ID] = u.email
-	}
-	accounts := []struct {
-		id         *string
-		name, terr string
-		owner      *string
-	}{
-		{&o.a1, "Alpha Bakery", o.t1, nil}, {&o.a1b, "Beta Books", o.t1, nil},
-		{&o.a2, "Gamma Garage", o.t2, nil}, {&o.key, "Key Foods", o.t2, &o.rep1},
-	}
-	for _, a := range accounts {
-		lat, lng, phone := 52.52, 13.40, "+49 30 1234"
-		got, err := e.admin.CreateAccount(ctx, backoffice.AccountInput{Name: a.name, TerritoryID: a.terr,
-			OwnerID: a.owner, Class: "A", Phone: &phone, Lat: &lat, Lng: &lng})
-		must(t, err)
-		*a.id = got.ID
-	}
-	products := []struct {
-		id     *string
-		sku    string
-		price  int64
-		active bool
-	}{{&o.p1, "SKU-1", 1999, true}, {&o.p2, "SKU-2", 500, true}, {&o.pOff, "SKU-OLD", 100, false}}
-	for _, p := range products {
-		got, err := e.admin.CreateProduct(ctx, backoffice.ProductInput{SKU: p.sku, Name: "Product " + p.sku,
-			UnitPriceCents: &p.price, Currency: "EUR", Active: &p.active})
-		must(t, err)
-		*p.id = got.ID
-	}
-}
-
-func (e *env) territory(id *string, name string, parent *string) error {
-	got, err := e.admin.CreateTerritory(context.Background(), backoffice.TerritoryInput{Name: name, ParentID: parent})
-	*id = got.ID
-	return err
 }
 
 // device opens a new device file for user and signs in. Options may be

@@ -16,19 +16,19 @@ func TestAdmin_CreateAccount(t *testing.T) {
 	testdb.Dialects(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		a := newAdmin(db)
-		o := newOrg(t, a)
-		acc, err := a.CreateAccount(ctx, backoffice.AccountInput{Name: "Acme", TerritoryID: o.north.ID, Class: domain.ClassA,
-			OwnerID: &o.rep.ID, Phone: ptr("+44 1"), Lat: ptr(51.5), Lng: ptr(-0.1)})
+		o := newOrg(t, db)
+		acc, err := a.CreateAccount(ctx, backoffice.AccountInput{Name: "Acme", TerritoryID: o.north, Class: domain.ClassA,
+			OwnerID: &o.rep, Phone: ptr("+44 1"), Lat: ptr(51.5), Lng: ptr(-0.1)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if acc.Status != domain.AccountActive || acc.Version != 1 || *acc.OwnerID != o.rep.ID || *acc.Lat != 51.5 {
+		if acc.Status != domain.AccountActive || acc.Version != 1 || *acc.OwnerID != o.rep || *acc.Lat != 51.5 {
 			t.Errorf("created %+v", acc)
 		}
-		wantChanges(t, db, acc.ID, "upsert "+domain.TerritoryKey(o.north.ID), "upsert "+domain.OwnerKey(o.rep.ID))
+		wantChanges(t, db, acc.ID, "upsert "+domain.TerritoryKey(o.north), "upsert "+domain.OwnerKey(o.rep))
 
 		t.Run("ErrDuplicateID", func(t *testing.T) {
-			_, err := a.CreateAccount(ctx, backoffice.AccountInput{ID: &acc.ID, Name: "Acme", TerritoryID: o.north.ID, Class: domain.ClassA})
+			_, err := a.CreateAccount(ctx, backoffice.AccountInput{ID: &acc.ID, Name: "Acme", TerritoryID: o.north, Class: domain.ClassA})
 			wantCode(t, err, domain.CodeConflict)
 		})
 		t.Run("ErrUnknownReferences", func(t *testing.T) {
@@ -48,13 +48,13 @@ func TestAdmin_UpdateAccount(t *testing.T) {
 	testdb.Dialects(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		a := newAdmin(db)
-		o := newOrg(t, a)
-		acc, err := a.CreateAccount(ctx, backoffice.AccountInput{Name: "Acme", TerritoryID: o.north.ID, Class: domain.ClassA,
-			OwnerID: &o.rep.ID, Address: ptr("1 High St")})
+		o := newOrg(t, db)
+		acc, err := a.CreateAccount(ctx, backoffice.AccountInput{Name: "Acme", TerritoryID: o.north, Class: domain.ClassA,
+			OwnerID: &o.rep, Address: ptr("1 High St")})
 		if err != nil {
 			t.Fatal(err)
 		}
-		visit := domain.Visit{ID: uuid.NewString(), AccountID: acc.ID, RepID: o.rep.ID, Status: domain.VisitPlanned,
+		visit := domain.Visit{ID: uuid.NewString(), AccountID: acc.ID, RepID: o.rep, Status: domain.VisitPlanned,
 			PlannedAt: time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)}
 		if err := db.InTx(ctx, func(tx *store.Tx) error {
 			_, err := store.CreateVisit(tx, acc, visit)
@@ -64,24 +64,24 @@ func TestAdmin_UpdateAccount(t *testing.T) {
 		}
 
 		t.Run("Reassign", func(t *testing.T) {
-			got, err := a.UpdateAccount(ctx, acc.ID, backoffice.AccountPatch{TerritoryID: backoffice.Some(o.south.ID),
+			got, err := a.UpdateAccount(ctx, acc.ID, backoffice.AccountPatch{TerritoryID: backoffice.Some(o.south),
 				OwnerID: backoffice.Null[string](), Address: backoffice.Null[string](), Class: backoffice.Some(domain.ClassC)})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got.TerritoryID != o.south.ID || got.OwnerID != nil || got.Address != nil || got.Class != domain.ClassC ||
+			if got.TerritoryID != o.south || got.OwnerID != nil || got.Address != nil || got.Class != domain.ClassC ||
 				got.Name != "Acme" || got.Version != 2 {
 				t.Errorf("updated %+v", got)
 			}
 			// Devices that saw the account (and its visit) through the old
 			// territory or the owner get deletes; the new territory gets upserts.
 			for _, id := range []string{acc.ID, visit.ID} {
-				wantChanges(t, db, id, "delete "+domain.TerritoryKey(o.north.ID)+" out_of_scope",
-					"delete "+domain.OwnerKey(o.rep.ID)+" out_of_scope", "upsert "+domain.TerritoryKey(o.south.ID))
+				wantChanges(t, db, id, "delete "+domain.TerritoryKey(o.north)+" out_of_scope",
+					"delete "+domain.OwnerKey(o.rep)+" out_of_scope", "upsert "+domain.TerritoryKey(o.south))
 			}
 		})
 		t.Run("NoChangeKeepsVersion", func(t *testing.T) {
-			got, err := a.UpdateAccount(ctx, acc.ID, backoffice.AccountPatch{TerritoryID: backoffice.Some(o.south.ID)})
+			got, err := a.UpdateAccount(ctx, acc.ID, backoffice.AccountPatch{TerritoryID: backoffice.Some(o.south)})
 			if err != nil || got.Version != 2 {
 				t.Fatalf("no-op update: %+v, %v", got, err)
 			}

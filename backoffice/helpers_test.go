@@ -7,6 +7,7 @@ import (
 
 	"github.com/fieldsync/fieldsync/backoffice"
 	"github.com/fieldsync/fieldsync/domain"
+	"github.com/fieldsync/fieldsync/fixtures"
 	"github.com/fieldsync/fieldsync/store"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -70,30 +71,19 @@ func wantChanges(t *testing.T, db *store.DB, rowID string, want ...string) {
 	}
 }
 
-// org is a small organisation: region > (north, south), one rep in north.
+// org is the part of the "one-region" named fixture (fixtures.OneRegion)
+// these tests name: region > (north = T1, south = T2), rep works north. The
+// fixture's other users, accounts and products stand by.
 type org struct {
-	region, north, south domain.Territory
-	rep                  backoffice.User
+	region, north, south string
+	rep, repEmail        string
 }
 
-func newOrg(t *testing.T, a *backoffice.Admin) org {
+func newOrg(t *testing.T, db *store.DB) org {
 	t.Helper()
-	ctx := context.Background()
-	var o org
-	var err error
-	if o.region, err = a.CreateTerritory(ctx, backoffice.TerritoryInput{Name: "Region"}); err != nil {
-		t.Fatal(err)
-	}
-	if o.north, err = a.CreateTerritory(ctx, backoffice.TerritoryInput{Name: "North", ParentID: &o.region.ID}); err != nil {
-		t.Fatal(err)
-	}
-	if o.south, err = a.CreateTerritory(ctx, backoffice.TerritoryInput{Name: "South", ParentID: &o.region.ID}); err != nil {
-		t.Fatal(err)
-	}
-	o.rep, err = a.CreateUser(ctx, backoffice.UserInput{Email: "rep@example.com", Name: "Rep", Role: domain.RoleRep,
-		Password: "correct horse", TerritoryIDs: []string{o.north.ID}})
+	f, err := fixtures.NewOneRegion(context.Background(), db, fixtures.NamedOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return o
+	return org{region: f.Region, north: f.T1, south: f.T2, rep: f.Rep1, repEmail: f.Email(f.Rep1)}
 }

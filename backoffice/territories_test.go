@@ -59,35 +59,35 @@ func TestAdmin_UpdateTerritory(t *testing.T) {
 	testdb.Dialects(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		a := newAdmin(db)
-		o := newOrg(t, a)
-		leaf, err := a.CreateTerritory(ctx, backoffice.TerritoryInput{Name: "Leaf", ParentID: &o.north.ID})
+		o := newOrg(t, db)
+		leaf, err := a.CreateTerritory(ctx, backoffice.TerritoryInput{Name: "Leaf", ParentID: &o.north})
 		if err != nil {
 			t.Fatal(err)
 		}
 
 		t.Run("Rename", func(t *testing.T) {
-			got, err := a.UpdateTerritory(ctx, o.north.ID, backoffice.TerritoryPatch{Name: backoffice.Some("Northern")})
+			got, err := a.UpdateTerritory(ctx, o.north, backoffice.TerritoryPatch{Name: backoffice.Some("Northern")})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got.Name != "Northern" || got.Version != 2 || got.ParentID == nil || *got.ParentID != o.region.ID {
+			if got.Name != "Northern" || got.Version != 2 || got.ParentID == nil || *got.ParentID != o.region {
 				t.Errorf("updated %+v", got)
 			}
 		})
 		t.Run("ErrCycle", func(t *testing.T) {
 			// itself, its child, its grandchild
-			for _, parent := range []string{o.region.ID, o.north.ID, leaf.ID} {
-				_, err := a.UpdateTerritory(ctx, o.region.ID, backoffice.TerritoryPatch{ParentID: backoffice.Some(parent)})
+			for _, parent := range []string{o.region, o.north, leaf.ID} {
+				_, err := a.UpdateTerritory(ctx, o.region, backoffice.TerritoryPatch{ParentID: backoffice.Some(parent)})
 				wantFields(t, err, "parent_id")
 			}
-			got, err := a.UpdateTerritory(ctx, o.region.ID, backoffice.TerritoryPatch{})
+			got, err := a.UpdateTerritory(ctx, o.region, backoffice.TerritoryPatch{})
 			if err != nil || got.ParentID != nil || got.Version != 1 {
 				t.Errorf("region after refused moves: %+v, %v", got, err)
 			}
 		})
 		t.Run("MoveAndMakeRoot", func(t *testing.T) {
-			got, err := a.UpdateTerritory(ctx, leaf.ID, backoffice.TerritoryPatch{ParentID: backoffice.Some(o.south.ID)})
-			if err != nil || *got.ParentID != o.south.ID || got.Version != 2 {
+			got, err := a.UpdateTerritory(ctx, leaf.ID, backoffice.TerritoryPatch{ParentID: backoffice.Some(o.south)})
+			if err != nil || *got.ParentID != o.south || got.Version != 2 {
 				t.Fatalf("moved: %+v, %v", got, err)
 			}
 			got, err = a.UpdateTerritory(ctx, leaf.ID, backoffice.TerritoryPatch{ParentID: backoffice.Null[string]()})
@@ -100,7 +100,7 @@ func TestAdmin_UpdateTerritory(t *testing.T) {
 			}
 		})
 		t.Run("ErrNullName", func(t *testing.T) {
-			_, err := a.UpdateTerritory(ctx, o.south.ID, backoffice.TerritoryPatch{Name: backoffice.Null[string]()})
+			_, err := a.UpdateTerritory(ctx, o.south, backoffice.TerritoryPatch{Name: backoffice.Null[string]()})
 			wantFields(t, err, "name")
 		})
 		t.Run("ErrNotFound", func(t *testing.T) {
@@ -116,7 +116,7 @@ func TestAdmin_ListTerritories(t *testing.T) {
 	testdb.Dialects(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		a := newAdmin(db)
-		o := newOrg(t, a)
+		o := newOrg(t, db)
 		var seen []string
 		cursor := ""
 		for pages := 0; ; pages++ {
@@ -135,7 +135,7 @@ func TestAdmin_ListTerritories(t *testing.T) {
 			}
 			cursor = *page.NextCursor
 		}
-		want := []string{o.region.ID, o.north.ID, o.south.ID}
+		want := []string{o.region, o.north, o.south}
 		slices.Sort(want)
 		if strings.Join(seen, ",") != strings.Join(want, ",") {
 			t.Errorf("listed %v, want %v", seen, want)

@@ -32,14 +32,14 @@ func TestAdmin_CreateUser(t *testing.T) {
 	testdb.Dialects(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		a := newAdmin(db)
-		o := newOrg(t, a)
+		o := newOrg(t, db)
 		in := backoffice.UserInput{Email: " Manager@Example.com", Name: "Mona", Role: domain.RoleManager,
-			Password: "long enough", TerritoryIDs: []string{o.south.ID, o.north.ID, o.south.ID}}
+			Password: "long enough", TerritoryIDs: []string{o.south, o.north, o.south}}
 		u, err := a.CreateUser(ctx, in)
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := []string{o.north.ID, o.south.ID}
+		want := []string{o.north, o.south}
 		slices.Sort(want)
 		if u.Email != "manager@example.com" || u.Role != domain.RoleManager || u.Version != 1 ||
 			strings.Join(u.TerritoryIDs, ",") != strings.Join(want, ",") {
@@ -54,7 +54,7 @@ func TestAdmin_CreateUser(t *testing.T) {
 			t.Error("stored hash does not match the password")
 		}
 		wantChanges(t, db, u.ID, "upsert "+domain.UserKey(u.ID),
-			"upsert "+domain.TerritoryKey(o.north.ID), "upsert "+domain.TerritoryKey(o.south.ID))
+			"upsert "+domain.TerritoryKey(o.north), "upsert "+domain.TerritoryKey(o.south))
 
 		t.Run("ErrDuplicateEmail", func(t *testing.T) {
 			dup := in
@@ -70,7 +70,7 @@ func TestAdmin_CreateUser(t *testing.T) {
 		})
 		t.Run("ErrInvalidFields", func(t *testing.T) {
 			_, err := a.CreateUser(ctx, backoffice.UserInput{Email: "not an email", Role: "boss", Password: "short",
-				TerritoryIDs: []string{o.north.ID, "x", uuid.NewString()}})
+				TerritoryIDs: []string{o.north, "x", uuid.NewString()}})
 			wantFields(t, err, "email", "name", "role", "password", "territory_ids[1]", "territory_ids[2]")
 		})
 		t.Run("ErrUnknownTerritory", func(t *testing.T) {
@@ -86,35 +86,35 @@ func TestAdmin_UpdateUser(t *testing.T) {
 	testdb.Dialects(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		a := newAdmin(db)
-		o := newOrg(t, a)
+		o := newOrg(t, db)
 
 		t.Run("ReplaceTerritories", func(t *testing.T) {
-			u, err := a.UpdateUser(ctx, o.rep.ID, backoffice.UserPatch{TerritoryIDs: backoffice.Some([]string{o.south.ID})})
+			u, err := a.UpdateUser(ctx, o.rep, backoffice.UserPatch{TerritoryIDs: backoffice.Some([]string{o.south})})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if strings.Join(u.TerritoryIDs, ",") != o.south.ID || u.Version != 2 || u.Email != "rep@example.com" {
+			if strings.Join(u.TerritoryIDs, ",") != o.south || u.Version != 2 || u.Email != o.repEmail {
 				t.Errorf("updated %+v", u)
 			}
-			wantChanges(t, db, o.rep.ID, "upsert "+domain.UserKey(o.rep.ID),
-				"delete "+domain.TerritoryKey(o.north.ID)+" out_of_scope", "upsert "+domain.TerritoryKey(o.south.ID))
-			if got := storedUser(t, db, o.rep.ID).TerritoryIDs; strings.Join(got, ",") != o.south.ID {
+			wantChanges(t, db, o.rep, "upsert "+domain.UserKey(o.rep),
+				"delete "+domain.TerritoryKey(o.north)+" out_of_scope", "upsert "+domain.TerritoryKey(o.south))
+			if got := storedUser(t, db, o.rep).TerritoryIDs; strings.Join(got, ",") != o.south {
 				t.Errorf("stored territories = %v", got)
 			}
 		})
 		t.Run("NullTerritoriesClears", func(t *testing.T) {
-			u, err := a.UpdateUser(ctx, o.rep.ID, backoffice.UserPatch{TerritoryIDs: backoffice.Null[[]string]()})
+			u, err := a.UpdateUser(ctx, o.rep, backoffice.UserPatch{TerritoryIDs: backoffice.Null[[]string]()})
 			if err != nil || len(u.TerritoryIDs) != 0 || u.TerritoryIDs == nil {
 				t.Fatalf("cleared: %+v, %v", u, err)
 			}
 		})
 		t.Run("Password", func(t *testing.T) {
-			before := storedUser(t, db, o.rep.ID)
-			u, err := a.UpdateUser(ctx, o.rep.ID, backoffice.UserPatch{Password: backoffice.Some("a new secret")})
+			before := storedUser(t, db, o.rep)
+			u, err := a.UpdateUser(ctx, o.rep, backoffice.UserPatch{Password: backoffice.Some("a new secret")})
 			if err != nil {
 				t.Fatal(err)
 			}
-			after := storedUser(t, db, o.rep.ID)
+			after := storedUser(t, db, o.rep)
 			if bcrypt.CompareHashAndPassword([]byte(after.PasswordHash), []byte("a new secret")) != nil {
 				t.Error("new password does not match the stored hash")
 			}
@@ -124,18 +124,18 @@ func TestAdmin_UpdateUser(t *testing.T) {
 			}
 		})
 		t.Run("NameAndRole", func(t *testing.T) {
-			u, err := a.UpdateUser(ctx, o.rep.ID, backoffice.UserPatch{Name: backoffice.Some("Ray"),
+			u, err := a.UpdateUser(ctx, o.rep, backoffice.UserPatch{Name: backoffice.Some("Ray"),
 				Role: backoffice.Some(domain.RoleCoordinator)})
 			if err != nil || u.Name != "Ray" || u.Role != domain.RoleCoordinator {
 				t.Fatalf("updated %+v, %v", u, err)
 			}
 		})
 		t.Run("ErrInvalidFields", func(t *testing.T) {
-			_, err := a.UpdateUser(ctx, o.rep.ID, backoffice.UserPatch{Name: backoffice.Null[string](),
+			_, err := a.UpdateUser(ctx, o.rep, backoffice.UserPatch{Name: backoffice.Null[string](),
 				Role: backoffice.Some(domain.Role("king")), Password: backoffice.Some("short"),
 				TerritoryIDs: backoffice.Some([]string{uuid.NewString()})})
 			wantFields(t, err, "name", "role", "password", "territory_ids[0]")
-			_, err = a.UpdateUser(ctx, o.rep.ID, backoffice.UserPatch{Password: backoffice.Null[string]()})
+			_, err = a.UpdateUser(ctx, o.rep, backoffice.UserPatch{Password: backoffice.Null[string]()})
 			wantFields(t, err, "password")
 		})
 		t.Run("ErrNotFound", func(t *testing.T) {
@@ -145,8 +145,8 @@ func TestAdmin_UpdateUser(t *testing.T) {
 			wantCode(t, err, domain.CodeNotFound)
 		})
 		t.Run("Get", func(t *testing.T) {
-			u, err := a.GetUser(ctx, o.rep.ID)
-			if err != nil || u.ID != o.rep.ID || u.Email != "rep@example.com" {
+			u, err := a.GetUser(ctx, o.rep)
+			if err != nil || u.ID != o.rep || u.Email != o.repEmail {
 				t.Fatalf("got %+v, %v", u, err)
 			}
 		})

@@ -31,12 +31,7 @@ const adminPassword = "ops password"
 
 func newAdminEnv(t *testing.T, db *store.DB) *adminEnv {
 	t.Helper()
-	cfg := server.DefaultConfig()
-	cfg.BcryptCost = bcrypt.MinCost
-	srv, err := server.New(cfg, db, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := newServerEnv(t, db)
 	hash, err := bcrypt.GenerateFromPassword([]byte(adminPassword), bcrypt.MinCost)
 	if err != nil {
 		t.Fatal(err)
@@ -49,9 +44,20 @@ func newAdminEnv(t *testing.T, db *store.DB) *adminEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &adminEnv{t: t, db: db, srv: srv}
 	e.ops = e.login("ops@example.com", adminPassword, "ops-laptop")
 	return e
+}
+
+// newServerEnv is a real server on db with nobody signed in (ops is empty).
+func newServerEnv(t *testing.T, db *store.DB) *adminEnv {
+	t.Helper()
+	cfg := server.DefaultConfig()
+	cfg.BcryptCost = bcrypt.MinCost
+	srv, err := server.New(cfg, db, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &adminEnv{t: t, db: db, srv: srv}
 }
 
 // do sends a request and returns the status and body.

@@ -25,7 +25,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fieldsync/fieldsync/domain"
+	"github.com/fieldsync/fieldsync/fixtures"
 	"github.com/fieldsync/fieldsync/internal/apitest"
 	"github.com/fieldsync/fieldsync/internal/servetest"
 	"github.com/fieldsync/fieldsync/internal/testdb"
@@ -36,8 +36,9 @@ import (
 	"golang.org/x/crypto/bcrypt"
 )
 
-// attachEnv is a served organisation: rep1 and the manager work territory
-// T1 (account acc), rep2 works T2 and cannot see acc.
+// attachEnv is the "two-regions" named fixture (fixtures.TwoRegions) served:
+// rep1 works T1 (account acc), which its manager sees; rep2 works T2 and
+// cannot see acc, nor can mgr2, the manager of the other region.
 type attachEnv struct {
 	t                *testing.T
 	db               *store.DB
@@ -63,35 +64,13 @@ func newAttachEnv(t *testing.T, db *store.DB, mutate func(*server.Config)) *atta
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &attachEnv{t: t, db: db, client: apitest.Client(t), acc: uuid.NewString(), blobsDir: cfg.BlobDir, srv: srv}
-	hash, _ := bcrypt.GenerateFromPassword([]byte(attachPassword), bcrypt.MinCost)
-	t1, t2 := uuid.NewString(), uuid.NewString()
-	e.rep1ID = uuid.NewString()
-	err = db.InTx(context.Background(), func(tx *store.Tx) error {
-		now := db.Now()
-		for _, id := range []string{t1, t2} {
-			if _, err := store.CreateTerritory(tx.At(now), domain.Territory{ID: id, Name: "T"}); err != nil {
-				return err
-			}
-		}
-		for _, u := range []store.UserRecord{
-			{Email: "rep1@x.io", User: domain.User{ID: e.rep1ID, Name: "R1", Role: domain.RoleRep, TerritoryIDs: []string{t1}}},
-			{Email: "rep2@x.io", User: domain.User{ID: uuid.NewString(), Name: "R2", Role: domain.RoleRep, TerritoryIDs: []string{t2}}},
-			{Email: "mgr@x.io", User: domain.User{ID: uuid.NewString(), Name: "M", Role: domain.RoleManager, TerritoryIDs: []string{t1}}},
-		} {
-			u.PasswordHash = string(hash)
-			if _, err := store.CreateUser(tx.At(now), u); err != nil {
-				return err
-			}
-		}
-		_, err := store.CreateAccount(tx.At(now), domain.Account{ID: e.acc, Name: "Shop", TerritoryID: t1, Class: "A", Status: "active"})
-		return err
-	})
+	f, err := fixtures.NewTwoRegions(context.Background(), db, fixtures.NamedOptions{Password: attachPassword})
 	if err != nil {
 		t.Fatal(err)
 	}
+	e := &attachEnv{t: t, db: db, client: apitest.Client(t), acc: f.A1, rep1ID: f.Rep1, blobsDir: cfg.BlobDir, srv: srv}
 	e.base = servetest.Start(t, srv)
-	e.rep1, e.rep2, e.mgr = e.login("rep1@x.io"), e.login("rep2@x.io"), e.login("mgr@x.io")
+	e.rep1, e.rep2, e.mgr = e.login("rep1@example.com"), e.login("rep2@example.com"), e.login("mgr@example.com")
 	return e
 }
 

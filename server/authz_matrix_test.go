@@ -505,20 +505,12 @@ func (m *matrix) who(r domain.Role) string {
 }
 
 func (m *matrix) loginBody(who string) string {
-	email, password := who+"@example.com", "password1"
-	if who == "ops" {
-		password = adminPassword
-	}
-	b, _ := json.Marshal(wire.LoginRequest{Email: email, Password: password, DeviceID: fmt.Sprintf("matrix-%d", m.seq())})
+	b, _ := json.Marshal(wire.LoginRequest{Email: who + "@example.com", Password: officePassword, DeviceID: fmt.Sprintf("matrix-%d", m.seq())})
 	return string(b)
 }
 
 func (m *matrix) freshToken(r domain.Role) string {
-	who := m.who(r)
-	if who == "ops" {
-		return m.login("ops@example.com", adminPassword, fmt.Sprintf("matrix-%d", m.seq()))
-	}
-	return m.login(who+"@example.com", "password1", fmt.Sprintf("matrix-%d", m.seq()))
+	return m.login(m.who(r)+"@example.com", officePassword, fmt.Sprintf("matrix-%d", m.seq()))
 }
 
 func (m *matrix) seq() int { *m.n++; return *m.n }

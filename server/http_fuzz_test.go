@@ -17,7 +17,7 @@ import (
 	"github.com/google/uuid"
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/fieldsync/fieldsync/domain"
+	"github.com/fieldsync/fieldsync/fixtures"
 	"github.com/fieldsync/fieldsync/internal/apitest"
 	"github.com/fieldsync/fieldsync/internal/testdb"
 	"github.com/fieldsync/fieldsync/server"
@@ -40,11 +40,12 @@ var fuzzWho = []string{"rep1", "rep2", "coord1", "mgr", "director", "ops", "none
 var fuzzTables = []string{"territories", "users", "user_territories", "products", "accounts", "visits",
 	"orders", "account_notes", "conflicts"}
 
-// fuzzOrg is a small organisation behind one server:
+// fuzzOrg is the "two-regions" named fixture (fixtures.TwoRegions) behind one
+// server, the callers of fuzzWho signed in:
 //
 //	region R: territories T1 (rep1, coord1, account a1), T2 (rep2, account a2);
-//	manager mgr of R; region S: territory T3 (account a3), nobody's;
-//	director; ops.
+//	manager mgr of R; region S: territory T3 (account a3), outside every
+//	caller's territories; director; ops.
 //
 // rep1 has a draft order o1 on a1 and an open conflict c1 on it.
 type fuzzOrg struct {
@@ -84,56 +85,20 @@ func newFuzzOrg(tb testing.TB, d store.Dialect) *fuzzOrg {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	f, err := fixtures.NewTwoRegions(context.Background(), db, fixtures.NamedOptions{Password: "password1"})
+	if err != nil {
+		tb.Fatal(err)
+	}
 	o := &fuzzOrg{dialect: d, db: db, srv: srv, tokens: map[string]string{"none": "", "bogus": "not-a-token"},
-		ids: map[string]string{}, r: uuid.NewString(), s: uuid.NewString(), t1: uuid.NewString(),
-		t2: uuid.NewString(), t3: uuid.NewString(), a1: uuid.NewString(), a2: uuid.NewString(),
-		a3: uuid.NewString(), product: uuid.NewString(), order1: uuid.NewString()}
-	hash, err := bcrypt.GenerateFromPassword([]byte("password1"), bcrypt.MinCost)
-	if err != nil {
-		tb.Fatal(err)
+		ids: map[string]string{}, r: f.R, s: f.S, t1: f.T1, t2: f.T2, t3: f.T3, a1: f.A1, a2: f.A2, a3: f.A3,
+		product: f.Product, order1: uuid.NewString()}
+	for name, u := range f.Users {
+		o.ids[name] = u.ID
 	}
-	users := []struct {
-		name        string
-		role        domain.Role
-		territories []string
-	}{
-		{"rep1", domain.RoleRep, []string{o.t1}}, {"rep2", domain.RoleRep, []string{o.t2}},
-		{"coord1", domain.RoleCoordinator, []string{o.t1}}, {"mgr", domain.RoleManager, []string{o.r}},
-		{"director", domain.RoleDirector, nil}, {"ops", domain.RoleOps, nil},
-	}
-	err = db.InTx(context.Background(), func(tx *store.Tx) error {
-		for _, tr := range []domain.Territory{{ID: o.r, Name: "R"}, {ID: o.s, Name: "S"},
-			{ID: o.t1, Name: "T1", ParentID: &o.r}, {ID: o.t2, Name: "T2", ParentID: &o.r}, {ID: o.t3, Name: "T3", ParentID: &o.s}} {
-			if _, err := store.CreateTerritory(tx, tr); err != nil {
-				return err
-			}
+	for _, who := range fuzzWho {
+		if _, ok := f.Users[who]; ok {
+			o.tokens[who] = o.login(tb, who)
 		}
-		for _, u := range users {
-			id := uuid.NewString()
-			o.ids[u.name] = id
-			rec := store.UserRecord{Email: u.name + "@example.com", PasswordHash: string(hash),
-				User: domain.User{ID: id, Name: u.name, Role: u.role, TerritoryIDs: u.territories}}
-			if _, err := store.CreateUser(tx, rec); err != nil {
-				return err
-			}
-		}
-		lat, lng := 48.85, 2.35
-		for id, terr := range map[string]string{o.a1: o.t1, o.a2: o.t2, o.a3: o.t3} {
-			a := domain.Account{ID: id, Name: "Account", TerritoryID: terr, Class: domain.ClassA,
-				Status: domain.AccountActive, Lat: &lat, Lng: &lng}
-			if _, err := store.CreateAccount(tx, a); err != nil {
-				return err
-			}
-		}
-		_, err := store.CreateProduct(tx, domain.Product{ID: o.product, SKU: "W-1", Name: "Widget",
-			UnitPriceCents: 1999, Currency: "EUR", Active: true})
-		return err
-	})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for _, u := range users {
-		o.tokens[u.name] = o.login(tb, u.name)
 	}
 	// An order of rep1, submitted, confirmed by the desk, then edited by rep1
 	// from the submitted version: an open conflict for the coordinator.

@@ -7,19 +7,21 @@ import (
 	"time"
 
 	"github.com/fieldsync/fieldsync/domain"
+	"github.com/fieldsync/fieldsync/fixtures"
 	"github.com/fieldsync/fieldsync/store"
 	"github.com/fieldsync/fieldsync/wire"
 	"github.com/google/uuid"
-	"golang.org/x/crypto/bcrypt"
 )
 
-// office is a sales organisation behind a real server, everyone signed in:
+// office is the "two-regions" named fixture (fixtures.TwoRegions) behind a
+// real server, everyone signed in with officePassword:
 //
 //	region R: territories T1 (rep1, coordinator coord1), T2 (rep2); manager mgr
 //	region S: territory T3 (rep3); manager mgr2
 //	coordAll (no territories: everything), director, ops
 //
-// with an account in each territory and one active product.
+// with an account in each territory (acc1, acc2, acc3) and one active product.
+// Users are named as in the fixture; tokens and ids are keyed by that name.
 type office struct {
 	*adminEnv
 	r, s, t1, t2, t3            string
@@ -30,58 +32,23 @@ type office struct {
 	coord1, coordAll, director  string
 }
 
+const officePassword = "password1"
+
 func newOffice(t *testing.T, db *store.DB) *office {
 	t.Helper()
-	o := &office{adminEnv: newAdminEnv(t, db), ids: map[string]string{}, tokens: map[string]string{"ops": ""},
-		r: uuid.NewString(), s: uuid.NewString(), t1: uuid.NewString(), t2: uuid.NewString(), t3: uuid.NewString(),
-		acc1: uuid.NewString(), acc2: uuid.NewString(), acc3: uuid.NewString(), product: uuid.NewString()}
-	o.tokens["ops"] = o.ops
-	hash, err := bcrypt.GenerateFromPassword([]byte("password1"), bcrypt.MinCost)
+	f, err := fixtures.NewTwoRegions(context.Background(), db, fixtures.NamedOptions{Password: officePassword})
 	if err != nil {
 		t.Fatal(err)
 	}
-	users := []struct {
-		name        string
-		role        domain.Role
-		territories []string
-	}{
-		{"rep1", domain.RoleRep, []string{o.t1}}, {"rep2", domain.RoleRep, []string{o.t2}},
-		{"rep3", domain.RoleRep, []string{o.t3}}, {"mgr", domain.RoleManager, []string{o.r}},
-		{"mgr2", domain.RoleManager, []string{o.s}}, {"coord1", domain.RoleCoordinator, []string{o.t1}},
-		{"coordAll", domain.RoleCoordinator, nil}, {"director", domain.RoleDirector, nil},
+	o := &office{adminEnv: newServerEnv(t, db), ids: map[string]string{}, tokens: map[string]string{},
+		r: f.R, s: f.S, t1: f.T1, t2: f.T2, t3: f.T3, acc1: f.A1, acc2: f.A2, acc3: f.A3, product: f.Product,
+		rep1: f.Rep1, rep2: f.Rep2, rep3: f.Rep3, mgr: f.Mgr, mgr2: f.Mgr2,
+		coord1: f.Coord1, coordAll: f.CoordAll, director: f.Director}
+	for name, u := range f.Users {
+		o.ids[name] = u.ID
+		o.tokens[name] = o.login(u.Email, officePassword, "dev-"+name)
 	}
-	o.write(func(tx *store.Tx, now time.Time) error {
-		for _, tr := range []domain.Territory{{ID: o.r, Name: "R"}, {ID: o.s, Name: "S"},
-			{ID: o.t1, Name: "T1", ParentID: &o.r}, {ID: o.t2, Name: "T2", ParentID: &o.r}, {ID: o.t3, Name: "T3", ParentID: &o.s}} {
-			if _, err := store.CreateTerritory(tx, tr); err != nil {
-				return err
-			}
-		}
-		for _, u := range users {
-			id := uuid.NewString()
-			o.ids[u.name] = id
-			rec := store.UserRecord{Email: u.name + "@example.com", PasswordHash: string(hash),
-				User: domain.User{ID: id, Name: u.name, Role: u.role, TerritoryIDs: u.territories}}
-			if _, err := store.CreateUser(tx, rec); err != nil {
-				return err
-			}
-		}
-		lat, lng := 48.85, 2.35
-		for id, terr := range map[string]string{o.acc1: o.t1, o.acc2: o.t2, o.acc3: o.t3} {
-			a := domain.Account{ID: id, Name: "Account", TerritoryID: terr, Class: domain.ClassA, Status: domain.AccountActive, Lat: &lat, Lng: &lng}
-			if _, err := store.CreateAccount(tx, a); err != nil {
-				return err
-			}
-		}
-		_, err := store.CreateProduct(tx, domain.Product{ID: o.product, SKU: "W-1", Name: "Widget",
-			UnitPriceCents: 1999, Currency: "EUR", Active: true})
-		return err
-	})
-	for _, u := range users {
-		o.tokens[u.name] = o.login(u.name+"@example.com", "password1", "dev-"+u.name)
-	}
-	o.rep1, o.rep2, o.rep3, o.mgr, o.mgr2 = o.ids["rep1"], o.ids["rep2"], o.ids["rep3"], o.ids["mgr"], o.ids["mgr2"]
-	o.coord1, o.coordAll, o.director = o.ids["coord1"], o.ids["coordAll"], o.ids["director"]
+	o.ops = o.tokens["ops"]
 	return o
 }
 

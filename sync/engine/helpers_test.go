@@ -7,14 +7,18 @@ import (
 	"time"
 
 	"github.com/fieldsync/fieldsync/domain"
+	"github.com/fieldsync/fieldsync/fixtures"
 	"github.com/fieldsync/fieldsync/store"
 	"github.com/fieldsync/fieldsync/sync/engine"
 	"github.com/fieldsync/fieldsync/wire"
 	"github.com/google/uuid"
 )
 
-// org is a small sales organisation: region R with territories T1 and T2, a rep
-// in each, a manager of R, accounts in both territories.
+// org is the "one-region" named fixture (fixtures.OneRegion) with an engine:
+// region R with territories T1 and T2, rep1 in T1, rep2 in T2, a manager of
+// R, accounts acc1 and acc1b in T1 and acc2 in T2, an active product. Its
+// other rows (rep3, the desk, ops, rep1's key account in T2, two more
+// products) stand by.
 type org struct {
 	db                *store.DB
 	eng               *engine.Engine
@@ -31,41 +35,13 @@ func uuidFrom(s string) string { return uuid.NewSHA1(uuid.NameSpaceOID, []byte(s
 
 func newOrgTB(t testing.TB, db *store.DB) *org {
 	t.Helper()
-	o := &org{db: db, eng: engine.New(db, engine.Config{Currency: "EUR"}, nil, nil),
-		region: uuid.NewString(), t1: uuid.NewString(), t2: uuid.NewString(),
-		rep1: uuid.NewString(), rep2: uuid.NewString(), mgr: uuid.NewString(),
-		acc1: uuid.NewString(), acc2: uuid.NewString(), acc1b: uuid.NewString(), product: uuid.NewString()}
-	o.write(t, func(tx *store.Tx, now time.Time) error {
-		if _, err := store.CreateTerritory(tx, domain.Territory{ID: o.region, Name: "North"}); err != nil {
-			return err
-		}
-		for _, id := range []string{o.t1, o.t2} {
-			if _, err := store.CreateTerritory(tx, domain.Territory{ID: id, Name: "T", ParentID: &o.region}); err != nil {
-				return err
-			}
-		}
-		users := []store.UserRecord{
-			{User: domain.User{ID: o.rep1, Name: "Rep One", Role: domain.RoleRep, TerritoryIDs: []string{o.t1}}, Email: "rep1@x.io"},
-			{User: domain.User{ID: o.rep2, Name: "Rep Two", Role: domain.RoleRep, TerritoryIDs: []string{o.t2}}, Email: "rep2@x.io"},
-			{User: domain.User{ID: o.mgr, Name: "Manager", Role: domain.RoleManager, TerritoryIDs: []string{o.region}}, Email: "mgr@x.io"},
-		}
-		for _, u := range users {
-			u.PasswordHash = "x"
-			if _, err := store.CreateUser(tx, u); err != nil {
-				return err
-			}
-		}
-		lat, lng := 52.52, 13.40
-		for id, terr := range map[string]string{o.acc1: o.t1, o.acc1b: o.t1, o.acc2: o.t2} {
-			a := domain.Account{ID: id, Name: "Acc", TerritoryID: terr, Class: "A", Status: "active", Lat: &lat, Lng: &lng}
-			if _, err := store.CreateAccount(tx, a); err != nil {
-				return err
-			}
-		}
-		_, err := store.CreateProduct(tx, domain.Product{ID: o.product, SKU: "SKU-1", Name: "Widget", UnitPriceCents: 1999, Currency: "EUR", Active: true})
-		return err
-	})
-	return o
+	f, err := fixtures.NewOneRegion(context.Background(), db, fixtures.NamedOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &org{db: db, eng: engine.New(db, engine.Config{Currency: "EUR"}, nil, nil),
+		region: f.Region, t1: f.T1, t2: f.T2, rep1: f.Rep1, rep2: f.Rep2, mgr: f.Mgr,
+		acc1: f.A1, acc1b: f.A1b, acc2: f.A2, product: f.P1}
 }
 
 func (o *org) write(t testing.TB, fn func(tx *store.Tx, now time.Time) error) {
