@@ -210,3 +210,37 @@ func TestSourceErrorStops(t *testing.T) {
 		}
 	}
 }
+
+// TestXLSXDates: times are Excel's day numbers (1 March 1900 is day 61 of its
+// 1900 system, noon half a day); those it cannot show as dates (before March
+// 1900, after 9999) are RFC 3339 text, as in CSV.
+func TestXLSXDates(t *testing.T) {
+	days := []time.Time{
+		time.Date(1900, 3, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC),
+		time.Date(1900, 2, 28, 23, 0, 0, 0, time.UTC),
+		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
+	}
+	r := export.Row{}
+	for _, d := range days {
+		r = append(r, d)
+	}
+	var b bytes.Buffer
+	tab := export.Table{Name: "t", Columns: []string{"a", "b", "c", "d"}, Rows: rows(r)}
+	if err := export.WriteXLSX(context.Background(), &b, []export.Table{tab}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenReader(&b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rs, err := f.GetRows("t", excelize.Options{RawCellValue: true})
+	if err != nil || len(rs) != 2 {
+		t.Fatalf("%q %v", rs, err)
+	}
+	want := []string{"61", "46358.5", "1900-02-28T23:00:00Z", "10000-01-01T00:00:00Z"}
+	if fmt.Sprint(rs[1]) != fmt.Sprint(want) {
+		t.Fatalf("cells %q, want %q", rs[1], want)
+	}
+}

@@ -244,14 +244,13 @@ func (wb *workbook) writeRow(cols []string, r Row, style string) error {
 	return sheetErr(err)
 }
 
-// excelEpoch is day 0 of Excel's 1900 date system as it counts from March
-// 1900 on (it takes 1900 for a leap year, so earlier dates are one day off).
-var excelEpoch = time.Date(1899, 12, 30, 0, 0, 0, 0, time.UTC).Unix()
-
-// Times Excel shows as dates: from 1 March 1900 to the end of 9999.
-var (
-	excelFirst = time.Date(1900, 3, 1, 0, 0, 0, 0, time.UTC)
-	excelLast  = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
+// Excel's 1900 date system in Unix seconds: day 0 as it counts from March
+// 1900 on (it takes 1900 for a leap year, so earlier dates are one day off),
+// and the times it shows as dates, from 1 March 1900 to the end of 9999.
+const (
+	excelEpoch = -2209161600  // 1899-12-30T00:00:00Z
+	excelFirst = -2203891200  // 1900-03-01T00:00:00Z
+	excelLast  = 253402300800 // 10000-01-01T00:00:00Z, the first time too late
 )
 
 // cell writes one cell: a number, a boolean, a date (a number of days shown
@@ -313,7 +312,7 @@ func (wb *workbook) cell(col string, v any, style string) {
 		number(strconv.AppendFloat(wb.num[:0], x, 'f', -1, 64), "", "")
 	case time.Time:
 		x = x.UTC()
-		if x.Before(excelFirst) || !x.Before(excelLast) {
+		if sec := x.Unix(); sec < excelFirst || sec >= excelLast {
 			text(x.Format(time.RFC3339Nano))
 			return
 		}
