@@ -40,18 +40,7 @@ func BenchmarkPull_OrgSize(b *testing.B) {
 			a := domain.Caller{UserID: rep.ID, Role: domain.RoleRep, DeviceID: "bench-orgsize"}
 			rows := 0
 			for i := 0; i < b.N; i++ {
-				cursor := ""
-				for {
-					resp, err := eng.Pull(ctx, a, cursor, 1000)
-					if err != nil {
-						b.Fatal(err)
-					}
-					rows += len(resp.Changes)
-					cursor = resp.Cursor
-					if !resp.HasMore {
-						break
-					}
-				}
+				rows += pullAll(b, ctx, eng, a)
 			}
 			b.ReportMetric(float64(rows)/float64(b.N), "rows/sync")
 			b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")

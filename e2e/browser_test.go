@@ -10,48 +10,19 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/fieldsync/fieldsync/domain"
-	"github.com/fieldsync/fieldsync/fixtures"
 	"github.com/fieldsync/fieldsync/reports"
 )
-
-func demoManager(t *testing.T) fixtures.Login {
-	t.Helper()
-	for _, l := range fixtures.DemoLogins() {
-		if l.Role == domain.RoleManager {
-			return l
-		}
-	}
-	t.Fatal("no demo manager login")
-	return fixtures.Login{}
-}
 
 // TestDashboard_Browser signs in through the login form as the demo manager,
 // reads the figures the dashboard shows and compares them with the coverage
 // API for the same user and period, then saves screenshots (laptop and tablet
 // widths) to artifacts/.
 func TestDashboard_Browser(t *testing.T) {
-	if os.Getenv("FIELDSYNC_E2E") != "1" {
-		t.Skip("browser test: set FIELDSYNC_E2E=1 (CI does) with Debian's chromium installed")
-	}
-	chromium, err := chromiumPath()
-	if err != nil {
-		t.Fatalf("FIELDSYNC_E2E=1 but %v", err)
-	}
+	chromium := browserTest(t)
 	base := startServer(t)
 	ctx := browserContext(t, chromium)
-	login := demoManager(t)
-
-	err = chromedp.Do(ctx,
-		chromedp.Navigate(base+"/dashboard"),
-		chromedp.WaitVisible(chromedp.ID("email")),
-		chromedp.SendKeys(chromedp.ID("email"), login.Email),
-		chromedp.SendKeys(chromedp.ID("password"), login.Password),
-		chromedp.Click(chromedp.ID("sign-in")),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid="totals"]`)),
-	)
-	if err != nil {
-		t.Fatalf("sign in through the form: %v", err)
-	}
+	login := demoLogin(t, domain.RoleManager)
+	signIn(t, ctx, base, login, `[data-testid="totals"]`)
 	if z := strings.TrimSpace(run(t, ctx, chromedp.Text(chromedp.CSS(`[data-testid="time-zone"]`)))); z != "Days in "+e2eZone {
 		t.Errorf("the page names the zone of its days as %q, want %q", z, "Days in "+e2eZone)
 	}

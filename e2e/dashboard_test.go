@@ -37,6 +37,37 @@ func chromiumPath() (string, error) {
 	return "", fmt.Errorf("no chromium on PATH (apt-get install chromium, or set FIELDSYNC_CHROMIUM)")
 }
 
+// browserTest skips a browser test unless FIELDSYNC_E2E=1 (CI sets it), and
+// then fails it without a Chromium to drive; it returns the Chromium.
+func browserTest(t *testing.T) string {
+	t.Helper()
+	if os.Getenv("FIELDSYNC_E2E") != "1" {
+		t.Skip("browser test: set FIELDSYNC_E2E=1 (CI does) with Debian's chromium installed")
+	}
+	chromium, err := chromiumPath()
+	if err != nil {
+		t.Fatalf("FIELDSYNC_E2E=1 but %v", err)
+	}
+	return chromium
+}
+
+// signIn signs l in through the dashboard's login form and waits for the
+// element (a CSS selector) of the page it lands on.
+func signIn(t *testing.T, ctx context.Context, base string, l fixtures.Login, landed string) {
+	t.Helper()
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(base+"/dashboard"),
+		chromedp.WaitVisible(chromedp.ID("email")),
+		chromedp.SendKeys(chromedp.ID("email"), l.Email),
+		chromedp.SendKeys(chromedp.ID("password"), l.Password),
+		chromedp.Click(chromedp.ID("sign-in")),
+		chromedp.WaitVisible(chromedp.CSS(landed)),
+	)
+	if err != nil {
+		t.Fatalf("sign in as the demo %s through the form: %v", l.Role, err)
+	}
+}
+
 // startServer serves the demo organisation on a SQLite file at a random
 // loopback port and returns its base URL.
 // e2eZone is the organisation's time zone of the browser tests.

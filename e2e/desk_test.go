@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -114,28 +113,14 @@ func (d *device) order(id string) domain.Order {
 	return o
 }
 
-// TestDesk_Browser: the demo rep submits two orders and leaves a conflict on
-// a third from two devices; the demo coordinator, in the browser, confirms
-// one, rejects one with a reason and resolves the conflict; the rep's device
-// gets each result by pull. Screenshots at laptop and phone widths.
-func TestDesk_Browser(t *testing.T) {
-	if os.Getenv("FIELDSYNC_E2E") != "1" {
-		t.Skip("browser test: set FIELDSYNC_E2E=1 (CI does) with Debian's chromium installed")
-	}
-	chromium, err := chromiumPath()
-	if err != nil {
-		t.Fatalf("FIELDSYNC_E2E=1 but %v", err)
-	}
-	base := startServer(t)
-	rep := newDevice(t, base, demoLogin(t, domain.RoleRep), "e2e-rep-phone")
-	rep.sync()
-	var account, product string
-	for k, c := range rep.rows {
+// accountAndProduct is an active account and an active EUR product among
+// the rows the device pulled, for orders to be placed on.
+func (d *device) accountAndProduct() (account, product string) {
+	d.t.Helper()
+	for _, c := range d.rows {
 		var row struct {
-			ID       string `json:"id"`
-			Active   bool   `json:"active"`
-			Currency string `json:"currency"`
-			Status   string `json:"status"`
+			ID, Currency, Status string
+			Active               bool
 		}
 		_ = json.Unmarshal(c.Row, &row)
 		switch {
@@ -144,11 +129,23 @@ func TestDesk_Browser(t *testing.T) {
 		case c.Table == "products" && row.Active && row.Currency == "EUR" && product == "":
 			product = row.ID
 		}
-		_ = k
 	}
 	if account == "" || product == "" {
-		t.Fatal("the demo rep sees no active account or product")
+		d.t.Fatal("the device sees no active account or EUR product")
 	}
+	return account, product
+}
+
+// TestDesk_Browser: the demo rep submits two orders and leaves a conflict on
+// a third from two devices; the demo coordinator, in the browser, confirms
+// one, rejects one with a reason and resolves the conflict; the rep's device
+// gets each result by pull. Screenshots at laptop and phone widths.
+func TestDesk_Browser(t *testing.T) {
+	chromium := browserTest(t)
+	base := startServer(t)
+	rep := newDevice(t, base, demoLogin(t, domain.RoleRep), "e2e-rep-phone")
+	rep.sync()
+	account, product := rep.accountAndProduct()
 	line := func(q int) []map[string]any { return []map[string]any{{"product_id": product, "quantity": q}} }
 	toConfirm, toReject, disputed := uuid.NewString(), uuid.NewString(), uuid.NewString()
 	for i, r := range rep.push(
@@ -169,18 +166,7 @@ func TestDesk_Browser(t *testing.T) {
 	rep.sync()
 
 	ctx := browserContext(t, chromium)
-	coord := demoLogin(t, domain.RoleCoordinator)
-	err = chromedp.Do(ctx,
-		chromedp.Navigate(base+"/dashboard"),
-		chromedp.WaitVisible(chromedp.ID("email")),
-		chromedp.SendKeys(chromedp.ID("email"), coord.Email),
-		chromedp.SendKeys(chromedp.ID("password"), coord.Password),
-		chromedp.Click(chromedp.ID("sign-in")),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid="queue-row"][data-id="`+toConfirm+`"]`)),
-	)
-	if err != nil {
-		t.Fatalf("sign in as the coordinator: %v", err)
-	}
+	signIn(t, ctx, base, demoLogin(t, domain.RoleCoordinator), `[data-testid="queue-row"][data-id="`+toConfirm+`"]`)
 	screenshot(t, ctx, "desk-queue.png", 1366, 900)
 	screenshot(t, ctx, "desk-queue-phone.png", 390, 844)
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1366, 900)); err != nil {
@@ -188,7 +174,7 @@ func TestDesk_Browser(t *testing.T) {
 	}
 
 	// Confirm: open the order from the queue, press Confirm.
-	err = chromedp.Do(ctx,
+	err := chromedp.Do(ctx,
 		chromedp.Click(chromedp.CSS(`[data-testid="queue-row"][data-id="`+toConfirm+`"] a`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="order-detail"][data-id="`+toConfirm+`"]`)),
 		chromedp.Click(chromedp.CSS(`[data-testid="move-confirmed"]`)),

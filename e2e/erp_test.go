@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"os"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -21,30 +20,11 @@ import (
 // coordinator sees it in the browser under "Shipped" with the ERP's
 // reference. Screenshots at laptop and phone widths.
 func TestDesk_BrowserERP(t *testing.T) {
-	if os.Getenv("FIELDSYNC_E2E") != "1" {
-		t.Skip("browser test: set FIELDSYNC_E2E=1 (CI does) with Debian's chromium installed")
-	}
-	chromium, err := chromiumPath()
-	if err != nil {
-		t.Fatalf("FIELDSYNC_E2E=1 but %v", err)
-	}
+	chromium := browserTest(t)
 	base := startServer(t)
 	rep := newDevice(t, base, demoLogin(t, domain.RoleRep), "e2e-erp-rep-phone")
 	rep.sync()
-	account, product := "", ""
-	for _, c := range rep.rows {
-		var row struct {
-			ID, Currency, Status string
-			Active               bool
-		}
-		_ = json.Unmarshal(c.Row, &row)
-		switch {
-		case c.Table == "accounts" && row.Status == domain.AccountActive && account == "":
-			account = row.ID
-		case c.Table == "products" && row.Active && row.Currency == "EUR" && product == "":
-			product = row.ID
-		}
-	}
+	account, product := rep.accountAndProduct()
 	id := uuid.NewString()
 	if r := rep.push(upsert(id, 0, map[string]any{"account_id": account, "status": "submitted",
 		"lines": []map[string]any{{"product_id": product, "quantity": 3}}})); r[0].Status != wire.StatusApplied {
@@ -66,14 +46,8 @@ func TestDesk_BrowserERP(t *testing.T) {
 	}
 
 	ctx := browserContext(t, chromium)
-	login := demoLogin(t, domain.RoleCoordinator)
-	err = chromedp.Do(ctx,
-		chromedp.Navigate(base+"/dashboard"),
-		chromedp.WaitVisible(chromedp.ID("email")),
-		chromedp.SendKeys(chromedp.ID("email"), login.Email),
-		chromedp.SendKeys(chromedp.ID("password"), login.Password),
-		chromedp.Click(chromedp.ID("sign-in")),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid="desk-filters"]`)),
+	signIn(t, ctx, base, demoLogin(t, domain.RoleCoordinator), `[data-testid="desk-filters"]`)
+	err := chromedp.Do(ctx,
 		chromedp.Navigate(base+"/dashboard/desk?status=shipped&order="+id),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="erp-shipped"]`)),
 	)

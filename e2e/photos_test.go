@@ -16,7 +16,6 @@ import (
 	"github.com/chromedp/chromedp"
 	sdk "github.com/fieldsync/fieldsync/device"
 	"github.com/fieldsync/fieldsync/domain"
-	"github.com/fieldsync/fieldsync/fixtures"
 )
 
 // TestVisitPhotos_Browser: the demo rep takes two photos and a signature on a
@@ -26,29 +25,12 @@ import (
 // thumbnails load with the session cookie under the page's CSP) and the full
 // image. Screenshots at laptop and phone widths go to artifacts/.
 func TestVisitPhotos_Browser(t *testing.T) {
-	if os.Getenv("FIELDSYNC_E2E") != "1" {
-		t.Skip("browser test: set FIELDSYNC_E2E=1 (CI does) with Debian's chromium installed")
-	}
-	chromium, err := chromiumPath()
-	if err != nil {
-		t.Fatalf("FIELDSYNC_E2E=1 but %v", err)
-	}
+	chromium := browserTest(t)
 	base := startServer(t)
 	visitID := repTakesPhotos(t, base)
 
 	ctx := browserContext(t, chromium)
-	login := demoManager(t)
-	err = chromedp.Do(ctx,
-		chromedp.Navigate(base+"/dashboard"),
-		chromedp.WaitVisible(chromedp.ID("email")),
-		chromedp.SendKeys(chromedp.ID("email"), login.Email),
-		chromedp.SendKeys(chromedp.ID("password"), login.Password),
-		chromedp.Click(chromedp.ID("sign-in")),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid="visit-photos"]`)),
-	)
-	if err != nil {
-		t.Fatalf("sign in through the form: %v", err)
-	}
+	signIn(t, ctx, base, demoLogin(t, domain.RoleManager), `[data-testid="visit-photos"]`)
 	listed := run(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll('[data-testid="photo-visit"][data-visit-id="`+visitID+`"] img').length`))
 	if listed != 2 {
 		t.Errorf("the dashboard lists the visit with %d thumbnails, want 2", listed)
@@ -62,7 +44,7 @@ func TestVisitPhotos_Browser(t *testing.T) {
 		t.Errorf("sync health shows %d files waiting, want 1", waiting)
 	}
 
-	err = chromedp.Do(ctx,
+	err := chromedp.Do(ctx,
 		chromedp.Navigate(base+"/dashboard/visits/"+visitID),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="visit-photo-grid"]`)),
 		chromedp.Poll[chromedp.Void](`[...document.images].every(i => i.complete)`, chromedp.WithPollingTimeout(20*time.Second)),
@@ -108,13 +90,7 @@ func repTakesPhotos(t *testing.T, base string) string {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	var rep fixtures.Login
-	for _, l := range fixtures.DemoLogins() {
-		if l.Role == domain.RoleRep {
-			rep = l
-			break
-		}
-	}
+	rep := demoLogin(t, domain.RoleRep)
 	if _, err := c.Login(ctx, rep.Email, rep.Password); err != nil {
 		t.Fatal(err)
 	}

@@ -16,8 +16,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/xuri/excelize/v2"
 )
 
 // Format is an export's file format.
@@ -142,127 +140,6 @@ func WriteCSV(ctx context.Context, w io.Writer, t Table) error {
 		return err
 	}
 	return flush()
-}
-
-// xlsxMaxRows is a worksheet's limit (header included); a longer table goes
-// on in a second sheet, "name (2)", with the header again.
-const xlsxMaxRows = 1 << 20
-
-// xlsxMaxText is a cell's limit in characters; longer text is cut.
-const xlsxMaxText = 32767
-
-// WriteXLSX writes the tables as the sheets of one workbook to w. Excelize's
-// stream writer keeps each sheet's rows in a temporary file past 16 MB, so the
-// memory held does not grow with the rows; the workbook, a zip archive, goes
-// out once every sheet is complete. Cells are typed: text is never a formula
-// there, so it is written as it is.
-func WriteXLSX(ctx context.Context, w io.Writer, tables []Table) (err error) {
-	f := excelize.NewFile()
-	defer func() {
-		if cerr := f.Close(); err == nil && cerr != nil {
-			err = fmt.Errorf("close workbook: %w", cerr)
-		}
-	}()
-	bold, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})
-	if err != nil {
-		return fmt.Errorf("workbook style: %w", err)
-	}
-	stamp := "yyyy-mm-dd hh:mm:ss"
-	when, err := f.NewStyle(&excelize.Style{CustomNumFmt: &stamp})
-	if err != nil {
-		return fmt.Errorf("workbook style: %w", err)
-	}
-	first := true
-	for _, t := range tables {
-		part := 1
-		sw, err := newSheet(f, sheetName(t.Name, part), first, t.Columns, bold)
-		if err != nil {
-			return err
-		}
-		first = false
-		row := 2
-		cells := make([]any, len(t.Columns))
-		err = t.Rows(ctx, func(r Row) error {
-			if row > xlsxMaxRows {
-				if err := sw.Flush(); err != nil {
-					return fmt.Errorf("write sheet: %w", err)
-				}
-				part++
-				if sw, err = newSheet(f, sheetName(t.Name, part), false, t.Columns, bold); err != nil {
-					return err
-				}
-				row = 2
-			}
-			for i := range cells {
-				cells[i] = nil
-				if i < len(r) {
-					cells[i] = xlsxCell(r[i], when)
-				}
-			}
-			if err := sw.SetRow("A"+strconv.Itoa(row), cells); err != nil {
-				return fmt.Errorf("write sheet row %d: %w", row, err)
-			}
-			row++
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		if err := sw.Flush(); err != nil {
-			return fmt.Errorf("write sheet: %w", err)
-		}
-	}
-	if err := f.Write(w); err != nil {
-		return fmt.Errorf("write workbook: %w", err)
-	}
-	return nil
-}
-
-func xlsxCell(v any, when int) any {
-	switch x := v.(type) {
-	case string:
-		if len(x) > xlsxMaxText {
-			x = string([]rune(x)[:min(len([]rune(x)), xlsxMaxText)])
-		}
-		return x
-	case time.Time:
-		return excelize.Cell{StyleID: when, Value: x.UTC()}
-	}
-	return v
-}
-
-func sheetName(name string, part int) string {
-	if part > 1 {
-		name = fmt.Sprintf("%s (%d)", name, part)
-	}
-	if len(name) > 31 {
-		name = name[:31]
-	}
-	return name
-}
-
-// newSheet adds a sheet (renaming the workbook's default one for the first)
-// and writes its header row.
-func newSheet(f *excelize.File, name string, first bool, columns []string, bold int) (*excelize.StreamWriter, error) {
-	if first {
-		if err := f.SetSheetName(f.GetSheetName(0), name); err != nil {
-			return nil, fmt.Errorf("name sheet %q: %w", name, err)
-		}
-	} else if _, err := f.NewSheet(name); err != nil {
-		return nil, fmt.Errorf("add sheet %q: %w", name, err)
-	}
-	sw, err := f.NewStreamWriter(name)
-	if err != nil {
-		return nil, fmt.Errorf("stream sheet %q: %w", name, err)
-	}
-	head := make([]any, len(columns))
-	for i, c := range columns {
-		head[i] = excelize.Cell{StyleID: bold, Value: c}
-	}
-	if err := sw.SetRow("A1", head, excelize.RowOpts{StyleID: bold}); err != nil {
-		return nil, fmt.Errorf("write sheet header: %w", err)
-	}
-	return sw, nil
 }
 
 // Write renders the export in format f: the workbook holds every table; a CSV

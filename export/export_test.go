@@ -99,6 +99,47 @@ func TestXLSXOpens(t *testing.T) {
 	if shown != "2026-03-01 08:30:00" {
 		t.Fatalf("time shows as %q", shown)
 	}
+	if v, _ := f.GetCellValue("t", "B4"); v != "TRUE" {
+		t.Fatalf("bool shows as %q", v)
+	}
+	id, _ := f.GetCellStyle("t", "C1")
+	if st, err := f.GetStyle(id); err != nil || st.Font == nil || !st.Font.Bold {
+		t.Fatalf("header style %d %+v %v", id, st, err)
+	}
+}
+
+// TestXLSXText: text XML cannot hold as it is reads back as written (markup
+// characters, line breaks, a carriage return, spaces at the ends), what XML
+// cannot hold at all (control characters, invalid UTF-8) as U+FFFD, and text
+// past a cell's 32,767 characters cut there.
+func TestXLSXText(t *testing.T) {
+	long := strings.Repeat("ü", 40000)
+	cells := []string{"<b>&amp;</b> \"quoted\" 'x'", "two\nlines\r\nthree\tcols", "  spaced  ",
+		"bell\x07 nul\x00 bad\xff end", long}
+	want := []string{cells[0], cells[1], cells[2], "bell\uFFFD nul\uFFFD bad\uFFFD end", long[:2*32767]}
+	var r export.Row
+	for _, c := range cells {
+		r = append(r, c)
+	}
+	var b bytes.Buffer
+	tab := export.Table{Name: "t", Columns: []string{"a", "b", "c", "d", "e"}, Rows: rows(r)}
+	if err := export.WriteXLSX(context.Background(), &b, []export.Table{tab}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenReader(&b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rs, err := f.GetRows("t")
+	if err != nil || len(rs) != 2 {
+		t.Fatalf("%q %v", rs, err)
+	}
+	for i, w := range want {
+		if rs[1][i] != w {
+			t.Fatalf("column %d: %.80q, want %.80q", i, rs[1][i], w)
+		}
+	}
 }
 
 // countingWriter counts what reached it.
@@ -131,6 +172,33 @@ func TestCSVFlushesWhileReading(t *testing.T) {
 	}
 }
 
+// TestXLSXStreamsWhileReading: the workbook's bytes reach the connection
+// while the source is still yielding rows, compressed as they come.
+func TestXLSXStreamsWhileReading(t *testing.T) {
+	sink := &countingWriter{}
+	bw := bufio.NewWriterSize(sink, 1<<20)
+	seenBeforeEnd := 0
+	tab := export.Table{Name: "big", Columns: []string{"i", "name"},
+		Rows: func(_ context.Context, emit func(export.Row) error) error {
+			for i := range 5001 {
+				if err := emit(export.Row{i, fmt.Sprintf("account %d", i)}); err != nil {
+					return err
+				}
+			}
+			seenBeforeEnd = sink.n
+			return nil
+		}}
+	if err := export.WriteXLSX(context.Background(), bw, []export.Table{tab}); err != nil {
+		t.Fatal(err)
+	}
+	if err := bw.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if seenBeforeEnd == 0 || seenBeforeEnd >= sink.n {
+		t.Fatalf("%d of %d bytes written before the last row", seenBeforeEnd, sink.n)
+	}
+}
+
 // TestSourceErrorStops: an error of the source (or of the client's
 // connection) ends the export with that error.
 func TestSourceErrorStops(t *testing.T) {
@@ -140,5 +208,39 @@ func TestSourceErrorStops(t *testing.T) {
 		if err := export.Write(context.Background(), &bytes.Buffer{}, f, []export.Table{tab}, ""); !errors.Is(err, boom) {
 			t.Fatalf("%s: %v", f, err)
 		}
+	}
+}
+
+// TestXLSXDates: times are Excel's day numbers (1 March 1900 is day 61 of its
+// 1900 system, noon half a day); those it cannot show as dates (before March
+// 1900, after 9999) are RFC 3339 text, as in CSV.
+func TestXLSXDates(t *testing.T) {
+	days := []time.Time{
+		time.Date(1900, 3, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC),
+		time.Date(1900, 2, 28, 23, 0, 0, 0, time.UTC),
+		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
+	}
+	r := export.Row{}
+	for _, d := range days {
+		r = append(r, d)
+	}
+	var b bytes.Buffer
+	tab := export.Table{Name: "t", Columns: []string{"a", "b", "c", "d"}, Rows: rows(r)}
+	if err := export.WriteXLSX(context.Background(), &b, []export.Table{tab}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenReader(&b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rs, err := f.GetRows("t", excelize.Options{RawCellValue: true})
+	if err != nil || len(rs) != 2 {
+		t.Fatalf("%q %v", rs, err)
+	}
+	want := []string{"61", "46358.5", "1900-02-28T23:00:00Z", "10000-01-01T00:00:00Z"}
+	if fmt.Sprint(rs[1]) != fmt.Sprint(want) {
+		t.Fatalf("cells %q, want %q", rs[1], want)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"strings"
+	"time"
 
 	"github.com/fieldsync/fieldsync/backoffice"
 	"github.com/fieldsync/fieldsync/domain"
@@ -188,6 +189,43 @@ func (h exportHandlers) send(c *fiber.Ctx, who domain.Caller, build exportBuilde
 		}
 		pw.CloseWithError(err)
 	}()
-	c.Response().SetBodyStream(pr, -1)
+	var body io.Reader = pr
+	if conn, t := c.Context().Conn(), h.s.Cfg.WriteTimeout; conn != nil && t > 0 {
+		body = &deadlineReader{r: pr, conn: conn, timeout: t, now: time.Now}
+	}
+	c.Response().SetBodyStream(body, -1)
+	return nil
+}
+
+// deadlineReader gives each chunk of a streamed body the write timeout anew.
+// The server sets one write deadline for a whole response, so without it an
+// export taking longer than FIELDSYNC_WRITE_TIMEOUT (60 s by default) to
+// stream would be cut however fast the client reads. The server writes what
+// each Read returns before reading again, so pushing the deadline as a Read
+// returns bounds the write of that chunk: a client that stops reading is
+// still dropped after the timeout, while the time spent waiting on the
+// database between chunks counts against nothing (docs/operations.md).
+type deadlineReader struct {
+	r       io.Reader
+	conn    interface{ SetWriteDeadline(time.Time) error }
+	timeout time.Duration
+	now     func() time.Time
+}
+
+func (d *deadlineReader) Read(p []byte) (int, error) {
+	n, err := d.r.Read(p)
+	if n > 0 {
+		// It fails only on a closed connection, where the write fails too.
+		_ = d.conn.SetWriteDeadline(d.now().Add(d.timeout))
+	}
+	return n, err
+}
+
+// Close closes the pipe, so the export stops when the server gives up on
+// the response (it closes a body stream that is an io.Closer).
+func (d *deadlineReader) Close() error {
+	if c, ok := d.r.(io.Closer); ok {
+		return c.Close()
+	}
 	return nil
 }
