@@ -64,6 +64,10 @@ environment:
                            failed-login rate limits (5, 20, 15m)
   FIELDSYNC_REPORT_FOLD_INTERVAL
                            how often report deltas are folded (5s; 0: never); one instance folds at a time
+  FIELDSYNC_REPORT_SNAPSHOT_MAX_AGE
+                           how old a large scope's coverage and orders figures may be (30s; 0: always read afresh)
+  FIELDSYNC_REPORT_SNAPSHOT_TERRITORIES
+                           scopes of at least this many territories read those snapshots (1000)
   FIELDSYNC_REPLICA_URL    postgres:// URL of a hot standby that reports, the dashboard and exports read from
   FIELDSYNC_REPLICA_MAX_LAG
                            a replica further behind is skipped until it catches up (10s)
