@@ -3,7 +3,6 @@ package store
 import (
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/fieldsync/fieldsync/domain"
@@ -251,24 +250,12 @@ type PushResult struct {
 // over every row, a tenth of a push's server CPU for 100 creates. A result
 // already stored (a resend racing its original) is kept, as before.
 func SavePushResults(tx *Tx, userID, deviceID string, results []PushResult) error {
-	const cols = 5
-	for start := 0; start < len(results); start += bulkBatch {
-		batch := results[start:min(start+bulkBatch, len(results))]
-		var sb strings.Builder
-		sb.Grow(96 + len(batch)*18)
-		sb.WriteString("INSERT INTO push_results (user_id, device_id, mutation_id, result, created_at) VALUES ")
-		args := make([]any, 0, len(batch)*cols)
-		for i, r := range batch {
-			if i > 0 {
-				sb.WriteByte(',')
-			}
-			sb.WriteString("(?, ?, ?, ?, ?)")
-			args = append(args, userID, deviceID, r.MutationID, string(r.Result), tx.now)
-		}
-		sb.WriteString(" ON CONFLICT DO NOTHING")
-		if err := tx.g.Exec(sb.String(), args...).Error; err != nil {
-			return fmt.Errorf("save push results: %w", err)
-		}
+	err := insertIgnoringConflicts(tx, "push_results (user_id, device_id, mutation_id, result, created_at)", 5, results,
+		func(args []any, r PushResult) []any {
+			return append(args, userID, deviceID, r.MutationID, string(r.Result), tx.now)
+		})
+	if err != nil {
+		return fmt.Errorf("save push results: %w", err)
 	}
 	return nil
 }
