@@ -3,11 +3,9 @@ package reports
 import (
 	"context"
 	"slices"
-	"sort"
 	"time"
 
 	"github.com/fieldsync/fieldsync/domain"
-	"github.com/fieldsync/fieldsync/store"
 )
 
 // KPIMetrics are the figures of one territory (with its subtree), one rep or
@@ -305,10 +303,6 @@ func (s *Service) KPIsLevel(ctx context.Context, c domain.Caller, p KPIParams, l
 	if err != nil {
 		return KPIs{}, err
 	}
-	var terrs []string // nil: everything
-	if !sc.All {
-		terrs = sc.Territories
-	}
 	P := p.Period
 	k, wins := kpiCalendar(p)
 	prev, year := P.Previous(), P.YearBefore()
@@ -334,67 +328,28 @@ func (s *Service) KPIsLevel(ctx context.Context, c domain.Caller, p KPIParams, l
 	}
 	repOnly := func(id string) *kpiTally { t := get(rep, id); t.reps = nil; return t }
 
-	var facts []kpiFactRow
-	var visits []activityAgg
-	direct := false
-	err = s.db.ReadTx(ctx, func(tx *store.Tx) error {
-		// The facts hold days of the zone of the report tables; if that is
-		// not this server's, the orders themselves are read instead.
-		if err := s.checkZone(tx); err != nil {
-			if domain.ErrorCode(err) == domain.CodeUnavailable {
-				direct = true
-				return nil
-			}
-			return err
-		}
-		if err := s.reportMemory(tx); err != nil {
-			return err
-		}
-		facts, visits, err = s.kpiFacts(tx, sc, wins)
-		return err
-	})
-	if err == nil && direct {
-		facts, visits, err = s.kpiDirect(ctx, sc, wins)
-	}
+	in, err := s.kpiInputs(ctx, sc, p, wins)
 	if err != nil {
 		return KPIs{}, err
 	}
-	for _, f := range facts {
+	for _, f := range in.facts {
 		if f.Kind == "t" {
 			get(leaf, f.ID).addFacts(f)
 		} else {
 			repOnly(f.ID).addFacts(f)
 		}
 	}
-	for _, v := range visits {
+	for _, v := range in.visits {
 		get(leaf, v.TerritoryID).visits += v.B
 		repOnly(v.RepID).visits += v.B
 	}
-	assigned, err := s.db.KPIAssignedReps(ctx, terrs)
-	if err != nil {
-		return KPIs{}, err
-	}
 	repTerrs := map[string][]string{}
-	names := map[string]string{}
-	for _, a := range assigned {
+	for _, a := range in.assigned {
 		get(leaf, a.TerritoryID).reps[a.UserID] = true
 		repTerrs[a.UserID] = append(repTerrs[a.UserID], a.TerritoryID)
-		names[a.UserID] = a.Name
 		repOnly(a.UserID)
 	}
-	var unnamed []string
-	for id := range rep {
-		if _, ok := names[id]; !ok {
-			unnamed = append(unnamed, id)
-		}
-	}
-	more, err := s.db.UserNames(ctx, unnamed)
-	if err != nil {
-		return KPIs{}, err
-	}
-	for id, n := range more {
-		names[id] = n
-	}
+	names := in.names
 	targets, err := s.db.TargetsOfPeriod(ctx, P.Name)
 	if err != nil {
 		return KPIs{}, err
@@ -505,15 +460,18 @@ func (s *Service) KPIsLevel(ctx context.Context, c domain.Caller, p KPIParams, l
 			ParentID: sc.Tree.Parent(id), SubTerritories: sc.subCount(id), KPIMetrics: roll[id].metrics(k)})
 	}
 	repIDs := make([]string, 0, len(rep))
-	for id := range rep {
-		repIDs = append(repIDs, id)
-	}
-	sort.Slice(repIDs, func(i, j int) bool {
-		if names[repIDs[i]] != names[repIDs[j]] {
-			return names[repIDs[i]] < names[repIDs[j]]
+	for _, id := range in.byName { // a snapshot's reps, sorted once
+		if rep[id] != nil {
+			repIDs = append(repIDs, id)
 		}
-		return repIDs[i] < repIDs[j]
-	})
+	}
+	if len(repIDs) != len(rep) {
+		repIDs = repIDs[:0]
+		for id := range rep {
+			repIDs = append(repIDs, id)
+		}
+		sortRepIDs(repIDs, names)
+	}
 	out.RepsTotal = len(repIDs)
 	lo, hi, next := lv.pageRows(len(repIDs), func(i int) (string, string) { return names[repIDs[i]], repIDs[i] })
 	repIDs, out.RepsNextCursor = repIDs[lo:hi], next

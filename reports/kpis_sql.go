@@ -15,12 +15,17 @@ import (
 //     a submitted order (its current territory, counted orders and revenue,
 //     submitted and confirmed orders), over the days of the window, the whole
 //     previous period and the year-ago window (the previous period's compared
-//     days lie inside the whole of it). The statement sums them per account
-//     and rep, then per rep and, per account, per territory, so what reaches
-//     Go is one row per territory holding orders and one per rep: the account
-//     sets (ordering, new, lost accounts) are counted in SQL. An account
-//     belongs to one territory, so a territory's counts add up over its
-//     subtree; a rep's are over the accounts they ordered for.
+//     days lie inside the whole of it). The statement sums them per
+//     territory, account and rep (ark), then per territory and rep and, per
+//     account, per territory, so what reaches Go is one row per territory
+//     holding orders and one per territory and rep: the account sets
+//     (ordering, new, lost accounts) are counted in SQL. An account belongs
+//     to one territory, so a territory's counts add up over its subtree, and
+//     a rep's over the territories of the accounts they ordered for: every
+//     figure of a rep row is a sum over ark's rows, so the sum of a rep's
+//     (territory, rep) rows is the row the rep would have grouped alone.
+//     That is what lets an organisation's rows be narrowed to any scope
+//     (Snapshots) by keeping the rows of its territories.
 //  2. report_kpi_accounts: the day of each account's first counted order;
 //     an ordering account is new when that day is on or after period_start.
 //  3. report_visit_days (and its deltas): completed visits per (territory,
@@ -30,9 +35,13 @@ import (
 // [from, to) days.
 
 // kpiFactRow is one territory's (Kind "t") or one rep's (Kind "r") figures.
+// TerritoryID, on a rep row read per territory (kpiFactsByTerritory), is the
+// territory of the row's accounts; empty on a rep row summed over every
+// territory (kpiFacts, kpiDirect) and on territory rows (ID is theirs).
 type kpiFactRow struct {
 	Kind                    string
 	ID                      string
+	TerritoryID             string
 	Revenue, Orders         int64
 	Submitted, Confirmed    int64
 	Buyers, NewBuyers, Lost int64
@@ -70,10 +79,10 @@ WITH ar AS (
     MAX(fresh) AS fresh
   FROM ark GROUP BY territory_id, account_id
 )
-SELECT 'r' AS kind, rep_id AS id,` + kpiSums + `
-FROM ark GROUP BY rep_id
+SELECT 'r' AS kind, rep_id AS id, CAST(territory_id AS text) AS territory_id,` + kpiSums + `
+FROM ark GROUP BY territory_id, rep_id
 UNION ALL
-SELECT 't' AS kind, territory_id AS id,` + kpiSums + `
+SELECT 't' AS kind, territory_id AS id, '' AS territory_id,` + kpiSums + `
 FROM acc GROUP BY territory_id`
 
 const kpiSums = `
@@ -112,8 +121,16 @@ func (w kpiWindows) args(sc scope) []any {
 }
 
 // kpiFacts reads the figures of every territory holding orders in the scope
-// and of every rep with orders on its accounts, and the completed visits.
+// and of every rep with orders on its accounts (one row each), and the
+// completed visits.
 func (s *Service) kpiFacts(tx *store.Tx, sc scope, w kpiWindows) ([]kpiFactRow, []activityAgg, error) {
+	rows, visits, err := s.kpiFactsByTerritory(tx, sc, w)
+	return mergeRepRows(rows), visits, err
+}
+
+// kpiFactsByTerritory is kpiFacts with a rep's figures per territory of their
+// accounts: rows a scope narrows by territory (kpiFactsSQL).
+func (s *Service) kpiFactsByTerritory(tx *store.Tx, sc scope, w kpiWindows) ([]kpiFactRow, []activityAgg, error) {
 	args := w.args(sc)
 	var rows []kpiFactRow
 	if err := tx.Query(&rows, fmt.Sprintf(kpiFactsSQL, sc.scopeIn("f.territory_id")), args...); err != nil {
@@ -124,4 +141,37 @@ func (s *Service) kpiFacts(tx *store.Tx, sc scope, w kpiWindows) ([]kpiFactRow, 
 		return nil, nil, fmt.Errorf("kpi visits: %w", err)
 	}
 	return rows, visits, nil
+}
+
+// mergeRepRows sums each rep's rows into one (every figure of a rep row is a
+// sum), keeping territory rows and the order of first appearance.
+func mergeRepRows(rows []kpiFactRow) []kpiFactRow {
+	out := make([]kpiFactRow, 0, len(rows))
+	at := map[string]int{}
+	for _, r := range rows {
+		if r.Kind != "r" {
+			out = append(out, r)
+			continue
+		}
+		r.TerritoryID = ""
+		i, ok := at[r.ID]
+		if !ok {
+			at[r.ID] = len(out)
+			out = append(out, r)
+			continue
+		}
+		m := &out[i]
+		m.Revenue += r.Revenue
+		m.Orders += r.Orders
+		m.Submitted += r.Submitted
+		m.Confirmed += r.Confirmed
+		m.Buyers += r.Buyers
+		m.NewBuyers += r.NewBuyers
+		m.Lost += r.Lost
+		m.PrevRevenue += r.PrevRevenue
+		m.PrevOrders += r.PrevOrders
+		m.PrevBuyers += r.PrevBuyers
+		m.YearRevenue += r.YearRevenue
+	}
+	return out
 }

@@ -55,6 +55,16 @@ func (s *Service) WithSnapshots(snaps *Snapshots) *Service {
 	return &c
 }
 
+// WithKPISnapshots returns the service reading large scopes' KPI reports
+// from snaps (nil: never). They are apart from the coverage and orders
+// snapshots because a load costs more and so may be kept longer
+// (docs/reports.md "Large scopes: snapshots").
+func (s *Service) WithKPISnapshots(snaps *Snapshots) *Service {
+	c := *s
+	c.kpiSnaps = snaps
+	return &c
+}
+
 // MaxAge is the oldest a snapshot answered may be.
 func (c *Snapshots) MaxAge() time.Duration { return c.maxAge }
 
@@ -93,7 +103,8 @@ func (s *Service) snapKey(report string, p Params) snapKey {
 }
 
 type snapKey struct {
-	report   string // "coverage" or "orders"
+	report   string // "coverage", "orders" or "kpis"
+	period   string // kpis: the month or quarter, whose windows from and to do not name
 	from, to string
 	zone     string
 }
