@@ -22,6 +22,9 @@ type kpiInputs struct {
 	// a narrowed report keeps the order instead of sorting tens of thousands
 	// of reps per request. nil: sort them.
 	byName []string
+	// built, in a snapshot answered whole (a director's), is its rows added
+	// up, once for every request (buildKPI). nil: add them up.
+	built *kpiBuilt
 }
 
 // kpiInputs reads the report's rows for sc: from the organisation's
@@ -55,7 +58,7 @@ func (s *Service) kpiRead(ctx context.Context, sc scope, wins kpiWindows) (kpiIn
 			}
 			return err
 		}
-		if err := s.reportMemory(tx); err != nil {
+		if err := s.kpiSession(tx); err != nil {
 			return err
 		}
 		var err error
@@ -69,6 +72,17 @@ func (s *Service) kpiRead(ctx context.Context, sc scope, wins kpiWindows) (kpiIn
 		return in, err
 	}
 	return in, s.kpiReps(ctx, sc, &in)
+}
+
+// kpiSession sets up the transaction of the facts statement: the report
+// memory, and no JIT (the statement is costed far above jit_above_cost at
+// scale, and compiling took a third of its time at scale 330:
+// docs/benchmarks.md "The KPI report from snapshots").
+func (s *Service) kpiSession(tx *store.Tx) error {
+	if err := s.reportMemory(tx); err != nil {
+		return err
+	}
+	return tx.NoJIT()
 }
 
 // kpiReps adds to in the reps assigned to sc's territories and the names of
@@ -130,7 +144,7 @@ func (s *Service) kpiSnapshot(ctx context.Context, p KPIParams, wins kpiWindows)
 			if err := s.checkZone(tx); err != nil {
 				return err
 			}
-			if err := s.reportMemory(tx); err != nil {
+			if err := s.kpiSession(tx); err != nil {
 				return err
 			}
 			var err error
@@ -144,6 +158,7 @@ func (s *Service) kpiSnapshot(ctx context.Context, p KPIParams, wins kpiWindows)
 			return nil, err
 		}
 		in.byName = in.sortedReps()
+		in.built = buildKPI(in)
 		return &in, nil
 	})
 	if err != nil {
@@ -197,8 +212,8 @@ func sortRepIDs(ids []string, names map[string]string) {
 }
 
 // narrow is the organisation's rows in narrowed to sc's territories; the
-// snapshot's rows themselves when sc is the whole organisation. Its names
-// and order are the snapshot's, shared read-only.
+// snapshot's rows themselves, added up already, when sc is the whole
+// organisation. Its names and order are the snapshot's, shared read-only.
 func (in *kpiInputs) narrow(sc scope) kpiInputs {
 	keep := sc.keep()
 	if keep == nil {

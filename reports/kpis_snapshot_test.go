@@ -2,6 +2,7 @@ package reports
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -237,4 +238,146 @@ func TestKPISnapshots_Staleness(t *testing.T) {
 			t.Errorf("%d snapshots after a Los Angeles read; want %d", len(sn.entries), n+1)
 		}
 	})
+}
+
+// TestKPILevels_AddUpLikeTheWholeTree: every page of every level (kpiLevel
+// adds up only its page's rows) shows the rows of the whole tree's answer
+// (kpiWholeTree adds up every ancestor), rows without anything below them
+// empty, the same totals and, page after page, the same reps; read from the
+// tables and from a snapshot, on the random world.
+func TestKPILevels_AddUpLikeTheWholeTree(t *testing.T) {
+	testdb.Dialects(t, func(t *testing.T, db *store.DB) {
+		rnd := rand.New(rand.NewPCG(3, 4))
+		w := buildRandomKPIWorld(t, db, rnd)
+		setRandomTargets(t, db, rnd, w.director.UserID)
+		direct := newService(t, db)
+		sn, _ := newTestSnapshots(time.Minute)
+		ctx := context.Background()
+		empty := asJSON(t, KPIMetrics{})
+		for _, p := range everyPeriodOf2026(t, rnd) {
+			for _, s := range []*Service{direct, direct.WithKPISnapshots(sn)} {
+				for _, c := range []domain.Caller{w.director, w.manager} {
+					whole, err := s.KPIsLevel(ctx, c, p, WholeTree)
+					if err != nil {
+						t.Fatal(err)
+					}
+					rows := map[string]string{}
+					for _, r := range whole.Territories {
+						rows[r.TerritoryID] = asJSON(t, r)
+					}
+					var reps []RepKPIs
+					focus := []string{""}
+					for len(focus) > 0 {
+						f := focus[0]
+						focus = focus[1:]
+						q := p
+						q.TerritoryID = f
+						lv := Level{Limit: 2, TerritoryLimit: 2}
+						for page := 0; ; page++ {
+							got, err := s.KPIsLevel(ctx, c, q, lv)
+							if err != nil {
+								t.Fatal(err)
+							}
+							if f == "" {
+								reps = append(reps, got.Reps...)
+								if page == 0 && asJSON(t, got.Totals) != asJSON(t, whole.Totals) {
+									t.Errorf("%s %s totals:\n got %s\nwant %s", p.Period.Name, c.Role, asJSON(t, got.Totals), asJSON(t, whole.Totals))
+								}
+							}
+							for _, r := range got.Territories {
+								want, ok := rows[r.TerritoryID]
+								if !ok && asJSON(t, r.KPIMetrics) != empty || ok && asJSON(t, r) != want {
+									t.Errorf("%s %s row %s:\n got %s\nwant %s", p.Period.Name, c.Role, r.Name, asJSON(t, r), want)
+								}
+								if r.SubTerritories > 0 {
+									focus = append(focus, r.TerritoryID)
+								}
+							}
+							if got.TerritoriesNextCursor == nil && (f != "" || got.RepsNextCursor == nil) {
+								break
+							}
+							if got.TerritoriesNextCursor != nil {
+								lv.TerritoryCursor = *got.TerritoriesNextCursor
+							}
+							if got.RepsNextCursor != nil {
+								lv.Cursor = *got.RepsNextCursor
+							} else {
+								lv.Cursor = repCursor{Name: "\U0010FFFF", ID: "~"}.encode() // past the last rep
+							}
+						}
+					}
+					if asJSON(t, reps) != asJSON(t, whole.Reps) {
+						t.Errorf("%s %s reps page by page:\n got %s\nwant %s", p.Period.Name, c.Role, asJSON(t, reps), asJSON(t, whole.Reps))
+					}
+				}
+			}
+		}
+	})
+}
+
+// everyPeriodOf2026 is the parameters of each month and quarter of 2026
+// (those setRandomTargets sets targets for), each as of a random day.
+func everyPeriodOf2026(t *testing.T, rnd *rand.Rand) []KPIParams {
+	t.Helper()
+	var out []KPIParams
+	for _, name := range periodsOf2026() {
+		P, err := domain.ParsePeriod(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		asOf := P.Start.AddDate(0, 0, rnd.IntN(P.Days()+5))
+		p, err := ParseKPIParams(at("2027-01-15 12:00"), name, asOf.Format(time.DateOnly), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+func periodsOf2026() []string {
+	var periods []string
+	for m := 1; m <= 12; m++ {
+		periods = append(periods, fmt.Sprintf("2026-%02d", m))
+	}
+	for q := 1; q <= 4; q++ {
+		periods = append(periods, fmt.Sprintf("2026-Q%d", q))
+	}
+	return periods
+}
+
+// setRandomTargets gives about half the territories and reps a target for
+// each month and quarter of 2026, so that rows take their own, the sum of
+// those below them, or none.
+func setRandomTargets(t *testing.T, db *store.DB, rnd *rand.Rand, director string) {
+	t.Helper()
+	ctx := context.Background()
+	var terrs, reps []string
+	if err := db.Gorm.Raw("SELECT id FROM territories ORDER BY id").Scan(&terrs).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Gorm.Raw("SELECT id FROM users WHERE role = ? ORDER BY id", domain.RoleRep).Scan(&reps).Error; err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range periodsOf2026() {
+		p, err := domain.ParsePeriod(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, id := range append(append([]string{}, terrs...), reps...) {
+			if rnd.IntN(2) == 0 {
+				continue
+			}
+			row := domain.Target{ID: uuid.NewString(), Period: p.Name, PeriodStart: p.Start.Format(DateLayout),
+				PeriodEnd: p.End.Format(DateLayout), RevenueCents: 1000 + rnd.Int64N(100000)}
+			if i < len(terrs) {
+				row.TerritoryID = ptr(id)
+			} else {
+				row.RepID = ptr(id)
+			}
+			if _, _, err := db.SetTarget(ctx, director, row); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 }
