@@ -76,7 +76,7 @@ func (s *Service) kpiRead(ctx context.Context, sc scope, wins kpiWindows) (kpiIn
 
 // kpiSession sets up the transaction of the facts statement: the report
 // memory, and no JIT (the statement is costed far above jit_above_cost at
-// scale, and compiling took a third of its time at scale 330:
+// scale, and compiling took 15–30 % of its time at scale 330:
 // docs/benchmarks.md "The KPI report from snapshots").
 func (s *Service) kpiSession(tx *store.Tx) error {
 	if err := s.reportMemory(tx); err != nil {

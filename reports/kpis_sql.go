@@ -58,8 +58,9 @@ type kpiFactRow struct {
 //
 // The sums of ar and acc are cast back to bigint: Postgres sums bigints into
 // numeric, and the later sums of numerics cost more than those of bigints
-// (the statement took 30–40 % less at scale 330; docs/benchmarks.md, "The
-// KPI report from snapshots"). A row's cents are far from 2^63.
+// (with JIT off, kpiSession, the statement took about 40 % less at scale 330;
+// docs/benchmarks.md, "The KPI report from snapshots"). A row's cents are
+// far from 2^63.
 const kpiFactsSQL = `
 WITH ar AS (
   SELECT f.territory_id, f.account_id, f.rep_id,
