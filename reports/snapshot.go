@@ -11,7 +11,9 @@ import (
 // Snapshots keeps the organisation-wide inputs of the coverage and orders
 // reports (their grouped rows, per territory and rep, before any scope is
 // applied) for the periods asked recently, shared by the report services of
-// one server (docs/reports.md "Large scopes: snapshots").
+// one server (docs/reports.md "Large scopes: snapshots"). The KPI report's
+// are kept in a Snapshots of their own (WithKPISnapshots), with a longer
+// maximum age.
 //
 // At the head of sales' scale a director's coverage re-reads 988k account rows
 // and ~1M day rows per request (1.2–1.6 s on an idle machine, far more on a
