@@ -3,11 +3,9 @@ package reports
 import (
 	"context"
 	"slices"
-	"sort"
 	"time"
 
 	"github.com/fieldsync/fieldsync/domain"
-	"github.com/fieldsync/fieldsync/store"
 )
 
 // KPIMetrics are the figures of one territory (with its subtree), one rep or
@@ -144,13 +142,24 @@ type kpiTally struct {
 	yearRevenue                           int64
 	visits                                int64
 	reps                                  map[string]bool
-	target                                *domain.Target
-	targetSum                             *int64 // territories: the targets of the highest targeted sub-territories
+	// repsCounted, when above len(reps), is the number of reps counted
+	// (the totals: every rep of the report, without building their set).
+	repsCounted int
+	target      *domain.Target
+	targetSum   *int64 // territories: the targets of the highest targeted sub-territories
 }
 
 func newTally() *kpiTally { return &kpiTally{reps: map[string]bool{}} }
 
 func (t *kpiTally) addFrom(o *kpiTally) {
+	t.addFigures(o)
+	for k := range o.reps {
+		t.reps[k] = true
+	}
+}
+
+// addFigures adds o's figures, not its reps.
+func (t *kpiTally) addFigures(o *kpiTally) {
 	t.revenue += o.revenue
 	t.orders += o.orders
 	t.submitted += o.submitted
@@ -163,9 +172,6 @@ func (t *kpiTally) addFrom(o *kpiTally) {
 	t.prevLikeBuyers += o.prevLikeBuyers
 	t.yearRevenue += o.yearRevenue
 	t.visits += o.visits
-	for k := range o.reps {
-		t.reps[k] = true
-	}
 }
 
 func (t *kpiTally) addFacts(r kpiFactRow) {
@@ -213,7 +219,7 @@ func (t *kpiTally) metrics(k *kpiFrame) KPIMetrics {
 	m := KPIMetrics{RevenueCents: t.revenue, Orders: t.orders, OrdersSubmitted: t.submitted,
 		OrdersConfirmed: t.confirmed, ConversionPct: ratio(100*t.confirmed, t.submitted, 1),
 		OrderingAccounts: t.buyers, NewAccounts: t.newBuyers, LostAccounts: t.lost,
-		VisitsCompleted: t.visits, Reps: int64(len(t.reps)),
+		VisitsCompleted: t.visits, Reps: int64(max(len(t.reps), t.repsCounted)),
 		YearAgoRevenueCents: t.yearRevenue, PreviousRevenueCents: t.prevLikeRevenue,
 		PreviousOrders: t.prevLikeOrders, PreviousOrderingAccounts: t.prevLikeBuyers}
 	m.AverageOrderCents = cents(t.revenue, t.orders)
@@ -227,7 +233,7 @@ func (t *kpiTally) metrics(k *kpiFrame) KPIMetrics {
 	} else {
 		m.ForecastCents = cents(t.revenue*int64(k.days), int64(k.elapsed))
 	}
-	repDays := int64(len(t.reps)) * int64(k.workingElapsed)
+	repDays := m.Reps * int64(k.workingElapsed)
 	if t.reps == nil { // a rep row: one rep
 		repDays = int64(k.workingElapsed)
 	}
@@ -305,10 +311,6 @@ func (s *Service) KPIsLevel(ctx context.Context, c domain.Caller, p KPIParams, l
 	if err != nil {
 		return KPIs{}, err
 	}
-	var terrs []string // nil: everything
-	if !sc.All {
-		terrs = sc.Territories
-	}
 	P := p.Period
 	k, wins := kpiCalendar(p)
 	prev, year := P.Previous(), P.YearBefore()
@@ -322,8 +324,113 @@ func (s *Service) KPIsLevel(ctx context.Context, c domain.Caller, p KPIParams, l
 		return out, nil
 	}
 
-	leaf := map[string]*kpiTally{} // territory → its own accounts' figures
-	rep := map[string]*kpiTally{}
+	in, err := s.kpiInputs(ctx, sc, p, wins)
+	if err != nil {
+		return KPIs{}, err
+	}
+	b := in.built // a snapshot's, computed once for every director
+	if b == nil {
+		b = buildKPI(in)
+	}
+	targets, err := s.db.TargetsOfPeriod(ctx, P.Name)
+	if err != nil {
+		return KPIs{}, err
+	}
+	// Targets are read per request and never written into b's tallies,
+	// which a snapshot shares between requests.
+	terrTarget := map[string]*domain.Target{}
+	repTarget := map[string]*domain.Target{}
+	for i := range targets {
+		t := &targets[i]
+		switch {
+		case t.RepID != nil:
+			if b.rep[*t.RepID] != nil {
+				repTarget[*t.RepID] = t
+			}
+		case t.TerritoryID != nil && sc.has(*t.TerritoryID):
+			terrTarget[*t.TerritoryID] = t
+		}
+	}
+	inScope := func(id string) bool { return sc.has(id) }
+
+	// Totals: the sum of the scope's top rows, that is of every territory
+	// of the scope; their reps are every rep of the reps list; their target
+	// the targets of the highest targeted territories.
+	total := newTally()
+	for id, t := range b.leaf {
+		if inScope(id) {
+			total.addFigures(t)
+		}
+	}
+	total.repsCounted = len(b.rep)
+	for id, t := range terrTarget {
+		top := true
+		for a := sc.Tree.Parent(id); a != nil && inScope(*a); a = sc.Tree.Parent(*a) {
+			if terrTarget[*a] != nil {
+				top = false
+				break
+			}
+		}
+		if top {
+			if total.targetSum == nil {
+				total.targetSum = new(int64)
+			}
+			*total.targetSum += t.RevenueCents
+		}
+	}
+	out.Totals = total.metrics(k)
+
+	if lv.All {
+		out.Territories = kpiWholeTree(sc, b, terrTarget, k)
+		out.TerritoriesTotal = len(out.Territories)
+	} else {
+		out.Territories, out.TerritoriesTotal, out.TerritoriesNextCursor = kpiLevel(sc, p.TerritoryID, b, terrTarget, k, lv)
+	}
+
+	names := in.names
+	repIDs := in.byName // a snapshot's reps, sorted once
+	if len(repIDs) != len(b.rep) {
+		repIDs = make([]string, 0, len(b.rep))
+		for _, id := range in.byName {
+			if b.rep[id] != nil {
+				repIDs = append(repIDs, id)
+			}
+		}
+	}
+	if len(repIDs) != len(b.rep) {
+		repIDs = make([]string, 0, len(b.rep))
+		for id := range b.rep {
+			repIDs = append(repIDs, id)
+		}
+		sortRepIDs(repIDs, names)
+	}
+	out.RepsTotal = len(repIDs)
+	lo, hi, next := lv.pageRows(len(repIDs), func(i int) (string, string) { return names[repIDs[i]], repIDs[i] })
+	out.RepsNextCursor = next
+	for _, id := range repIDs[lo:hi] {
+		ts := b.repTerrs[id]
+		if ts == nil {
+			ts = []string{}
+		}
+		t := *b.rep[id]
+		t.target = repTarget[id]
+		out.Reps = append(out.Reps, RepKPIs{RepID: id, Name: names[id], TerritoryIDs: ts, KPIMetrics: t.metrics(k)})
+	}
+	return out, nil
+}
+
+// kpiBuilt is the report's rows added up per territory (its own accounts'
+// figures and the reps assigned to it) and per rep (their own figures), before
+// the tree and the targets: what a snapshot computes once (kpiSnapshot).
+// Read-only once built.
+type kpiBuilt struct {
+	leaf     map[string]*kpiTally
+	rep      map[string]*kpiTally // reps nil: a rep row
+	repTerrs map[string][]string  // a rep's assigned territories, sorted
+}
+
+func buildKPI(in kpiInputs) *kpiBuilt {
+	b := &kpiBuilt{leaf: map[string]*kpiTally{}, rep: map[string]*kpiTally{}, repTerrs: map[string][]string{}}
 	get := func(m map[string]*kpiTally, id string) *kpiTally {
 		t := m[id]
 		if t == nil {
@@ -332,100 +439,55 @@ func (s *Service) KPIsLevel(ctx context.Context, c domain.Caller, p KPIParams, l
 		}
 		return t
 	}
-	repOnly := func(id string) *kpiTally { t := get(rep, id); t.reps = nil; return t }
-
-	var facts []kpiFactRow
-	var visits []activityAgg
-	direct := false
-	err = s.db.ReadTx(ctx, func(tx *store.Tx) error {
-		// The facts hold days of the zone of the report tables; if that is
-		// not this server's, the orders themselves are read instead.
-		if err := s.checkZone(tx); err != nil {
-			if domain.ErrorCode(err) == domain.CodeUnavailable {
-				direct = true
-				return nil
-			}
-			return err
-		}
-		if err := s.reportMemory(tx); err != nil {
-			return err
-		}
-		facts, visits, err = s.kpiFacts(tx, sc, wins)
-		return err
-	})
-	if err == nil && direct {
-		facts, visits, err = s.kpiDirect(ctx, sc, wins)
-	}
-	if err != nil {
-		return KPIs{}, err
-	}
-	for _, f := range facts {
+	repOnly := func(id string) *kpiTally { t := get(b.rep, id); t.reps = nil; return t }
+	for _, f := range in.facts {
 		if f.Kind == "t" {
-			get(leaf, f.ID).addFacts(f)
+			get(b.leaf, f.ID).addFacts(f)
 		} else {
 			repOnly(f.ID).addFacts(f)
 		}
 	}
-	for _, v := range visits {
-		get(leaf, v.TerritoryID).visits += v.B
+	for _, v := range in.visits {
+		get(b.leaf, v.TerritoryID).visits += v.B
 		repOnly(v.RepID).visits += v.B
 	}
-	assigned, err := s.db.KPIAssignedReps(ctx, terrs)
-	if err != nil {
-		return KPIs{}, err
-	}
-	repTerrs := map[string][]string{}
-	names := map[string]string{}
-	for _, a := range assigned {
-		get(leaf, a.TerritoryID).reps[a.UserID] = true
-		repTerrs[a.UserID] = append(repTerrs[a.UserID], a.TerritoryID)
-		names[a.UserID] = a.Name
+	for _, a := range in.assigned {
+		get(b.leaf, a.TerritoryID).reps[a.UserID] = true
+		b.repTerrs[a.UserID] = append(b.repTerrs[a.UserID], a.TerritoryID)
 		repOnly(a.UserID)
 	}
-	var unnamed []string
-	for id := range rep {
-		if _, ok := names[id]; !ok {
-			unnamed = append(unnamed, id)
-		}
+	for _, ts := range b.repTerrs {
+		slices.Sort(ts)
 	}
-	more, err := s.db.UserNames(ctx, unnamed)
-	if err != nil {
-		return KPIs{}, err
-	}
-	for id, n := range more {
-		names[id] = n
-	}
-	targets, err := s.db.TargetsOfPeriod(ctx, P.Name)
-	if err != nil {
-		return KPIs{}, err
-	}
-	terrTarget := map[string]*domain.Target{}
-	for i := range targets {
-		t := &targets[i]
-		switch {
-		case t.RepID != nil:
-			if r, ok := rep[*t.RepID]; ok {
-				r.target = t
-			}
-		case t.TerritoryID != nil && sc.has(*t.TerritoryID):
-			terrTarget[*t.TerritoryID] = t
-		}
-	}
+	return b
+}
 
-	// Roll each territory's own figures up into its ancestors inside the scope.
+// kpiWholeTree is every territory row of the scope holding figures, an
+// assigned rep or a target in itself or below it, each adding up its
+// subtree, by name (depth=all).
+func kpiWholeTree(sc scope, b *kpiBuilt, terrTarget map[string]*domain.Target, k *kpiFrame) []TerritoryKPIs {
 	inScope := func(id string) bool { return sc.has(id) }
 	roll := map[string]*kpiTally{}
-	for id, t := range leaf {
+	get := func(id string) *kpiTally {
+		t := roll[id]
+		if t == nil {
+			t = newTally()
+			roll[id] = t
+		}
+		return t
+	}
+	// Roll each territory's own figures up into its ancestors inside the scope.
+	for id, t := range b.leaf {
 		if !inScope(id) {
 			continue
 		}
 		for a := &id; a != nil && inScope(*a); a = sc.Tree.Parent(*a) {
-			get(roll, *a).addFrom(t)
+			get(*a).addFrom(t)
 		}
 	}
 	for id := range terrTarget {
 		for a := &id; a != nil && inScope(*a); a = sc.Tree.Parent(*a) {
-			get(roll, *a)
+			get(*a)
 		}
 	}
 	// A territory's target is its own, else the sum of the targets of the
@@ -449,82 +511,69 @@ func (s *Service) KPIsLevel(ctx context.Context, c domain.Caller, p KPIParams, l
 		}
 		return sum
 	}
-	total := newTally()
-	var roots []string
+	ids := make([]string, 0, len(roll))
 	for id, t := range roll {
-		t.target = terrTarget[id]
-		if t.target == nil {
+		if t.target = terrTarget[id]; t.target == nil {
 			t.targetSum = targetOf(id)
 		}
-		if par := sc.Tree.Parent(id); par == nil || !inScope(*par) {
-			roots = append(roots, id)
-		}
+		ids = append(ids, id)
 	}
-	for _, id := range roots {
-		total.addFrom(roll[id])
-		if v := targetOf(id); v != nil {
-			if total.targetSum == nil {
-				total.targetSum = new(int64)
-			}
-			*total.targetSum += *v
-		}
-	}
-	// Reps' days: every rep of a rep row counts, assigned in the scope or not.
-	for id := range rep {
-		total.reps[id] = true
-	}
-	out.Totals = total.metrics(k)
-	var ids []string
-	if lv.All {
-		ids = make([]string, 0, len(roll))
-		for id := range roll {
-			ids = append(ids, id)
-		}
-		sc.sortByName(ids)
-	} else {
-		// One level: every row of it, with figures or not (roll holds each
-		// territory's subtree already).
-		all := sc.levelRows(p.TerritoryID)
-		lo, hi, next := lv.territories().pageRows(len(all), func(i int) (string, string) { return sc.name(all[i]), all[i] })
-		ids, out.TerritoriesNextCursor = all[lo:hi], next
-		out.TerritoriesTotal = len(all)
-		for _, id := range ids {
-			if roll[id] == nil {
-				t := get(roll, id)
-				if t.target = terrTarget[id]; t.target == nil {
-					t.targetSum = targetOf(id)
-				}
-			}
-		}
-	}
-	if lv.All {
-		out.TerritoriesTotal = len(ids)
-	}
+	sc.sortByName(ids)
+	out := make([]TerritoryKPIs, 0, len(ids))
 	for _, id := range ids {
-		out.Territories = append(out.Territories, TerritoryKPIs{TerritoryID: id, Name: sc.Tree.Name(id),
-			ParentID: sc.Tree.Parent(id), SubTerritories: sc.subCount(id), KPIMetrics: roll[id].metrics(k)})
+		out = append(out, TerritoryKPIs{TerritoryID: id, Name: sc.Tree.Name(id), ParentID: sc.Tree.Parent(id),
+			SubTerritories: sc.subCount(id), KPIMetrics: roll[id].metrics(k)})
 	}
-	repIDs := make([]string, 0, len(rep))
-	for id := range rep {
-		repIDs = append(repIDs, id)
+	return out
+}
+
+// kpiLevel is one page of one level's rows (sc.levelRows), with figures or
+// not, each adding up its subtree: only the page's rows are added up, so a
+// director's top level costs one pass over the territories, not a sum per
+// ancestor of each.
+func kpiLevel(sc scope, focus string, b *kpiBuilt, terrTarget map[string]*domain.Target, k *kpiFrame, lv Level) ([]TerritoryKPIs, int, *string) {
+	inScope := func(id string) bool { return sc.has(id) }
+	all := sc.levelRows(focus)
+	lo, hi, next := lv.territories().pageRows(len(all), func(i int) (string, string) { return sc.name(all[i]), all[i] })
+	ids := all[lo:hi]
+	rowOf := sc.rowOf(ids)
+	sums := make(map[string]*kpiTally, len(ids))
+	for _, id := range ids {
+		sums[id] = newTally()
 	}
-	sort.Slice(repIDs, func(i, j int) bool {
-		if names[repIDs[i]] != names[repIDs[j]] {
-			return names[repIDs[i]] < names[repIDs[j]]
+	for id, t := range b.leaf {
+		if !inScope(id) {
+			continue
 		}
-		return repIDs[i] < repIDs[j]
-	})
-	out.RepsTotal = len(repIDs)
-	lo, hi, next := lv.pageRows(len(repIDs), func(i int) (string, string) { return names[repIDs[i]], repIDs[i] })
-	repIDs, out.RepsNextCursor = repIDs[lo:hi], next
-	for _, id := range repIDs {
-		ts := repTerrs[id]
-		if ts == nil {
-			ts = []string{}
+		if r := rowOf(id); r != "" {
+			sums[r].addFrom(t)
 		}
-		slices.Sort(ts)
-		out.Reps = append(out.Reps, RepKPIs{RepID: id, Name: names[id], TerritoryIDs: ts,
-			KPIMetrics: rep[id].metrics(k)})
 	}
-	return out, nil
+	// A row's target is its own, else the sum of the targets of the highest
+	// targeted territories below it: those with no targeted territory
+	// between them and the row.
+	for id, t := range terrTarget {
+		for a := sc.Tree.Parent(id); a != nil && inScope(*a); a = sc.Tree.Parent(*a) {
+			if r := sums[*a]; r != nil {
+				if r.targetSum == nil {
+					r.targetSum = new(int64)
+				}
+				*r.targetSum += t.RevenueCents
+				break
+			}
+			if terrTarget[*a] != nil {
+				break
+			}
+		}
+	}
+	out := make([]TerritoryKPIs, 0, len(ids))
+	for _, id := range ids {
+		t := sums[id]
+		if t.target = terrTarget[id]; t.target != nil {
+			t.targetSum = nil
+		}
+		out = append(out, TerritoryKPIs{TerritoryID: id, Name: sc.Tree.Name(id), ParentID: sc.Tree.Parent(id),
+			SubTerritories: sc.subCount(id), KPIMetrics: t.metrics(k)})
+	}
+	return out, len(all), next
 }

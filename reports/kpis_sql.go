@@ -15,12 +15,17 @@ import (
 //     a submitted order (its current territory, counted orders and revenue,
 //     submitted and confirmed orders), over the days of the window, the whole
 //     previous period and the year-ago window (the previous period's compared
-//     days lie inside the whole of it). The statement sums them per account
-//     and rep, then per rep and, per account, per territory, so what reaches
-//     Go is one row per territory holding orders and one per rep: the account
-//     sets (ordering, new, lost accounts) are counted in SQL. An account
-//     belongs to one territory, so a territory's counts add up over its
-//     subtree; a rep's are over the accounts they ordered for.
+//     days lie inside the whole of it). The statement sums them per
+//     territory, account and rep (ark), then per territory and rep and, per
+//     account, per territory, so what reaches Go is one row per territory
+//     holding orders and one per territory and rep: the account sets
+//     (ordering, new, lost accounts) are counted in SQL. An account belongs
+//     to one territory, so a territory's counts add up over its subtree, and
+//     a rep's over the territories of the accounts they ordered for: every
+//     figure of a rep row is a sum over ark's rows, so the sum of a rep's
+//     (territory, rep) rows is the row the rep would have grouped alone.
+//     That is what lets an organisation's rows be narrowed to any scope
+//     (Snapshots) by keeping the rows of its territories.
 //  2. report_kpi_accounts: the day of each account's first counted order;
 //     an ordering account is new when that day is on or after period_start.
 //  3. report_visit_days (and its deltas): completed visits per (territory,
@@ -30,9 +35,13 @@ import (
 // [from, to) days.
 
 // kpiFactRow is one territory's (Kind "t") or one rep's (Kind "r") figures.
+// TerritoryID, on a rep row read per territory (kpiFactsByTerritory), is the
+// territory of the row's accounts; empty on a rep row summed over every
+// territory (kpiFacts, kpiDirect) and on territory rows (ID is theirs).
 type kpiFactRow struct {
 	Kind                    string
 	ID                      string
+	TerritoryID             string
 	Revenue, Orders         int64
 	Submitted, Confirmed    int64
 	Buyers, NewBuyers, Lost int64
@@ -46,16 +55,22 @@ type kpiFactRow struct {
 // fresh, that its first counted order ever is on or after the period's start
 // (probed for the window's buyers only: early in a period they are few, where
 // a join would hash every account that ever ordered).
+//
+// The sums of ar and acc are cast back to bigint: Postgres sums bigints into
+// numeric, and the later sums of numerics cost more than those of bigints
+// (with JIT off, kpiSession, the statement took about 40 % less at scale 330;
+// docs/benchmarks.md, "The KPI report from snapshots"). A row's cents are
+// far from 2^63.
 const kpiFactsSQL = `
 WITH ar AS (
   SELECT f.territory_id, f.account_id, f.rep_id,
-    SUM(CASE WHEN f.day >= @c0 AND f.day < @c1 THEN f.revenue_cents ELSE 0 END) AS rev,
-    SUM(CASE WHEN f.day >= @c0 AND f.day < @c1 THEN f.orders ELSE 0 END) AS n,
-    SUM(CASE WHEN f.day >= @c0 AND f.day < @c1 THEN f.submitted ELSE 0 END) AS sub,
-    SUM(CASE WHEN f.day >= @c0 AND f.day < @c1 THEN f.confirmed ELSE 0 END) AS conf,
-    SUM(CASE WHEN f.day >= @p0 AND f.day < @pl1 THEN f.revenue_cents ELSE 0 END) AS prev_rev,
-    SUM(CASE WHEN f.day >= @p0 AND f.day < @pl1 THEN f.orders ELSE 0 END) AS prev_n,
-    SUM(CASE WHEN f.day >= @y0 AND f.day < @y1 THEN f.revenue_cents ELSE 0 END) AS year_rev,
+    CAST(SUM(CASE WHEN f.day >= @c0 AND f.day < @c1 THEN f.revenue_cents ELSE 0 END) AS bigint) AS rev,
+    CAST(SUM(CASE WHEN f.day >= @c0 AND f.day < @c1 THEN f.orders ELSE 0 END) AS bigint) AS n,
+    CAST(SUM(CASE WHEN f.day >= @c0 AND f.day < @c1 THEN f.submitted ELSE 0 END) AS bigint) AS sub,
+    CAST(SUM(CASE WHEN f.day >= @c0 AND f.day < @c1 THEN f.confirmed ELSE 0 END) AS bigint) AS conf,
+    CAST(SUM(CASE WHEN f.day >= @p0 AND f.day < @pl1 THEN f.revenue_cents ELSE 0 END) AS bigint) AS prev_rev,
+    CAST(SUM(CASE WHEN f.day >= @p0 AND f.day < @pl1 THEN f.orders ELSE 0 END) AS bigint) AS prev_n,
+    CAST(SUM(CASE WHEN f.day >= @y0 AND f.day < @y1 THEN f.revenue_cents ELSE 0 END) AS bigint) AS year_rev,
     MAX(CASE WHEN f.day >= @p0 AND f.day < @p1 AND f.orders > 0 THEN 1 ELSE 0 END) AS pbuy
   FROM report_kpi_facts f
   WHERE ((f.day >= @c0 AND f.day < @c1) OR (f.day >= @p0 AND f.day < @p1) OR (f.day >= @y0 AND f.day < @y1))%[1]s
@@ -65,15 +80,16 @@ WITH ar AS (
     WHERE k.account_id = ar.account_id AND k.first_day >= @c0) THEN 1 ELSE 0 END AS fresh
   FROM ar
 ), acc AS (
-  SELECT territory_id, account_id, SUM(rev) AS rev, SUM(n) AS n, SUM(sub) AS sub, SUM(conf) AS conf,
-    SUM(prev_rev) AS prev_rev, SUM(prev_n) AS prev_n, SUM(year_rev) AS year_rev, MAX(pbuy) AS pbuy,
+  SELECT territory_id, account_id, CAST(SUM(rev) AS bigint) AS rev, CAST(SUM(n) AS bigint) AS n,
+    CAST(SUM(sub) AS bigint) AS sub, CAST(SUM(conf) AS bigint) AS conf, CAST(SUM(prev_rev) AS bigint) AS prev_rev,
+    CAST(SUM(prev_n) AS bigint) AS prev_n, CAST(SUM(year_rev) AS bigint) AS year_rev, MAX(pbuy) AS pbuy,
     MAX(fresh) AS fresh
   FROM ark GROUP BY territory_id, account_id
 )
-SELECT 'r' AS kind, rep_id AS id,` + kpiSums + `
-FROM ark GROUP BY rep_id
+SELECT 'r' AS kind, rep_id AS id, CAST(territory_id AS text) AS territory_id,` + kpiSums + `
+FROM ark GROUP BY territory_id, rep_id
 UNION ALL
-SELECT 't' AS kind, territory_id AS id,` + kpiSums + `
+SELECT 't' AS kind, territory_id AS id, '' AS territory_id,` + kpiSums + `
 FROM acc GROUP BY territory_id`
 
 const kpiSums = `
@@ -112,8 +128,16 @@ func (w kpiWindows) args(sc scope) []any {
 }
 
 // kpiFacts reads the figures of every territory holding orders in the scope
-// and of every rep with orders on its accounts, and the completed visits.
+// and of every rep with orders on its accounts (one row each), and the
+// completed visits.
 func (s *Service) kpiFacts(tx *store.Tx, sc scope, w kpiWindows) ([]kpiFactRow, []activityAgg, error) {
+	rows, visits, err := s.kpiFactsByTerritory(tx, sc, w)
+	return mergeRepRows(rows), visits, err
+}
+
+// kpiFactsByTerritory is kpiFacts with a rep's figures per territory of their
+// accounts: rows a scope narrows by territory (kpiFactsSQL).
+func (s *Service) kpiFactsByTerritory(tx *store.Tx, sc scope, w kpiWindows) ([]kpiFactRow, []activityAgg, error) {
 	args := w.args(sc)
 	var rows []kpiFactRow
 	if err := tx.Query(&rows, fmt.Sprintf(kpiFactsSQL, sc.scopeIn("f.territory_id")), args...); err != nil {
@@ -124,4 +148,37 @@ func (s *Service) kpiFacts(tx *store.Tx, sc scope, w kpiWindows) ([]kpiFactRow, 
 		return nil, nil, fmt.Errorf("kpi visits: %w", err)
 	}
 	return rows, visits, nil
+}
+
+// mergeRepRows sums each rep's rows into one (every figure of a rep row is a
+// sum), keeping territory rows and the order of first appearance.
+func mergeRepRows(rows []kpiFactRow) []kpiFactRow {
+	out := make([]kpiFactRow, 0, len(rows))
+	at := map[string]int{}
+	for _, r := range rows {
+		if r.Kind != "r" {
+			out = append(out, r)
+			continue
+		}
+		r.TerritoryID = ""
+		i, ok := at[r.ID]
+		if !ok {
+			at[r.ID] = len(out)
+			out = append(out, r)
+			continue
+		}
+		m := &out[i]
+		m.Revenue += r.Revenue
+		m.Orders += r.Orders
+		m.Submitted += r.Submitted
+		m.Confirmed += r.Confirmed
+		m.Buyers += r.Buyers
+		m.NewBuyers += r.NewBuyers
+		m.Lost += r.Lost
+		m.PrevRevenue += r.PrevRevenue
+		m.PrevOrders += r.PrevOrders
+		m.PrevBuyers += r.PrevBuyers
+		m.YearRevenue += r.YearRevenue
+	}
+	return out
 }

@@ -55,6 +55,8 @@ type Service struct {
 	// snaps, when set, answers the coverage and orders reports of large
 	// scopes from organisation-wide snapshots (Snapshots).
 	snaps *Snapshots
+	// kpiSnaps, likewise, answers the KPI report of large scopes.
+	kpiSnaps *Snapshots
 	// page, when set, is the visibility of the caller of one page's
 	// reports, loaded once (ForPage).
 	page *domain.Visibility

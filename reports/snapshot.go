@@ -11,7 +11,9 @@ import (
 // Snapshots keeps the organisation-wide inputs of the coverage and orders
 // reports (their grouped rows, per territory and rep, before any scope is
 // applied) for the periods asked recently, shared by the report services of
-// one server (docs/reports.md "Large scopes: snapshots").
+// one server (docs/reports.md "Large scopes: snapshots"). The KPI report's
+// are kept in a Snapshots of their own (WithKPISnapshots), with a longer
+// maximum age.
 //
 // At the head of sales' scale a director's coverage re-reads 988k account rows
 // and ~1M day rows per request (1.2–1.6 s on an idle machine, far more on a
@@ -55,6 +57,16 @@ func (s *Service) WithSnapshots(snaps *Snapshots) *Service {
 	return &c
 }
 
+// WithKPISnapshots returns the service reading large scopes' KPI reports
+// from snaps (nil: never). They are apart from the coverage and orders
+// snapshots because a load costs more and so may be kept longer
+// (docs/reports.md "Large scopes: snapshots").
+func (s *Service) WithKPISnapshots(snaps *Snapshots) *Service {
+	c := *s
+	c.kpiSnaps = snaps
+	return &c
+}
+
 // MaxAge is the oldest a snapshot answered may be.
 func (c *Snapshots) MaxAge() time.Duration { return c.maxAge }
 
@@ -93,7 +105,8 @@ func (s *Service) snapKey(report string, p Params) snapKey {
 }
 
 type snapKey struct {
-	report   string // "coverage" or "orders"
+	report   string // "coverage", "orders" or "kpis"
+	period   string // kpis: the month or quarter, whose windows from and to do not name
 	from, to string
 	zone     string
 }

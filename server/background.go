@@ -46,11 +46,14 @@ const snapshotsKeptWarm = 10 * time.Minute
 // snapshots read in the last snapshotsKeptWarm, so that a director's next
 // request finds one young enough instead of waiting for a load
 // (docs/reports.md "Large scopes: snapshots"). Each instance keeps its own.
+// The KPI snapshots have their own maximum age, so their own ticker.
 func (s *Server) refreshReportSnapshots(ctx context.Context) {
-	if s.Cfg.ReportSnapshotMaxAge <= 0 {
-		return
+	if s.Cfg.ReportKPISnapshotMaxAge > 0 {
+		go every(ctx, s.Cfg.ReportKPISnapshotMaxAge/2, func() { s.kpiSnaps.Refresh(snapshotsKeptWarm) })
 	}
-	every(ctx, s.Cfg.ReportSnapshotMaxAge/2, func() { s.snaps.Refresh(snapshotsKeptWarm) })
+	if s.Cfg.ReportSnapshotMaxAge > 0 {
+		every(ctx, s.Cfg.ReportSnapshotMaxAge/2, func() { s.snaps.Refresh(snapshotsKeptWarm) })
+	}
 }
 
 // flushPullStamps writes the last-pull stamps that pulls queued (see

@@ -64,6 +64,10 @@ type Config struct {
 	// in territories, from which they are read.
 	ReportSnapshotMaxAge      time.Duration // FIELDSYNC_REPORT_SNAPSHOT_MAX_AGE
 	ReportSnapshotTerritories int           // FIELDSYNC_REPORT_SNAPSHOT_TERRITORIES
+	// ReportKPISnapshotMaxAge is the same for the KPI report, whose load
+	// costs several times coverage's (docs/reports.md "Large scopes:
+	// snapshots"); 0 turns its snapshots off.
+	ReportKPISnapshotMaxAge time.Duration // FIELDSYNC_REPORT_KPI_SNAPSHOT_MAX_AGE
 
 	// StreamsPerUser bounds the change streams one user holds on one process:
 	// an RxDB app opens one per collection (seven), on a phone and a tablet.
@@ -93,9 +97,10 @@ func DefaultConfig() Config {
 		LoginFailuresPerEmail: 5, LoginFailuresPerAddr: 20, LoginFailureWindow: 15 * time.Minute,
 		ReportFoldInterval:   5 * time.Second,
 		ReportSnapshotMaxAge: 30 * time.Second, ReportSnapshotTerritories: 1000,
-		ReplicaMaxLag:  10 * time.Second,
-		StreamsPerUser: 16,
-		BlobDir:        "fieldsync-blobs", UploadDir: "fieldsync-uploads",
+		ReportKPISnapshotMaxAge: 2 * time.Minute,
+		ReplicaMaxLag:           10 * time.Second,
+		StreamsPerUser:          16,
+		BlobDir:                 "fieldsync-blobs", UploadDir: "fieldsync-uploads",
 	}
 }
 
@@ -127,6 +132,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	e.dur("FIELDSYNC_REPORT_FOLD_INTERVAL", &c.ReportFoldInterval)
 	e.dur("FIELDSYNC_REPORT_SNAPSHOT_MAX_AGE", &c.ReportSnapshotMaxAge)
 	e.int("FIELDSYNC_REPORT_SNAPSHOT_TERRITORIES", &c.ReportSnapshotTerritories)
+	e.dur("FIELDSYNC_REPORT_KPI_SNAPSHOT_MAX_AGE", &c.ReportKPISnapshotMaxAge)
 	e.str("FIELDSYNC_REPLICA_URL", &c.ReplicaURL)
 	e.dur("FIELDSYNC_REPLICA_MAX_LAG", &c.ReplicaMaxLag)
 	e.dur("FIELDSYNC_DRAIN_DELAY", &c.DrainDelay)
@@ -198,6 +204,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.ReportFoldInterval, "report-fold-interval", c.ReportFoldInterval, "how often report deltas are folded, 0: never (env FIELDSYNC_REPORT_FOLD_INTERVAL)")
 	fs.DurationVar(&c.ReportSnapshotMaxAge, "report-snapshot-max-age", c.ReportSnapshotMaxAge, "how old the figures of a large scope's coverage and orders reports may be, 0: always read afresh (env FIELDSYNC_REPORT_SNAPSHOT_MAX_AGE)")
 	fs.IntVar(&c.ReportSnapshotTerritories, "report-snapshot-territories", c.ReportSnapshotTerritories, "scopes of at least this many territories read report snapshots (env FIELDSYNC_REPORT_SNAPSHOT_TERRITORIES)")
+	fs.DurationVar(&c.ReportKPISnapshotMaxAge, "report-kpi-snapshot-max-age", c.ReportKPISnapshotMaxAge, "how old the figures of a large scope's KPI report may be, 0: always read afresh (env FIELDSYNC_REPORT_KPI_SNAPSHOT_MAX_AGE)")
 	fs.StringVar(&c.ReplicaURL, "replica-url", c.ReplicaURL, "postgres:// URL of a hot standby that reports, the dashboard and exports read from (env FIELDSYNC_REPLICA_URL)")
 	fs.DurationVar(&c.ReplicaMaxLag, "replica-max-lag", c.ReplicaMaxLag, "a replica further behind than this is skipped until it catches up (env FIELDSYNC_REPLICA_MAX_LAG)")
 	fs.DurationVar(&c.DrainDelay, "drain-delay", c.DrainDelay, "on SIGTERM, answer /readyz 503 this long before closing the listener (env FIELDSYNC_DRAIN_DELAY)")
@@ -233,6 +240,7 @@ func (c Config) Validate() error {
 	check(c.DBMaxConns > 0, "database max connections must be positive")
 	check(c.ReportFoldInterval >= 0, "report fold interval must not be negative")
 	check(c.ReportSnapshotMaxAge >= 0, "report snapshot max age must not be negative")
+	check(c.ReportKPISnapshotMaxAge >= 0, "report KPI snapshot max age must not be negative")
 	check(c.ReportSnapshotTerritories >= 1, "report snapshot territories must be at least 1")
 	check(c.ReplicaURL == "" || strings.HasPrefix(c.ReplicaURL, "postgres://") || strings.HasPrefix(c.ReplicaURL, "postgresql://"),
 		"replica URL must be a postgres:// URL")

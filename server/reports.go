@@ -25,7 +25,7 @@ func (h reportHandlers) svc() *reports.Service { return h.svcs.get() }
 // zone.
 func (s *Server) reportsOn(db *store.DB) *reports.Service {
 	svc := reports.New(db, reports.Cadence{A: s.Cfg.CadenceA, B: s.Cfg.CadenceB, C: s.Cfg.CadenceC}, s.Cfg.Currency)
-	return svc.WithLocation(s.Zone).WithSnapshots(s.snaps).WithTreeCache(s.trees)
+	return svc.WithLocation(s.Zone).WithSnapshots(s.snaps).WithKPISnapshots(s.kpiSnaps).WithTreeCache(s.trees)
 }
 
 // today is the server's clock in the organisation's zone: report parameters

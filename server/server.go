@@ -49,6 +49,8 @@ type Server struct {
 	// (reports.Snapshots), shared by the primary's and the replica's report
 	// services.
 	snaps *reports.Snapshots
+	// kpiSnaps: the same for the KPI report, kept longer (Cfg.ReportKPISnapshotMaxAge).
+	kpiSnaps *reports.Snapshots
 	// trees keeps the territory tree the reports name territories from while
 	// no territory changes (store.TreeCache).
 	trees *store.TreeCache
@@ -69,7 +71,8 @@ func New(cfg Config, db *store.DB, logger *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{Cfg: cfg, DB: db, Auth: authSvc, Logger: logger, Metrics: NewMetrics(), drainCut: make(chan struct{}),
-		snaps: reports.NewSnapshots(cfg.ReportSnapshotMaxAge, cfg.ReportSnapshotTerritories), trees: &store.TreeCache{}}
+		snaps:    reports.NewSnapshots(cfg.ReportSnapshotMaxAge, cfg.ReportSnapshotTerritories),
+		kpiSnaps: reports.NewSnapshots(cfg.ReportKPISnapshotMaxAge, cfg.ReportSnapshotTerritories), trees: &store.TreeCache{}}
 	if s.Zone, err = organisationZone(context.Background(), cfg, db, logger); err != nil {
 		return nil, err
 	}

@@ -394,3 +394,17 @@ func (tx *Tx) WorkMem(size string) error {
 	}
 	return nil
 }
+
+// NoJIT turns Postgres's JIT compilation off for this transaction (SET LOCAL
+// jit = off): a statement that groups many rows once, costed far above
+// jit_above_cost, spends more compiling than it gains. Nothing to do on
+// SQLite.
+func (tx *Tx) NoJIT() error {
+	if tx.dialect != Postgres {
+		return nil
+	}
+	if err := tx.g.Exec("SET LOCAL jit = off").Error; err != nil {
+		return fmt.Errorf("jit: %w", err)
+	}
+	return nil
+}

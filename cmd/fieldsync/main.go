@@ -68,6 +68,8 @@ environment:
                            how old a large scope's coverage and orders figures may be (30s; 0: always read afresh)
   FIELDSYNC_REPORT_SNAPSHOT_TERRITORIES
                            scopes of at least this many territories read those snapshots (1000)
+  FIELDSYNC_REPORT_KPI_SNAPSHOT_MAX_AGE
+                           how old a large scope's KPI figures may be (2m; 0: always read afresh)
   FIELDSYNC_REPLICA_URL    postgres:// URL of a hot standby that reports, the dashboard and exports read from
   FIELDSYNC_REPLICA_MAX_LAG
                            a replica further behind is skipped until it catches up (10s)
