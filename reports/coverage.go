@@ -161,6 +161,8 @@ func (s *Service) CoverageLevel(ctx context.Context, c domain.Caller, p Params, 
 	if err != nil || sc.empty() {
 		return out, err
 	}
+	lv = lv.forScope(sc)
+	out.Depth = lv.depth()
 	if snap {
 		rows, err := s.coverageSnapshot(ctx, p)
 		if err != nil {

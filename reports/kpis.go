@@ -311,6 +311,7 @@ func (s *Service) KPIsLevel(ctx context.Context, c domain.Caller, p KPIParams, l
 	if err != nil {
 		return KPIs{}, err
 	}
+	lv = lv.forScope(sc)
 	P := p.Period
 	k, wins := kpiCalendar(p)
 	prev, year := P.Previous(), P.YearBefore()

@@ -17,10 +17,16 @@ import (
 // answer; the level rows add up their subtrees so the totals and the rows
 // read alike, and the reps come a page at a time.
 type Level struct {
-	// All answers the whole tree and every rep (depth=all, the default): the
-	// answer the sync contract describes, every territory with its own
-	// figures. Levels are what a client at scale opts into.
+	// All answers the whole tree and every rep (depth=all): the answer the
+	// sync contract describes, every territory with its own figures.
 	All bool
+	// Auto: the request named no depth. The whole tree is then answered for
+	// a scope of fewer than AutoLevelTerritories territories (the contract's
+	// answer, every test world, a regional manager), one level above: a
+	// director who asks GET /v1/reports/coverage at the head of sales' scale
+	// gets a first level of ~50 KB, not 20 MB of 40,000 rows nobody reads.
+	// The answer's depth says which it is (forScope).
+	Auto bool
 	// Limit is the page size of the rep list; Cursor the reps' next_cursor of
 	// the previous page ("" for the first).
 	Limit  int
@@ -35,6 +41,24 @@ type Level struct {
 // territories returns l's page of the territory rows instead of the reps'.
 func (l Level) territories() Level {
 	l.Limit, l.Cursor = l.TerritoryLimit, l.TerritoryCursor
+	return l
+}
+
+// AutoLevelTerritories is the scope size from which a request without depth
+// is answered one level at a time (Level.Auto).
+const AutoLevelTerritories = 1000
+
+// forScope resolves Auto for sc.
+func (l Level) forScope(sc scope) Level {
+	if !l.Auto {
+		return l
+	}
+	l.Auto = false
+	n := len(sc.Territories)
+	if sc.All {
+		n = sc.Tree.Len()
+	}
+	l.All = n < AutoLevelTerritories
 	return l
 }
 
@@ -55,14 +79,17 @@ const (
 	MaxRepLimit     = 1000
 )
 
-// ParseLevel reads depth ("" or "all": the whole tree, as the contract
-// describes the reports; "1": one level), limit and cursor (reps, at depth 1).
+// ParseLevel reads depth ("all": the whole tree, as the contract describes
+// the reports; "1": one level; "": either, by the scope's size, see Auto),
+// limit and cursor (reps, at depth 1).
 // Limit 0 means the default.
 func ParseLevel(depth string, limit int, cursor string) (Level, error) {
 	var l Level
 	switch depth {
 	case "1":
-	case "", "all":
+	case "":
+		l.All, l.Auto = true, true
+	case "all":
 		l.All = true
 	default:
 		return l, badParam("depth", "must be 1 or all")

@@ -244,3 +244,35 @@ func TestReports_Levels(t *testing.T) {
 		})
 	})
 }
+
+// A request without depth gets the contract's whole tree in a scope of fewer
+// than AutoLevelTerritories territories and one level in a larger one (the
+// head of sales' 26,400); depth=all and depth=1 are answered as asked
+// whatever the size.
+func TestLevel_AutoFollowsScopeSize(t *testing.T) {
+	parse := func(depth string) Level {
+		t.Helper()
+		l, err := ParseLevel(depth, 0, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	small := scope{domain.Visibility{Found: true, Territories: make([]string, AutoLevelTerritories-1)}}
+	large := scope{domain.Visibility{Found: true, Territories: make([]string, AutoLevelTerritories)}}
+	for _, c := range []struct {
+		depth string
+		sc    scope
+		want  string
+	}{
+		{"", small, "all"}, {"", large, "1"},
+		{"all", small, "all"}, {"all", large, "all"},
+		{"1", small, "1"}, {"1", large, "1"},
+	} {
+		l := parse(c.depth).forScope(c.sc)
+		if got := l.depth(); got != c.want || l.All != (c.want == "all") || l.Auto {
+			t.Errorf("depth %q over %d territories: answered %q (All %v, Auto %v), want %q",
+				c.depth, len(c.sc.Territories), got, l.All, l.Auto, c.want)
+		}
+	}
+}

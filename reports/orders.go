@@ -99,6 +99,8 @@ func (s *Service) OrdersLevel(ctx context.Context, c domain.Caller, p Params, lv
 	if err != nil || sc.empty() {
 		return out, err
 	}
+	lv = lv.forScope(sc)
+	out.Depth = lv.depth()
 	if snap {
 		all, err := s.ordersSnapshot(ctx, p)
 		if err != nil {

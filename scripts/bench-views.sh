@@ -72,11 +72,11 @@ for who in director manager coordinator; do
       measure "$who dashboard, a rep's accounts" -b "$jar" -- "$base/dashboard?$q&rep_id=$rep"
     fi
     for r in coverage overdue sync-health; do
-      measure "$who /v1/reports/$r" "${auth[@]}" -- "$base/v1/reports/$r?$q&depth=1"
+      measure "$who /v1/reports/$r" "${auth[@]}" -- "$base/v1/reports/$r?$q"
     done
-    measure "$who /v1/reports/kpis" "${auth[@]}" -- "$base/v1/reports/kpis?depth=1"
+    measure "$who /v1/reports/kpis" "${auth[@]}" -- "$base/v1/reports/kpis"
   else
     measure "$who desk" -b "$jar" -- "$base/dashboard/desk"
   fi
-  measure "$who /v1/reports/orders" "${auth[@]}" -- "$base/v1/reports/orders?$q&depth=1"
+  measure "$who /v1/reports/orders" "${auth[@]}" -- "$base/v1/reports/orders?$q"
 done
