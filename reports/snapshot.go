@@ -72,15 +72,18 @@ func (c *Snapshots) MaxAge() time.Duration { return c.maxAge }
 
 // covers reports whether a report over sc reads snapshots.
 func (c *Snapshots) covers(sc scope) bool {
-	if c == nil || c.maxAge <= 0 {
-		return false
-	}
 	n := len(sc.Territories)
 	if sc.All {
 		n = sc.Tree.Len()
 	}
-	return n >= c.minTerritories
+	return c.coversSize(n)
 }
+
+// coversSize reports whether a scope of n territories reads snapshots.
+func (c *Snapshots) coversSize(n int) bool { return c.enabled() && n >= c.minTerritories }
+
+// enabled reports whether any scope reads snapshots.
+func (c *Snapshots) enabled() bool { return c != nil && c.maxAge > 0 }
 
 // wholeOrganisation is the scope a snapshot is read over.
 var wholeOrganisation = scope{domain.Visibility{Found: true, All: true}}

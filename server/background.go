@@ -56,6 +56,21 @@ func (s *Server) refreshReportSnapshots(ctx context.Context) {
 	}
 }
 
+// warmReportSnapshots loads, once after the start, the report snapshots a
+// director opens first, in an organisation large enough to read snapshots
+// (reports.Service.WarmSnapshots): the first director after a deploy does
+// not wait seconds for them. Smaller organisations pay one count.
+func (s *Server) warmReportSnapshots(ctx context.Context) {
+	start := time.Now()
+	if err := s.reportReaders().get().WarmSnapshots(ctx, s.today()); err != nil {
+		if ctx.Err() == nil {
+			s.Logger.WarnContext(ctx, "warm report snapshots", "err", err)
+		}
+		return
+	}
+	s.Logger.DebugContext(ctx, "report snapshots warm", "duration_ms", time.Since(start).Milliseconds())
+}
+
 // flushPullStamps writes the last-pull stamps that pulls queued (see
 // engine.Engine.DeferPullStamps) once a second, until ctx ends.
 func (s *Server) flushPullStamps(ctx context.Context) {

@@ -182,6 +182,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	defer stopBackground()
 	go s.foldReportDeltas(bg)
 	go s.refreshReportSnapshots(bg)
+	go s.warmReportSnapshots(bg)
 	listenDone := make(chan struct{})
 	go func() {
 		defer close(listenDone)
