@@ -151,15 +151,28 @@ func (db *DB) Warm(ctx context.Context) error {
 	return nil
 }
 
+// customPlanRuns is how many executions of a prepared statement Postgres
+// plans for their parameters before it considers a generic plan (its
+// plan_cache_mode=auto, documented under PREPARE).
+const customPlanRuns = 5
+
 // warmPull runs, for no one, the statements of the bearer check and of an
 // empty pull (sync/engine's pullPage), through the functions that run them,
-// so that they stay the same statements.
+// so that they stay the same statements. The bearer check runs
+// customPlanRuns times first: Postgres plans a prepared statement anew for
+// its parameters the first five times a backend runs it and only then
+// weighs a plan made once for all, which for this primary-key lookup it
+// keeps; planning it anew cost a cold server's first polls 1-2 ms each.
+// The pull's statements need no such repetition: SnapshotBound makes its
+// transaction plan them once for all.
 func warmPull(tx *Tx) error {
 	const nobody = "00000000-0000-0000-0000-000000000000"
-	if _, _, err := SnapshotBound(tx); err != nil {
-		return err
+	for range customPlanRuns {
+		if _, err := GetTokenOwner(tx, ""); err != nil && domain.ErrorCode(err) != domain.CodeNotFound {
+			return err
+		}
 	}
-	if _, err := GetTokenOwner(tx, ""); err != nil && domain.ErrorCode(err) != domain.CodeNotFound {
+	if _, _, err := SnapshotBound(tx); err != nil {
 		return err
 	}
 	if _, err := LoadVisibility(tx, VisibilityQuery{UserID: nobody}); err != nil {

@@ -237,6 +237,15 @@ func PullBound(tx *Tx) (uint64, error) {
 // finished between the snapshot and the read of the backends only holds the
 // bound back, as does a prepared transaction, which PullBound ignores).
 //
+// It also makes the rest of the transaction plan its statements
+// generically (plan_cache_mode, for this transaction only): a pull's
+// statements are index walks keyed by user, scope keys and positions whose
+// best plan does not depend on those values, and planning each of them
+// anew for its parameters (the first five executions of a prepared
+// statement in a backend, and every one after if Postgres keeps choosing
+// so) was about two thirds of the database time of the empty pulls after a
+// server start, spread over forty backends.
+//
 // settled=false says the bound was held back by such a finished transaction
 // of unknown database: the caller may take a new snapshot and ask again, so
 // that a device told of a change once PullBound passed it (the change
@@ -246,9 +255,10 @@ func SnapshotBound(tx *Tx) (bound uint64, settled bool, err error) {
 		return 0, true, nil
 	}
 	var rows []struct {
-		Xmax string
-		Xip  *string
-		Here *bool
+		Xmax  string
+		Xip   *string
+		Here  *bool
+		Plans string
 	}
 	// The backends are read only when some xid was running (a one-time
 	// filter: an idle database costs no scan of them); act.here is NULL for
@@ -259,7 +269,8 @@ func SnapshotBound(tx *Tx) (bound uint64, settled bool, err error) {
 				a.datid = (SELECT oid FROM pg_database WHERE datname = current_database()) AS here
 			FROM pg_stat_get_activity(NULL) a
 			WHERE a.backend_xid IS NOT NULL AND EXISTS (SELECT FROM xip))
-		SELECT (SELECT pg_snapshot_xmax(s)::text FROM snap) AS xmax, xip.x::text AS xip, act.here
+		SELECT (SELECT pg_snapshot_xmax(s)::text FROM snap) AS xmax, xip.x::text AS xip, act.here,
+			set_config('plan_cache_mode', 'force_generic_plan', true) AS plans
 		FROM (SELECT) one LEFT JOIN (xip LEFT JOIN act ON act.xid = (xip.x::text::numeric % 4294967296)::text) ON true`).
 		Scan(&rows).Error; err != nil {
 		return 0, false, fmt.Errorf("pull bound: %w", err)
