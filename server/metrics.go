@@ -25,7 +25,7 @@ type Metrics struct {
 	PushResults        *prometheus.CounterVec // status: applied, merged, conflict, rejected
 	ConflictsOpened    prometheus.Counter
 	OldestTxAgeSeconds prometheus.Gauge // age of the oldest open Postgres transaction
-	// PullStages times the stages of a pull (stage: bound, read, stamp, or
+	// PullStages times the stages of a pull (stage: begin, bound, read, stamp, or
 	// fast for a pull answered from memory; empty: whether the page had no
 	// changes), to find where an idle poll's time goes.
 	PullStages *prometheus.HistogramVec
@@ -57,7 +57,7 @@ func NewMetrics() *Metrics {
 		}),
 	}
 	m.PullStages = prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Name: "fieldsync_pull_stage_seconds", Help: "Time of each stage of a pull: bound (pull bound query), read (snapshot transaction), stamp (the device's last-pull stamp); fast (a caught-up pull answered from memory, no database: the whole pull).",
+		Name: "fieldsync_pull_stage_seconds", Help: "Time of each stage of a pull: begin (a connection from the pool and BEGIN of the snapshot transaction), bound (the pull bound, its first statement), read (the rest of the snapshot transaction, COMMIT included), stamp (the device's last-pull stamp); fast (a caught-up pull answered from memory, no database: the whole pull).",
 		Buckets: []float64{.0005, .001, .0025, .005, .01, .02, .05, .1, .25, .5, 1, 2.5},
 	}, []string{"stage", "empty"})
 	reg.MustRegister(m.Requests, m.Latency, m.SyncChanges, m.PushResults, m.ConflictsOpened, m.OldestTxAgeSeconds, m.PullStages,

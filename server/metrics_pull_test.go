@@ -29,6 +29,7 @@ func TestMetrics_PullStagesAndPoolWaits(t *testing.T) {
 		body := string(b)
 		for _, want := range []string{
 			"# TYPE fieldsync_pull_stage_seconds histogram",
+			`stage="begin"} 1`,
 			`stage="bound"} 1`,
 			`stage="read"} 1`,
 			`stage="stamp"} 1`,

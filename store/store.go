@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fieldsync/fieldsync/domain"
 	"github.com/pressly/goose/v3"
 	"gorm.io/driver/postgres"
 	"gorm.io/driver/sqlite"
@@ -112,11 +113,14 @@ func sqliteDSN(path string) string {
 }
 
 // Warm opens every connection the pool may hold (MaxOpenConns) and runs on
-// each the statements that a pull runs first, so that a burst of requests
-// finds warm Postgres backends instead of opening them on demand. Opening forty
-// backends at once, each loading its catalog caches, on a small machine is
-// what made the first pulls after a start take one to two seconds
-// (docs/benchmarks.md, "The empty-pull tail"). SQLite needs no warming.
+// each the statements of the bearer check and of a pull that the database
+// answers (warmPull), so that a burst of requests finds warm Postgres
+// backends instead of opening them on demand. Opening forty backends at
+// once, each loading its catalog caches, on a small machine is what made the
+// first pulls after a start take one to two seconds; and a backend that
+// opened but never ran a pull's statements still paid 25-35 ms at its first
+// one, forty times over in the first second after a start (docs/benchmarks.md,
+// "The empty-pull tail"). SQLite needs no warming.
 func (db *DB) Warm(ctx context.Context) error {
 	if db.Dialect != Postgres {
 		return nil
@@ -126,34 +130,61 @@ func (db *DB) Warm(ctx context.Context) error {
 		return fmt.Errorf("warm pool: %w", err)
 	}
 	n := sqlDB.Stats().MaxOpenConnections
-	conns := make([]*sql.Conn, 0, n)
+	txs := make([]*Tx, 0, n)
 	defer func() {
-		for _, c := range conns {
-			_ = c.Close() // back to the pool, idle and warm
+		for _, tx := range txs {
+			_ = tx.Rollback() // the connection goes back to the pool, idle and warm
 		}
 	}()
-	// One at a time: warming must not become the storm it prevents.
+	// One at a time, each transaction held open so that the next one gets a
+	// connection of its own: warming must not become the storm it prevents.
 	for range n {
-		c, err := sqlDB.Conn(ctx)
+		tx, err := db.BeginTx(ctx)
 		if err != nil {
 			return fmt.Errorf("warm pool: %w", err)
 		}
-		conns = append(conns, c)
-		for _, q := range warmStatements {
-			if _, err := c.ExecContext(ctx, q); err != nil {
-				return fmt.Errorf("warm pool: %s: %w", q, err)
-			}
+		txs = append(txs, tx)
+		if err := warmPull(tx); err != nil {
+			return fmt.Errorf("warm pool: %w", err)
 		}
 	}
 	return nil
 }
 
-// warmStatements touch what the bearer check and an empty pull read first.
-var warmStatements = []string{
-	"SELECT fieldsync_pull_bound()",
-	"SELECT 1 FROM tokens JOIN users ON users.id = tokens.user_id WHERE tokens.token_hash = ''",
-	"SELECT 1 FROM devices WHERE user_id IS NULL",
-	"SELECT 1 FROM sync_horizon WHERE id = 1",
+// customPlanRuns is how many executions of a prepared statement Postgres
+// plans for their parameters before it considers a generic plan (its
+// plan_cache_mode=auto, documented under PREPARE).
+const customPlanRuns = 5
+
+// warmPull runs, for no one, the statements of the bearer check and of an
+// empty pull (sync/engine's pullPage), through the functions that run them,
+// so that they stay the same statements. The bearer check runs
+// customPlanRuns times first: Postgres plans a prepared statement anew for
+// its parameters the first five times a backend runs it and only then
+// weighs a plan made once for all, which for this primary-key lookup it
+// keeps; planning it anew cost a cold server's first polls 1-2 ms each.
+// The pull's statements need no such repetition: SnapshotBound makes its
+// transaction plan them once for all.
+func warmPull(tx *Tx) error {
+	const nobody = "00000000-0000-0000-0000-000000000000"
+	for range customPlanRuns {
+		if _, err := GetTokenOwner(tx, ""); err != nil && domain.ErrorCode(err) != domain.CodeNotFound {
+			return err
+		}
+	}
+	if _, _, err := SnapshotBound(tx); err != nil {
+		return err
+	}
+	if _, err := LoadVisibility(tx, VisibilityQuery{UserID: nobody}); err != nil {
+		return err
+	}
+	if _, err := LoadPullStart(tx, nobody, domain.Scope{}); err != nil {
+		return err
+	}
+	if _, err := ReadLog(tx, LogQuery{Keys: []string{"u:" + nobody}, Tables: domain.SyncedTables[:1], Limit: 1, Bound: 1}); err != nil {
+		return err
+	}
+	return tx.g.Exec("SELECT 1 FROM devices WHERE user_id IS NULL").Error
 }
 
 // SQL returns the connection pool as database/sql sees it: for its statistics

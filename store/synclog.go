@@ -2,7 +2,9 @@ package store
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"iter"
 	"strconv"
 	"strings"
 	"time"
@@ -214,6 +216,99 @@ func PullBound(tx *Tx) (uint64, error) {
 		return 0, fmt.Errorf("pull bound %q: %w", s, err)
 	}
 	return b, nil
+}
+
+// SnapshotBound is PullBound for a pull whose repeatable-read transaction
+// (DB.ReadTx) it opens: it must be the transaction's first statement, so
+// that the snapshot it reads is the one every later statement of the pull
+// sees. It saves the pull a connection of its own for the bound and a round
+// trip, and it reads the backends only when a transaction was running as
+// the snapshot was taken (pg_stat_activity, whose view the pull bound
+// function reads and re-plans in each backend, cost the pulls of a cold
+// server more than the rest of their reads together: docs/benchmarks.md,
+// "The empty-pull tail").
+//
+// The bound is the snapshot's xmax, lowered to every xid the snapshot counts
+// as running (pg_snapshot_xip) except those a backend of another database
+// still holds when the backends are read, after the snapshot. So every
+// transaction of this database below the bound had finished when the
+// snapshot was taken, and its entries are visible in it: the guarantee of
+// migration 00002, never weaker (a transaction of another database that
+// finished between the snapshot and the read of the backends only holds the
+// bound back, as does a prepared transaction, which PullBound ignores).
+//
+// It also makes the rest of the transaction plan its statements
+// generically (plan_cache_mode, for this transaction only): a pull's
+// statements are index walks keyed by user, scope keys and positions whose
+// best plan does not depend on those values, and planning each of them
+// anew for its parameters (the first five executions of a prepared
+// statement in a backend, and every one after if Postgres keeps choosing
+// so) was about two thirds of the database time of the empty pulls after a
+// server start, spread over forty backends.
+//
+// settled=false says the bound was held back by such a finished transaction
+// of unknown database: the caller may take a new snapshot and ask again, so
+// that a device told of a change once PullBound passed it (the change
+// listener) is not served a page without it. SQLite needs no bound: 0, true.
+func SnapshotBound(tx *Tx) (bound uint64, settled bool, err error) {
+	if tx.dialect != Postgres {
+		return 0, true, nil
+	}
+	var rows []struct {
+		Xmax  string
+		Xip   *string
+		Here  *bool
+		Plans string
+	}
+	// The backends are read only when some xid was running (a one-time
+	// filter: an idle database costs no scan of them); act.here is NULL for
+	// an xid no backend holds any more.
+	if err := tx.g.Raw(`WITH snap AS MATERIALIZED (SELECT pg_current_snapshot() AS s),
+		xip AS MATERIALIZED (SELECT x FROM snap, pg_snapshot_xip(snap.s) x),
+		act AS MATERIALIZED (SELECT a.backend_xid::text AS xid,
+				a.datid = (SELECT oid FROM pg_database WHERE datname = current_database()) AS here
+			FROM pg_stat_get_activity(NULL) a
+			WHERE a.backend_xid IS NOT NULL AND EXISTS (SELECT FROM xip))
+		SELECT (SELECT pg_snapshot_xmax(s)::text FROM snap) AS xmax, xip.x::text AS xip, act.here,
+			set_config('plan_cache_mode', 'force_generic_plan', true) AS plans
+		FROM (SELECT) one LEFT JOIN (xip LEFT JOIN act ON act.xid = (xip.x::text::numeric % 4294967296)::text) ON true`).
+		Scan(&rows).Error; err != nil {
+		return 0, false, fmt.Errorf("pull bound: %w", err)
+	}
+	if len(rows) == 0 {
+		return 0, false, errors.New("pull bound: no snapshot")
+	}
+	return snapshotBound(rows[0].Xmax, func(yield func(xid string, here *bool) bool) {
+		for _, r := range rows {
+			if r.Xip != nil && !yield(*r.Xip, r.Here) {
+				return
+			}
+		}
+	})
+}
+
+// snapshotBound computes SnapshotBound's answer from the snapshot's xmax and
+// its running xids, each with whether a backend of this database (true), of
+// another one (false) or none (nil) held it when the backends were read.
+func snapshotBound(xmax string, running iter.Seq2[string, *bool]) (uint64, bool, error) {
+	bound, err := strconv.ParseUint(xmax, 10, 64)
+	if err != nil {
+		return 0, false, fmt.Errorf("pull bound: xmax %q: %w", xmax, err)
+	}
+	held, unknown := bound, bound // lowest xid of this database; of none
+	for s, here := range running {
+		x, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			return 0, false, fmt.Errorf("pull bound: xid %q: %w", s, err)
+		}
+		switch {
+		case here == nil:
+			unknown = min(unknown, x)
+		case *here:
+			held = min(held, x)
+		}
+	}
+	return min(held, unknown), unknown >= held, nil
 }
 
 // Pos returns the position of e.

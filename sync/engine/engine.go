@@ -17,9 +17,11 @@ type Observer interface {
 	ChangesServed(n int)
 	PushResult(status string)
 	ConflictOpened(table string)
-	// PullStage reports how long one stage of a pull took: "bound" (the pull
-	// bound query), "read" (the snapshot transaction that builds the page),
-	// "stamp" (the device's last-pull stamp), or "fast" (the whole of a pull
+	// PullStage reports how long one stage of a pull took: "begin" (a
+	// connection from the pool and BEGIN of the snapshot transaction),
+	// "bound" (the pull bound, its first statement), "read" (the rest of the
+	// snapshot transaction, which builds the page), "stamp" (the device's
+	// last-pull stamp), or "fast" (the whole of a pull
 	// answered empty from memory, without the database: fast.go); empty tells
 	// whether the page had no changes, the idle poll whose tail issue 13
 	// chases.

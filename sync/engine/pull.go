@@ -69,6 +69,7 @@ func (e *Engine) pull(ctx context.Context, a domain.Caller, table, cursor string
 	}
 	t0 := time.Now()
 	e.stampPull(ctx, a)
+	e.obs.PullStage("begin", empty, st.begin)
 	e.obs.PullStage("bound", empty, st.bound)
 	e.obs.PullStage("read", empty, st.read)
 	e.obs.PullStage("stamp", empty, time.Since(t0))
@@ -201,11 +202,12 @@ func (s *pullStamps) forget(userID, deviceID string) {
 const pullStampGranularity = 30 * time.Second
 
 // pullTimes: how long the stages of one pull took, for Observer.PullStage
-// (summed over both attempts when the scope snapshot had to be stored first),
-// and the scope the page was built for (what the fast path listens to).
+// (summed over every attempt: the scope snapshot stored first, a bound
+// asked again), and the scope the page was built for (what the fast path
+// listens to).
 type pullTimes struct {
-	bound, read time.Duration
-	scope       domain.Scope
+	begin, bound, read time.Duration
+	scope              domain.Scope
 }
 
 // errNewScope: the user's current scope has no stored snapshot yet.
@@ -213,20 +215,43 @@ type errNewScope struct{ scope domain.Scope }
 
 func (errNewScope) Error() string { return "scope snapshot not stored yet" }
 
-// pullPage builds one page on one snapshot: the scope, the cursor checks, the
-// log entries and the rows all come from the same consistent view.
-// table, when set, narrows the page to that table (PullTable).
+// errUnsettled: the pull bound was held back by a transaction that finished
+// as it was read (store.SnapshotBound); a new snapshot gets a better one.
+var errUnsettled = errors.New("pull bound unsettled")
+
+// boundAttempts bounds how many snapshots a pull takes for a settled bound;
+// the last one's bound is used settled or not (it is safe either way).
+const boundAttempts = 3
+
+// pullPage builds one page on one snapshot: the bound, the scope, the cursor
+// checks, the log entries and the rows all come from the same consistent
+// view, in one transaction on one connection. table, when set, narrows the
+// page to that table (PullTable).
 func (e *Engine) pullPage(ctx context.Context, a domain.Caller, table, cursor string, limit int, times *pullTimes) (wire.PullResponse, error) {
-	var resp wire.PullResponse
-	t0 := time.Now()
-	bound, err := store.PullBound(e.db.Autocommit(ctx))
-	t1 := time.Now()
-	times.bound += t1.Sub(t0)
-	if err != nil {
+	for attempt := 1; ; attempt++ {
+		resp, err := e.pullSnapshot(ctx, a, table, cursor, limit, attempt == boundAttempts, times)
+		if errors.Is(err, errUnsettled) {
+			continue
+		}
 		return resp, err
 	}
-	defer func() { times.read += time.Since(t1) }()
-	err = e.db.ReadTx(ctx, func(tx *store.Tx) error {
+}
+
+// pullSnapshot is one attempt of pullPage; last accepts an unsettled bound.
+func (e *Engine) pullSnapshot(ctx context.Context, a domain.Caller, table, cursor string, limit int, last bool, times *pullTimes) (wire.PullResponse, error) {
+	var resp wire.PullResponse
+	t0 := time.Now()
+	t1, t2 := t0, t0
+	err := e.db.ReadTx(ctx, func(tx *store.Tx) error {
+		t1 = time.Now() // a connection from the pool, and BEGIN
+		bound, settled, err := store.SnapshotBound(tx)
+		t2 = time.Now()
+		if err != nil {
+			return err
+		}
+		if !settled && !last {
+			return errUnsettled
+		}
 		scope, err := resolveScope(tx, a.UserID)
 		if err != nil {
 			return err
@@ -259,6 +284,9 @@ func (e *Engine) pullPage(ctx context.Context, a domain.Caller, table, cursor st
 		resp = wire.PullResponse{Changes: p.changes, Cursor: e.cursor.encode(p.st), HasMore: p.hasMore, Reset: reset}
 		return nil
 	})
+	times.begin += t1.Sub(t0)
+	times.bound += t2.Sub(t1)
+	times.read += time.Since(t2)
 	if resp.Changes == nil {
 		resp.Changes = []wire.Change{}
 	}
