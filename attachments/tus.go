@@ -48,6 +48,47 @@ const (
 	metaUserID       = "user_id"
 )
 
+type interruptKey struct{}
+
+// WithInterrupt returns ctx carrying interrupt, which makes the request's
+// pending body read fail at once (the server sets the connection's read
+// deadline to now). When another request for the same upload asks for the
+// upload's lock (a phone resuming after a cut connection while the server
+// still reads the old one), the lock's holder is stopped this way rather
+// than by tusd's own release request: tusd v2.9.1 answers that by cancelling
+// the holder's context, and a goroutine of its own then reads the holder's
+// body field while the holder may be writing it (a data race the race
+// detector caught in TestAttachments_OfflineVisitPhotosOverCutConnection).
+// A failed read ends the holder's PATCH the same way, through tusd's own
+// error path, and its lock with it.
+func WithInterrupt(ctx context.Context, interrupt func()) context.Context {
+	return context.WithValue(ctx, interruptKey{}, interrupt)
+}
+
+// interruptingLocker is tusd's in-memory locker whose holders are asked to
+// release their lock through WithInterrupt's function when the request
+// carries one.
+type interruptingLocker struct{ tusd.Locker }
+
+func (l interruptingLocker) NewLock(id string) (tusd.Lock, error) {
+	lk, err := l.Locker.NewLock(id)
+	if err != nil {
+		return nil, err
+	}
+	return interruptingLock{lk}, nil
+}
+
+type interruptingLock struct{ inner tusd.Lock }
+
+func (l interruptingLock) Lock(ctx context.Context, requestRelease func()) error {
+	if interrupt, ok := ctx.Value(interruptKey{}).(func()); ok {
+		requestRelease = interrupt
+	}
+	return l.inner.Lock(ctx, requestRelease)
+}
+
+func (l interruptingLock) Unlock() error { return l.inner.Unlock() }
+
 // TusHandler is the tus server of the lane.
 type TusHandler struct {
 	*tusd.UnroutedHandler
@@ -60,7 +101,7 @@ func (s *Service) Tus() (*TusHandler, error) {
 	fs := filestore.New(s.cfg.StagingDir)
 	composer := tusd.NewStoreComposer()
 	fs.UseIn(composer)
-	memorylocker.New().UseIn(composer)
+	composer.UseLocker(interruptingLocker{memorylocker.New()})
 	h, err := tusd.NewUnroutedHandler(tusd.Config{
 		StoreComposer:             composer,
 		BasePath:                  s.cfg.BasePath,

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fieldsync/fieldsync/attachments"
 	"github.com/fieldsync/fieldsync/domain"
 	"github.com/gofiber/fiber/v2"
 )
@@ -45,11 +46,14 @@ func serveHTTP(c *fiber.Ctx, ctx context.Context, h http.Handler, path string) e
 			cl = 0
 		}
 	}
+	w := &fiberWriter{c: c, conn: c.Context().Conn(), header: http.Header{}}
+	// Another request for the same upload stops this one by failing its body
+	// read (attachments.WithInterrupt); a no-op once this one is over.
+	ctx = attachments.WithInterrupt(ctx, func() { _ = w.SetReadDeadline(time.Now()) })
 	r := (&http.Request{Method: c.Method(), URL: u, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
 		Header: http.Header{}, Body: io.NopCloser(body), ContentLength: cl, Host: string(c.Request().Host()),
 		RemoteAddr: c.Context().RemoteAddr().String(), RequestURI: c.OriginalURL()}).WithContext(ctx)
 	c.Request().Header.VisitAll(func(k, v []byte) { r.Header.Add(string(k), string(v)) })
-	w := &fiberWriter{c: c, conn: c.Context().Conn(), header: http.Header{}}
 	h.ServeHTTP(w, r)
 	w.release()
 	return w.finish()
