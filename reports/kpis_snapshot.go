@@ -100,21 +100,11 @@ func (s *Service) kpiReps(ctx context.Context, sc scope, in *kpiInputs) error {
 	for _, a := range in.assigned {
 		in.names[a.UserID] = a.Name
 	}
-	seen := map[string]bool{}
 	var unnamed []string
-	ask := func(id string) {
-		if _, ok := in.names[id]; !ok && !seen[id] {
-			seen[id] = true
+	for _, id := range in.repIDs() {
+		if _, ok := in.names[id]; !ok {
 			unnamed = append(unnamed, id)
 		}
-	}
-	for _, f := range in.facts {
-		if f.Kind == "r" {
-			ask(f.ID)
-		}
-	}
-	for _, v := range in.visits {
-		ask(v.RepID)
 	}
 	more, err := s.db.UserNames(ctx, unnamed)
 	if err != nil {
@@ -179,6 +169,14 @@ func (r kpiFactRow) territory() string {
 // sortedReps is every rep in's rows name, by (name, id) as Go compares
 // strings: the order the rep cursor relies on.
 func (in *kpiInputs) sortedReps() []string {
+	ids := in.repIDs()
+	sortRepIDs(ids, in.names)
+	return ids
+}
+
+// repIDs is every rep in's rows name, once each: the reps of the fact rows,
+// of the visits and the assigned ones.
+func (in *kpiInputs) repIDs() []string {
 	seen := map[string]bool{}
 	var ids []string
 	add := func(id string) {
@@ -198,7 +196,6 @@ func (in *kpiInputs) sortedReps() []string {
 	for _, a := range in.assigned {
 		add(a.UserID)
 	}
-	sortRepIDs(ids, in.names)
 	return ids
 }
 

@@ -54,11 +54,7 @@ func (l Level) forScope(sc scope) Level {
 		return l
 	}
 	l.Auto = false
-	n := len(sc.Territories)
-	if sc.All {
-		n = sc.Tree.Len()
-	}
-	l.All = n < AutoLevelTerritories
+	l.All = sc.size() < AutoLevelTerritories
 	return l
 }
 

@@ -71,19 +71,21 @@ func (s *Service) WithKPISnapshots(snaps *Snapshots) *Service {
 func (c *Snapshots) MaxAge() time.Duration { return c.maxAge }
 
 // covers reports whether a report over sc reads snapshots.
-func (c *Snapshots) covers(sc scope) bool {
-	n := len(sc.Territories)
-	if sc.All {
-		n = sc.Tree.Len()
-	}
-	return c.coversSize(n)
-}
+func (c *Snapshots) covers(sc scope) bool { return c.coversSize(sc.size()) }
 
 // coversSize reports whether a scope of n territories reads snapshots.
 func (c *Snapshots) coversSize(n int) bool { return c.enabled() && n >= c.minTerritories }
 
 // enabled reports whether any scope reads snapshots.
 func (c *Snapshots) enabled() bool { return c != nil && c.maxAge > 0 }
+
+// size is how many territories sc holds.
+func (sc scope) size() int {
+	if sc.All {
+		return sc.Tree.Len()
+	}
+	return len(sc.Territories)
+}
 
 // wholeOrganisation is the scope a snapshot is read over.
 var wholeOrganisation = scope{domain.Visibility{Found: true, All: true}}
