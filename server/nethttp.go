@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -172,7 +173,10 @@ var tusCodes = map[int]domain.Code{
 func tusErrorBody(status int, text string) ([]byte, error) {
 	code, ok := tusCodes[status]
 	if !ok {
-		return nil, domain.Errorf(domain.CodeInternal, "upload failed")
+		// A status the contract has no code for is the server's fault (tusd
+		// answers 500 when the blob store or staging fails): the client gets
+		// the contract's internal error, the log gets tusd's reason.
+		return nil, fmt.Errorf("upload failed: tusd answered %d: %s", status, strings.TrimSpace(text))
 	}
 	msg := strings.TrimSpace(text)
 	if _, m, found := strings.Cut(msg, ": "); found {
