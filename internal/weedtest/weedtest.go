@@ -68,7 +68,7 @@ func Start(t testing.TB) blob.S3Config {
 	cmd := exec.CommandContext(ctx, bin, "server", "-dir="+dir, "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
 		fmt.Sprintf("-master.port=%d", masterPort), fmt.Sprintf("-volume.port=%d", volPort),
 		fmt.Sprintf("-filer.port=%d", filerPort), "-s3", fmt.Sprintf("-s3.port=%d", s3Port), "-s3.config="+cfg,
-		"-master.volumeSizeLimitMB=64", "-volume.max=4")
+		"-master.volumeSizeLimitMB=64", "-volume.max=40") // volumes of 64 MB, made as they fill: room for the 1 GB of the upload load test
 	var logs bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
