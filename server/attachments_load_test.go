@@ -45,12 +45,16 @@ func TestAttachments_MemoryFlatUnderLoad(t *testing.T) {
 		t.Skip("set FIELDSYNC_ATTACH_LOAD=1 to upload 50 x 10 MB")
 	}
 	const files, size = 50, 10 << 20
-	testdb.Dialects(t, func(t *testing.T, db *store.DB) {
-		t.Run("local", func(t *testing.T) {
+	// Each store gets fresh databases and a fresh S3 server: the uploads
+	// of one run must not find the blobs of another already stored.
+	t.Run("local", func(t *testing.T) {
+		testdb.Dialects(t, func(t *testing.T, db *store.DB) {
 			e := newAttachEnv(t, db, nil)
 			uploadLoad(t, e, files, size, func() time.Duration { return rawWrite(t, files, size) })
 		})
-		t.Run("s3", func(t *testing.T) {
+	})
+	t.Run("s3", func(t *testing.T) {
+		testdb.Dialects(t, func(t *testing.T, db *store.DB) {
 			s3 := weedtest.Start(t)
 			e := newAttachEnv(t, db, func(c *server.Config) {
 				c.BlobURL = weedtest.URL(s3, "load")
