@@ -26,7 +26,10 @@ import (
 // scope, one outside it). An allowed call answers 2xx; a role the route is not
 // for answers 403 whatever the row; a row outside the scope answers exactly
 // like an id that names no row (same status, code, message and fields). A
-// route added to the document without an entry here fails the test.
+// route added to the document without an entry here fails the test. The
+// attachments' byte lane (authz_matrix_attach_test.go) and the dashboard's
+// routes that name a row (authz_matrix_dash_test.go, with each role's
+// session) are rows of the same matrix; the routes left exempt say why.
 
 type want int
 
