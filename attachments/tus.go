@@ -23,7 +23,8 @@ import (
 // flat whatever the file size; once the last byte is in, finish verifies and
 // moves the bytes to the blob store.
 
-// Uploader is the authenticated caller of the upload lane.
+// Uploader is the authenticated caller of the upload lane; its role is
+// what domain.CheckUpload judges beside the user.
 type Uploader struct {
 	UserID   string
 	DeviceID string
