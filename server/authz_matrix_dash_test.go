@@ -161,6 +161,9 @@ func (m *matrix) signInAll() {
 func (m *matrix) sendSession(r domain.Role, p probe) (answer, string) {
 	m.t.Helper()
 	b := m.browsers[r]
+	if p.browser != nil {
+		b = p.browser
+	}
 	var f url.Values
 	if p.form != nil {
 		f = url.Values{}

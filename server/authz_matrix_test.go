@@ -75,6 +75,7 @@ type probe struct {
 	// with form as its form and the session's CSRF token.
 	session bool
 	form    url.Values
+	browser *deskClient // nil: the role's
 }
 
 type matrixEntry struct {
@@ -676,6 +677,7 @@ func TestAuthz_Matrix(t *testing.T) {
 				}
 			}
 		}
+		checkNoUsers(t, m)
 	})
 }
 
