@@ -23,10 +23,12 @@ import (
 // flat whatever the file size; once the last byte is in, finish verifies and
 // moves the bytes to the blob store.
 
-// Uploader is the authenticated caller of the upload lane.
+// Uploader is the authenticated caller of the upload lane; its role is
+// what domain.CheckUpload judges beside the user.
 type Uploader struct {
 	UserID   string
 	DeviceID string
+	Role     domain.Role
 }
 
 type uploaderKey struct{}
@@ -96,7 +98,7 @@ type TusHandler struct {
 }
 
 // Tus builds the tus handler. Routes must pass each request through
-// WithUploader and check OwnsUpload for requests naming an upload.
+// WithUploader and check CheckUpload for requests naming an upload.
 func (s *Service) Tus() (*TusHandler, error) {
 	fs := filestore.New(s.cfg.StagingDir)
 	composer := tusd.NewStoreComposer()
@@ -119,15 +121,29 @@ func (s *Service) Tus() (*TusHandler, error) {
 	return &TusHandler{UnroutedHandler: h, store: fs}, nil
 }
 
-// OwnsUpload reports whether the upload id exists and was created by userID;
-// anything else is answered as an unknown upload.
-func (t *TusHandler) OwnsUpload(ctx context.Context, id, userID string) bool {
+// CheckUpload decides whether c may go on with upload id: the rule is
+// domain.CheckUploadOwner's (its creator only; anyone else's upload answers
+// as an unknown one).
+func (t *TusHandler) CheckUpload(ctx context.Context, id string, c domain.Caller) error {
+	creator, found := t.creator(ctx, id)
+	if err := domain.CheckUploadOwner(c, creator, found); err != nil {
+		return err
+	}
+	return nil
+}
+
+// creator returns the user who created upload id; found is false when no
+// upload has the id.
+func (t *TusHandler) creator(ctx context.Context, id string) (string, bool) {
 	up, err := t.store.GetUpload(ctx, id)
 	if err != nil {
-		return false
+		return "", false
 	}
 	info, err := up.GetInfo(ctx)
-	return err == nil && info.MetaData[metaUserID] == userID
+	if err != nil {
+		return "", false
+	}
+	return info.MetaData[metaUserID], true
 }
 
 // preCreate admits an upload only for a pending attachment row of the caller
@@ -145,12 +161,16 @@ func (s *Service) preCreate(hook tusd.HookEvent) (tusd.HTTPResponse, tusd.FileIn
 			"Upload-Metadata must name the attachment_id (a UUID)", nil)
 	}
 	target, err := s.db.GetUploadTarget(hook.Context, id)
-	if domain.ErrorCode(err) == domain.CodeNotFound || (err == nil && target.Attachment.UploaderID != u.UserID) {
-		// Someone else's attachment is answered as an unknown one.
-		return tusd.HTTPResponse{}, none, tusError(http.StatusNotFound, domain.CodeNotFound, "attachment not found: push its row first", nil)
+	if domain.ErrorCode(err) == domain.CodeNotFound {
+		return tusd.HTTPResponse{}, none, asTusError(domain.UploadTargetNotFound())
 	}
 	if err != nil {
 		return tusd.HTTPResponse{}, none, err
+	}
+	// The rule (domain.CheckUpload): the uploader's own attachment; anyone
+	// else's is answered exactly as an unknown one.
+	if derr := domain.CheckUpload(domain.Caller{UserID: u.UserID, Role: u.Role, DeviceID: u.DeviceID}, target.Attachment); derr != nil {
+		return tusd.HTTPResponse{}, none, asTusError(derr)
 	}
 	a := target.Attachment
 	if a.Status == domain.AttachmentStored {
@@ -181,6 +201,15 @@ func tusError(status int, code domain.Code, msg string, fields []domain.FieldErr
 	b, _ := json.Marshal(map[string]any{"error": detail}) // plain maps always marshal
 	return tusd.Error{ErrorCode: string(code), Message: msg, HTTPResponse: tusd.HTTPResponse{
 		StatusCode: status, Body: string(b), Header: tusd.HTTPHeader{"Content-Type": "application/json"}}}
+}
+
+// asTusError is a refusal of the authorization rules as tusd answers it.
+func asTusError(err *domain.Error) tusd.Error {
+	status := http.StatusNotFound
+	if err.Code == domain.CodeForbidden {
+		status = http.StatusForbidden
+	}
+	return tusError(status, err.Code, err.Message, err.Fields)
 }
 
 // IsTusError reports whether err carries its own response.

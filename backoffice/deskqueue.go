@@ -63,6 +63,11 @@ type BulkResult struct {
 // reported and leaves the others moved. Errors that are not the order's
 // (the database is down) stop the batch.
 func (d *OrderDesk) TransitionMany(ctx context.Context, c domain.Caller, to string, reason *string, ids []VersionedID) ([]BulkResult, error) {
+	// A role that moves no order is refused once, before any order is read,
+	// as Transition refuses it: not as a list of refusals of each order.
+	if err := domain.Authorize(c.Role, domain.ActTransitionOrder); err != nil {
+		return nil, err
+	}
 	out := make([]BulkResult, 0, len(ids))
 	for _, v := range ids {
 		ver := v.Version

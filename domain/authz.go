@@ -7,8 +7,9 @@ import (
 
 // Who may do what (docs/protocol.md §2), written once. Every path asks here: the
 // routes (Authorize, through the HTTP layer's RequireAction), push and visit
-// planning (CheckWrite), the order desk (CheckWrite) and conflict resolution
-// (CheckResolution). Scope, the rows a user reaches, is the visibility rule's
+// planning (CheckWrite), the order desk (CheckWrite), conflict resolution
+// (CheckResolution) and the attachments' upload lane (CheckUpload,
+// CheckUploadOwner). Scope, the rows a user reaches, is the visibility rule's
 // (Visible, in visibility.go), asked by the callers before these rules run: a
 // row outside the caller's scope is answered as a row that does not exist,
 // never as forbidden.
@@ -35,6 +36,12 @@ const (
 	// ActImportOrderStatus is the ERP's status import: held by integrations'
 	// API keys (integrationGrants), by no user role.
 	ActImportOrderStatus Action = "orders.import_status"
+	// ActUploadAttachment: the upload lane (docs/protocol.md §11), which
+	// carries the bytes of attachment rows their uploader pushed (CheckUpload).
+	ActUploadAttachment Action = "attachments.upload"
+	// ActReadAttachment: the downloads, of the attachments whose parent the
+	// caller's scope holds.
+	ActReadAttachment Action = "attachments.read"
 )
 
 var allRoles = []Role{RoleRep, RoleCoordinator, RoleManager, RoleDirector, RoleOps}
@@ -63,6 +70,13 @@ var grants = map[Action][]Role{
 	// Integrations' API keys are issued by ops (ActAdmin); what a key may do
 	// is integrationGrants', not a role's.
 	ActImportOrderStatus: {},
+	// Only reps push attachment rows (pushRights), so only reps have bytes to
+	// upload. Downloads are for the roles whose scope holds the attachments
+	// table: every role but the coordinators, whose scope has no visits or
+	// notes (coordinatorTables; TestAuthorize_AttachmentsFollowScope holds
+	// the two together).
+	ActUploadAttachment: {RoleRep},
+	ActReadAttachment:   {RoleRep, RoleManager, RoleDirector, RoleOps},
 }
 
 // integrationGrants: what an integration's API key may do. A key is not a
@@ -260,6 +274,41 @@ func MayResolve(role Role, table string) *Error {
 	}
 	if role == RoleCoordinator && table != TableOrders {
 		return Errorf(CodeForbidden, "coordinators resolve conflicts on orders only")
+	}
+	return nil
+}
+
+// CheckUpload decides whether c may start an upload of attachment a's bytes:
+// only its uploader, the rep who pushed the row, whose device holds the file.
+// Anyone else's attachment is answered exactly as an unknown one
+// (UploadTargetNotFound), whether or not the caller sees its parent: there is
+// nothing the caller could upload to it.
+func CheckUpload(c Caller, a Attachment) *Error {
+	if err := Authorize(c.Role, ActUploadAttachment); err != nil {
+		return err
+	}
+	if a.UploaderID != c.UserID {
+		return UploadTargetNotFound()
+	}
+	return nil
+}
+
+// UploadTargetNotFound answers an upload creation naming no attachment the
+// caller may upload to.
+func UploadTargetNotFound() *Error {
+	return Errorf(CodeNotFound, "attachment not found: push its row first")
+}
+
+// CheckUploadOwner decides whether c may go on with (append to, ask the
+// offset of, terminate) an upload in progress: only the user who created it
+// (creator; found is false for an unknown upload), and anyone else's upload
+// is answered as an unknown one.
+func CheckUploadOwner(c Caller, creator string, found bool) *Error {
+	if err := Authorize(c.Role, ActUploadAttachment); err != nil {
+		return err
+	}
+	if !found || creator != c.UserID {
+		return Errorf(CodeNotFound, "upload not found")
 	}
 	return nil
 }

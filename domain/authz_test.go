@@ -108,3 +108,50 @@ func TestCheckResolution(t *testing.T) {
 		})
 	}
 }
+
+// TestAuthorize_AttachmentsFollowScope: the upload lane is for the roles that
+// push attachment rows, the downloads for the roles whose scope receives the
+// attachments table, so the route-level answer (403) never contradicts the
+// rows a role syncs.
+func TestAuthorize_AttachmentsFollowScope(t *testing.T) {
+	for _, r := range []domain.Role{domain.RoleRep, domain.RoleCoordinator, domain.RoleManager, domain.RoleDirector, domain.RoleOps} {
+		scope := domain.ScopeFor(domain.Visibility{UserID: "u", Role: r, Found: true, All: true})
+		if read := domain.Authorize(r, domain.ActReadAttachment) == nil; read != scope.HasTable(domain.TableAttachments) {
+			t.Errorf("%s: may read attachments %v, but its scope has the table: %v", r, read, scope.HasTable(domain.TableAttachments))
+		}
+		push := domain.MayPush(r, domain.TableAttachments, domain.WriteCreate) == nil
+		if up := domain.Authorize(r, domain.ActUploadAttachment) == nil; up != push {
+			t.Errorf("%s: may upload %v, but may push attachment rows: %v", r, up, push)
+		}
+	}
+}
+
+func TestCheckUpload(t *testing.T) {
+	rep := domain.Caller{UserID: "r1", Role: domain.RoleRep}
+	mgr := domain.Caller{UserID: "m1", Role: domain.RoleManager}
+	own, others := domain.Attachment{UploaderID: "r1"}, domain.Attachment{UploaderID: "r2"}
+	for _, c := range []struct {
+		name string
+		err  *domain.Error
+		want domain.Code
+	}{
+		{"RepOwn", domain.CheckUpload(rep, own), ""},
+		{"RepOthersIsUnknown", domain.CheckUpload(rep, others), domain.CodeNotFound},
+		{"ManagerForbidden", domain.CheckUpload(mgr, own), domain.CodeForbidden},
+		{"OwnUpload", domain.CheckUploadOwner(rep, "r1", true), ""},
+		{"OthersUploadIsUnknown", domain.CheckUploadOwner(rep, "r2", true), domain.CodeNotFound},
+		{"UnknownUpload", domain.CheckUploadOwner(rep, "", false), domain.CodeNotFound},
+		{"ManagerUploadForbidden", domain.CheckUploadOwner(mgr, "m1", true), domain.CodeForbidden},
+	} {
+		var got domain.Code
+		if c.err != nil {
+			got = c.err.Code
+		}
+		if got != c.want {
+			t.Errorf("%s: %q, want %q", c.name, got, c.want)
+		}
+	}
+	if a, b := domain.CheckUpload(rep, others), domain.UploadTargetNotFound(); a.Message != b.Message {
+		t.Errorf("another's attachment %q, an unknown one %q", a.Message, b.Message)
+	}
+}

@@ -53,6 +53,9 @@ func newServerEnv(t *testing.T, db *store.DB) *adminEnv {
 	t.Helper()
 	cfg := server.DefaultConfig()
 	cfg.BcryptCost = bcrypt.MinCost
+	// The authorization matrix uploads attachments: staged and stored in the
+	// test's own directories, not the defaults relative to the package.
+	cfg.UploadDir, cfg.BlobDir = t.TempDir(), t.TempDir()
 	srv, err := server.New(cfg, db, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)

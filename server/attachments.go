@@ -32,24 +32,27 @@ func (s *Server) registerAttachments(v1 fiber.Router) {
 	tus := s.tus
 	authn := httpapi.Authenticate(s.Auth)
 	up := uploadRoutes{tus: tus}
+	upload := httpapi.RequireAction(domain.ActUploadAttachment)
 	// The upload lane: tus (creation, core, termination). Bodies stream from
 	// the connection to the staging file: no body limit applies but the
 	// attachment's own size (tus Upload-Length, checked against the row).
-	v1.Post("/attachments/uploads", authn, up.serve(tus.PostFile))
-	v1.Add(fiber.MethodHead, "/attachments/uploads/:upload", authn, up.owned, up.serve(tus.HeadFile))
-	v1.Patch("/attachments/uploads/:upload", authn, up.owned, up.serve(tus.PatchFile))
-	v1.Delete("/attachments/uploads/:upload", authn, up.owned, up.serve(tus.DelFile))
+	v1.Post("/attachments/uploads", authn, upload, up.serve(tus.PostFile))
+	v1.Add(fiber.MethodHead, "/attachments/uploads/:upload", authn, upload, up.owned, up.serve(tus.HeadFile))
+	v1.Patch("/attachments/uploads/:upload", authn, upload, up.owned, up.serve(tus.PatchFile))
+	v1.Delete("/attachments/uploads/:upload", authn, upload, up.owned, up.serve(tus.DelFile))
 	dl := downloads{svc: s.Attachments}
-	v1.Get("/attachments/:id/content", authn, dl.content(attachments.Original))
-	v1.Get("/attachments/:id/thumbnail", authn, dl.content(attachments.Thumbnail))
+	read := httpapi.RequireAction(domain.ActReadAttachment)
+	v1.Get("/attachments/:id/content", authn, read, dl.content(attachments.Original))
+	v1.Get("/attachments/:id/thumbnail", authn, read, dl.content(attachments.Thumbnail))
 }
 
 type uploadRoutes struct{ tus *attachments.TusHandler }
 
-// owned answers an upload of another user exactly like an unknown one.
+// owned lets through the creator of the upload the path names; another
+// user's upload is answered exactly like an unknown one (domain.CheckUploadOwner).
 func (u uploadRoutes) owned(c *fiber.Ctx) error {
-	if !u.tus.OwnsUpload(c.UserContext(), strings.Clone(c.Params("upload")), httpapi.PrincipalOf(c).UserID) {
-		return domain.Errorf(domain.CodeNotFound, "upload not found")
+	if err := u.tus.CheckUpload(c.UserContext(), strings.Clone(c.Params("upload")), httpapi.CallerOf(c)); err != nil {
+		return err
 	}
 	return c.Next()
 }
@@ -58,7 +61,7 @@ func (u uploadRoutes) serve(h http.HandlerFunc) fiber.Handler {
 	wrapped := u.tus.Middleware(h)
 	return func(c *fiber.Ctx) error {
 		p := httpapi.PrincipalOf(c)
-		ctx := attachments.WithUploader(c.UserContext(), attachments.Uploader{UserID: p.UserID, DeviceID: p.DeviceID})
+		ctx := attachments.WithUploader(c.UserContext(), attachments.Uploader{UserID: p.UserID, DeviceID: p.DeviceID, Role: p.Role})
 		path := ""
 		if id := c.Params("upload"); id != "" {
 			path = "/" + strings.Clone(id)

@@ -1,9 +1,12 @@
 package server_test
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"net/url"
 	"reflect"
 	"sort"
 	"strings"
@@ -23,7 +26,10 @@ import (
 // scope, one outside it). An allowed call answers 2xx; a role the route is not
 // for answers 403 whatever the row; a row outside the scope answers exactly
 // like an id that names no row (same status, code, message and fields). A
-// route added to the document without an entry here fails the test.
+// route added to the document without an entry here fails the test. The
+// attachments' byte lane (authz_matrix_attach_test.go) and the dashboard's
+// routes that name a row (authz_matrix_dash_test.go, with each role's
+// session) are rows of the same matrix; the routes left exempt say why.
 
 type want int
 
@@ -32,6 +38,11 @@ const (
 	allow              // 2xx
 	deny               // 403, whatever the row
 	hidden             // exactly as an unknown id: 404 (a pushed delete: applied, as for any absent row)
+	// The dashboard's answers to a browser without a session (a rep, who
+	// may not sign in), and to a role whose page is another.
+	signInForm      // 200, the login form
+	unauthenticated // 401
+	away            // 303, to the role's own page
 )
 
 type rowKind string
@@ -59,6 +70,12 @@ type probe struct {
 	method, path, body string
 	token              *string // nil: the role's token
 	push               bool
+	hdr                []string // headers beyond the token's (the tus lane's), name then value
+	// session: sent from the role's dashboard browser (cookie, no token),
+	// with form as its form and the session's CSRF token.
+	session bool
+	form    url.Values
+	browser *deskClient // nil: the role's
 }
 
 type matrixEntry struct {
@@ -69,6 +86,11 @@ type matrixEntry struct {
 	req      func(m *matrix, r domain.Role, k rowKind, variant string) probe
 	// unknown is the same request naming a row that does not exist.
 	unknown func(m *matrix, r domain.Role, variant string) probe
+	// hiddenStatus is the status of an unknown row when not 404 (a
+	// dashboard page that says so); shows, when set, tells an allowed
+	// answer from one that shows nothing (a page is 200 either way).
+	hiddenStatus int
+	shows        func(body string) bool
 }
 
 // matrix holds the rows the probes name, built once per dialect.
@@ -77,7 +99,13 @@ type matrix struct {
 	visit, order, note map[rowKind]string // rows by kind, as seen by rep1 / mgr
 	outConflict        string
 	outOrder           string
-	n                  *int // a counter for unique names, shared by the copies made per subtest
+	// attach: stored attachments by parent table and kind; pending: one
+	// attachment of each kind whose bytes have not arrived
+	// (seedAttachments).
+	attach   map[string]map[rowKind]string
+	pending  map[rowKind]string
+	browsers map[domain.Role]*deskClient // each role's dashboard browser (signInAll)
+	n        *int                        // a counter for unique names, shared by the copies made per subtest
 }
 
 func onlyFor(roles ...domain.Role) func(domain.Role, rowKind, string) want {
@@ -128,8 +156,7 @@ func matrixEntries() map[string]matrixEntry {
 	public := func(method, path string) matrixEntry {
 		return matrixEntry{kinds: []rowKind{noRow}, want: onlyFor(all...), req: simple(method, path)}
 	}
-	dashboard := matrixEntry{exempt: "the dashboard signs in with its own form and cookie session (dashboard_test.go)"}
-	attachmentLane := matrixEntry{exempt: "the upload lane answers another user's upload, and downloads an attachment out of scope, exactly as an unknown one (attachments_test.go)"}
+	dashboard := matrixEntry{exempt: "names no row; the dashboard signs in with its own form and cookie session (dashboard_test.go)"}
 	reportEntry := func(path string, roles ...domain.Role) matrixEntry {
 		return matrixEntry{kinds: []rowKind{other, out}, want: scoped(roles, domain.RoleDirector, domain.RoleOps),
 			req: func(m *matrix, _ domain.Role, k rowKind, _ string) probe {
@@ -150,7 +177,7 @@ func matrixEntries() map[string]matrixEntry {
 				return probe{method: method, path: strings.Replace(path, "{}", p, 1), body: b}
 			}}
 	}
-	return map[string]matrixEntry{
+	entries := map[string]matrixEntry{
 		"get /healthz":                 public("GET", "/healthz"),
 		"get /readyz":                  public("GET", "/readyz"),
 		"get /metrics":                 public("GET", "/metrics"),
@@ -160,23 +187,6 @@ func matrixEntries() map[string]matrixEntry {
 		"post /dashboard/logout":       dashboard,
 		"get /dashboard/assets/{name}": dashboard,
 
-		// The order desk page shares the dashboard's session (desk_test.go).
-		"get /dashboard/desk":                         dashboard,
-		"post /dashboard/desk/orders/{id}/transition": dashboard,
-		"post /dashboard/desk/confirm":                dashboard,
-		"post /dashboard/desk/conflicts/{id}/resolve": dashboard,
-		// Visit photos share the dashboard's session (dashboard_photos_test.go).
-		"get /dashboard/visits/{id}":                dashboard,
-		"get /dashboard/attachments/{id}/thumbnail": dashboard,
-		"get /dashboard/attachments/{id}/content":   dashboard,
-
-		// Attachments: rows are pushed (post /v1/sync/push above); the byte
-		// lane's own checks are tested in attachments_test.go.
-		"post /v1/attachments/uploads":            attachmentLane,
-		"patch /v1/attachments/uploads/{upload}":  attachmentLane,
-		"delete /v1/attachments/uploads/{upload}": attachmentLane,
-		"get /v1/attachments/{id}/content":        attachmentLane,
-		"get /v1/attachments/{id}/thumbnail":      attachmentLane,
 		"post /v1/auth/login": {kinds: []rowKind{noRow}, want: onlyFor(all...),
 			req: func(m *matrix, r domain.Role, _ rowKind, _ string) probe {
 				return probe{method: "POST", path: "/v1/auth/login", body: m.loginBody(m.who(r)), token: new(string)}
@@ -361,6 +371,13 @@ func matrixEntries() map[string]matrixEntry {
 					body: fmt.Sprintf(`{"reports":[{"erp_ref":"M-%d","order_id":%q,"status":"shipped","shipped_at":"2026-11-30T09:00:00Z"}]}`, m.seq(), m.confirmedOrder())}
 			}},
 	}
+	// Attachments: rows are pushed (post /v1/sync/push above), their bytes
+	// go through the byte lane (authz_matrix_attach_test.go).
+	maps.Copy(entries, attachmentEntries())
+	// The dashboard's pages and forms that name a row: the order desk and
+	// the visit photos, with the dashboard's session (authz_matrix_dash_test.go).
+	maps.Copy(entries, dashboardEntries())
+	return entries
 }
 
 // Push variants: edits and deletes of existing visits, orders and notes, and
@@ -462,11 +479,20 @@ var pushStatus = map[string]int{string(domain.CodeForbidden): 403, string(domain
 
 func (m *matrix) send(r domain.Role, p probe) (answer, string) {
 	m.t.Helper()
+	if p.session {
+		return m.sendSession(r, p)
+	}
 	tok := m.tokens[m.who(r)]
 	if p.token != nil {
 		tok = *p.token
 	}
-	status, b := m.do(p.method, p.path, tok, p.body)
+	var status int
+	var b []byte
+	if p.hdr != nil {
+		status, b = m.doHdr(p.method, p.path, tok, p.body, p.hdr)
+	} else {
+		status, b = m.do(p.method, p.path, tok, p.body)
+	}
 	var a answer
 	a.status = status
 	if p.push && status == 200 {
@@ -488,11 +514,16 @@ func (m *matrix) send(r domain.Role, p probe) (answer, string) {
 		return answer{status: 409}, string(b) // a conflict: not a matrix outcome
 	}
 	if status >= 400 {
-		_ = json.Unmarshal(b, &struct {
-			Error *wire.ErrorDetail `json:"error"`
-		}{&a.err})
+		a.readError(b)
 	}
 	return a, string(b)
+}
+
+// readError reads the contract's error body, if b is one.
+func (a *answer) readError(b []byte) {
+	_ = json.Unmarshal(b, &struct {
+		Error *wire.ErrorDetail `json:"error"`
+	}{&a.err})
 }
 
 func (m *matrix) who(r domain.Role) string {
@@ -552,6 +583,8 @@ func newMatrix(o *office) *matrix {
 	}
 	_, m.outConflict = o.confirmedConflict("rep3", o.acc3)
 	m.outOrder = o.submittedOrder("rep3", o.acc3).ID
+	m.seedAttachments()
+	m.signInAll()
 	return m
 }
 
@@ -606,21 +639,33 @@ func TestAuthz_Matrix(t *testing.T) {
 						name := strings.TrimSpace(fmt.Sprintf("%s %s %s %s", route, v, role.role, k))
 						mm := *m
 						mm.office = m.in(t)
-						got, raw := mm.send(role.role, e.req(&mm, role.role, k, v))
+						p := e.req(&mm, role.role, k, v)
+						got, raw := mm.send(role.role, p)
 						switch w {
 						case allow:
-							if got.status < 200 || got.status > 299 {
-								t.Errorf("%s: %d %s, want 2xx", name, got.status, raw)
+							if got.status < 200 || got.status > 399 || (got.status > 299 && !p.session) ||
+								(e.shows != nil && !e.shows(raw)) {
+								t.Errorf("%s: %d %s, want 2xx (a dashboard form: 2xx or its redirect)", name, got.status, raw)
+							}
+						case signInForm:
+							if got.status != 200 || !strings.Contains(raw, "login-form") {
+								t.Errorf("%s: %d %s, want the login form", name, got.status, raw)
+							}
+						case unauthenticated, away:
+							if status := map[want]int{unauthenticated: 401, away: 303}[w]; got.status != status {
+								t.Errorf("%s: %d %s, want %d", name, got.status, raw, status)
 							}
 						case deny:
-							if got.status != 403 || got.err.Code != string(domain.CodeForbidden) {
+							// A HEAD answer has no body to read the code from,
+							// a dashboard page says it in words.
+							if got.status != 403 || (got.err.Code != string(domain.CodeForbidden) && p.method != "HEAD" && got.err.Message == "") {
 								t.Errorf("%s: %d %s, want 403 forbidden", name, got.status, raw)
 							}
 						case hidden:
 							ref, refRaw := mm.send(role.role, e.unknown(&mm, role.role, v))
 							// A pushed delete of an unknown id is applied (a no-op,
 							// docs/api.md); every other unknown id is a 404.
-							status := 404
+							status := cmp.Or(e.hiddenStatus, 404)
 							if strings.HasSuffix(v, " delete") {
 								status = 200
 							}
@@ -632,6 +677,7 @@ func TestAuthz_Matrix(t *testing.T) {
 				}
 			}
 		}
+		checkNoUsers(t, m)
 	})
 }
 

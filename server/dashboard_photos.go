@@ -24,15 +24,18 @@ const dashVisitPhotos = 8
 func (d *dashboard) registerPhotos(g fiber.Router) {
 	g.Get("/visits/:id", d.visitPage)
 	dl := downloads{svc: d.s.Attachments}
-	g.Get("/attachments/:id/thumbnail", d.sessionCaller, dl.content(attachments.Thumbnail))
-	g.Get("/attachments/:id/content", d.sessionCaller, dl.content(attachments.Original))
+	read := httpapi.RequireAction(domain.ActReadAttachment)
+	g.Get("/attachments/:id/thumbnail", d.sessionCaller, read, dl.content(attachments.Thumbnail))
+	g.Get("/attachments/:id/content", d.sessionCaller, read, dl.content(attachments.Original))
 }
 
 // sessionCaller lets a request with a dashboard session through as its user,
-// for handlers shared with the API; without one it answers 401.
+// for handlers shared with the API; without one it answers 401. What the
+// user may do there is the route's (RequireAction, as on the API): a
+// signed-in user is never told to sign in.
 func (d *dashboard) sessionCaller(c *fiber.Ctx) error {
 	p, _, ok := d.session(c)
-	if !ok || !dashboardRole(p.Role) {
+	if !ok {
 		return domain.Errorf(domain.CodeUnauthorized, "sign in to the dashboard first")
 	}
 	httpapi.SetPrincipal(c, p)

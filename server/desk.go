@@ -317,7 +317,7 @@ func (k *desk) confirmMany(c *fiber.Ctx) error {
 	}
 	results, err := k.orders.TransitionMany(c.UserContext(), deskCaller(p), domain.OrderConfirmed, nil, ids)
 	if err != nil {
-		return err
+		return k.fail(c, p, csrf, "Orders", err, "")
 	}
 	v := deskView{}
 	okN := 0
