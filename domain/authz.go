@@ -362,6 +362,8 @@ func rowNoun(table string) string {
 		return "account note"
 	case TableAccounts:
 		return "account"
+	case TableAttachments:
+		return "attachment"
 	}
 	return fmt.Sprintf("%s row", table)
 }
