@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -9,12 +10,13 @@ import (
 
 // Bulk inserts are the fixtures' path into the synced tables: many new rows per
 // statement instead of one store.Create* call per row. They keep the same
-// invariants as Create*: version 1, updated_at = now, assignment history opened,
+// invariants as Create*: version 1 (but for orders loaded with their history),
+// updated_at = now, assignment history opened,
 // and one change-log entry per scope key, all in the caller's transaction.
 
 // bulkBatch is the number of rows per INSERT: large enough to amortise the round
 // trip, small enough to stay under SQLite's and Postgres' bind-parameter limits
-// for the widest table (visits, 15 columns).
+// for the widest table (order_events, 17 columns).
 const bulkBatch = 1000
 
 type accountHistoryRow struct {
@@ -195,6 +197,8 @@ func BulkInsertVisits(tx *Tx, keys AccountKeyer, vs []domain.Visit) (int, error)
 
 // BulkInsertOrders inserts new orders as given (number and total included: the
 // caller prices them) and returns the number of change-log entries written.
+// An order keeps a version the caller set (the number of writes of the
+// history it inserts with BulkInsertOrderEvents); one without is at 1.
 func BulkInsertOrders(tx *Tx, keys AccountKeyer, orders []domain.Order) (int, error) {
 	cs, err := dependentChanges(domain.TableOrders, len(orders), func(i int) (string, string) { return orders[i].ID, orders[i].AccountID }, keys)
 	if err != nil {
@@ -202,13 +206,39 @@ func BulkInsertOrders(tx *Tx, keys AccountKeyer, orders []domain.Order) (int, er
 	}
 	rows := make([]orderRow, len(orders))
 	for i, o := range orders {
-		o.Version, o.UpdatedAt = 1, tx.now
+		if o.Version < 1 {
+			o.Version = 1
+		}
+		o.UpdatedAt = tx.now
 		rows[i] = toOrderRow(o, domain.FieldVersions{})
+		cs[i].Version = o.Version
 	}
 	if err := insertBatches(tx, "order", rows); err != nil {
 		return 0, err
 	}
 	return logCreated(tx, cs)
+}
+
+// BulkInsertOrderEvents inserts order history entries as given: the
+// fixtures' orders' past, written with the orders. Unlike RecordOrderChange
+// it queues no webhook events: a past that is loaded did not just happen.
+func BulkInsertOrderEvents(tx *Tx, es []domain.OrderEvent) error {
+	rows := make([]orderEventRow, len(es))
+	for i, e := range es {
+		fields := e.Fields
+		if fields == nil {
+			fields = []string{}
+		}
+		b, err := json.Marshal(fields)
+		if err != nil {
+			return fmt.Errorf("bulk insert order events: fields of %s: %w", e.ID, err)
+		}
+		rows[i] = orderEventRow{ID: e.ID, OrderID: e.OrderID, Version: e.Version, Kind: e.Kind,
+			FromStatus: e.FromStatus, ToStatus: e.Status, Fields: string(b), Reason: e.Reason, ActorID: e.ActorID,
+			ActorRole: e.ActorRole, DeviceID: e.DeviceID, Via: e.Via, ConflictID: e.ConflictID, At: e.At.UTC(),
+			ActorName: e.ActorName, ERPRef: e.ERPRef, ReportedAt: utcPtr(e.ReportedAt)}
+	}
+	return insertBatches(tx, "order event", rows)
 }
 
 // BulkInsertNotes inserts new account notes and returns the number of
