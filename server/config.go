@@ -110,7 +110,8 @@ func DefaultConfig() Config {
 		ReplicaMaxLag:           10 * time.Second,
 		StreamsPerUser:          16,
 		BlobDir:                 "fieldsync-blobs", UploadDir: "fieldsync-uploads",
-		WebhookTimeout:          webhooks.DefaultTimeout, WebhookBackoff: webhooks.DefaultBackoff,
+		WebhookTimeout: webhooks.DefaultTimeout,
+		WebhookBackoff: webhooks.DefaultBackoff,
 	}
 }
 

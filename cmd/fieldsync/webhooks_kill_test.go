@@ -147,7 +147,7 @@ func webhooksSurviveKill9(t *testing.T, dsn string, survivors int) {
 	}
 	opsAuth := bearer(ops)
 	var down []domain.WebhookDelivery
-	awaitState(t, "the deliveries retried while the receiver is down", func() bool {
+	awaitState(t, "the deliveries retried while the receiver is down", &down, func() bool {
 		down = deliveries(t, procs[0], opsAuth)
 		d := s1Confirmed(down)
 		if d == nil || d.Attempts <= atKill || !failedWith503(*d) {
@@ -167,7 +167,7 @@ func webhooksSurviveKill9(t *testing.T, dsn string, survivors int) {
 	})
 	recv.setMode("up")
 	var done []domain.WebhookDelivery
-	awaitState(t, "every delivery delivered", func() bool {
+	awaitState(t, "every delivery delivered", &done, func() bool {
 		done = deliveries(t, procs[len(procs)-1], opsAuth)
 		for _, d := range done {
 			if d.Status != domain.DeliveryDelivered {
@@ -393,12 +393,14 @@ func (r *killReceiver) await(t *testing.T, what string, ok func() bool) {
 	}
 }
 
-// awaitState polls ok until it holds; the deadline only stops a broken run.
-func awaitState(t *testing.T, what string, ok func() bool) {
+// awaitState polls ok until it holds; the deadline only stops a broken run,
+// which reports the deliveries as last seen.
+func awaitState(t *testing.T, what string, seen *[]domain.WebhookDelivery, ok func() bool) {
 	t.Helper()
 	for deadline := time.Now().Add(90 * time.Second); !ok(); time.Sleep(100 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("never reached: %s", what)
+			b, _ := json.MarshalIndent(*seen, "", "  ")
+			t.Fatalf("never reached: %s; the admin API last showed\n%s", what, b)
 		}
 	}
 }
