@@ -32,8 +32,8 @@ import (
 // comes back. Every event created reaches it; the only repeated webhook-ids
 // are retries of one event with the same body; per order the events arrive in
 // the order they were created; no event, and no order, is ever sent twice at
-// once, and each event is taken in (200) once; the admin API shows the
-// retried deliveries' attempts and last error.
+// once (one instance at a time); the admin API shows the retried deliveries'
+// attempts and last error, and counts exactly the attempts the receiver saw.
 //
 // The deadlines below only stop a broken run: every wait polls for a state.
 func TestWebhooks_SurviveKill9(t *testing.T) {
@@ -226,10 +226,12 @@ func webhooksSurviveKill9(t *testing.T, dsn string, survivors int) {
 			taken[ev.Order] = append(taken[ev.Order], a.ID)
 		}
 	}
+	repeats := 0 // events taken in again: legal (at least once) if a sender lost the answer, e.g. to its timeout
 	for _, d := range done {
-		if answered[d.EventID] != 1 {
-			t.Errorf("%s of %s taken in %d times; want once (one instance at a time)", d.EventType, d.Subject, answered[d.EventID])
+		if answered[d.EventID] == 0 {
+			t.Errorf("%s of %s never taken in", d.EventType, d.Subject)
 		}
+		repeats += max(answered[d.EventID]-1, 0)
 		// Every attempt counted by the outbox reached the receiver, the
 		// killed one included.
 		if d.Attempts != attempted[d.EventID] {
@@ -240,7 +242,7 @@ func webhooksSurviveKill9(t *testing.T, dsn string, survivors int) {
 		}
 	}
 	for order, ids := range perOrder {
-		if !slices.Equal(taken[order], ids) {
+		if !slices.Equal(slices.Compact(taken[order]), ids) {
 			t.Errorf("order %s: taken in as %v, created as %v", order, taken[order], ids)
 		}
 	}
@@ -255,8 +257,8 @@ func webhooksSurviveKill9(t *testing.T, dsn string, survivors int) {
 		failures[i] = strings.Count(p.log.String(), `"msg":"webhook delivery failed"`)
 		p.mu.Unlock()
 	}
-	t.Logf("%d events, %d attempts; failed attempts logged by each surviving instance %v; at most %d deliveries to the endpoint in flight at once",
-		len(done), len(recv.attempts), failures, recv.maxInFlight)
+	t.Logf("%d events, %d attempts, %d taken in twice; failed attempts logged by each surviving instance %v; at most %d deliveries to the endpoint in flight at once",
+		len(done), len(recv.attempts), repeats, failures, recv.maxInFlight)
 }
 
 type killEvent struct{ Order, Type string }
