@@ -15,6 +15,7 @@ import (
 
 	"github.com/fieldsync/fieldsync/auth"
 	"github.com/fieldsync/fieldsync/mobileapi"
+	"github.com/fieldsync/fieldsync/webhooks"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -84,6 +85,14 @@ type Config struct {
 	BlobAccessKey string // FIELDSYNC_BLOB_ACCESS_KEY, else AWS_ACCESS_KEY_ID
 	BlobSecretKey string // FIELDSYNC_BLOB_SECRET_KEY, else AWS_SECRET_ACCESS_KEY
 	UploadDir     string // FIELDSYNC_UPLOAD_DIR
+
+	// WebhookTimeout bounds one webhook delivery attempt (a slower answer is
+	// a failure); a delivery's lease is three times it, which is how long a
+	// delivery held by a killed instance waits before another sends it again.
+	// WebhookBackoff is the wait after a delivery's first failed attempt,
+	// doubled after each further one up to webhooks.DefaultMaxBackoff.
+	WebhookTimeout time.Duration // FIELDSYNC_WEBHOOK_TIMEOUT
+	WebhookBackoff time.Duration // FIELDSYNC_WEBHOOK_BACKOFF
 }
 
 // DefaultConfig is the configuration with nothing set.
@@ -101,6 +110,8 @@ func DefaultConfig() Config {
 		ReplicaMaxLag:           10 * time.Second,
 		StreamsPerUser:          16,
 		BlobDir:                 "fieldsync-blobs", UploadDir: "fieldsync-uploads",
+		WebhookTimeout: webhooks.DefaultTimeout,
+		WebhookBackoff: webhooks.DefaultBackoff,
 	}
 }
 
@@ -140,6 +151,8 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	e.str("FIELDSYNC_BLOB_URL", &c.BlobURL)
 	e.str("FIELDSYNC_BLOB_DIR", &c.BlobDir)
 	e.str("FIELDSYNC_UPLOAD_DIR", &c.UploadDir)
+	e.dur("FIELDSYNC_WEBHOOK_TIMEOUT", &c.WebhookTimeout)
+	e.dur("FIELDSYNC_WEBHOOK_BACKOFF", &c.WebhookBackoff)
 	e.str("AWS_ACCESS_KEY_ID", &c.BlobAccessKey)
 	e.str("AWS_SECRET_ACCESS_KEY", &c.BlobSecretKey)
 	e.str("FIELDSYNC_BLOB_ACCESS_KEY", &c.BlobAccessKey)
@@ -212,6 +225,8 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.BlobURL, "blob-url", c.BlobURL, "attachment blob store: empty for --blob-dir, or s3://bucket?endpoint=URL (env FIELDSYNC_BLOB_URL)")
 	fs.StringVar(&c.BlobDir, "blob-dir", c.BlobDir, "directory of attachment blobs when --blob-url is empty (env FIELDSYNC_BLOB_DIR)")
 	fs.StringVar(&c.UploadDir, "upload-dir", c.UploadDir, "directory staging attachment uploads in progress (env FIELDSYNC_UPLOAD_DIR)")
+	fs.DurationVar(&c.WebhookTimeout, "webhook-timeout", c.WebhookTimeout, "longest wait for a webhook receiver's answer; a delivery held by a killed instance is sent again after 3 times this (env FIELDSYNC_WEBHOOK_TIMEOUT)")
+	fs.DurationVar(&c.WebhookBackoff, "webhook-backoff", c.WebhookBackoff, "wait before retrying a failed webhook delivery, doubled after each failure up to 10m (env FIELDSYNC_WEBHOOK_BACKOFF)")
 }
 
 // Validate reports every invalid setting at once.
@@ -246,6 +261,13 @@ func (c Config) Validate() error {
 		"replica URL must be a postgres:// URL")
 	check(c.ReplicaMaxLag > 0, "replica max lag must be positive")
 	check(c.DrainDelay >= 0, "drain delay must not be negative")
+	// A receiver slower than the longest wait between attempts is down, not
+	// slow; and the lease (three times the timeout) holds a killed instance's
+	// deliveries back at most half an hour.
+	check(c.WebhookTimeout > 0 && c.WebhookTimeout <= webhooks.DefaultMaxBackoff,
+		"webhook timeout must be positive and at most %s", webhooks.DefaultMaxBackoff)
+	check(c.WebhookBackoff > 0 && c.WebhookBackoff <= webhooks.DefaultMaxBackoff,
+		"webhook backoff must be positive and at most %s (the longest wait between attempts)", webhooks.DefaultMaxBackoff)
 	return errors.Join(errs...)
 }
 

@@ -94,3 +94,52 @@ func TestConfig_TimeZone(t *testing.T) {
 		}
 	}
 }
+
+// TestConfig_WebhookSettings: the delivery timeout and first backoff default
+// to the dispatcher's, come from the environment, are overridden by flags,
+// and a bad value is refused naming the setting.
+func TestConfig_WebhookSettings(t *testing.T) {
+	cfg := server.DefaultConfig()
+	if cfg.WebhookTimeout != 10*time.Second || cfg.WebhookBackoff != 5*time.Second {
+		t.Errorf("defaults: timeout %s, backoff %s; want 10s, 5s", cfg.WebhookTimeout, cfg.WebhookBackoff)
+	}
+	env := map[string]string{"FIELDSYNC_WEBHOOK_TIMEOUT": "3s", "FIELDSYNC_WEBHOOK_BACKOFF": "250ms"}
+	cfg, err := server.ConfigFromEnv(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.WebhookTimeout != 3*time.Second || cfg.WebhookBackoff != 250*time.Millisecond {
+		t.Errorf("from the environment: timeout %s, backoff %s", cfg.WebhookTimeout, cfg.WebhookBackoff)
+	}
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	cfg.RegisterFlags(fs)
+	if err := fs.Parse([]string{"--webhook-timeout", "20s"}); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.WebhookTimeout != 20*time.Second || cfg.WebhookBackoff != 250*time.Millisecond {
+		t.Errorf("after the flag: timeout %s, backoff %s", cfg.WebhookTimeout, cfg.WebhookBackoff)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Errorf("valid webhook settings rejected: %v", err)
+	}
+
+	env = map[string]string{"FIELDSYNC_WEBHOOK_TIMEOUT": "ten", "FIELDSYNC_WEBHOOK_BACKOFF": "5"}
+	_, err = server.ConfigFromEnv(func(k string) string { return env[k] })
+	for _, want := range []string{"FIELDSYNC_WEBHOOK_TIMEOUT", "FIELDSYNC_WEBHOOK_BACKOFF"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("ConfigFromEnv() = %v, want it to name %s", err, want)
+		}
+	}
+	for _, bad := range []struct{ timeout, backoff time.Duration }{{0, time.Second}, {-time.Second, time.Second},
+		{time.Hour, time.Second}, {time.Second, 0}, {time.Second, -time.Second}, {time.Second, time.Hour}} {
+		cfg := server.DefaultConfig()
+		cfg.WebhookTimeout, cfg.WebhookBackoff = bad.timeout, bad.backoff
+		want := "webhook timeout"
+		if bad.timeout == time.Second {
+			want = "webhook backoff"
+		}
+		if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("timeout %s, backoff %s: Validate() = %v, want it to name the %s", bad.timeout, bad.backoff, err, want)
+		}
+	}
+}

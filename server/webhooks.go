@@ -53,6 +53,10 @@ const webhookInterval = time.Second
 
 // dispatchWebhooks delivers the webhook outbox until ctx ends. Every instance
 // runs one; the outbox's leases keep them from sending a delivery twice at once.
+// The lease is the dispatcher's default, three times the timeout, so a live
+// instance's attempt always ends (its client gives up) before another may
+// claim the delivery.
 func (s *Server) dispatchWebhooks(ctx context.Context) {
-	webhooks.New(s.DB, webhooks.Options{Logger: s.Logger}).Run(ctx, webhookInterval)
+	webhooks.New(s.DB, webhooks.Options{Timeout: s.Cfg.WebhookTimeout, Backoff: s.Cfg.WebhookBackoff, Logger: s.Logger}).
+		Run(ctx, webhookInterval)
 }

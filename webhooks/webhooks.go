@@ -24,6 +24,14 @@ import (
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 )
 
+// The defaults of Options (docs/api.md, "ERP webhooks"). An operator sets
+// Timeout and Backoff (FIELDSYNC_WEBHOOK_TIMEOUT, FIELDSYNC_WEBHOOK_BACKOFF).
+const (
+	DefaultTimeout    = 10 * time.Second
+	DefaultBackoff    = 5 * time.Second
+	DefaultMaxBackoff = 10 * time.Minute
+)
+
 // Options tune a Dispatcher; zero values take the defaults.
 type Options struct {
 	// Lease is how long a claimed delivery is this dispatcher's: longer than
@@ -43,16 +51,16 @@ type Options struct {
 
 func (o Options) withDefaults() Options {
 	if o.Timeout <= 0 {
-		o.Timeout = 10 * time.Second
+		o.Timeout = DefaultTimeout
 	}
 	if o.Lease <= 0 {
 		o.Lease = 3 * o.Timeout
 	}
 	if o.Backoff <= 0 {
-		o.Backoff = 5 * time.Second
+		o.Backoff = DefaultBackoff
 	}
 	if o.MaxBackoff <= 0 {
-		o.MaxBackoff = 10 * time.Minute
+		o.MaxBackoff = DefaultMaxBackoff
 	}
 	if o.MaxAttempts <= 0 {
 		o.MaxAttempts = 50 // about 7 hours of retries at the defaults

@@ -75,6 +75,11 @@ environment:
                            a replica further behind is skipped until it catches up (10s)
   FIELDSYNC_DRAIN_DELAY    on SIGTERM, answer /readyz 503 this long before closing the listener (0s;
                            behind a load balancer: longer than its health-check interval)
+  FIELDSYNC_WEBHOOK_TIMEOUT
+                           longest wait for a webhook receiver's answer (10s); a delivery held by a
+                           killed instance is sent again after 3 times this
+  FIELDSYNC_WEBHOOK_BACKOFF
+                           wait before retrying a failed webhook delivery, doubling up to 10m (5s)
   FIELDSYNC_BENCH_POSTGRES_URL
                            bench: the Postgres cluster to load`
 

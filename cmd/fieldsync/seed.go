@@ -15,7 +15,8 @@ import (
 // about 300 × scale accounts with months of history. --demo gives six users
 // well-known logins and prints them; on a database already holding the demo
 // organisation it only prints them. Other generated users' password is
-// fixtures.DefaultPassword.
+// fixtures.DefaultPassword. Passwords are hashed at FIELDSYNC_BCRYPT_COST, as
+// `user add` and the server hash them.
 func runSeed(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
 	cfg, err := configFor(fs)
@@ -42,6 +43,7 @@ func runSeed(ctx context.Context, args []string, stdout io.Writer) error {
 	defer db.Close()
 	sum, err := fixtures.Generate(ctx, db, fixtures.Options{
 		Scale: *scale, Seed: *seed, Demo: *demo, Months: *months, Workers: *workers, Currency: cfg.Currency, Logger: logger,
+		HashCost: cfg.BcryptCost,
 	})
 	if err != nil {
 		return fmt.Errorf("seed: %w", err)

@@ -9,9 +9,13 @@ import (
 	"github.com/fieldsync/fieldsync/fixtures"
 	"github.com/fieldsync/fieldsync/internal/testdb"
 	"github.com/fieldsync/fieldsync/store"
+	"golang.org/x/crypto/bcrypt"
 )
 
+// TestRunSeed_Demo: the demo logins are printed, once made and when already
+// present; their passwords are hashed at FIELDSYNC_BCRYPT_COST.
 func TestRunSeed_Demo(t *testing.T) {
+	t.Setenv("FIELDSYNC_BCRYPT_COST", "5")
 	for _, d := range []store.Dialect{store.SQLite, store.Postgres} {
 		t.Run(string(d), func(t *testing.T) {
 			dsn := testdb.DSN(t, d)
@@ -27,6 +31,21 @@ func TestRunSeed_Demo(t *testing.T) {
 			}
 			if !strings.Contains(first, "accounts=") {
 				t.Fatalf("output lacks the summary:\n%s", first)
+			}
+			db, err := store.Open(context.Background(), dsn, store.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			var u store.UserRecord
+			if err := db.ReadTx(context.Background(), func(tx *store.Tx) (err error) {
+				u, err = store.GetUserByEmail(tx, fixtures.DemoLogins()[0].Email)
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if cost, err := bcrypt.Cost([]byte(u.PasswordHash)); err != nil || cost != 5 {
+				t.Errorf("demo password hashed at cost %d (%v); want FIELDSYNC_BCRYPT_COST, 5", cost, err)
 			}
 			out.Reset()
 			if err := runSeed(context.Background(), []string{"--demo", "--database", dsn}, &out); err != nil {

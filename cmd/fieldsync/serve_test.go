@@ -109,6 +109,40 @@ func TestServe_TakenPortBeforeMigrating(t *testing.T) {
 	}
 }
 
+// TestServe_RefusesBadWebhookSettings: a webhook timeout or backoff that is
+// not a positive duration stops serve at startup with a message naming the
+// setting, before the database is touched.
+func TestServe_RefusesBadWebhookSettings(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "new.db")
+	for _, tc := range []struct {
+		env, flag, want string
+	}{
+		{"FIELDSYNC_WEBHOOK_TIMEOUT=10", "", "FIELDSYNC_WEBHOOK_TIMEOUT: not a duration"},
+		{"FIELDSYNC_WEBHOOK_BACKOFF=soon", "", "FIELDSYNC_WEBHOOK_BACKOFF: not a duration"},
+		{"", "--webhook-timeout=0s", "webhook timeout must be positive"},
+		{"", "--webhook-backoff=-5s", "webhook backoff must be positive"},
+	} {
+		if name, value, ok := strings.Cut(tc.env, "="); ok {
+			t.Setenv(name, value)
+		}
+		args := []string{"serve", "--create", "--database-url", path, "--addr", "127.0.0.1:0"}
+		if tc.flag != "" {
+			args = append(args, tc.flag)
+		}
+		var out bytes.Buffer
+		err := run(context.Background(), args, &out, &out)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s%s: err = %v; want %q", tc.env, tc.flag, err, tc.want)
+		}
+		if name, _, ok := strings.Cut(tc.env, "="); ok {
+			t.Setenv(name, "")
+		}
+	}
+	if _, serr := os.Stat(path); !errors.Is(serr, os.ErrNotExist) {
+		t.Fatalf("serve opened the database despite a bad setting: %v", serr)
+	}
+}
+
 func TestCheckDatabase(t *testing.T) {
 	existing := filepath.Join(t.TempDir(), "here.db")
 	if err := os.WriteFile(existing, nil, 0o600); err != nil {
