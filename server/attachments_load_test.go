@@ -115,25 +115,13 @@ func uploadLoad(t *testing.T, e *attachEnv, files, size int, raw func() time.Dur
 			}
 		}
 	}()
-	start := time.Now()
-	var wg sync.WaitGroup
-	errs := make(chan error, files)
-	for i := range files {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs <- e.streamUpload(ids[i], fakeJPEG(t, uint64(i), size), size)
-		}()
-	}
-	wg.Wait()
-	upload := time.Since(start)
+	upload := atOnce(t, files, func(i int) error {
+		return e.streamUpload(ids[i], fakeJPEG(t, uint64(i), size), size)
+	})
 	close(stop)
 	<-sampled
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			t.Fatal(err)
-		}
+	if t.Failed() {
+		t.FailNow()
 	}
 	rawTook := raw()
 	mb := float64(files*size) / (1 << 20)
@@ -163,19 +151,9 @@ func rawPut(t *testing.T, cfg blob.S3Config, files, size int) time.Duration {
 	if err != nil {
 		t.Fatal(err)
 	}
-	start := time.Now()
-	var wg sync.WaitGroup
-	for i := range files {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := s.Put(ctx, strconv.Itoa(i), fakeJPEG(t, uint64(i), size), int64(size), "image/jpeg"); err != nil {
-				t.Error(err)
-			}
-		}()
-	}
-	wg.Wait()
-	return time.Since(start)
+	return atOnce(t, files, func(i int) error {
+		return s.Put(ctx, strconv.Itoa(i), fakeJPEG(t, uint64(i), size), int64(size), "image/jpeg")
+	})
 }
 
 // streamUpload creates an upload and sends it in one streamed PATCH.
@@ -237,22 +215,29 @@ func (n noiseReader) Read(p []byte) (int, error) {
 // once, and returns how long it took.
 func rawWrite(t *testing.T, files, size int) time.Duration {
 	dir := t.TempDir()
+	return atOnce(t, files, func(i int) error {
+		f, err := os.Create(filepath.Join(dir, strconv.Itoa(i)))
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if _, err := io.Copy(f, fakeJPEG(t, uint64(i), size)); err != nil {
+			return err
+		}
+		return f.Sync()
+	})
+}
+
+// atOnce runs write(0..n-1) at once, fails the test on any error, and
+// returns how long they took together.
+func atOnce(t *testing.T, n int, write func(i int) error) time.Duration {
 	start := time.Now()
 	var wg sync.WaitGroup
-	for i := range files {
+	for i := range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			f, err := os.Create(filepath.Join(dir, strconv.Itoa(i)))
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			defer f.Close()
-			if _, err := io.Copy(f, fakeJPEG(t, uint64(i), size)); err != nil {
-				t.Error(err)
-			}
-			if err := f.Sync(); err != nil {
+			if err := write(i); err != nil {
 				t.Error(err)
 			}
 		}()
