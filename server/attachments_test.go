@@ -435,3 +435,45 @@ func pngBytes(t *testing.T) []byte {
 	}
 	return buf.Bytes()
 }
+
+// TestAttachments_UploaderSendsAfterScopeLoss: a rep pushes a photo's row,
+// then the account moves to another territory before the bytes go up. The
+// bytes are still the uploader's to send (docs/protocol.md §11), so the photo
+// is not lost; reading it then follows the scope: the rep who lost the account
+// gets 404, the rep who gained it gets the bytes.
+func TestAttachments_UploaderSendsAfterScopeLoss(t *testing.T) {
+	testdb.Dialects(t, func(t *testing.T, db *store.DB) {
+		e := newAttachEnv(t, db, nil)
+		img := pngBytes(t)
+		visit, att := uuid.NewString(), uuid.NewString()
+		for _, r := range e.push(e.rep1,
+			upsert("visits", visit, map[string]any{"account_id": e.acc, "planned_at": "2026-11-23T09:00:00Z"}),
+			attachmentMut(att, "visits", visit, "photo", "image/png", img)) {
+			if r.Status != wire.StatusApplied {
+				t.Fatalf("push: %+v", r.Error)
+			}
+		}
+		var ids []string
+		if err := db.Gorm.Table("territories").Where("name = ?", "T2").Pluck("id", &ids).Error; err != nil || len(ids) != 1 {
+			t.Fatalf("territory T2: %q %v", ids, err)
+		}
+		t2 := ids[0]
+		ops := e.login("ops@example.com")
+		if resp, b := e.do("PATCH", "/v1/admin/accounts/"+e.acc, ops, []byte(`{"territory_id":"`+t2+`","owner_id":null}`),
+			"Content-Type", "application/json"); resp.StatusCode != 200 {
+			t.Fatalf("move the account: %d %s", resp.StatusCode, b)
+		}
+
+		path := e.mustCreate(e.rep1, att, len(img))
+		if resp, b := e.patch(e.rep1, path, 0, img); resp.StatusCode != http.StatusNoContent {
+			t.Fatalf("upload after the move: %d %s", resp.StatusCode, b)
+		}
+		if resp, _ := e.do("GET", "/v1/attachments/"+att+"/content", e.rep1, nil); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("the rep who lost the account downloads: %d, want 404", resp.StatusCode)
+		}
+		resp, b := e.do("GET", "/v1/attachments/"+att+"/content", e.rep2, nil)
+		if resp.StatusCode != 200 || len(b) == 0 {
+			t.Errorf("the rep who gained the account downloads: %d, %d bytes", resp.StatusCode, len(b))
+		}
+	})
+}
