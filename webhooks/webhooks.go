@@ -13,11 +13,13 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/fieldsync/fieldsync/store"
@@ -44,9 +46,12 @@ type Options struct {
 	Backoff     time.Duration
 	MaxBackoff  time.Duration
 	MaxAttempts int
-	Batch       int
-	Client      *http.Client
-	Logger      *slog.Logger
+	// Batch is how many deliveries one round claims, and so how many
+	// requests a dispatcher has in flight at most (RunOnce sends them at
+	// once).
+	Batch  int
+	Client *http.Client
+	Logger *slog.Logger
 }
 
 func (o Options) withDefaults() Options {
@@ -66,7 +71,7 @@ func (o Options) withDefaults() Options {
 		o.MaxAttempts = 50 // about 7 hours of retries at the defaults
 	}
 	if o.Batch <= 0 {
-		o.Batch = 50
+		o.Batch = 16
 	}
 	if o.Client == nil {
 		o.Client = &http.Client{Timeout: o.Timeout}
@@ -113,35 +118,72 @@ func Sign(secret, id string, ts time.Time, body []byte) (string, error) {
 
 // RunOnce claims one batch of due deliveries and sends them; it returns how
 // many it sent successfully.
+//
+// A batch's claims are sent at once. They are of distinct subjects (a
+// delivery is claimed only when it is the first pending one of its subject
+// for its endpoint), so each order's events still go in order. Sent one after
+// another, a batch behind a slow endpoint would outlive its lease: its later
+// claims, leased but not yet sent, would be claimed and sent by another
+// instance too, and one hanging endpoint would hold back every other
+// endpoint's deliveries. At once, every attempt ends within the timeout, well
+// inside the lease (3 x the timeout).
 func (d *Dispatcher) RunOnce(ctx context.Context) (int, error) {
 	claims, err := d.db.ClaimWebhookDeliveries(ctx, d.opt.Lease, d.opt.Batch)
 	if err != nil {
 		return 0, err
 	}
-	ok := 0
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		ok   int
+		errs []error
+	)
 	for _, c := range claims {
-		status, err := d.send(ctx, c)
-		if ctx.Err() != nil {
-			return ok, ctx.Err() // shutting down: the lease expires and another attempt follows
-		}
-		var next *time.Time
-		msg := ""
-		if err != nil {
-			msg = err.Error()
-			if c.Attempts < d.opt.MaxAttempts {
-				t := d.db.Now().Add(Backoff(c.Attempts, d.opt.Backoff, d.opt.MaxBackoff))
-				next = &t
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sent, err := d.attempt(ctx, c)
+			mu.Lock()
+			defer mu.Unlock()
+			if sent {
+				ok++
 			}
-			d.opt.Logger.WarnContext(ctx, "webhook delivery failed", "delivery", c.ID, "event", c.EventID,
-				"endpoint", c.EndpointID, "attempt", c.Attempts, "err", msg)
-		} else {
-			ok++
-		}
-		if ferr := d.db.FinishWebhookDelivery(ctx, c.ID, err == nil, status, msg, next); ferr != nil {
-			return ok, ferr
-		}
+			if err != nil {
+				errs = append(errs, err)
+			}
+		}()
 	}
-	return ok, nil
+	wg.Wait()
+	if ctx.Err() != nil {
+		return ok, ctx.Err() // shutting down: unfinished leases expire and another attempt follows
+	}
+	return ok, errors.Join(errs...)
+}
+
+// attempt sends one claimed delivery and records the outcome: delivered, or
+// retried after the backoff, or failed after the last attempt. It reports
+// whether the endpoint took the event; an error is the database's, or ctx's
+// end, when the outcome is left unrecorded.
+func (d *Dispatcher) attempt(ctx context.Context, c store.Claim) (bool, error) {
+	status, err := d.send(ctx, c)
+	if ctx.Err() != nil {
+		return false, ctx.Err()
+	}
+	var next *time.Time
+	msg := ""
+	if err != nil {
+		msg = err.Error()
+		if c.Attempts < d.opt.MaxAttempts {
+			t := d.db.Now().Add(Backoff(c.Attempts, d.opt.Backoff, d.opt.MaxBackoff))
+			next = &t
+		}
+		d.opt.Logger.WarnContext(ctx, "webhook delivery failed", "delivery", c.ID, "event", c.EventID,
+			"endpoint", c.EndpointID, "attempt", c.Attempts, "err", msg)
+	}
+	if ferr := d.db.FinishWebhookDelivery(ctx, c.ID, err == nil, status, msg, next); ferr != nil {
+		return false, ferr
+	}
+	return err == nil, nil
 }
 
 // Run sends due deliveries every interval until ctx ends, draining the

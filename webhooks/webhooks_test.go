@@ -311,3 +311,56 @@ func TestDispatcher_OneInstanceAtATime(t *testing.T) {
 		}
 	})
 }
+
+// TestDispatcher_SendsABatchAtOnce: the deliveries of one claimed batch are
+// in flight together. An endpoint holds every request until it has two of
+// them (two orders' events) at once; sent one after another, the first would
+// wait for the second until its timeout, and the rest of the batch, already
+// leased, would wait behind it past its lease.
+func TestDispatcher_SendsABatchAtOnce(t *testing.T) {
+	testdb.Dialects(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		ctx := context.Background()
+		var mu sync.Mutex
+		inFlight := 0
+		both := make(chan struct{})
+		held := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			inFlight++
+			if inFlight == 2 {
+				close(both)
+			}
+			mu.Unlock()
+			select {
+			case <-both:
+				w.WriteHeader(http.StatusNoContent)
+			case <-r.Context().Done():
+			}
+		}))
+		defer held.Close()
+		if _, err := db.CreateWebhookEndpoint(ctx, domain.WebhookEndpoint{ID: uuid.NewString(), URL: held.URL,
+			Secret: webhooks.NewSecret(), EventTypes: domain.WebhookEventTypes()}); err != nil {
+			t.Fatal(err)
+		}
+		for range 2 {
+			o := domain.Order{ID: uuid.NewString(), Status: domain.OrderDraft, Meta: domain.Meta{Version: 1}}
+			e.move(t, &o, domain.OrderSubmitted, false)
+		}
+		sent := make(chan int, 1)
+		go func() {
+			n, err := webhooks.New(db, webhooks.Options{}).RunOnce(ctx)
+			if err != nil {
+				t.Error(err)
+			}
+			sent <- n
+		}()
+		select {
+		case <-both:
+		case <-time.After(time.Minute): // only a broken dispatcher gets here
+			t.Fatal("the held endpoint never had both orders' events in flight at once")
+		}
+		if n := <-sent; n != 4 {
+			t.Errorf("%d deliveries taken, want 4 (2 events x 2 endpoints)", n)
+		}
+	})
+}
